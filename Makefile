@@ -1,0 +1,48 @@
+# Two commands do all the set-up: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck unit setup down status bench clean
+
+setup: $(PY_STAMP) $(NPM_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip 'setuptools>=68' wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: setup
+	$(BIN)/notflix up
+
+status: setup
+	$(BIN)/notflix status
+
+down: setup
+	$(BIN)/notflix down
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(PY_STAMP)
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/pytest
+
+unit: $(PY_STAMP)
+	$(BIN)/pytest tests/unit
+
+bench: setup
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf .local/logs .local/run

@@ -1,0 +1,1 @@
+"""Notflix domain packages. `app.py` wires them to routes and event sources."""

@@ -1,0 +1,32 @@
+"""boto3 sessions and clients for the configured target, built once and handed around."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.config import Settings
+
+#: Short timeouts and standard retries: a Lambda must fail fast rather than hang.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=10,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+#: Credentials moto and LocalStack accept; never used against real AWS.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # noqa: S105
+
+
+def make_session(settings: Settings) -> boto3.Session:
+    if settings.local:
+        return boto3.Session(region_name=settings.region, **LOCAL_CREDENTIALS)
+    return boto3.Session(region_name=settings.region)
+
+
+def make_client(session: boto3.Session, settings: Settings, service: str) -> Any:
+    """A low-level client; on local targets it points at the emulator's endpoint."""
+    return session.client(  # type: ignore[call-overload]
+        service, endpoint_url=settings.aws_endpoint_url, config=CLIENT_CONFIG
+    )

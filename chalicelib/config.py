@@ -1,0 +1,124 @@
+"""The one place that reads the environment and decides which cloud the app talks to.
+
+Targets:
+- ``embedded`` (default): moto server, redis-server and Neo4j started by ``notflix up`` on
+  127.0.0.1, ports overridable by ``NOTFLIX_*_PORT``.
+- ``localstack``: ``localstack/docker-compose.yml`` (LocalStack edge on 4566, redis:7, neo4j:5).
+- ``aws``: no endpoint override; credentials come from the usual boto3 chain.
+
+Everything below ``chalicelib`` receives a :class:`Settings` (or clients built from it) and never
+reads ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Target(StrEnum):
+    EMBEDDED = "embedded"
+    LOCALSTACK = "localstack"
+    AWS = "aws"
+
+
+class ConfigError(ValueError):
+    """The environment names an unknown target or an invalid value."""
+
+
+DEFAULT_PORTS = {"aws": 4566, "redis": 6379, "neo4j": 7687, "api": 8000}
+PORT_ENV = {
+    "aws": "NOTFLIX_AWS_PORT",
+    "redis": "NOTFLIX_REDIS_PORT",
+    "neo4j": "NOTFLIX_NEO4J_PORT",
+    "api": "NOTFLIX_API_PORT",
+}
+#: Password the LocalStack compose file gives Neo4j (a throwaway local container).
+LOCALSTACK_NEO4J_PASSWORD = "notflix-local-neo4j"  # noqa: S105 - local docker only
+
+
+def port(env: Mapping[str, str], name: str) -> int:
+    """The port for `aws`, `redis`, `neo4j` or `api`, from `NOTFLIX_<NAME>_PORT` or the default."""
+    raw = env.get(PORT_ENV[name])
+    if raw is None or raw == "":
+        return DEFAULT_PORTS[name]
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PORT_ENV[name]} must be a port number, got {raw!r}") from exc
+    if not 0 < port < 65536:
+        raise ConfigError(f"{PORT_ENV[name]} must be between 1 and 65535, got {port}")
+    return port
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: Target
+    region: str
+    resource_prefix: str
+    aws_endpoint_url: str | None
+    redis_url: str
+    neo4j_uri: str
+    neo4j_user: str
+    neo4j_password: str = field(repr=False)
+    api_port: int = DEFAULT_PORTS["api"]
+
+    @property
+    def local(self) -> bool:
+        """True on the embedded stack and LocalStack: cookies lose `Secure`, test creds apply."""
+        return self.target is not Target.AWS
+
+    @property
+    def stack_name(self) -> str:
+        return self.resource_prefix
+
+    @property
+    def uploads_bucket(self) -> str:
+        return f"{self.resource_prefix}-uploads"
+
+    @property
+    def media_bucket(self) -> str:
+        return f"{self.resource_prefix}-media"
+
+    @property
+    def encode_queue(self) -> str:
+        return f"{self.resource_prefix}-encode-jobs"
+
+    @property
+    def encode_dlq(self) -> str:
+        return f"{self.resource_prefix}-encode-jobs-dlq"
+
+    def table_name(self, short_name: str) -> str:
+        """Physical DynamoDB table name for a domain's table, e.g. ``users``."""
+        return f"{self.resource_prefix}-{short_name}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        raw_target = env.get("NOTFLIX_TARGET", Target.EMBEDDED.value).strip().lower()
+        try:
+            target = Target(raw_target)
+        except ValueError as exc:
+            choices = ", ".join(t.value for t in Target)
+            raise ConfigError(f"NOTFLIX_TARGET must be one of {choices}, got {raw_target!r}") from exc
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        prefix = env.get("NOTFLIX_PREFIX", "notflix-local" if target is not Target.AWS else "notflix")
+        endpoint = None
+        if target is not Target.AWS:
+            endpoint = env.get("NOTFLIX_AWS_ENDPOINT") or f"http://127.0.0.1:{port(env, 'aws')}"
+        redis_url = env.get("NOTFLIX_REDIS_URL") or f"redis://127.0.0.1:{port(env, 'redis')}/0"
+        neo4j_uri = env.get("NOTFLIX_NEO4J_URI") or f"bolt://127.0.0.1:{port(env, 'neo4j')}"
+        default_password = LOCALSTACK_NEO4J_PASSWORD if target is Target.LOCALSTACK else ""
+        return cls(
+            target=target,
+            region=region,
+            resource_prefix=prefix,
+            aws_endpoint_url=endpoint,
+            redis_url=redis_url,
+            neo4j_uri=neo4j_uri,
+            neo4j_user=env.get("NOTFLIX_NEO4J_USER", "neo4j"),
+            neo4j_password=env.get("NOTFLIX_NEO4J_PASSWORD", default_password),
+            api_port=port(env, "api"),
+        )

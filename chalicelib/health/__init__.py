@@ -1,0 +1,1 @@
+"""Dependency health: one real round trip to each backing service."""

@@ -1,0 +1,51 @@
+"""Lambda entry point: an SQS batch of S3 events, partial batch failures reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from encoder_lambda.s3_events import MalformedEvent, Upload, parse_body
+
+logger = Logger(service="notflix-encoder", use_rfc3339=True)
+
+ProcessUpload = Callable[[Upload], None]
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, list[dict[str, str]]]]
+
+
+def make_handler(process: ProcessUpload) -> LambdaHandler:
+    """Build the SQS handler around the function that processes one upload.
+
+    A record whose processing raises is reported in ``batchItemFailures`` so only it is
+    retried (and reaches the DLQ after the queue's maxReceiveCount). A malformed record is
+    logged and dropped: a retry cannot fix it.
+    """
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+        failures: list[dict[str, str]] = []
+        for record in event.get("Records", []):
+            message_id = record.get("messageId", "")
+            logger.append_keys(message_id=message_id)
+            try:
+                for upload in parse_body(record.get("body", "")):
+                    process(upload)
+            except MalformedEvent as exc:
+                logger.error("dropping malformed message", reason=str(exc))
+            except Exception:
+                logger.exception("upload processing failed; will be retried")
+                failures.append({"itemIdentifier": message_id})
+            finally:
+                logger.remove_keys(["message_id"])
+        return {"batchItemFailures": failures}
+
+    return handler
+
+
+def log_upload(upload: Upload) -> None:
+    """Receipt of an upload; the encoding pipeline replaces this step."""
+    logger.info("upload received", bucket=upload.bucket, key=upload.key, size=upload.size)
+
+
+handler = make_handler(log_upload)

@@ -1,0 +1,163 @@
+"""`notflix`: start, inspect and stop the local cloud."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from types import FrameType
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from chalicelib.config import ConfigError
+from localcloud import pidfiles
+from localcloud.ports import PortInUseError
+from localcloud.sidecars.base import ProgressFn, SidecarError
+from localcloud.stack import EmbeddedStack, StackError
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Notflix's local cloud: moto, Redis, Neo4j, the API and the event runner.")
+console = Console()
+SUPERVISOR = "up"
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.fields[step]:<10}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=False,
+    )
+
+
+def _reporter(progress: Progress, step: str, total: float = 1) -> ProgressFn:
+    task = progress.add_task("", total=total, step=step)
+
+    def report(done: float, total: float, what: str) -> None:
+        progress.update(task, completed=done, total=total or None, description=what)
+
+    return report
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
+
+
+@cli.command()
+def up() -> None:
+    """Install what is missing, start the stack, deploy infra/, serve the API. Ctrl-C stops."""
+    if pidfiles.read(SUPERVISOR):
+        console.print("[red]the stack is already running[/]; `notflix down` stops it")
+        raise typer.Exit(1)
+    started = time.monotonic()
+    try:
+        stack = EmbeddedStack()
+        stack.settings()  # validates the configuration before anything starts
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    pidfiles.write(SUPERVISOR, os.getpid())
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        with _progress() as progress:
+            stack.install({s.name: _reporter(progress, "install") for s in stack.sidecars})
+            stack.start_sidecars(_reporter(progress, "start", len(stack.sidecars)))
+            stack.deploy(_reporter(progress, "deploy"))
+            api = _reporter(progress, "api")
+            api(0, 1, f"starting on {stack.api_url}")
+            stack.start_runner()
+            stack.start_api()
+            api(1, 1, f"healthy on {stack.api_url}")
+        console.print(f"\nNotflix is up at [bold cyan]{stack.api_url}[/]  "
+                      f"(ready in {time.monotonic() - started:.1f}s; Ctrl-C stops everything)")
+        while True:
+            time.sleep(1)
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{name} exited with code {process.returncode}[/];"
+                                  f" see .local/logs/{name}.log")
+                    raise _Stop
+    except (PortInUseError, SidecarError, StackError) as exc:
+        console.print(f"[red]cannot start:[/] {exc}")
+        raise typer.Exit(1) from exc
+    except (KeyboardInterrupt, _Stop):
+        console.print("\nstopping...")
+    finally:
+        stack.stop()
+        pidfiles.remove(SUPERVISOR)
+        console.print("stopped")
+
+
+@cli.command()
+def status() -> None:
+    """Show each dependency's state and the API's /health."""
+    stack = EmbeddedStack()
+    table = Table("part", "port", "state", "detail")
+    for sidecar in stack.sidecars:
+        healthy = sidecar.is_healthy()
+        table.add_row(sidecar.name, str(sidecar.port), "[green]up[/]" if healthy else "[red]down[/]",
+                      "" if healthy else f"log: {sidecar.log_path}")
+    try:
+        response = httpx.get(f"{stack.api_url}/health", timeout=5)
+        body = response.json()
+        down = ", ".join(body.get("down", []))
+        table.add_row("api", str(stack.api_port),
+                      "[green]up[/]" if response.status_code == 200 else "[yellow]degraded[/]",
+                      f"down: {down}" if down else stack.api_url)
+    except (httpx.HTTPError, ValueError):
+        table.add_row("api", str(stack.api_port), "[red]down[/]", "")
+    runner = pidfiles.read("event-runner")
+    table.add_row("event-runner", "-", "[green]up[/]" if runner else "[red]down[/]",
+                  f"pid {runner}" if runner else "")
+    console.print(table)
+
+
+@cli.command()
+def down() -> None:
+    """Stop a stack started by `notflix up` in another terminal."""
+    stopped = pidfiles.terminate(SUPERVISOR, timeout=60)
+    leftovers = [name for name in pidfiles.names() if pidfiles.terminate(name)]
+    if stopped or leftovers:
+        console.print("stopped")
+    else:
+        console.print("nothing was running")
+
+
+@cli.command("deploy-infra")
+def deploy_infra() -> None:
+    """Apply infra/template.yaml to the configured target (NOTFLIX_TARGET)."""
+    stack = EmbeddedStack()
+    with _progress() as progress:
+        outputs = stack.deploy(_reporter(progress, "deploy"))
+    for key, value in sorted(outputs.items()):
+        console.print(f"{key}: {value}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

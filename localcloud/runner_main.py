@@ -1,0 +1,40 @@
+"""`python -m localcloud.runner_main`: the event runner process that `notflix up` starts."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+from types import FrameType
+
+from chalicelib.config import Settings
+from chalicelib.logs import logger
+from chalicelib.resources import Resources
+from localcloud.event_runner import EventRunner
+from localcloud.functions import all_mappings
+from localcloud.paths import PROJECT_ROOT
+
+
+def main() -> int:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    settings = Settings.from_env()
+    app_module = importlib.import_module("app")
+    resources = Resources(settings)
+    mappings = all_mappings(app_module, settings)
+    runner = EventRunner(resources.sqs, mappings, settings.region)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        runner.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    logger.info("event runner started",
+                mappings=[{"function": m.function_name, "queue": m.queue_name} for m in mappings])
+    runner.wait()
+    runner.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
