@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 
 from chalicelib.config import Settings
 from chalicelib.health.checks import check_all

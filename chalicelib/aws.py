@@ -16,12 +16,16 @@ CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
 )
 #: Credentials moto and LocalStack accept; never used against real AWS.
-LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # noqa: S105
+LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
 def make_session(settings: Settings) -> boto3.Session:
     if settings.local:
-        return boto3.Session(region_name=settings.region, **LOCAL_CREDENTIALS)
+        return boto3.Session(
+            region_name=settings.region,
+            aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
+        )
     return boto3.Session(region_name=settings.region)
 
 

@@ -102,9 +102,12 @@ class Settings:
             target = Target(raw_target)
         except ValueError as exc:
             choices = ", ".join(t.value for t in Target)
-            raise ConfigError(f"NOTFLIX_TARGET must be one of {choices}, got {raw_target!r}") from exc
+            raise ConfigError(
+                f"NOTFLIX_TARGET must be one of {choices}, got {raw_target!r}"
+            ) from exc
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        prefix = env.get("NOTFLIX_PREFIX", "notflix-local" if target is not Target.AWS else "notflix")
+        default_prefix = "notflix" if target is Target.AWS else "notflix-local"
+        prefix = env.get("NOTFLIX_PREFIX", default_prefix)
         endpoint = None
         if target is not Target.AWS:
             endpoint = env.get("NOTFLIX_AWS_ENDPOINT") or f"http://127.0.0.1:{port(env, 'aws')}"

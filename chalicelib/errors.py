@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice.app import ChaliceUnhandledError
 
-class AppError(Exception):
-    """An error with an HTTP status, a stable machine code and a human message."""
+
+class AppError(ChaliceUnhandledError):
+    """An error with an HTTP status, a stable machine code and a human message.
+
+    It derives from Chalice's ``ChaliceUnhandledError`` so that Chalice lets it through to
+    our HTTP middleware, which renders it in the API's error shape.
+    """
 
     status = 400
     code = "bad_request"

@@ -8,13 +8,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice.app import Chalice, Request, Response
 
 from chalicelib.errors import AppError, error_body
 from chalicelib.logs import logger
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: What Chalice answers after catching (and logging) an unexpected exception in a view.
+_CHALICE_500 = {"Code": "InternalServerError", "Message": "An internal server error occurred."}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -23,11 +24,19 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def _request_id(request: Request) -> str:
-    supplied = request.headers.get("x-request-id", "")
+    supplied = str(request.headers.get("x-request-id", ""))
     if _SAFE_REQUEST_ID.match(supplied):
         return supplied
     context = request.context or {}
     return str(context.get("requestId") or uuid.uuid4())
+
+
+def _internal_error(request_id: str) -> Response:
+    return json_response(
+        error_body("internal_error", "Something went wrong on our side; it was logged.",
+                   request_id=request_id),
+        500,
+    )
 
 
 def install_middleware(app: Chalice) -> None:
@@ -44,11 +53,9 @@ def install_middleware(app: Chalice) -> None:
             response = json_response(exc.body(), exc.status, exc.headers)
         except Exception:
             logger.exception("unhandled error")
-            response = json_response(
-                error_body("internal_error", "Something went wrong on our side; it was logged.",
-                           request_id=request_id),
-                500,
-            )
+            response = _internal_error(request_id)
+        if response.status_code == 500 and response.body == _CHALICE_500:
+            response = _internal_error(request_id)
         response.headers["X-Request-Id"] = request_id
         logger.info(
             "request",

@@ -81,6 +81,8 @@ def up() -> None:
     pidfiles.write(SUPERVISOR, os.getpid())
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
+        if stack.embedded:
+            stack.check_ports()
         with _progress() as progress:
             stack.install({s.name: _reporter(progress, "install") for s in stack.sidecars})
             stack.start_sidecars(_reporter(progress, "start", len(stack.sidecars)))
@@ -117,7 +119,8 @@ def status() -> None:
     table = Table("part", "port", "state", "detail")
     for sidecar in stack.sidecars:
         healthy = sidecar.is_healthy()
-        table.add_row(sidecar.name, str(sidecar.port), "[green]up[/]" if healthy else "[red]down[/]",
+        state = "[green]up[/]" if healthy else "[red]down[/]"
+        table.add_row(sidecar.name, str(sidecar.port), state,
                       "" if healthy else f"log: {sidecar.log_path}")
     try:
         response = httpx.get(f"{stack.api_url}/health", timeout=5)

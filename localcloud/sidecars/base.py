@@ -51,9 +51,11 @@ class Sidecar(ABC):
 
     def prepare(self) -> None:
         """Hook run after the port check and before the process starts."""
+        return None
 
     def after_start(self) -> None:
         """Hook run once the server is healthy (e.g. first-start configuration)."""
+        return None
 
     def is_running(self) -> bool:
         return is_listening(self.port)

@@ -97,8 +97,8 @@ def test_partial_batch_failure_retries_only_the_failed_message(resources: Resour
         return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
                                       for r in event["Records"] if r["body"] == "fail"]}
 
-    poller = QueuePoller(resources.sqs, EventSourceMapping("partial", name, handler,
-                                                           batch_size=10), resources.settings.region)
+    mapping = EventSourceMapping("partial", name, handler, batch_size=10)
+    poller = QueuePoller(resources.sqs, mapping, resources.settings.region)
     outcome = poller.poll_once()
     while outcome.received < 3:  # SQS may hand out fewer messages than asked at first
         more = poller.poll_once()

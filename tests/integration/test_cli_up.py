@@ -1,0 +1,102 @@
+"""`notflix up` / `status` / `down` as a user runs them: real processes, real ports."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from localcloud.paths import PROJECT_ROOT
+from localcloud.ports import is_listening
+from tests.support import eventually, free_port, unique
+
+pytestmark = pytest.mark.integration
+NOTFLIX = str(Path(sys.executable).with_name("notflix"))
+#: Shared by runs of this test so Neo4j's jars are fetched once, not per run.
+CLI_LOCAL_DIR = PROJECT_ROOT / ".local" / "test-cli"
+
+
+def cli_env(**ports: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTFLIX_")}
+    env.update({
+        "NOTFLIX_LOCAL_DIR": str(CLI_LOCAL_DIR),
+        "NOTFLIX_PREFIX": unique("cli-"),
+        "NOTFLIX_AWS_PORT": str(ports.get("aws", free_port())),
+        "NOTFLIX_REDIS_PORT": str(ports.get("redis", free_port())),
+        "NOTFLIX_NEO4J_PORT": str(ports.get("neo4j", free_port())),
+        "NOTFLIX_API_PORT": str(ports.get("api", free_port())),
+        "COLUMNS": "160",
+    })
+    return env
+
+
+@pytest.fixture
+def running_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
+    env = cli_env()
+    out = tmp_path / "up.out"
+    with out.open("wb") as sink:
+        process = subprocess.Popen([NOTFLIX, "up"], env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   cwd=PROJECT_ROOT)
+    try:
+        yield process, env, out
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_up_serves_health_then_ctrl_c_stops_everything(
+    running_up: tuple[subprocess.Popen[bytes], dict[str, str], Path],
+) -> None:
+    process, env, out = running_up
+
+    def url_printed() -> str | None:
+        assert process.poll() is None, out.read_text(errors="replace")
+        match = re.search(r"Notflix is up at (http://127\.0\.0\.1:\d+)", out.read_text())
+        return match.group(1) if match else None
+
+    url = eventually(url_printed, timeout=240, interval=0.5)
+    assert url == f"http://127.0.0.1:{env['NOTFLIX_API_PORT']}"
+    health = httpx.get(f"{url}/health", timeout=10)
+    assert health.status_code == 200, health.text
+    assert {d["status"] for d in health.json()["dependencies"].values()} == {"up"}
+
+    status = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
+                            timeout=60, check=True).stdout
+    for part in ("moto", "redis", "neo4j", "api", "event-runner"):
+        assert re.search(rf"{part}\s.*\sup\b", status), status
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
+    ports = [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT",
+                                   "NOTFLIX_NEO4J_PORT", "NOTFLIX_API_PORT")]
+    eventually(lambda: not any(is_listening(p) for p in ports), timeout=30)
+    assert "stopped" in out.read_text()
+
+
+def test_up_names_a_taken_port_and_starts_nothing() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        env = cli_env(redis=taken)
+        started = time.monotonic()
+        result = subprocess.run([NOTFLIX, "up"], env=env, capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 1
+    text = " ".join(result.stdout.split())
+    assert f"port {taken}" in text and "NOTFLIX_REDIS_PORT" in text
+    assert not is_listening(int(env["NOTFLIX_AWS_PORT"]))
+    assert time.monotonic() - started < 60
