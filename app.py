@@ -9,7 +9,7 @@ from chalicelib.health.checks import check_all
 from chalicelib.http import install_middleware, json_response
 from chalicelib.resources import Resources
 
-app = Chalice(app_name="notflix")
+app = Chalice(app_name="notflix", configure_logs=False)  # Powertools formats its logger
 app.debug = False
 settings = Settings.from_env()
 resources = Resources(settings)

@@ -30,6 +30,8 @@ def is_listening(port: int, host: str = LOOPBACK, timeout: float = 0.3) -> bool:
 def ensure_free(service: str, port: int, env_var: str) -> None:
     """Raise PortInUseError naming the port when it cannot be bound on loopback."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As servers do: a port whose last connections linger in TIME_WAIT is free to listen on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError as exc:

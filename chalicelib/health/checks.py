@@ -48,8 +48,10 @@ def _redis(res: Resources) -> None:
 
 
 def _neo4j(res: Resources) -> None:
-    records, _, _ = res.neo4j.execute_query("RETURN 1 AS ok", database_="neo4j")
-    if records[0]["ok"] != 1:
+    # An auto-commit query: no managed-transaction retries, so a dead server fails fast.
+    with res.neo4j.session(database="neo4j") as session:
+        record = session.run("RETURN 1 AS ok").single()
+    if record is None or record["ok"] != 1:
         raise RuntimeError("unexpected answer to RETURN 1")
 
 
