@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from chalice.app import Chalice, Response
 
+from chalicelib import logs
 from chalicelib.config import Settings
 from chalicelib.health.checks import check_all
 from chalicelib.http import install_middleware, json_response
 from chalicelib.resources import Resources
 
-app = Chalice(app_name="notflix", configure_logs=False)  # Powertools formats its logger
-app.debug = False
+app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
+logs.use_for(app, settings.log_level)
 resources = Resources(settings)
 install_middleware(app)
 

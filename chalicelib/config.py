@@ -64,6 +64,7 @@ class Settings:
     neo4j_user: str
     neo4j_password: str = field(repr=False)
     api_port: int = DEFAULT_PORTS["api"]
+    log_level: str = "INFO"
 
     @property
     def local(self) -> bool:
@@ -124,4 +125,5 @@ class Settings:
             neo4j_user=env.get("NOTFLIX_NEO4J_USER", "neo4j"),
             neo4j_password=env.get("NOTFLIX_NEO4J_PASSWORD", default_password),
             api_port=port(env, "api"),
+            log_level=env.get("NOTFLIX_LOG_LEVEL", "INFO").upper(),
         )

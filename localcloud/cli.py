@@ -80,6 +80,7 @@ def up() -> None:
         raise typer.Exit(2) from exc
     pidfiles.write(SUPERVISOR, os.getpid())
     signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)  # even when started with SIGINT ignored (`&`)
     try:
         if stack.embedded:
             stack.check_ports()

@@ -59,6 +59,7 @@ class EmbeddedStack:
         env = dict(self.env)
         env.setdefault("NOTFLIX_TARGET", Target.EMBEDDED.value)
         env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        env["PYTHONUNBUFFERED"] = "1"  # JSON log lines reach .local/logs/ as they happen
         env.setdefault("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
         env.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
         password = read_password()
