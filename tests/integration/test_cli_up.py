@@ -78,6 +78,11 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
     for part in ("moto", "redis", "neo4j", "api", "event-runner"):
         assert re.search(rf"{part}\s.*\sup\b", status), status
 
+    second = subprocess.run([NOTFLIX, "up"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert second.returncode == 1
+    assert "already running" in second.stdout
+
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0
     ports = [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT",
@@ -100,3 +105,19 @@ def test_up_names_a_taken_port_and_starts_nothing() -> None:
     assert f"port {taken}" in text and "NOTFLIX_REDIS_PORT" in text
     assert not is_listening(int(env["NOTFLIX_AWS_PORT"]))
     assert time.monotonic() - started < 60
+
+
+def test_down_from_another_terminal_stops_a_running_stack(
+    running_up: tuple[subprocess.Popen[bytes], dict[str, str], Path],
+) -> None:
+    process, env, out = running_up
+    eventually(lambda: "Notflix is up at" in out.read_text(), timeout=240, interval=0.5)
+    result = subprocess.run([NOTFLIX, "down"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0
+    assert "stopped" in result.stdout
+    assert process.wait(60) == 0
+    eventually(lambda: not is_listening(int(env["NOTFLIX_NEO4J_PORT"])), timeout=30)
+    status = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
+                            timeout=60).stdout
+    assert not re.search(r"\sup\s", status), status
