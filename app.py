@@ -2,28 +2,190 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, Response
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Chalice, Request, Response
 
 from chalicelib import logs
+from chalicelib.auth import guard as auth_guard
+from chalicelib.auth.cookies import cleared_cookie, session_cookie
+from chalicelib.auth.schemas import (
+    LoginIn,
+    PasswordChangeIn,
+    ProfilePatch,
+    RegisterIn,
+    ResetConfirmIn,
+    ResetRequestIn,
+    RolesIn,
+)
+from chalicelib.auth.service import ClientInfo, LoggedIn
 from chalicelib.config import Settings
+from chalicelib.errors import catalogued
 from chalicelib.health.checks import check_all
-from chalicelib.http import install_middleware, json_response
+from chalicelib.http import (
+    BODY_TYPES,
+    client_ip,
+    install_middleware,
+    is_form,
+    json_response,
+    local_path,
+    parse_body,
+    see_other,
+)
 from chalicelib.resources import Resources
+from chalicelib.services import Services
+from chalicelib.web_security import SecurityHeaders, content_security_policy
 
 app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
 logs.use_for(app, settings.log_level)
 resources = Resources(settings)
-install_middleware(app)
+services = Services(resources)
+install_middleware(app, SecurityHeaders(
+    csp=content_security_policy([settings.aws_endpoint_url or "https://*.amazonaws.com"]),
+    cors_origins=settings.cors_origins, https=not settings.local))
+
+
+def request() -> Request:
+    current = app.current_request
+    if current is None:
+        raise RuntimeError("no request in flight")
+    return current
+
+
+def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return auth_guard.protect(lambda: services.guard, request, roles)
+
+
+def body(model: type[Any]) -> Any:
+    return parse_body(request(), model, settings.max_body_bytes)
+
+
+def client() -> ClientInfo:
+    current = request()
+    return ClientInfo(ip=client_ip(current),
+                      user_agent=str(current.headers.get("user-agent", ""))[:512])
+
+
+def query(name: str) -> str | None:
+    params = request().query_params
+    return params.get(name) if params is not None else None
+
+
+def check_origin() -> None:
+    """Login CSRF: a form post from another site must not log the browser in."""
+    services.guard.check_origin(request(), required=False)
+
+
+def logged_in_response(result: LoggedIn, status: int) -> Response:
+    cookie = session_cookie(result.token, settings.session_ttl_seconds, secure=not settings.local)
+    if is_form(request()):
+        return see_other(local_path(query("next")), {"Set-Cookie": cookie})
+    return json_response({"token": result.token, "user": result.user.public()}, status,
+                         {"Set-Cookie": cookie})
 
 
 @app.route("/health", methods=["GET"])
 def health() -> Response:
     statuses = check_all(resources)
     down = [s.name for s in statuses if not s.ok]
-    body = {
-        "status": "down" if down else "up",
-        "down": down,
-        "dependencies": {s.name: s.as_dict() for s in statuses},
-    }
-    return json_response(body, 503 if down else 200)
+    return json_response({"status": "down" if down else "up", "down": down,
+                          "dependencies": {s.name: s.as_dict() for s in statuses}},
+                         503 if down else 200)
+
+
+# -- auth -----------------------------------------------------------------------------------
+@app.route("/api/auth/register", methods=["POST"], content_types=BODY_TYPES)
+def register() -> Response:
+    check_origin()
+    data = body(RegisterIn)
+    return logged_in_response(
+        services.accounts.register(data.email, data.password, data.display_name, client()), 201)
+
+
+@app.route("/api/auth/login", methods=["POST"], content_types=BODY_TYPES)
+def login() -> Response:
+    check_origin()
+    data = body(LoginIn)
+    return logged_in_response(services.accounts.login(data.email, data.password, client()), 200)
+
+
+@app.route("/api/auth/logout", methods=["POST"], content_types=BODY_TYPES)
+@requires()
+def logout() -> Response:
+    services.accounts.logout(auth_guard.current().token)
+    cookie: dict[str, str | list[str]] = {"Set-Cookie": cleared_cookie(secure=not settings.local)}
+    if is_form(request()):
+        return see_other("/", cookie)
+    return Response(body="", status_code=204, headers=cookie)
+
+
+@app.route("/api/auth/password-reset", methods=["POST"], content_types=BODY_TYPES)
+def password_reset() -> Response:
+    check_origin()
+    services.accounts.request_reset(body(ResetRequestIn).email)
+    if is_form(request()):
+        return see_other("/login?reset=sent")
+    return json_response({"message": "If an account uses this email, a reset link is on its "
+                                     "way; it works once, for 30 minutes."}, 202)
+
+
+@app.route("/api/auth/password-reset/confirm", methods=["POST"], content_types=BODY_TYPES)
+def password_reset_confirm() -> Response:
+    check_origin()
+    data = body(ResetConfirmIn)
+    services.accounts.confirm_reset(data.token, data.new_password)
+    if is_form(request()):
+        return see_other("/login?reset=done")
+    return json_response({"message": "Your password is changed; log in with it."})
+
+
+# -- the current user -------------------------------------------------------------------------
+@app.route("/api/me", methods=["GET"])
+@requires()
+def me() -> Response:
+    return json_response(auth_guard.current().user.public())
+
+
+@app.route("/api/me", methods=["PATCH"], content_types=BODY_TYPES)
+@requires()
+def update_me() -> Response:
+    user = services.accounts.update_profile(auth_guard.current().user,
+                                            body(ProfilePatch).display_name)
+    return json_response(user.public())
+
+
+@app.route("/api/me/password", methods=["POST"], content_types=BODY_TYPES)
+@requires()
+def change_password() -> Response:
+    data = body(PasswordChangeIn)
+    caller = auth_guard.current()
+    user = services.accounts.change_password(caller.user, caller.session,
+                                             data.current_password, data.new_password)
+    return json_response(user.public())
+
+
+@app.route("/api/me/logins", methods=["GET"])
+@requires()
+def my_logins() -> Response:
+    events = services.accounts.login_history(auth_guard.current().user)
+    return json_response({"logins": [e.public() for e in events]})
+
+
+# -- admin ------------------------------------------------------------------------------------
+@app.route("/api/admin/users", methods=["GET"])
+@requires("admin")
+def admin_users() -> Response:
+    users, after = services.users.list(limit=50, after=query("after"))
+    return json_response({"users": [u.public() for u in users], "next": after})
+
+
+@app.route("/api/admin/users/{user_id}/roles", methods=["PUT"], content_types=BODY_TYPES)
+@requires("admin")
+def admin_set_roles(user_id: str) -> Response:
+    if services.users.get(user_id) is None:
+        raise catalogued("user_not_found")
+    user = services.accounts.set_roles(user_id, body(RolesIn).roles)
+    return json_response(user.public())
+

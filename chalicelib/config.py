@@ -39,6 +39,19 @@ PORT_ENV = {
 LOCALSTACK_NEO4J_PASSWORD = "notflix-local-neo4j"  # noqa: S105 - local docker only
 
 
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def port(env: Mapping[str, str], name: str) -> int:
     """The port for `aws`, `redis`, `neo4j` or `api`, from `NOTFLIX_<NAME>_PORT` or the default."""
     raw = env.get(PORT_ENV[name])
@@ -65,6 +78,16 @@ class Settings:
     neo4j_password: str = field(repr=False)
     api_port: int = DEFAULT_PORTS["api"]
     log_level: str = "INFO"
+    #: Where browsers reach the site; links in mail point here.
+    public_url: str = "http://127.0.0.1:8000"
+    mail_from: str = "no-reply@notflix.example"
+    #: Origins allowed to call the API cross-origin (CORS); empty means closed.
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    session_ttl_seconds: int = 14 * 24 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 60
+    password_reset_ttl_seconds: int = 30 * 60
 
     @property
     def local(self) -> bool:
@@ -126,4 +149,13 @@ class Settings:
             neo4j_password=env.get("NOTFLIX_NEO4J_PASSWORD", default_password),
             api_port=port(env, "api"),
             log_level=env.get("NOTFLIX_LOG_LEVEL", "INFO").upper(),
+            public_url=env.get("NOTFLIX_PUBLIC_URL", f"http://127.0.0.1:{port(env, 'api')}"),
+            mail_from=env.get("NOTFLIX_MAIL_FROM", "no-reply@notflix.example"),
+            cors_origins=tuple(o.strip() for o in env.get("NOTFLIX_CORS_ORIGINS", "").split(",")
+                               if o.strip()),
+            max_body_bytes=_int(env, "NOTFLIX_MAX_BODY_BYTES", 1_048_576),
+            session_ttl_seconds=_int(env, "NOTFLIX_SESSION_TTL_SECONDS", 14 * 24 * 3600),
+            login_max_failures=_int(env, "NOTFLIX_LOGIN_MAX_FAILURES", 5),
+            login_window_seconds=_int(env, "NOTFLIX_LOGIN_WINDOW_SECONDS", 60),
+            password_reset_ttl_seconds=_int(env, "NOTFLIX_PASSWORD_RESET_TTL_SECONDS", 30 * 60),
         )

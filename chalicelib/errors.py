@@ -26,9 +26,13 @@ class AppError(ChaliceUnhandledError):
         if status is not None:
             self.status = status
         self.headers = headers or {}
+        self.details: list[dict[str, Any]] | None = None
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 class NotFound(AppError):
@@ -39,6 +43,17 @@ class NotFound(AppError):
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
+
+
+def catalogued(code: str, *, headers: dict[str, str] | None = None,
+               details: list[dict[str, Any]] | None = None, **values: object) -> AppError:
+    """An AppError whose status and message come from the message catalogue."""
+    from chalicelib.messages import message
+
+    status, text = message(code, **values)
+    error = AppError(text, code=code, status=status, headers=headers)
+    error.details = details
+    return error
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from chalice.app import Chalice, Request, Response
+from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import AppError, error_body
+from chalicelib.errors import AppError, catalogued, error_body
 from chalicelib.logs import logger
+from chalicelib.web_security import SecurityHeaders
+
+M = TypeVar("M", bound=BaseModel)
+FORM = "application/x-www-form-urlencoded"
+#: Content types the JSON API and its HTML forms accept (Chalice refuses others with 415).
+BODY_TYPES = ["application/json", FORM]
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 #: What Chalice answers after catching (and logging) an unexpected exception in a view.
@@ -39,7 +48,54 @@ def _internal_error(request_id: str) -> Response:
     )
 
 
-def install_middleware(app: Chalice) -> None:
+def is_form(request: Request) -> bool:
+    return str(request.headers.get("content-type", "")).split(";")[0].strip().lower() == FORM
+
+
+def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
+    """Validate a JSON or form body into `model`: 400, 413, 415 or 422 with a clear message."""
+    body = request.raw_body or b""
+    raw = body.encode() if isinstance(body, str) else body
+    if len(raw) > max_bytes:
+        raise catalogued("body_too_large", limit=max_bytes)
+    data: Any
+    if is_form(request):
+        data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    else:
+        try:
+            data = json.loads(raw or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise catalogued("malformed_json") from exc
+        if not isinstance(data, dict):
+            raise catalogued("validation_failed", details=[
+                {"field": "", "message": "the body must be a JSON object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+                   for err in exc.errors(include_url=False, include_input=False)]
+        raise catalogued("validation_failed", details=details) from exc
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (never a client-supplied header)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def see_other(location: str, headers: Mapping[str, str | list[str]] | None = None) -> Response:
+    """The answer to an HTML form post: 303 makes the browser GET the next page."""
+    return Response(body="", status_code=303, headers={"Location": location, **(headers or {})})
+
+
+def local_path(candidate: str | None, default: str = "/") -> str:
+    """A redirect target that stays on this site (no open redirects)."""
+    if candidate and candidate.startswith("/") and not candidate.startswith("//"):
+        return candidate
+    return default
+
+
+def install_middleware(app: Chalice, security: SecurityHeaders | None = None) -> None:
     """Every response carries X-Request-Id; every error is JSON; every request is logged once."""
 
     @app.middleware("http")
@@ -57,10 +113,12 @@ def install_middleware(app: Chalice) -> None:
         if response.status_code == 500 and response.body == _CHALICE_500:
             response = _internal_error(request_id)
         response.headers["X-Request-Id"] = request_id
+        if security is not None:
+            security.apply(request, response, request.path)
         logger.info(
             "request",
             method=request.method,
-            path=request.context.get("resourcePath", "") if request.context else "",
+            path=request.path,
             status=response.status_code,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )

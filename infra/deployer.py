@@ -99,7 +99,7 @@ def _stack_context(settings: Settings, session: boto3.Session, cfn: Any, name: s
         parameters=parameters,
         physical_ids=physical_ids,
         clients={service: make_client(session, settings, service)
-                 for service in ("s3", "sqs", "dynamodb")},
+                 for service in ("s3", "sqs", "dynamodb", "ses")},
         region=settings.region,
         account_id=sts.get_caller_identity()["Account"],
         stack_name=name,
@@ -111,7 +111,7 @@ def deploy(settings: Settings, session: boto3.Session, *, template_path: Path = 
     """Apply the template to `settings.target`; returns the stack's outputs."""
     name = stack_name or settings.stack_name
     template = load_template(template_path)
-    parameters = {"ResourcePrefix": settings.resource_prefix}
+    parameters = {"ResourcePrefix": settings.resource_prefix, "MailFrom": settings.mail_from}
     cfn = make_client(session, settings, "cloudformation")
     total = len(template["Resources"])
     progress(0, total, f"{name}: deploying to {settings.target.value}")

@@ -2,7 +2,8 @@
 
 Checked against moto 5.2's server: stacks create tables, queues (with redrive) and buckets
 (with encryption) but drop a bucket's CORS, public access block, lifecycle rules and event
-notifications, a table's TTL and point-in-time recovery, and `AWS::SQS::QueuePolicy`.
+notifications, a table's TTL and point-in-time recovery, `AWS::SQS::QueuePolicy` and
+`AWS::SES::EmailIdentity`.
 Each applier reads one property from the template, resolves its intrinsics against the
 stack, and makes the API call real AWS would have made. All of them are idempotent.
 """
@@ -134,10 +135,15 @@ def _queue_policy(ctx: StackContext, _physical_id: str, props: dict[str, Any]) -
                                                 Attributes={"Policy": policy})
 
 
+def _email_identity(ctx: StackContext, _physical_id: str, props: dict[str, Any]) -> None:
+    ctx.clients["ses"].verify_email_identity(EmailAddress=props["EmailIdentity"])
+
+
 APPLIERS: dict[str, list[Applier]] = {
     "AWS::S3::Bucket": [_public_access_block, _cors, _lifecycle, _notifications],
     "AWS::DynamoDB::Table": [_ttl, _pitr],
     "AWS::SQS::QueuePolicy": [_queue_policy],
+    "AWS::SES::EmailIdentity": [_email_identity],
 }
 
 

@@ -149,6 +149,34 @@ def down() -> None:
         console.print("nothing was running")
 
 
+admin_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+cli.add_typer(admin_cli, name="admin")
+
+
+@admin_cli.command("create")
+def admin_create(
+    email: str = typer.Option(..., help="The administrator's email address"),
+    name: str = typer.Option("Administrator", help="Display name"),
+) -> None:
+    """Create an admin with a generated password, printed once and stored nowhere."""
+    from chalicelib.auth.admin import create_admin
+    from chalicelib.errors import AppError
+    from chalicelib.resources import Resources
+    from chalicelib.services import Services
+
+    resources = Resources(EmbeddedStack().settings())
+    try:
+        user, password = create_admin(Services(resources).accounts, email, name)
+    except AppError as exc:
+        console.print(f"[red]cannot create the admin:[/] {exc.message}")
+        raise typer.Exit(1) from exc
+    finally:
+        resources.close()
+    console.print(f"admin {user.email} created (id {user.id}) with roles "
+                  f"{', '.join(sorted(user.roles))}")
+    console.print(f"password, shown only now: [bold]{password}[/]")
+
+
 @cli.command("deploy-infra")
 def deploy_infra() -> None:
     """Apply infra/template.yaml to the configured target (NOTFLIX_TARGET)."""

@@ -20,8 +20,12 @@ from chalicelib.config import Settings
 from chalicelib.resources import Resources
 from infra.deployer import deploy
 from localcloud import paths, pidfiles
+from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack
 from tests.support import free_port, unique
+
+#: Short windows so lockout-expiry tests take seconds, not minutes.
+API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536"}
 
 
 def _running_stack_env() -> dict[str, str] | None:
@@ -61,7 +65,7 @@ def stack_env() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def settings(stack_env: dict[str, str]) -> Settings:
-    return Settings.from_env({**stack_env, "NOTFLIX_PREFIX": unique("nft-")})
+    return Settings.from_env({**stack_env, **API_TEST_ENV, "NOTFLIX_PREFIX": unique("nft-")})
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +84,7 @@ def resources(settings: Settings, stack_outputs: dict[str, str]) -> Iterator[Res
 def api_url(stack_env: dict[str, str], settings: Settings,
             stack_outputs: dict[str, str]) -> Iterator[str]:
     """The real API (`chalice local`) on a free port, pointed at this session's resources."""
-    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+    env = {**stack_env, **API_TEST_ENV, "NOTFLIX_PREFIX": settings.resource_prefix,
            "NOTFLIX_API_PORT": str(free_port())}
     api = EmbeddedStack(env=env, record_pids=False)
     api.start_api()
@@ -88,3 +92,24 @@ def api_url(stack_env: dict[str, str], settings: Settings,
         yield api.api_url
     finally:
         api.stop()
+
+
+@pytest.fixture
+def api_with_private_redis(
+    stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str]
+) -> Iterator[tuple[str, RedisSidecar]]:
+    """An API whose Redis is this test's own server, so stopping it harms nobody else."""
+    port = free_port()
+    redis_server = RedisSidecar(port=port, data_name=f"redis-test-{port}")
+    redis_server.start()
+    redis_server.wait_healthy(20)
+    env = {**stack_env, **API_TEST_ENV, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+           "NOTFLIX_API_PORT": str(free_port())}
+    api = EmbeddedStack(env=env, record_pids=False)
+    api.start_api()
+    try:
+        yield api.api_url, redis_server
+    finally:
+        api.stop()
+        redis_server.stop()

@@ -23,7 +23,8 @@ def test_cfn_lint_reports_nothing() -> None:
 
 
 def context(template: dict[str, Any], prefix: str = "demo") -> StackContext:
-    return StackContext(template=template, parameters={"ResourcePrefix": prefix},
+    return StackContext(template=template,
+                        parameters={"ResourcePrefix": prefix, "MailFrom": "m@example.com"},
                         physical_ids={}, clients={}, region="eu-west-1",
                         account_id="111122223333", stack_name=prefix)
 
@@ -35,7 +36,9 @@ def test_every_name_derives_from_the_prefix_as_config_computes_it() -> None:
     names = {ctx.resolve(r["Properties"][NAMED[r["Type"]]])
              for r in template["Resources"].values() if r["Type"] in NAMED}
     assert names == {settings.uploads_bucket, settings.media_bucket, settings.encode_queue,
-                     settings.encode_dlq, settings.table_name("idempotency")}
+                     settings.encode_dlq, *(settings.table_name(t) for t in (
+                         "idempotency", "users", "user-emails", "login-history",
+                         "password-resets"))}
 
 
 def test_the_encode_queue_redrives_to_its_dlq_after_three_receives() -> None:

@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, login throttling, password resets and roles."""

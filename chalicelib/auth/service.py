@@ -1,0 +1,150 @@
+"""Account use cases: register, log in and out, profile, passwords, resets, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+
+from chalicelib.auth import passwords
+from chalicelib.auth.history import LoginEvent, LoginHistory
+from chalicelib.auth.mail import Mailer
+from chalicelib.auth.resets import ResetTokens
+from chalicelib.auth.sessions import Session, SessionStore
+from chalicelib.auth.throttle import LoginThrottle
+from chalicelib.auth.users import ROLES, User, UserRepository, normalise_email
+from chalicelib.errors import catalogued
+from chalicelib.logs import logger
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user: User
+    token: str
+
+
+class AccountService:
+    def __init__(self, users: UserRepository, sessions: SessionStore, throttle: LoginThrottle,
+                 history: LoginHistory, resets: ResetTokens, mailer: Mailer) -> None:
+        self.users = users
+        self.sessions = sessions
+        self.throttle = throttle
+        self.history = history
+        self.resets = resets
+        self.mailer = mailer
+
+    # -- registration and login -----------------------------------------------------------
+    def register(self, email: str, password: str, display_name: str,
+                 client: ClientInfo) -> LoggedIn:
+        """Create the account, send the welcome mail and open a first session."""
+        passwords.check_policy(password, email=email, name=display_name)
+        user = self.users.create(email, display_name, passwords.hash_password(password))
+        self._send_mail(lambda: self.mailer.welcome(user.email, user.display_name), "welcome")
+        logger.info("user registered", user_id=user.id)
+        return LoggedIn(user, self._open_session(user, client))
+
+    def _open_session(self, user: User, client: ClientInfo) -> str:
+        try:
+            return self.sessions.create(user.id, ip=client.ip, user_agent=client.user_agent)
+        except redis.RedisError as exc:
+            raise catalogued("service_unavailable") from exc
+
+    def create_with_roles(self, email: str, display_name: str, password: str,
+                          roles: frozenset[str]) -> User:
+        passwords.check_policy(password, email=email, name=display_name)
+        return self.users.create(email, display_name, passwords.hash_password(password), roles)
+
+    def login(self, email: str, password: str, client: ClientInfo) -> LoggedIn:
+        """Throttled, enumeration-safe login; fails closed (503) when Redis is down."""
+        try:
+            attempt = self.throttle.acquire(normalise_email(email), client.ip)
+        except redis.RedisError as exc:
+            raise catalogued("service_unavailable") from exc
+        if not attempt.allowed:
+            raise catalogued("too_many_attempts", seconds=attempt.retry_after,
+                             headers={"Retry-After": str(attempt.retry_after)})
+        user = self.users.get_by_email(email)
+        # Verify against a dummy hash for unknown emails: same work, same answer.
+        ok = passwords.verify_password(user.password_hash if user else passwords.dummy_hash(),
+                                       password)
+        if user is not None:
+            self.history.record(user.id, ip=client.ip, user_agent=client.user_agent,
+                                success=ok)
+        if user is None or not ok:
+            self.throttle.failed(attempt)
+            raise catalogued("invalid_credentials")
+        try:
+            self.throttle.succeeded(attempt)
+        except redis.RedisError as exc:
+            raise catalogued("service_unavailable") from exc
+        token = self._open_session(user, client)
+        if passwords.needs_rehash(user.password_hash):
+            user = self.users.set_password_hash(user.id, passwords.hash_password(password),
+                                                new_version=False)
+        return LoggedIn(user, token)
+
+    def logout(self, token: str) -> None:
+        self.sessions.revoke(token)
+
+    # -- the current user ---------------------------------------------------------------
+    def update_profile(self, user: User, display_name: str) -> User:
+        return self.users.update_display_name(user.id, display_name)
+
+    def change_password(self, user: User, session: Session, current: str, new: str) -> User:
+        if not passwords.verify_password(user.password_hash, current):
+            raise catalogued("wrong_current_password")
+        passwords.check_policy(new, email=user.email, name=user.display_name)
+        updated = self.users.set_password_hash(user.id, passwords.hash_password(new),
+                                               new_version=True)
+        revoked = self.sessions.revoke_all(user.id, except_digest=session.token_digest)
+        logger.info("password changed", user_id=user.id, sessions_revoked=revoked)
+        return updated
+
+    def login_history(self, user: User) -> list[LoginEvent]:
+        return self.history.recent(user.id)
+
+    # -- password reset -------------------------------------------------------------------
+    def request_reset(self, email: str) -> None:
+        """Mail a link if the account exists; the caller answers the same either way."""
+        user = self.users.get_by_email(email)
+        if user is None:
+            logger.info("password reset requested for an unknown email")
+            return
+        token = self.resets.issue(user.id, user.password_version)
+        minutes = self.resets.ttl_seconds // 60
+        self._send_mail(lambda: self.mailer.password_reset(user.email, token, minutes),
+                        "password reset")
+
+    def confirm_reset(self, token: str, new_password: str) -> User:
+        user_id, version = self.resets.consume(token)
+        user = self.users.get(user_id)
+        if user is None or user.password_version != version:
+            raise catalogued("reset_token_invalid")  # the password changed since it was sent
+        passwords.check_policy(new_password, email=user.email, name=user.display_name)
+        updated = self.users.set_password_hash(user.id, passwords.hash_password(new_password),
+                                               new_version=True)
+        self.sessions.revoke_all(user.id)
+        logger.info("password reset", user_id=user.id)
+        return updated
+
+    # -- roles ------------------------------------------------------------------------------
+    def set_roles(self, user_id: str, roles: list[str]) -> User:
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise catalogued("unknown_role", role=unknown[0], roles=", ".join(ROLES))
+        return self.users.set_roles(user_id, frozenset(roles))
+
+    @staticmethod
+    def _send_mail(send: Callable[[], None], kind: str) -> None:
+        """Mail is best effort: a failure is logged, never shown (it could reveal accounts)."""
+        try:
+            send()
+        except Exception:
+            logger.exception("sending mail failed", mail=kind)

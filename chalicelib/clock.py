@@ -1,0 +1,14 @@
+"""Time in one format everywhere: ISO 8601, UTC, millisecond precision, with a `Z`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None = None) -> str:
+    return (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")

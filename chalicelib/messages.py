@@ -1,0 +1,38 @@
+"""The message catalogue: every error a client sees comes from here, by code."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[int, str]] = {
+    # generic request problems
+    "malformed_json": (400, "The request body is not valid JSON."),
+    "bad_request": (400, "The request could not be understood."),
+    "body_too_large": (413, "The request body is larger than {limit} bytes."),
+    "validation_failed": (422, "Some fields are missing or invalid."),
+    "unsupported_media_type": (415, "Send JSON (application/json) or a form."),
+    "not_found": (404, "Nothing was found at this address."),
+    "internal_error": (500, "Something went wrong on our side; it was logged."),
+    "service_unavailable": (503, "A service we depend on is unavailable; try again shortly."),
+    # authentication and accounts
+    "not_authenticated": (401, "Log in to continue."),
+    "forbidden": (403, "Your account is not allowed to do this."),
+    "csrf_rejected": (403, "This request did not come from a Notflix page; reload and retry."),
+    "invalid_credentials": (401, "The email or password is incorrect."),
+    "too_many_attempts": (429, "Too many failed logins; try again in {seconds} seconds."),
+    "email_taken": (409, "An account with this email already exists; log in or reset the "
+                         "password."),
+    "password_too_short": (422, "The password must be at least {minimum} characters long."),
+    "password_too_long": (422, "The password must be at most {maximum} characters long."),
+    "password_too_common": (422, "This password is too common; choose a less guessable one."),
+    "password_matches_account": (422, "The password must not contain your email or name."),
+    "wrong_current_password": (403, "The current password is incorrect."),
+    "reset_token_invalid": (400, "This reset link is invalid, used or expired; ask for a new "
+                                 "one."),
+    "user_not_found": (404, "No such user."),
+    "unknown_role": (422, "Unknown role {role}; roles are {roles}."),
+}
+
+
+def message(code: str, **values: object) -> tuple[int, str]:
+    """Status and text for a code, with any placeholders filled in."""
+    status, text = MESSAGES[code]
+    return status, text.format(**values)

@@ -1,0 +1,51 @@
+"""Helpers for tests that use the accounts API over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.support import unique
+
+STRONG_PASSWORD = "violet-harbour-quiet-42"
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    token: str
+    user: dict[str, Any]
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def new_email() -> str:
+    return f"{unique('user-')}@example.com"
+
+
+def register(api_url: str, email: str | None = None, password: str = STRONG_PASSWORD,
+             name: str = "Test Viewer") -> Account:
+    email = email or new_email()
+    response = httpx.post(f"{api_url}/api/auth/register",
+                          json={"email": email, "password": password, "display_name": name},
+                          timeout=30)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(email, password, body["token"], body["user"])
+
+
+def login(api_url: str, email: str, password: str, **kwargs: Any) -> httpx.Response:
+    return httpx.post(f"{api_url}/api/auth/login", json={"email": email, "password": password},
+                      timeout=30, **kwargs)
+
+
+def sent_mail(aws_endpoint: str, to: str) -> list[dict[str, Any]]:
+    """Messages moto's SES accepted for `to`, oldest first."""
+    data = httpx.get(f"{aws_endpoint}/moto-api/data.json", timeout=10).json()
+    return [m for m in data.get("ses", {}).get("Message", [])
+            if to in m.get("destinations", {}).get("ToAddresses", [])]

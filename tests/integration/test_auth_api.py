@@ -1,0 +1,289 @@
+"""Accounts, sessions and web security over HTTP against real Redis, DynamoDB and SES."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from app import app as chalice_app
+from chalicelib.resources import Resources
+from tests.integration.auth_client import (
+    STRONG_PASSWORD,
+    Account,
+    login,
+    new_email,
+    register,
+    sent_mail,
+)
+
+pytestmark = pytest.mark.integration
+WINDOW = 4  # NOTFLIX_LOGIN_WINDOW_SECONDS of the test API (tests/conftest.py)
+
+
+@pytest.fixture(autouse=True)
+def fresh_ip_window(resources: Resources) -> Iterator[None]:
+    """Every request here comes from 127.0.0.1: start each test with no IP failures."""
+    prefix = resources.settings.resource_prefix
+    for key in resources.redis.scan_iter(f"{prefix}:login-fail:ip:*"):
+        resources.redis.delete(key)
+    yield
+
+
+def error_code(response: httpx.Response) -> str:
+    return str(response.json()["error"]["code"])
+
+
+# -- registration -------------------------------------------------------------------------------
+def test_register_opens_a_session_sets_a_safe_cookie_and_sends_a_welcome(
+    api_url: str, resources: Resources
+) -> None:
+    email = new_email()
+    response = httpx.post(f"{api_url}/api/auth/register", timeout=30, json={
+        "email": f"  {email.upper()} ", "password": STRONG_PASSWORD, "display_name": "Ada"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["user"]["email"] == email  # normalised
+    assert body["user"]["roles"] == ["viewer"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["user"]["created_at"])
+    assert "password_hash" not in body["user"]
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert len(body["token"]) >= 43
+    me = httpx.get(f"{api_url}/api/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.json()["email"] == email
+    (welcome,) = sent_mail(str(resources.settings.aws_endpoint_url), email)
+    assert welcome["subject"] == "Welcome to Notflix"
+
+
+def test_two_concurrent_registrations_of_one_email_exactly_one_wins(api_url: str) -> None:
+    email = new_email()
+
+    def attempt(variant: str) -> int:
+        return httpx.post(f"{api_url}/api/auth/register", timeout=30, json={
+            "email": variant, "password": STRONG_PASSWORD, "display_name": "Racer"}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(attempt, [email, email.upper(), email, f" {email}"]))
+    assert statuses == [201, 409, 409, 409]
+
+
+@pytest.mark.parametrize(("payload", "status", "code"), [
+    ({"email": "a@b", "password": STRONG_PASSWORD, "display_name": "x"}, 422,
+     "validation_failed"),
+    ({"email": "ok@example.com", "password": "short", "display_name": "x"}, 422,
+     "password_too_short"),
+    ({"email": "ok@example.com", "password": "Password12345", "display_name": "x"}, 422,
+     "password_too_common"),
+    ({"email": "ok@example.com", "password": 12345678901, "display_name": "x"}, 422,
+     "validation_failed"),
+    ({"email": "ok@example.com", "password": STRONG_PASSWORD, "display_name": "x",
+      "roles": ["admin"]}, 422, "validation_failed"),
+    ({"email": "ok@example.com", "password": STRONG_PASSWORD}, 422, "validation_failed"),
+])
+def test_bad_registrations_are_refused_with_a_clear_message(
+    api_url: str, payload: dict[str, object], status: int, code: str
+) -> None:
+    response = httpx.post(f"{api_url}/api/auth/register", json=payload, timeout=30)
+    assert response.status_code == status, response.text
+    assert error_code(response) == code
+    assert response.json()["error"]["message"]
+
+
+def test_malformed_and_oversized_bodies(api_url: str) -> None:
+    headers = {"Content-Type": "application/json"}
+    broken = httpx.post(f"{api_url}/api/auth/login", content=b'{"email": ', headers=headers)
+    assert (broken.status_code, error_code(broken)) == (400, "malformed_json")
+    not_object = httpx.post(f"{api_url}/api/auth/login", content=b"[1, 2]", headers=headers)
+    assert not_object.status_code == 422
+    huge = httpx.post(f"{api_url}/api/auth/login", headers=headers,
+                      content=b'{"email": "' + b"a" * 70_000 + b'"}')
+    assert (huge.status_code, error_code(huge)) == (413, "body_too_large")
+
+
+# -- login and throttling ---------------------------------------------------------------------
+def test_wrong_password_and_unknown_email_get_the_same_answer(api_url: str) -> None:
+    account = register(api_url)
+    wrong = login(api_url, account.email, "not-the-password-1")
+    unknown = login(api_url, new_email(), "not-the-password-1")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_sixth_attempt_is_throttled_even_with_the_right_password_then_recovers(
+    api_url: str
+) -> None:
+    account = register(api_url)
+    for _ in range(5):
+        assert login(api_url, account.email, "wrong-password-xyz").status_code == 401
+    blocked = login(api_url, account.email, account.password)
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked.headers["Retry-After"]) <= WINDOW
+    assert error_code(blocked) == "too_many_attempts"
+    time.sleep(int(blocked.headers["Retry-After"]) + 0.5)
+    assert login(api_url, account.email, account.password).status_code == 200
+
+
+def test_failures_from_one_ip_across_accounts_are_throttled(api_url: str) -> None:
+    for _ in range(5):
+        assert login(api_url, new_email(), "wrong-password-xyz").status_code == 401
+    victim = register(api_url)
+    assert login(api_url, victim.email, victim.password).status_code == 429
+
+
+def test_login_history_records_attempts_newest_first(api_url: str) -> None:
+    account = register(api_url)
+    login(api_url, account.email, "wrong-password-xyz", headers={"User-Agent": "probe/1"})
+    login(api_url, account.email, account.password, headers={"User-Agent": "probe/2"})
+    logins = httpx.get(f"{api_url}/api/me/logins", headers=account.bearer).json()["logins"]
+    assert [(e["success"], e["user_agent"]) for e in logins[:2]] == [(True, "probe/2"),
+                                                                    (False, "probe/1")]
+    assert logins[0]["ip"] == "127.0.0.1"
+
+
+def test_html_form_login_answers_303_with_the_cookie(api_url: str) -> None:
+    account = register(api_url)
+    response = httpx.post(f"{api_url}/api/auth/login?next=/browse",
+                          data={"email": account.email, "password": account.password},
+                          headers={"Origin": api_url})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/browse"
+    assert "notflix_session=" in response.headers["set-cookie"]
+    evil = httpx.post(f"{api_url}/api/auth/login?next=//evil.example",
+                      data={"email": account.email, "password": account.password})
+    assert evil.headers["location"] == "/"
+
+
+# -- sessions ---------------------------------------------------------------------------------
+def test_logout_revokes_the_session(api_url: str) -> None:
+    account = register(api_url)
+    assert httpx.post(f"{api_url}/api/auth/logout", headers=account.bearer).status_code == 204
+    assert httpx.get(f"{api_url}/api/me", headers=account.bearer).status_code == 401
+
+
+def test_password_change_revokes_every_other_session(api_url: str) -> None:
+    account = register(api_url)
+    other = login(api_url, account.email, account.password).json()["token"]
+    new_password = "another-long-phrase-77"
+    changed = httpx.post(f"{api_url}/api/me/password", headers=account.bearer, json={
+        "current_password": account.password, "new_password": new_password})
+    assert changed.status_code == 200, changed.text
+    assert httpx.get(f"{api_url}/api/me", headers=account.bearer).status_code == 200
+    assert httpx.get(f"{api_url}/api/me",
+                     headers={"Authorization": f"Bearer {other}"}).status_code == 401
+    assert login(api_url, account.email, new_password).status_code == 200
+    wrong = httpx.post(f"{api_url}/api/me/password", headers=account.bearer, json={
+        "current_password": "not-it-at-all-1", "new_password": "yet-another-phrase-9"})
+    assert (wrong.status_code, error_code(wrong)) == (403, "wrong_current_password")
+
+
+# -- password reset -------------------------------------------------------------------------------
+def reset_token(resources: Resources, email: str) -> str:
+    mails = [m for m in sent_mail(str(resources.settings.aws_endpoint_url), email)
+             if m["subject"] == "Reset your Notflix password"]
+    link = re.search(r"http\S+reset-password\?\S+", mails[-1]["body"])
+    assert link
+    return parse_qs(urlsplit(link.group(0)).query)["token"][0]
+
+
+def test_reset_is_enumeration_safe_single_use_and_revokes_sessions(
+    api_url: str, resources: Resources
+) -> None:
+    account = register(api_url)
+    known = httpx.post(f"{api_url}/api/auth/password-reset", json={"email": account.email})
+    unknown = httpx.post(f"{api_url}/api/auth/password-reset", json={"email": new_email()})
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    token = reset_token(resources, account.email)
+
+    confirm = {"token": token, "new_password": "fresh-start-phrase-31"}
+    assert httpx.post(f"{api_url}/api/auth/password-reset/confirm", json=confirm
+                      ).status_code == 200
+    assert httpx.get(f"{api_url}/api/me", headers=account.bearer).status_code == 401
+    again = httpx.post(f"{api_url}/api/auth/password-reset/confirm",
+                       json={**confirm, "new_password": "second-try-phrase-32"})
+    assert (again.status_code, error_code(again)) == (400, "reset_token_invalid")
+    assert login(api_url, account.email, "fresh-start-phrase-31").status_code == 200
+
+
+# -- web security ---------------------------------------------------------------------------------
+def cookie_headers(account: Account, **extra: str) -> dict[str, str]:
+    return {"Cookie": f"notflix_session={account.token}", **extra}
+
+
+def test_cookie_state_changes_need_our_origin(api_url: str) -> None:
+    account = register(api_url)
+    patch = {"display_name": "Renamed"}
+    missing = httpx.patch(f"{api_url}/api/me", json=patch, headers=cookie_headers(account))
+    evil = httpx.patch(f"{api_url}/api/me", json=patch,
+                       headers=cookie_headers(account, Origin="https://evil.example"))
+    assert (missing.status_code, error_code(missing)) == (403, "csrf_rejected")
+    assert (evil.status_code, error_code(evil)) == (403, "csrf_rejected")
+    ours = httpx.patch(f"{api_url}/api/me", json=patch,
+                       headers=cookie_headers(account, Origin=api_url))
+    assert ours.status_code == 200 and ours.json()["display_name"] == "Renamed"
+    assert httpx.patch(f"{api_url}/api/me", json=patch, headers=account.bearer
+                       ).status_code == 200  # bearer tokens are not sent by browsers
+
+
+def test_security_headers_and_no_store(api_url: str) -> None:
+    account = register(api_url)
+    response = httpx.get(f"{api_url}/api/me", headers={**account.bearer,
+                                                       "Origin": "https://evil.example"})
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert headers["cache-control"] == "no-store"
+    assert "access-control-allow-origin" not in headers
+    assert "x-content-type-options" in httpx.get(f"{api_url}/health").headers
+
+
+ME_ROUTES = sorted({(path, method) for path, methods in chalice_app.routes.items()
+                    if path.startswith("/api/me") for method in methods})
+ADMIN_ROUTES = sorted({(path, method) for path, methods in chalice_app.routes.items()
+                       if path.startswith("/api/admin") for method in methods})
+
+
+def call(api_url: str, path: str, method: str, headers: dict[str, str]) -> httpx.Response:
+    url = api_url + path.replace("{user_id}", "00000000-0000-0000-0000-000000000000")
+    bodies = {"PATCH": {"display_name": "Someone"}, "PUT": {"roles": ["viewer"]},
+              "POST": {"current_password": STRONG_PASSWORD,
+                       "new_password": "rotated-phrase-long-1"}}
+    return httpx.request(method, url, headers=headers, json=bodies.get(method), timeout=30)
+
+
+def test_every_me_route_shows_only_the_callers_data(api_url: str) -> None:
+    assert len(ME_ROUTES) >= 4
+    alice, bob = register(api_url, name="Alice Example"), register(api_url, name="Bob Example")
+    for path, method in ME_ROUTES:
+        assert call(api_url, path, method, {}).status_code == 401, (path, method)
+        response = call(api_url, path, method, alice.bearer)
+        assert response.status_code < 300, (path, method, response.text)
+        text = response.text
+        assert bob.email not in text and bob.user["id"] not in text, (path, method)
+
+
+def test_every_admin_route_is_guarded_by_role(api_url: str, resources: Resources) -> None:
+    assert ADMIN_ROUTES
+    viewer = register(api_url)
+    admin = register(api_url)
+    resources.dynamodb.update_item(
+        TableName=resources.settings.table_name("users"), Key={"id": {"S": admin.user["id"]}},
+        UpdateExpression="SET #r = :r", ExpressionAttributeNames={"#r": "roles"},
+        ExpressionAttributeValues={":r": {"SS": ["admin", "viewer"]}})
+    for path, method in ADMIN_ROUTES:
+        assert call(api_url, path, method, {}).status_code == 401, (path, method)
+        assert call(api_url, path, method, viewer.bearer).status_code == 403, (path, method)
+        assert call(api_url, path, method, admin.bearer).status_code in (200, 404), (path, method)
+    promoted = httpx.put(f"{api_url}/api/admin/users/{viewer.user['id']}/roles",
+                         headers=admin.bearer, json={"roles": ["viewer", "uploader"]})
+    assert promoted.json()["roles"] == ["uploader", "viewer"]
+    bad = httpx.put(f"{api_url}/api/admin/users/{viewer.user['id']}/roles",
+                    headers=admin.bearer, json={"roles": ["emperor"]})
+    assert (bad.status_code, error_code(bad)) == (422, "unknown_role")

@@ -1,0 +1,90 @@
+"""Account rules that need time or failures arranged: expiry, rehash, Redis down, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from chalicelib.auth import passwords
+from chalicelib.auth.resets import ResetTokens
+from chalicelib.config import Settings
+from chalicelib.errors import AppError
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from localcloud.paths import PROJECT_ROOT
+from localcloud.sidecars.redis import RedisSidecar
+from tests.integration.auth_client import STRONG_PASSWORD, login, new_email, register
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def services(resources: Resources) -> Services:
+    return Services(resources)
+
+
+def test_an_expired_reset_token_is_refused(services: Services) -> None:
+    user = services.users.create(new_email(), "Expiring", passwords.hash_password(STRONG_PASSWORD))
+    token = ResetTokens(ttl_seconds=1).issue(user.id, user.password_version)
+    time.sleep(2.1)
+    with pytest.raises(AppError) as info:
+        services.accounts.resets.consume(token)
+    assert info.value.code == "reset_token_invalid"
+
+
+def test_a_reset_link_dies_when_the_password_changes_first(services: Services) -> None:
+    user = services.users.create(new_email(), "Changer", passwords.hash_password(STRONG_PASSWORD))
+    token = services.accounts.resets.issue(user.id, user.password_version)
+    services.users.set_password_hash(user.id, passwords.hash_password("other-phrase-long-5"),
+                                     new_version=True)
+    with pytest.raises(AppError) as info:
+        services.accounts.confirm_reset(token, "third-phrase-long-6")
+    assert info.value.code == "reset_token_invalid"
+
+
+def test_login_rehashes_a_hash_made_with_old_parameters(api_url: str, services: Services) -> None:
+    account = register(api_url)
+    old = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(account.password)
+    services.users.set_password_hash(account.user["id"], old, new_version=False)
+    assert login(api_url, account.email, account.password).status_code == 200
+    stored = services.users.get(account.user["id"])
+    assert stored is not None and stored.password_hash != old
+    assert not passwords.needs_rehash(stored.password_hash)
+    assert "m=65536,t=2,p=2" in stored.password_hash
+
+
+def test_login_fails_closed_with_503_when_redis_is_down(
+    api_with_private_redis: tuple[str, RedisSidecar],
+) -> None:
+    url, redis_server = api_with_private_redis
+    account = register(url)
+    redis_server.stop()
+    response = login(url, account.email, account.password)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert httpx.get(f"{url}/api/me", headers=account.bearer).status_code == 503
+
+
+def test_admin_create_prints_a_generated_password_once(
+    api_url: str, stack_env: dict[str, str], settings: Settings
+) -> None:
+    email = new_email()
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix, "COLUMNS": "200"}
+    notflix = str(Path(sys.executable).with_name("notflix"))
+    result = subprocess.run([notflix, "admin", "create", "--email", email], env=env,
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    password = result.stdout.split("shown only now:")[1].split()[0]
+    assert len(password) >= 20
+    response = login(api_url, email, password)
+    assert response.status_code == 200
+    assert response.json()["user"]["roles"] == ["admin", "uploader", "viewer"]
+    twice = subprocess.run([notflix, "admin", "create", "--email", email], env=env,
+                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert twice.returncode == 1 and "already exists" in twice.stdout
