@@ -92,7 +92,7 @@ def run(resources: Resources, api_url: str) -> dict[str, tuple[float, float]]:
     email, password = f"{unique('bench-')}@example.com", "bench-mark-phrase-long-1"
     credentials = {"email": email, "password": password}
     with httpx.Client(base_url=api_url, timeout=30) as http:
-        http.post("/api/auth/register", json={**credentials, "display_name": "Bench"}
+        http.post("/api/auth/register", json={**credentials, "display_name": "Load Tester"}
                   ).raise_for_status()
         rows["POST /api/auth/login (HTTP)"] = measure(
             lambda: http.post("/api/auth/login", json=credentials).raise_for_status(), 60)
