@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Chalice, CORSConfig, Request, Response
 
 from chalicelib import logs
 from chalicelib.auth import guard as auth_guard
@@ -42,6 +42,12 @@ settings = Settings.from_env()
 logs.use_for(app, settings.log_level)
 resources = Resources(settings)
 services = Services(resources)
+if settings.cors_origins:
+    # Preflights (answered by API Gateway) name the first origin; the middleware then echoes
+    # whichever allowlisted origin made the actual request.
+    app.api.cors = CORSConfig(allow_origin=settings.cors_origins[0], allow_credentials=True,
+                              allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+                              max_age=600)
 install_middleware(app, SecurityHeaders(
     csp=content_security_policy([settings.aws_endpoint_url or "https://*.amazonaws.com"]),
     cors_origins=settings.cors_origins, https=not settings.local))
