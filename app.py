@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from chalicelib.http import (
     parse_body,
     see_other,
 )
+from chalicelib.payments.schemas import SubscribeIn
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from chalicelib.web_security import SecurityHeaders, content_security_policy
@@ -151,7 +153,8 @@ def password_reset_confirm() -> Response:
 @app.route("/api/me", methods=["GET"])
 @requires()
 def me() -> Response:
-    return json_response(auth_guard.current().user.public())
+    user = auth_guard.current().user
+    return json_response({**user.public(), "subscription": services.payments.status(user.id)})
 
 
 @app.route("/api/me", methods=["PATCH"], content_types=BODY_TYPES)
@@ -177,6 +180,50 @@ def change_password() -> Response:
 def my_logins() -> Response:
     events = services.accounts.login_history(auth_guard.current().user)
     return json_response({"logins": [e.public() for e in events]})
+
+
+# -- payments ---------------------------------------------------------------------------------
+@app.route("/api/plans", methods=["GET"])
+def plans() -> Response:
+    return json_response({"plans": [p.public() for p in services.payments.all_plans()]})
+
+
+@app.route("/api/subscriptions", methods=["POST"], content_types=BODY_TYPES)
+@requires()
+def subscribe() -> Response:
+    user = auth_guard.current().user
+    idempotency_key = str(request().headers.get("idempotency-key") or uuid.uuid4())[:100]
+    created = services.payments.subscribe(user.id, user.email, body(SubscribeIn).plan,
+                                          f"{user.id}:{idempotency_key}")
+    if is_form(request()):
+        return see_other(created["approve_url"])
+    return json_response(created, 201)
+
+
+@app.route("/api/subscriptions/cancel", methods=["POST"], content_types=BODY_TYPES)
+@requires()
+def cancel_subscription() -> Response:
+    subscription = services.payments.cancel(auth_guard.current().user.id)
+    if is_form(request()):
+        return see_other("/account")
+    return json_response(subscription.public())
+
+
+@app.route("/api/me/payments", methods=["GET"])
+@requires()
+def my_payments() -> Response:
+    payments, cursor = services.payments.payments(auth_guard.current().user.id, query("cursor"))
+    return json_response({"payments": [p.public() for p in payments], "next": cursor})
+
+
+@app.route("/webhooks/paypal", methods=["POST"])
+def paypal_webhook() -> Response:
+    current = request()
+    raw = current.raw_body or b""
+    outcome = services.payments.receive_webhook(
+        {k: str(v) for k, v in current.headers.items()},
+        raw.encode() if isinstance(raw, str) else raw)
+    return json_response({"status": outcome})
 
 
 # -- admin ------------------------------------------------------------------------------------

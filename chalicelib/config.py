@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Target(StrEnum):
@@ -50,6 +51,35 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _paypal(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, name in (("paypal_base_url", "NOTFLIX_PAYPAL_BASE_URL"),
+                      ("paypal_client_id", "NOTFLIX_PAYPAL_CLIENT_ID"),
+                      ("paypal_client_secret", "NOTFLIX_PAYPAL_CLIENT_SECRET"),
+                      ("paypal_webhook_id", "NOTFLIX_PAYPAL_WEBHOOK_ID"),
+                      ("paypal_ca_bundle", "NOTFLIX_PAYPAL_CA_BUNDLE")):
+        if env.get(name):
+            values[key] = env[name]
+    verifier = env.get("NOTFLIX_PAYPAL_VERIFIER", "local").strip().lower()
+    if verifier not in ("local", "api"):
+        raise ConfigError(f"NOTFLIX_PAYPAL_VERIFIER must be local or api, got {verifier!r}")
+    values["paypal_verifier"] = verifier
+    if env.get("NOTFLIX_PAYPAL_CERT_HOSTS"):
+        values["paypal_cert_hosts"] = _csv(env["NOTFLIX_PAYPAL_CERT_HOSTS"])
+    plans = []
+    for pair in _csv(env.get("NOTFLIX_PAYPAL_PLAN_IDS", "")):
+        key, sep, plan_id = pair.partition("=")
+        if not sep or not key.strip() or not plan_id.strip():
+            raise ConfigError(f"NOTFLIX_PAYPAL_PLAN_IDS entries are like basic=P-1, not {pair!r}")
+        plans.append((key.strip(), plan_id.strip()))
+    values["paypal_plan_ids"] = tuple(plans)
+    return values
 
 
 def port(env: Mapping[str, str], name: str) -> int:
@@ -88,6 +118,19 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: int = 60
     password_reset_ttl_seconds: int = 30 * 60
+    paypal_base_url: str = "https://api-m.sandbox.paypal.com"
+    paypal_client_id: str = ""
+    paypal_client_secret: str = field(default="", repr=False)
+    paypal_webhook_id: str = ""
+    #: `local` (certificate check, as PayPal's SDKs do) or `api` (verify-webhook-signature).
+    paypal_verifier: str = "local"
+    #: PEM bundle of CAs that may issue PayPal's webhook certificates; empty = certifi's.
+    paypal_ca_bundle: str = ""
+    #: Hosts PAYPAL-CERT-URL may point at.
+    paypal_cert_hosts: tuple[str, ...] = ("api.paypal.com", "api-m.paypal.com",
+                                          "api.sandbox.paypal.com", "api-m.sandbox.paypal.com")
+    #: Plan key -> PayPal plan id overrides, e.g. `basic=P-123,premium=P-456`.
+    paypal_plan_ids: tuple[tuple[str, str], ...] = ()
 
     @property
     def local(self) -> bool:
@@ -151,11 +194,11 @@ class Settings:
             log_level=env.get("NOTFLIX_LOG_LEVEL", "INFO").upper(),
             public_url=env.get("NOTFLIX_PUBLIC_URL", f"http://127.0.0.1:{port(env, 'api')}"),
             mail_from=env.get("NOTFLIX_MAIL_FROM", "no-reply@notflix.example"),
-            cors_origins=tuple(o.strip() for o in env.get("NOTFLIX_CORS_ORIGINS", "").split(",")
-                               if o.strip()),
+            cors_origins=_csv(env.get("NOTFLIX_CORS_ORIGINS", "")),
             max_body_bytes=_int(env, "NOTFLIX_MAX_BODY_BYTES", 1_048_576),
             session_ttl_seconds=_int(env, "NOTFLIX_SESSION_TTL_SECONDS", 14 * 24 * 3600),
             login_max_failures=_int(env, "NOTFLIX_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=_int(env, "NOTFLIX_LOGIN_WINDOW_SECONDS", 60),
             password_reset_ttl_seconds=_int(env, "NOTFLIX_PASSWORD_RESET_TTL_SECONDS", 30 * 60),
+            **_paypal(env),
         )

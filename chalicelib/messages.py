@@ -29,6 +29,12 @@ MESSAGES: dict[str, tuple[int, str]] = {
                                  "one."),
     "user_not_found": (404, "No such user."),
     "unknown_role": (422, "Unknown role {role}; roles are {roles}."),
+    # payments
+    "unknown_plan": (422, "Unknown plan {plan}; plans are {plans}."),
+    "already_subscribed": (409, "You already have an active subscription."),
+    "no_subscription": (404, "You have no subscription to cancel."),
+    "payment_provider_error": (502, "PayPal could not complete this; try again in a moment."),
+    "bad_cursor": (400, "The cursor is not one this API gave out."),
 }
 
 

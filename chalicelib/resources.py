@@ -14,6 +14,7 @@ from chalicelib.config import Settings
 
 if TYPE_CHECKING:
     import boto3
+    import httpx
     import redis
     from neo4j import Driver
 
@@ -65,7 +66,16 @@ class Resources:
             max_transaction_retry_time=2.0,
         )
 
+    @cached_property
+    def http(self) -> httpx.Client:
+        """Outbound HTTP (PayPal, TMDB): pooled connections, bounded waits."""
+        import httpx as httpx_lib
+
+        return httpx_lib.Client(timeout=httpx_lib.Timeout(10.0, connect=3.0))
+
     def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()
         if "neo4j" in self.__dict__:
             self.neo4j.close()
         if "redis" in self.__dict__:

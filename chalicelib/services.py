@@ -15,6 +15,13 @@ from chalicelib.auth.throttle import LoginThrottle
 from chalicelib.auth.users import UserRepository
 from chalicelib.config import Settings
 from chalicelib.dynamo import bind_models, transaction_connection
+from chalicelib.payments.ledger import Ledger
+from chalicelib.payments.models import PAYMENT_MODELS
+from chalicelib.payments.paypal_client import PayPalClient
+from chalicelib.payments.plans import Plans
+from chalicelib.payments.service import PaymentsService
+from chalicelib.payments.subscriptions import SubscriptionStore
+from chalicelib.payments.verify import ApiVerifier, CertificateStore, LocalVerifier, Verifier
 from chalicelib.resources import Resources
 
 
@@ -30,7 +37,7 @@ class Services:
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
         self.settings = resources.settings
-        bind_models(self.settings, AUTH_MODELS)
+        bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS})
 
     @cached_property
     def users(self) -> UserRepository:
@@ -58,3 +65,31 @@ class Services:
             resets=ResetTokens(settings.password_reset_ttl_seconds),
             mailer=Mailer(self.resources.client("ses"), settings.mail_from, settings.public_url),
         )
+
+    @cached_property
+    def paypal(self) -> PayPalClient:
+        settings = self.settings
+        return PayPalClient(self.resources.http, settings.paypal_base_url,
+                            settings.paypal_client_id, settings.paypal_client_secret)
+
+    def _verifier(self) -> Verifier:
+        settings = self.settings
+        if settings.paypal_verifier == "api":
+            return ApiVerifier(self.paypal, settings.paypal_webhook_id)
+        certificates = CertificateStore(
+            self.resources.http, settings.paypal_cert_hosts,
+            CertificateStore.load_bundle(settings.paypal_ca_bundle),
+            allow_http_hosts=settings.paypal_cert_hosts if settings.local else ())
+        return LocalVerifier(certificates, settings.paypal_webhook_id)
+
+    @cached_property
+    def payments(self) -> PaymentsService:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return PaymentsService(
+            plans=Plans(self.settings), paypal=self.paypal, verifier=self._verifier(),
+            subscriptions=SubscriptionStore(), ledger=Ledger(),
+            idempotency=DynamoDBPersistenceLayer(
+                table_name=self.settings.table_name("idempotency"),
+                boto3_client=self.resources.dynamodb),
+            public_url=self.settings.public_url)

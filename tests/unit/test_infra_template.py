@@ -38,7 +38,7 @@ def test_every_name_derives_from_the_prefix_as_config_computes_it() -> None:
     assert names == {settings.uploads_bucket, settings.media_bucket, settings.encode_queue,
                      settings.encode_dlq, *(settings.table_name(t) for t in (
                          "idempotency", "users", "user-emails", "login-history",
-                         "password-resets"))}
+                         "password-resets", "subscriptions", "payments"))}
 
 
 def test_the_encode_queue_redrives_to_its_dlq_after_three_receives() -> None:

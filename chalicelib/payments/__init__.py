@@ -1,0 +1,1 @@
+"""Payments: plans, PayPal subscriptions, verified webhooks and the ledger."""

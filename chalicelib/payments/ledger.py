@@ -1,0 +1,86 @@
+"""The payments ledger: one entry per PayPal sale, refund or reversal, newest first."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.errors import AppError
+from chalicelib.payments.models import PaymentModel
+
+
+@dataclass(frozen=True)
+class Payment:
+    paypal_id: str
+    subscription_id: str
+    kind: str
+    status: str
+    amount: Decimal
+    currency: str
+    occurred_at: str
+
+    def public(self) -> dict[str, object]:
+        return {"id": self.paypal_id, "subscription_id": self.subscription_id,
+                "kind": self.kind, "status": self.status, "amount": str(self.amount),
+                "currency": self.currency, "occurred_at": self.occurred_at}
+
+    @classmethod
+    def from_model(cls, item: PaymentModel) -> Payment:
+        return cls(item.paypal_id, item.subscription_id, item.kind, item.status,
+                   Decimal(item.amount), item.currency, item.occurred_at)
+
+
+def _encode_cursor(key: dict[str, dict[str, str]]) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"e": key["entry"]["S"]}).encode()).decode()
+
+
+def _decode_cursor(user_id: str, cursor: str) -> dict[str, dict[str, str]]:
+    try:
+        entry = json.loads(base64.urlsafe_b64decode(cursor.encode()))["e"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AppError("the cursor is not one this API gave out", code="bad_cursor") from exc
+    return {"user_id": {"S": user_id}, "entry": {"S": str(entry)}}
+
+
+class Ledger:
+    def record(self, user_id: str, payment: Payment) -> bool:
+        """Add an entry once; False when this PayPal id is already in the ledger."""
+        item = PaymentModel(user_id=user_id, entry=f"{payment.occurred_at}#{payment.paypal_id}",
+                            paypal_id=payment.paypal_id, subscription_id=payment.subscription_id,
+                            kind=payment.kind, status=payment.status, amount=str(payment.amount),
+                            currency=payment.currency, occurred_at=payment.occurred_at)
+        if self.find(payment.paypal_id) is not None:
+            return False
+        try:
+            item.save(condition=PaymentModel.entry.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def find(self, paypal_id: str) -> tuple[str, Payment] | None:
+        for item in PaymentModel.by_paypal_id.query(paypal_id, limit=1):
+            return item.user_id, Payment.from_model(item)
+        return None
+
+    def mark(self, user_id: str, paypal_id: str, status: str) -> None:
+        found = self.find(paypal_id)
+        if found is None:
+            return
+        _, payment = found
+        PaymentModel(user_id=user_id, entry=f"{payment.occurred_at}#{paypal_id}").update(
+            actions=[PaymentModel.status.set(status)])
+
+    def page(self, user_id: str, limit: int = 20,
+             cursor: str | None = None) -> tuple[list[Payment], str | None]:
+        start = _decode_cursor(user_id, cursor) if cursor else None
+        result = PaymentModel.query(user_id, scan_index_forward=False, limit=limit,
+                                    last_evaluated_key=start)
+        items = [Payment.from_model(item) for item in result]
+        last = result.last_evaluated_key
+        return items, (_encode_cursor(last) if last and len(items) == limit else None)

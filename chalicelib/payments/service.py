@@ -1,0 +1,130 @@
+"""Payments use cases: plans, subscribe, cancel, webhooks, the ledger and entitlement."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyKeyError,
+)
+
+from chalicelib.clock import iso
+from chalicelib.errors import AppError, catalogued
+from chalicelib.logs import logger
+from chalicelib.payments.events import EventApplier, MalformedEvent
+from chalicelib.payments.ledger import Ledger, Payment
+from chalicelib.payments.paypal_client import PayPalClient, PayPalError
+from chalicelib.payments.plans import Plan, Plans
+from chalicelib.payments.subscriptions import Subscription, SubscriptionStore, can_watch
+from chalicelib.payments.verify import Transmission, Verifier
+
+#: PayPal retries a webhook for up to 3 days; remember handled events for a week.
+EVENT_MEMORY_SECONDS = 7 * 24 * 3600
+
+
+class PaymentsService:
+    def __init__(self, *, plans: Plans, paypal: PayPalClient, verifier: Verifier,
+                 subscriptions: SubscriptionStore, ledger: Ledger,
+                 idempotency: DynamoDBPersistenceLayer, public_url: str) -> None:
+        self.plans = plans
+        self.paypal = paypal
+        self.verifier = verifier
+        self.subscriptions = subscriptions
+        self.ledger = ledger
+        self.public_url = public_url.rstrip("/")
+        applier = EventApplier(subscriptions, ledger, plans)
+        config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
+                                   expires_after_seconds=EVENT_MEMORY_SECONDS)
+
+        def apply_once(event: dict[str, Any]) -> dict[str, str]:
+            return {"outcome": applier.apply(event)}
+
+        self._apply_once = idempotent_function(
+            apply_once, data_keyword_argument="event", persistence_store=idempotency,
+            config=config, key_prefix="paypal-webhook")
+
+    # -- subscribing -------------------------------------------------------------------------
+    def subscribe(self, user_id: str, email: str, plan_key: str,
+                  request_id: str) -> dict[str, str]:
+        plan = self.plans.get(plan_key)
+        if plan is None:
+            raise catalogued("unknown_plan", plan=plan_key,
+                             plans=", ".join(p.key for p in self.plans.all()))
+        current = self.subscriptions.current_for(user_id)
+        if current is not None and can_watch(current) and current.status == "active":
+            raise catalogued("already_subscribed")
+        try:
+            created = self.paypal.create_subscription(
+                plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
+                return_url=f"{self.public_url}/account?subscribed=1",
+                cancel_url=f"{self.public_url}/plans", request_id=request_id)
+        except PayPalError as exc:
+            logger.error("PayPal refused to create a subscription", status=exc.status)
+            raise catalogued("payment_provider_error") from exc
+        if self.subscriptions.get(created.id) is None:
+            self.subscriptions.create_pending(created.id, user_id, plan.key)
+        return {"subscription_id": created.id, "approve_url": created.approve_url,
+                "status": "approval_pending"}
+
+    def cancel(self, user_id: str) -> Subscription:
+        current = self.subscriptions.current_for(user_id)
+        if current is None or current.status not in ("active", "suspended", "approval_pending"):
+            raise catalogued("no_subscription")
+        try:
+            self.paypal.cancel_subscription(current.id, "Cancelled by the subscriber",
+                                            request_id=f"cancel-{current.id}")
+        except PayPalError as exc:
+            raise catalogued("payment_provider_error") from exc
+        self.subscriptions.apply_state(current.id, "cancelled", iso())
+        cancelled = self.subscriptions.get(current.id)
+        assert cancelled is not None
+        return cancelled
+
+    # -- webhooks ------------------------------------------------------------------------------
+    def receive_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> str:
+        """Verify, then apply once. Raises AppError (4xx) before any state changes."""
+        transmission = Transmission.from_headers(headers)
+        self.verifier.verify(transmission, raw_body)
+        try:
+            event = json.loads(raw_body)
+        except ValueError as exc:
+            raise catalogued("malformed_json") from exc
+        if not isinstance(event, dict) or not event.get("id"):
+            raise AppError("the webhook event has no id", code="webhook_malformed")
+        try:
+            result = self._apply_once(event=event)
+        except IdempotencyAlreadyInProgressError as exc:
+            raise AppError("this event is being handled; retry later", status=409,
+                           code="webhook_in_progress") from exc
+        except IdempotencyKeyError as exc:
+            raise AppError("the webhook event has no id", code="webhook_malformed") from exc
+        except MalformedEvent as exc:
+            raise AppError(f"the webhook event is malformed: {exc}", status=422,
+                           code="webhook_malformed") from exc
+        outcome = str(result["outcome"])
+        logger.info("PayPal webhook handled", event_id=event["id"],
+                    event_type=event.get("event_type"), outcome=outcome)
+        return outcome
+
+    # -- reading -------------------------------------------------------------------------------
+    def all_plans(self) -> list[Plan]:
+        return self.plans.all()
+
+    def status(self, user_id: str) -> dict[str, object] | None:
+        current = self.subscriptions.current_for(user_id)
+        return current.public() if current else None
+
+    def can_watch(self, user_id: str) -> bool:
+        return can_watch(self.subscriptions.current_for(user_id))
+
+    def payments(self, user_id: str, cursor: str | None,
+                 limit: int = 20) -> tuple[list[Payment], str | None]:
+        return self.ledger.page(user_id, limit=limit, cursor=cursor)
