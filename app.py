@@ -31,6 +31,7 @@ from chalicelib.http import (
     is_form,
     json_response,
     local_path,
+    page_size,
     parse_body,
     see_other,
 )
@@ -212,7 +213,9 @@ def cancel_subscription() -> Response:
 @app.route("/api/me/payments", methods=["GET"])
 @requires()
 def my_payments() -> Response:
-    payments, cursor = services.payments.payments(auth_guard.current().user.id, query("cursor"))
+    limit = page_size(query("limit"))
+    payments, cursor = services.payments.payments(auth_guard.current().user.id, query("cursor"),
+                                                  limit)
     return json_response({"payments": [p.public() for p in payments], "next": cursor})
 
 

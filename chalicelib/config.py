@@ -29,12 +29,13 @@ class ConfigError(ValueError):
     """The environment names an unknown target or an invalid value."""
 
 
-DEFAULT_PORTS = {"aws": 4566, "redis": 6379, "neo4j": 7687, "api": 8000}
+DEFAULT_PORTS = {"aws": 4566, "redis": 6379, "neo4j": 7687, "api": 8000, "paypal": 8025}
 PORT_ENV = {
     "aws": "NOTFLIX_AWS_PORT",
     "redis": "NOTFLIX_REDIS_PORT",
     "neo4j": "NOTFLIX_NEO4J_PORT",
     "api": "NOTFLIX_API_PORT",
+    "paypal": "NOTFLIX_PAYPAL_PORT",
 }
 #: Password the LocalStack compose file gives Neo4j (a throwaway local container).
 LOCALSTACK_NEO4J_PASSWORD = "notflix-local-neo4j"  # noqa: S105 - local docker only
@@ -83,7 +84,7 @@ def _paypal(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def port(env: Mapping[str, str], name: str) -> int:
-    """The port for `aws`, `redis`, `neo4j` or `api`, from `NOTFLIX_<NAME>_PORT` or the default."""
+    """The port for `aws`, `redis`, `neo4j`, `api` or `paypal` (`NOTFLIX_<NAME>_PORT`)."""
     raw = env.get(PORT_ENV[name])
     if raw is None or raw == "":
         return DEFAULT_PORTS[name]

@@ -77,6 +77,15 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
         raise catalogued("validation_failed", details=details) from exc
 
 
+def page_size(raw: str | None, default: int = 20, maximum: int = 100) -> int:
+    """A `limit` query parameter: 1..maximum, or a 400 naming the bounds."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise AppError(f"limit must be a whole number from 1 to {maximum}", code="bad_limit")
+    return int(raw)
+
+
 def client_ip(request: Request) -> str:
     """The caller's address as API Gateway saw it (never a client-supplied header)."""
     identity = (request.context or {}).get("identity") or {}

@@ -19,6 +19,7 @@ from localcloud.ports import LOOPBACK, ensure_free
 from localcloud.sidecars.base import ProgressFn, Sidecar, SidecarError, no_progress
 from localcloud.sidecars.moto import MotoSidecar
 from localcloud.sidecars.neo4j import Neo4jSidecar, read_password
+from localcloud.sidecars.paypal import PayPalSidecar
 from localcloud.sidecars.redis import RedisSidecar
 
 SIDECAR_START_TIMEOUT = 120.0
@@ -44,6 +45,8 @@ class EmbeddedStack:
             MotoSidecar(port=port(self.env, "aws")),
             RedisSidecar(port=port(self.env, "redis")),
             Neo4jSidecar(port=port(self.env, "neo4j")),
+            PayPalSidecar(port=port(self.env, "paypal"),
+                          webhook_url=f"{self.api_url}/webhooks/paypal"),
         ]
 
     @property
@@ -65,6 +68,11 @@ class EmbeddedStack:
         password = read_password()
         if password:
             env["NOTFLIX_NEO4J_PASSWORD"] = password
+        if env["NOTFLIX_TARGET"] == Target.EMBEDDED.value:
+            for sidecar in self.sidecars:
+                if isinstance(sidecar, PayPalSidecar):
+                    for key, value in sidecar.app_env().items():
+                        env.setdefault(key, value)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(paths.PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
         )

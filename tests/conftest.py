@@ -11,15 +11,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
 from chalicelib.aws import make_session
 from chalicelib.config import Settings
+from chalicelib.payments.plans import CATALOGUE
 from chalicelib.resources import Resources
 from infra.deployer import deploy
 from localcloud import paths, pidfiles
+from localcloud.paypal_sim.pki import ensure_test_pki
+from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack
 from tests.support import free_port, unique
@@ -64,8 +69,45 @@ def stack_env() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def settings(stack_env: dict[str, str]) -> Settings:
-    return Settings.from_env({**stack_env, **API_TEST_ENV, "NOTFLIX_PREFIX": unique("nft-")})
+def api_port() -> int:
+    """Chosen up front: the local PayPal must know where to send webhooks."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def fake_paypal(api_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePayPal]:
+    """This session's own local PayPal, sending webhooks to this session's API."""
+    pki = ensure_test_pki(tmp_path_factory.mktemp("paypal-pki"))
+    paypal = FakePayPal(port=free_port(), pki=pki, client_id="test-client",
+                        client_secret=secrets.token_urlsafe(16),
+                        webhook_url=f"http://127.0.0.1:{api_port}/webhooks/paypal",
+                        webhook_id=f"WH-TEST-{secrets.token_hex(4)}",
+                        plans={plan_id: (price, currency) for _, price, currency, _, plan_id
+                               in CATALOGUE.values()})
+    paypal.start()
+    try:
+        yield paypal
+    finally:
+        paypal.stop()
+
+
+@pytest.fixture(scope="session")
+def paypal_env(fake_paypal: FakePayPal) -> dict[str, str]:
+    return {
+        "NOTFLIX_PAYPAL_BASE_URL": fake_paypal.base_url,
+        "NOTFLIX_PAYPAL_CLIENT_ID": "test-client",
+        "NOTFLIX_PAYPAL_CLIENT_SECRET": fake_paypal.client_secret,
+        "NOTFLIX_PAYPAL_WEBHOOK_ID": fake_paypal.webhook_id,
+        "NOTFLIX_PAYPAL_CA_BUNDLE": str(fake_paypal.pki.ca_cert_path),
+        "NOTFLIX_PAYPAL_CERT_HOSTS": urlsplit(fake_paypal.base_url).netloc,
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env: dict[str, str], paypal_env: dict[str, str], api_port: int) -> Settings:
+    return Settings.from_env({**stack_env, **API_TEST_ENV, **paypal_env,
+                              "NOTFLIX_API_PORT": str(api_port),
+                              "NOTFLIX_PREFIX": unique("nft-")})
 
 
 @pytest.fixture(scope="session")
@@ -81,11 +123,11 @@ def resources(settings: Settings, stack_outputs: dict[str, str]) -> Iterator[Res
 
 
 @pytest.fixture(scope="session")
-def api_url(stack_env: dict[str, str], settings: Settings,
-            stack_outputs: dict[str, str]) -> Iterator[str]:
+def api_url(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str],
+            paypal_env: dict[str, str], api_port: int) -> Iterator[str]:
     """The real API (`chalice local`) on a free port, pointed at this session's resources."""
-    env = {**stack_env, **API_TEST_ENV, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_API_PORT": str(free_port())}
+    env = {**stack_env, **API_TEST_ENV, **paypal_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_API_PORT": str(api_port)}
     api = EmbeddedStack(env=env, record_pids=False)
     api.start_api()
     try:

@@ -64,6 +64,8 @@ class Ledger:
         return True
 
     def find(self, paypal_id: str) -> tuple[str, Payment] | None:
+        if not paypal_id:
+            return None
         for item in PaymentModel.by_paypal_id.query(paypal_id, limit=1):
             return item.user_id, Payment.from_model(item)
         return None

@@ -64,6 +64,8 @@ class SubscriptionStore:
         return Subscription.from_model(item)
 
     def get(self, subscription_id: str) -> Subscription | None:
+        if not subscription_id:
+            return None
         try:
             return Subscription.from_model(SubscriptionModel.get(subscription_id,
                                                                  consistent_read=True))
