@@ -177,6 +177,35 @@ def admin_create(
     console.print(f"password, shown only now: [bold]{password}[/]")
 
 
+paypal_cli = typer.Typer(no_args_is_help=True, help="The local PayPal.")
+cli.add_typer(paypal_cli, name="paypal")
+
+
+@paypal_cli.command("simulate")
+def paypal_simulate(
+    email: str = typer.Option(..., help="The subscriber's email"),
+    event: str = typer.Option(..., help="ACTIVATED, UPDATED, SUSPENDED, CANCELLED, EXPIRED, "
+                                        "PAYMENT.FAILED or SALE.COMPLETED"),
+    plan: str = typer.Option("standard", help="Plan of the subscription created if none"),
+) -> None:
+    """Have the local PayPal send a signed webhook for a subscriber."""
+    from chalicelib.errors import AppError
+    from chalicelib.resources import Resources
+    from chalicelib.services import Services
+    from localcloud.paypal_sim.simulate import simulate
+
+    resources = Resources(EmbeddedStack().settings())
+    try:
+        result = simulate(Services(resources), email, event, plan)
+    except AppError as exc:
+        console.print(f"[red]cannot simulate:[/] {exc.message}")
+        raise typer.Exit(1) from exc
+    finally:
+        resources.close()
+    console.print(f"{result['event']} sent for subscription {result['subscription_id']}; "
+                  f"the webhook was answered with HTTP {result['webhook_status']}")
+
+
 @cli.command("deploy-infra")
 def deploy_infra() -> None:
     """Apply infra/template.yaml to the configured target (NOTFLIX_TARGET)."""

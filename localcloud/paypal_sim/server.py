@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import html
 import json
 import secrets
 import string
@@ -199,6 +200,20 @@ class FakePayPal:
         return secrets.compare_digest(expected, str(body.get("transmission_sig")))
 
 
+APPROVAL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Local PayPal: approve</title></head>
+<body style="font-family: sans-serif; max-width: 32rem; margin: 4rem auto">
+<h1>Local PayPal</h1>
+<p>Approve subscription <strong>{id}</strong> to plan {plan} for {price} a month?</p>
+<form method="post" action="/checkoutnow">
+<input type="hidden" name="subscription_id" value="{id}">
+<button type="submit">Agree and subscribe</button>
+</form>
+<p><small>This is the local stand-in for PayPal's approval page; no money moves.</small></p>
+</body></html>
+"""
+
+
 def _public(subscription: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in subscription.items() if not k.startswith("_")}
 
@@ -257,7 +272,7 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
             elif parts.path == "/_control/requests":
                 self._send(200, list(paypal.requests))
             elif parts.path == "/checkoutnow":
-                self._approve(parse_qs(parts.query).get("subscription_id", [""])[0])
+                self._approval_page(parse_qs(parts.query).get("subscription_id", [""])[0])
             elif parts.path.startswith("/v1/billing/subscriptions/"):
                 if not self._authorised():
                     self._error(401, "AUTHENTICATION_FAILURE", "invalid token")
@@ -271,6 +286,19 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
                         self._send(200, _public(found))
             else:
                 self._error(404, "NOT_FOUND", "no such endpoint")
+
+        def _approval_page(self, subscription_id: str) -> None:
+            with paypal.lock:
+                found = paypal.subscriptions.get(subscription_id)
+            if found is None:
+                self._send(404, raw=b"Unknown subscription",
+                           headers={"Content-Type": "text/plain"})
+                return
+            price, currency = paypal._price(str(found["plan_id"]))
+            page = APPROVAL_PAGE.format(id=html.escape(subscription_id),
+                                        plan=html.escape(str(found["plan_id"])),
+                                        price=html.escape(f"{price} {currency}"))
+            self._send(200, raw=page.encode(), headers={"Content-Type": "text/html"})
 
         def _approve(self, subscription_id: str) -> None:
             if subscription_id not in paypal.subscriptions:
@@ -289,6 +317,9 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
             self._record()
             if path == "/v1/oauth2/token":
                 self._token()
+            elif path == "/checkoutnow":
+                form = parse_qs(self._body().decode())
+                self._approve(form.get("subscription_id", [""])[0])
             elif path == "/_control/fail-next":
                 body = self._json()
                 with paypal.lock:
@@ -297,7 +328,11 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
             elif path == "/_control/simulate":
                 body = self._json()
                 try:
-                    result = paypal.set_status(str(body["subscription_id"]), str(body["event"]))
+                    if body.get("event") == "SALE.COMPLETED":
+                        result = paypal.complete_sale(str(body["subscription_id"]))
+                    else:
+                        result = paypal.set_status(str(body["subscription_id"]),
+                                                   str(body["event"]))
                 except KeyError:
                     self._error(404, "RESOURCE_NOT_FOUND", "unknown subscription or event")
                     return

@@ -29,8 +29,13 @@ def subscribe(api_url: str, account: Account, plan: str = "standard") -> dict[st
 
 
 def approve(created: dict[str, Any]) -> None:
-    response = httpx.get(created["approve_url"], timeout=30)
+    """What a subscriber does on PayPal's page: look at it, then agree."""
+    page = httpx.get(created["approve_url"], timeout=30)
+    assert page.status_code == 200 and "Agree and subscribe" in page.text
+    response = httpx.post(created["approve_url"].split("?")[0], timeout=30,
+                          data={"subscription_id": created["subscription_id"]})
     assert response.status_code == 302, response.text
+    assert "/account?subscribed=1" in response.headers["location"]
 
 
 def me(api_url: str, account: Account) -> dict[str, Any]:
@@ -236,3 +241,33 @@ def test_payments_page_with_a_cursor(api_url: str, fake_paypal: FakePayPal) -> N
     times = [p["occurred_at"] for p in first["payments"] + second["payments"]]
     assert times == sorted(times, reverse=True)
     assert json.dumps(first)  # plain JSON, amounts as exact strings
+
+
+def test_cli_simulate_drives_a_subscribers_state(
+    api_url: str, stack_env: dict[str, str], settings: Any, paypal_env: dict[str, str]
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    account = register(api_url)
+    env = {**stack_env, **paypal_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_API_PORT": str(settings.api_port), "COLUMNS": "200"}
+    notflix = str(Path(sys.executable).with_name("notflix"))
+
+    def run(event: str) -> str:
+        result = subprocess.run([notflix, "paypal", "simulate", "--email", account.email,
+                                 "--event", event], env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    assert "HTTP 200" in run("ACTIVATED")
+    assert me(api_url, account)["subscription"]["status"] == "active"
+    run("SALE.COMPLETED")
+    assert len(payments(api_url, account)["payments"]) == 1
+    run("SUSPENDED")
+    assert me(api_url, account)["subscription"]["status"] == "suspended"
+    bad = subprocess.run([notflix, "paypal", "simulate", "--email", account.email, "--event",
+                          "EXPLODED"], env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "unknown event" in bad.stdout
