@@ -42,7 +42,9 @@ unit: $(PY_STAMP)
 	$(BIN)/pytest tests/unit
 
 bench: setup
-	$(BIN)/python bench/startup.py
+	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.auth
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf .local/logs .local/run

@@ -225,7 +225,7 @@ def paypal_webhook() -> Response:
     raw = current.raw_body or b""
     outcome = services.payments.receive_webhook(
         {k: str(v) for k, v in current.headers.items()},
-        raw.encode() if isinstance(raw, str) else raw)
+        raw.encode() if isinstance(raw, str) else raw, app.lambda_context)
     return json_response({"status": outcome})
 
 

@@ -48,13 +48,15 @@ def _decode_cursor(user_id: str, cursor: str) -> dict[str, dict[str, str]]:
 
 class Ledger:
     def record(self, user_id: str, payment: Payment) -> bool:
-        """Add an entry once; False when this PayPal id is already in the ledger."""
+        """Add an entry once; False when it is already in the ledger.
+
+        Events are deduplicated by id before they get here; the conditional put also stops
+        a second write of the same PayPal transaction (same time and id).
+        """
         item = PaymentModel(user_id=user_id, entry=f"{payment.occurred_at}#{payment.paypal_id}",
                             paypal_id=payment.paypal_id, subscription_id=payment.subscription_id,
                             kind=payment.kind, status=payment.status, amount=str(payment.amount),
                             currency=payment.currency, occurred_at=payment.occurred_at)
-        if self.find(payment.paypal_id) is not None:
-            return False
         try:
             item.save(condition=PaymentModel.entry.does_not_exist())
         except PutError as exc:

@@ -41,7 +41,7 @@ class PaymentsService:
         self.ledger = ledger
         self.public_url = public_url.rstrip("/")
         applier = EventApplier(subscriptions, ledger, plans)
-        config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
+        self._idempotency_config = config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
                                    expires_after_seconds=EVENT_MEMORY_SECONDS)
 
         def apply_once(event: dict[str, Any]) -> dict[str, str]:
@@ -89,8 +89,13 @@ class PaymentsService:
         return cancelled
 
     # -- webhooks ------------------------------------------------------------------------------
-    def receive_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> str:
-        """Verify, then apply once. Raises AppError (4xx) before any state changes."""
+    def receive_webhook(self, headers: Mapping[str, str], raw_body: bytes,
+                        lambda_context: Any = None) -> str:
+        """Verify, then apply once. Raises AppError (4xx) before any state changes.
+
+        With the Lambda context, an in-progress record expires with the invocation, so a
+        retry after a timeout is not blocked until the record's full expiry.
+        """
         transmission = Transmission.from_headers(headers)
         self.verifier.verify(transmission, raw_body)
         try:
@@ -99,6 +104,8 @@ class PaymentsService:
             raise catalogued("malformed_json") from exc
         if not isinstance(event, dict) or not event.get("id"):
             raise AppError("the webhook event has no id", code="webhook_malformed")
+        if lambda_context is not None:
+            self._idempotency_config.register_lambda_context(lambda_context)
         try:
             result = self._apply_once(event=event)
         except IdempotencyAlreadyInProgressError as exc:
