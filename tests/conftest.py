@@ -58,6 +58,7 @@ def stack_env() -> Iterator[dict[str, str]]:
         "NOTFLIX_AWS_PORT": str(free_port()),
         "NOTFLIX_REDIS_PORT": str(free_port()),
         "NOTFLIX_NEO4J_PORT": str(free_port()),
+        "NOTFLIX_PAYPAL_PORT": str(free_port()),
     }
     stack = EmbeddedStack(env=env, record_pids=False)
     stack.install()

@@ -41,8 +41,9 @@ class PaymentsService:
         self.ledger = ledger
         self.public_url = public_url.rstrip("/")
         applier = EventApplier(subscriptions, ledger, plans)
-        self._idempotency_config = config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
+        config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
                                    expires_after_seconds=EVENT_MEMORY_SECONDS)
+        self._idempotency_config = config
 
         def apply_once(event: dict[str, Any]) -> dict[str, str]:
             return {"outcome": applier.apply(event)}

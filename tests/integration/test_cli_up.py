@@ -34,6 +34,7 @@ def cli_env(**ports: int) -> dict[str, str]:
         "NOTFLIX_REDIS_PORT": str(ports.get("redis", free_port())),
         "NOTFLIX_NEO4J_PORT": str(ports.get("neo4j", free_port())),
         "NOTFLIX_API_PORT": str(ports.get("api", free_port())),
+        "NOTFLIX_PAYPAL_PORT": str(ports.get("paypal", free_port())),
         "COLUMNS": "160",
     })
     return env
@@ -75,7 +76,7 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
 
     status = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
                             timeout=60, check=True).stdout
-    for part in ("moto", "redis", "neo4j", "api", "event-runner"):
+    for part in ("moto", "redis", "neo4j", "paypal", "api", "event-runner"):
         assert re.search(rf"{part}\s.*\sup\b", status), status
 
     second = subprocess.run([NOTFLIX, "up"], env=env, capture_output=True, text=True,
@@ -85,8 +86,8 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
 
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0
-    ports = [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT",
-                                   "NOTFLIX_NEO4J_PORT", "NOTFLIX_API_PORT")]
+    ports = [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT", "NOTFLIX_NEO4J_PORT",
+                                   "NOTFLIX_PAYPAL_PORT", "NOTFLIX_API_PORT")]
     eventually(lambda: not any(is_listening(p) for p in ports), timeout=30)
     assert "stopped" in out.read_text()
 

@@ -11,6 +11,8 @@ from infra.intrinsics import StackContext
 from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT
 
+#: The resource name in a table (or index), bucket or queue ARN.
+ARN_NAME = re.compile(r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)(?:/index/[a-z0-9-]+)?$")
 CONFIG = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
 STAGE = CONFIG["stages"]["dev"]
 POLICY = json.loads((PROJECT_ROOT / ".chalice" / STAGE["iam_policy_file"]).read_text())
@@ -42,7 +44,7 @@ def test_every_named_resource_exists_in_the_template() -> None:
         for arn in [resources] if isinstance(resources, str) else resources:
             if arn == "*":
                 continue
-            match = re.search(r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)$", arn)
+            match = ARN_NAME.search(arn)
             if arn.startswith("arn:aws:logs:"):
                 continue
             assert match and match.group(1) in names, arn
