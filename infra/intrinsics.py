@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+#: `${Name}` is a variable; `${!Name}` is the literal text `${Name}`.
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
 
 #: (resource type, attribute) -> function(physical id, clients) returning the attribute.
 AttributeGetter = Callable[[str, "StackContext"], str]
@@ -34,6 +35,13 @@ ATTRIBUTES: dict[tuple[str, str], AttributeGetter] = {
     ("AWS::S3::Bucket", "Arn"): lambda pid, ctx: f"arn:{ctx.partition}:s3:::{pid}",
     ("AWS::DynamoDB::Table", "Arn"): _table_arn,
 }
+
+
+class _NoValue:
+    """`Ref: AWS::NoValue`: the enclosing property or list item is dropped."""
+
+
+NO_VALUE = _NoValue()
 
 
 class UnresolvableError(ValueError):
@@ -61,7 +69,9 @@ class StackContext:
             "AWS::URLSuffix": "amazonaws.com",
         }.get(name)
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         pseudo = self._pseudo(name)
         if pseudo is not None:
             return pseudo
@@ -83,19 +93,22 @@ class StackContext:
 
     def _sub(self, text: str, variables: dict[str, Any]) -> str:
         def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
+            literal, name = match.groups()
+            if literal:
+                return "${" + name + "}"
             if name in variables:
                 return str(self.resolve(variables[name]))
             if "." in name and not name.startswith("AWS::"):
                 logical, _, attribute = name.partition(".")
                 return self.get_att(logical, attribute)
-            return self.ref(name)
+            return str(self.ref(name))
 
         return _SUB_VARIABLE.sub(replace, text)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            items = [self.resolve(item) for item in value]
+            return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -113,4 +126,5 @@ class StackContext:
                 return delimiter.join(str(v) for v in self.resolve(items))
             if key.startswith("Fn::"):
                 raise UnresolvableError(f"{key} is not supported here")
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
