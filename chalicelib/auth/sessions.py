@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -11,10 +12,14 @@ import redis
 from chalicelib.clock import iso
 
 MAX_TOKEN_LENGTH = 128
+MAX_USER_AGENT_LENGTH = 512
+#: What `secrets.token_urlsafe` can produce; anything else is junk and never reaches Redis.
+_TOKEN_SHAPE = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_TOKEN_LENGTH}}}")
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The SHA-256 hex digest under which a token's session is stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -27,9 +32,13 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, redis_client: redis.Redis, ttl_seconds: int = 14 * 24 * 3600,
+    """Sessions as Redis hashes keyed by token digest, plus a set of digests per user."""
+
+    def __init__(self, redis: redis.Redis, ttl_seconds: int = 14 * 24 * 3600,
                  prefix: str = "notflix") -> None:
-        self.redis = redis_client
+        if ttl_seconds < 1:
+            raise ValueError("ttl_seconds must be at least 1")
+        self.redis = redis
         self.ttl = ttl_seconds
         self.prefix = prefix
 
@@ -39,44 +48,57 @@ class SessionStore:
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}:user-sessions:{user_id}"
 
+    def _keep_user_set(self, pipe: redis.client.Pipeline, user_id: str) -> None:
+        """Give the user's set an expiry no shorter than its newest session's."""
+        pipe.expire(self._user_key(user_id), self.ttl, nx=True)
+        pipe.expire(self._user_key(user_id), self.ttl, gt=True)
+
     def create(self, user_id: str, *, ip: str, user_agent: str) -> str:
         """A new token (256 random bits); only its digest is stored."""
         token = secrets.token_urlsafe(32)
         token_digest = digest(token)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self._key(token_digest), mapping={
-            "user_id": user_id, "created_at": iso(), "ip": ip, "user_agent": user_agent[:512]})
+            "user_id": user_id, "created_at": iso(), "ip": ip,
+            "user_agent": user_agent[:MAX_USER_AGENT_LENGTH]})
         pipe.expire(self._key(token_digest), self.ttl)
         pipe.sadd(self._user_key(user_id), token_digest)
-        pipe.expire(self._user_key(user_id), self.ttl)
+        self._keep_user_set(pipe, user_id)
         pipe.execute()
         return token
 
     def lookup(self, token: str) -> Session | None:
         """The session behind a token, its expiry pushed back; None for anything else."""
-        if not token or len(token) > MAX_TOKEN_LENGTH:
+        if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
             return None
         token_digest = digest(token)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hgetall(self._key(token_digest))
-        pipe.expire(self._key(token_digest), self.ttl, xx=True)
+        pipe.expire(self._key(token_digest), self.ttl)
         fields, _ = pipe.execute()
         if not fields or "user_id" not in fields:
             return None
-        self.redis.expire(self._user_key(fields["user_id"]), self.ttl, gt=True)
+        user_pipe = self.redis.pipeline(transaction=False)
+        self._keep_user_set(user_pipe, fields["user_id"])
+        user_pipe.execute()
         return Session(user_id=fields["user_id"], token_digest=token_digest,
                        created_at=fields.get("created_at", ""), ip=fields.get("ip", ""),
                        user_agent=fields.get("user_agent", ""))
 
     def revoke(self, token: str) -> None:
-        session = self.lookup(token)
-        if session is not None:
-            self.revoke_digest(session.token_digest, session.user_id)
+        """End the session behind a token; unknown or junk tokens are ignored."""
+        if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+            return
+        token_digest = digest(token)
+        user_id = self.redis.hget(self._key(token_digest), "user_id")
+        if user_id:
+            self.revoke_digest(token_digest, str(user_id))
 
-    def revoke_digest(self, token_digest: str, user_id: str) -> None:
+    def revoke_digest(self, digest: str, user_id: str) -> None:
+        """End one session of a user, known by its digest."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(self._key(token_digest))
-        pipe.srem(self._user_key(user_id), token_digest)
+        pipe.delete(self._key(digest))
+        pipe.srem(self._user_key(user_id), digest)
         pipe.execute()
 
     def revoke_all(self, user_id: str, *, except_digest: str | None = None) -> int:
