@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import httpx
 import typer
@@ -26,6 +29,9 @@ from localcloud import pidfiles
 from localcloud.ports import PortInUseError
 from localcloud.sidecars.base import ProgressFn, SidecarError
 from localcloud.stack import EmbeddedStack, StackError
+
+if TYPE_CHECKING:
+    from chalicelib.services import Services
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Notflix's local cloud: moto, Redis, Neo4j, the API and the event runner.")
@@ -149,6 +155,23 @@ def down() -> None:
         console.print("nothing was running")
 
 
+@contextmanager
+def _services(action: str) -> Iterator[Services]:
+    """The domain services on the configured target; a refused action exits with 1."""
+    from chalicelib.errors import AppError
+    from chalicelib.resources import Resources
+    from chalicelib.services import Services
+
+    resources = Resources(EmbeddedStack().settings())
+    try:
+        yield Services(resources)
+    except AppError as exc:
+        console.print(f"[red]cannot {action}:[/] {exc.message}")
+        raise typer.Exit(1) from exc
+    finally:
+        resources.close()
+
+
 admin_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 cli.add_typer(admin_cli, name="admin")
 
@@ -160,18 +183,9 @@ def admin_create(
 ) -> None:
     """Create an admin with a generated password, printed once and stored nowhere."""
     from chalicelib.auth.admin import create_admin
-    from chalicelib.errors import AppError
-    from chalicelib.resources import Resources
-    from chalicelib.services import Services
 
-    resources = Resources(EmbeddedStack().settings())
-    try:
-        user, password = create_admin(Services(resources).accounts, email, name)
-    except AppError as exc:
-        console.print(f"[red]cannot create the admin:[/] {exc.message}")
-        raise typer.Exit(1) from exc
-    finally:
-        resources.close()
+    with _services("create the admin") as services:
+        user, password = create_admin(services.accounts, email, name)
     console.print(f"admin {user.email} created (id {user.id}) with roles "
                   f"{', '.join(sorted(user.roles))}")
     console.print(f"password, shown only now: [bold]{password}[/]")
@@ -189,19 +203,10 @@ def paypal_simulate(
     plan: str = typer.Option("standard", help="Plan of the subscription created if none"),
 ) -> None:
     """Have the local PayPal send a signed webhook for a subscriber."""
-    from chalicelib.errors import AppError
-    from chalicelib.resources import Resources
-    from chalicelib.services import Services
     from localcloud.paypal_sim.simulate import simulate
 
-    resources = Resources(EmbeddedStack().settings())
-    try:
-        result = simulate(Services(resources), email, event, plan)
-    except AppError as exc:
-        console.print(f"[red]cannot simulate:[/] {exc.message}")
-        raise typer.Exit(1) from exc
-    finally:
-        resources.close()
+    with _services("simulate") as services:
+        result = simulate(services, email, event, plan)
     console.print(f"{result['event']} sent for subscription {result['subscription_id']}; "
                   f"the webhook was answered with HTTP {result['webhook_status']}")
 

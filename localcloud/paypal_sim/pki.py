@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestPki:
+class LocalPki:
     ca_cert_path: Path
     chain_path: Path
     signing_key_path: Path
@@ -35,10 +35,10 @@ def _certificate(subject: x509.Name, issuer: x509.Name, public_key: rsa.RSAPubli
             .sign(signing_key, hashes.SHA256()))
 
 
-def ensure_test_pki(directory: Path) -> TestPki:
+def ensure_test_pki(directory: Path) -> LocalPki:
     """Create the CA and the signing certificate once; later calls reuse them."""
     directory.mkdir(parents=True, exist_ok=True)
-    pki = TestPki(directory / "ca.pem", directory / "webhook-chain.pem",
+    pki = LocalPki(directory / "ca.pem", directory / "webhook-chain.pem",
                   directory / "signing-key.pem")
     if pki.ca_cert_path.exists() and pki.chain_path.exists() and pki.signing_key_path.exists():
         return pki
@@ -57,7 +57,7 @@ def ensure_test_pki(directory: Path) -> TestPki:
     return pki
 
 
-def sign(pki: TestPki, message: bytes) -> str:
+def sign(pki: LocalPki, message: bytes) -> str:
     key = serialization.load_pem_private_key(pki.signing_key_path.read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()

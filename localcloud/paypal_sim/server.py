@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from localcloud.paypal_sim.pki import TestPki, ensure_test_pki, sign
+from localcloud.paypal_sim.pki import LocalPki, ensure_test_pki, sign
 
 SUBSCRIPTION_EVENTS = {
     "ACTIVATED": "ACTIVE", "SUSPENDED": "SUSPENDED", "CANCELLED": "CANCELLED",
@@ -41,7 +41,7 @@ def _random_id(prefix: str, length: int = 12) -> str:
     return prefix + "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def signed_delivery(event: dict[str, Any], *, webhook_id: str, cert_url: str, pki: TestPki,
+def signed_delivery(event: dict[str, Any], *, webhook_id: str, cert_url: str, pki: LocalPki,
                     transmission_time: str | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and headers PayPal would send for `event` (nothing is sent)."""
     body = json.dumps(event, separators=(",", ":")).encode()
@@ -60,7 +60,7 @@ def signed_delivery(event: dict[str, Any], *, webhook_id: str, cert_url: str, pk
 
 
 class FakePayPal:
-    def __init__(self, *, port: int, pki: TestPki, client_id: str, client_secret: str,
+    def __init__(self, *, port: int, pki: LocalPki, client_id: str, client_secret: str,
                  webhook_url: str, webhook_id: str,
                  plans: dict[str, tuple[str, str]] | None = None) -> None:
         self.port = port

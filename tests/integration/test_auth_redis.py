@@ -106,6 +106,12 @@ def test_create_then_lookup_returns_the_session(client: redis.Redis, prefix: str
     token = store.create("user-1", ip="198.51.100.7", user_agent="pytest/1.0")
 
     assert re.fullmatch(r"[A-Za-z0-9_-]{43,}", token)
+    session_key = f"{prefix}:session:{digest(token)}"
+    user_key = f"{prefix}:user-sessions:user-1"
+    assert 0 < pttl(client, session_key) <= 14 * 24 * 3600 * 1000  # set by create itself
+    assert result(client.smembers(user_key)) == {digest(token)}
+    assert pttl(client, user_key) >= pttl(client, session_key)
+
     session = store.lookup(token)
     assert session == Session(user_id="user-1", token_digest=digest(token),
                               created_at=session.created_at if session else "",
@@ -116,11 +122,6 @@ def test_create_then_lookup_returns_the_session(client: redis.Redis, prefix: str
     assert created.utcoffset() == timedelta(0)
     assert abs((datetime.now(UTC) - created).total_seconds()) < 60
 
-    session_key = f"{prefix}:session:{digest(token)}"
-    user_key = f"{prefix}:user-sessions:user-1"
-    assert 0 < pttl(client, session_key) <= 14 * 24 * 3600 * 1000
-    assert result(client.smembers(user_key)) == {digest(token)}
-    assert pttl(client, user_key) >= pttl(client, session_key)
     assert store.create("user-1", ip="x", user_agent="y") != token
 
 
@@ -153,11 +154,14 @@ def test_lookup_slides_the_expiry(client: redis.Redis, prefix: str) -> None:
 
 def test_sessions_expire(client: redis.Redis, prefix: str) -> None:
     store = SessionStore(client, ttl_seconds=1, prefix=prefix)
-    token = store.create("brief", ip="127.0.0.1", user_agent="pytest")
-    assert store.lookup(token) is not None
+    untouched = store.create("brief", ip="127.0.0.1", user_agent="pytest")
+    looked_up = store.create("brief", ip="127.0.0.1", user_agent="pytest")
+    assert store.lookup(looked_up) is not None
     time.sleep(1.5)
-    assert store.lookup(token) is None
-    assert not client.exists(f"{prefix}:session:{digest(token)}")
+    for token in (untouched, looked_up):
+        assert store.lookup(token) is None
+        assert not client.exists(f"{prefix}:session:{digest(token)}")
+    assert not client.exists(f"{prefix}:user-sessions:brief")
 
 
 def test_junk_tokens_are_rejected_without_errors(client: redis.Redis, prefix: str) -> None:

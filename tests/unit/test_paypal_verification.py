@@ -18,7 +18,7 @@ from chalicelib.payments.verify import (
     Transmission,
     signed_string,
 )
-from localcloud.paypal_sim.pki import TestPki, ensure_test_pki, sign
+from localcloud.paypal_sim.pki import LocalPki, ensure_test_pki, sign
 
 CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-1"
 WEBHOOK_ID = "WH-OURS-1"
@@ -26,16 +26,16 @@ BODY = json.dumps({"id": "WH-1", "event_type": "PAYMENT.SALE.COMPLETED"}).encode
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> LocalPki:
     return ensure_test_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")
-def other_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+def other_pki(tmp_path_factory: pytest.TempPathFactory) -> LocalPki:
     return ensure_test_pki(tmp_path_factory.mktemp("other-pki"))
 
 
-def store_for(pki: TestPki, served: TestPki | None = None,
+def store_for(pki: LocalPki, served: LocalPki | None = None,
               fetches: list[str] | None = None) -> CertificateStore:
     chain = Path((served or pki).chain_path).read_bytes()
 
@@ -49,7 +49,7 @@ def store_for(pki: TestPki, served: TestPki | None = None,
                             ("api.paypal.com",), trusted)
 
 
-def transmission(pki: TestPki, body: bytes = BODY, *, webhook_id: str = WEBHOOK_ID,
+def transmission(pki: LocalPki, body: bytes = BODY, *, webhook_id: str = WEBHOOK_ID,
                  when: datetime | None = None, cert_url: str = CERT_URL) -> Transmission:
     sent = (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     signature = sign(pki, signed_string("tx-1", sent, webhook_id, body))
@@ -63,7 +63,7 @@ def rejected(verifier: LocalVerifier, tx: Transmission, body: bytes = BODY) -> A
     return info.value
 
 
-def test_a_genuine_webhook_passes_and_the_certificate_is_fetched_once(pki: TestPki) -> None:
+def test_a_genuine_webhook_passes_and_the_certificate_is_fetched_once(pki: LocalPki) -> None:
     fetches: list[str] = []
     verifier = LocalVerifier(store_for(pki, fetches=fetches), WEBHOOK_ID)
     verifier.verify(transmission(pki), BODY)
@@ -76,7 +76,7 @@ def test_the_crc_is_the_unsigned_decimal_of_the_raw_body() -> None:
     assert text.startswith("a|b|c|") and int(text.rsplit("|", 1)[1]) > 2**31
 
 
-def test_tampered_body_forged_signature_and_wrong_webhook_id(pki: TestPki) -> None:
+def test_tampered_body_forged_signature_and_wrong_webhook_id(pki: LocalPki) -> None:
     verifier = LocalVerifier(store_for(pki), WEBHOOK_ID)
     rejected(verifier, transmission(pki), BODY.replace(b"WH-1", b"WH-2"))
     forged = transmission(pki)
@@ -86,14 +86,14 @@ def test_tampered_body_forged_signature_and_wrong_webhook_id(pki: TestPki) -> No
     rejected(verifier, transmission(pki, webhook_id="WH-SOMEONE-ELSE"))
 
 
-def test_old_or_future_transmissions_are_refused(pki: TestPki) -> None:
+def test_old_or_future_transmissions_are_refused(pki: LocalPki) -> None:
     verifier = LocalVerifier(store_for(pki), WEBHOOK_ID)
     error = rejected(verifier, transmission(pki, when=datetime.now(UTC) - timedelta(minutes=6)))
     assert "5 minutes" in error.message
     rejected(verifier, transmission(pki, when=datetime.now(UTC) + timedelta(minutes=6)))
 
 
-def test_certificate_hosts_must_be_allowlisted(pki: TestPki) -> None:
+def test_certificate_hosts_must_be_allowlisted(pki: LocalPki) -> None:
     verifier = LocalVerifier(store_for(pki), WEBHOOK_ID)
     for url in ("https://evil.example/cert.pem", "http://api.paypal.com/cert.pem",
                 "https://api.paypal.com.evil.example/cert.pem"):
@@ -101,8 +101,8 @@ def test_certificate_hosts_must_be_allowlisted(pki: TestPki) -> None:
         assert "allowlist" in error.message
 
 
-def test_a_chain_from_an_untrusted_authority_is_refused(pki: TestPki,
-                                                        other_pki: TestPki) -> None:
+def test_a_chain_from_an_untrusted_authority_is_refused(pki: LocalPki,
+                                                        other_pki: LocalPki) -> None:
     verifier = LocalVerifier(store_for(pki, served=other_pki), WEBHOOK_ID)
     error = rejected(verifier, transmission(other_pki))
     assert "trusted" in error.message
