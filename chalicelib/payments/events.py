@@ -114,10 +114,13 @@ class EventApplier:
         subscription = self.subscriptions.get(str(resource.get("billing_agreement_id", "")))
         if subscription is None:
             return "unknown_subscription"
+        sale_id = str(resource.get("id") or "")
+        if not sale_id:
+            raise MalformedEvent("the sale has no id")
         amount, currency = _amount(resource.get("amount"))
         at = _time(resource.get("create_time") or resource.get("update_time"))
         recorded = self.ledger.record(subscription.user_id, Payment(
-            str(resource["id"]), subscription.id, "payment", "completed", amount, currency, at))
+            sale_id, subscription.id, "payment", "completed", amount, currency, at))
         self.subscriptions.record_payment(subscription.id, at, add_month(at))
         return "recorded" if recorded else "duplicate"
 

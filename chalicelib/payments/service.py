@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -67,8 +68,8 @@ class PaymentsService:
                 plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
                 return_url=f"{self.public_url}/account?subscribed=1",
                 cancel_url=f"{self.public_url}/plans", request_id=request_id)
-        except PayPalError as exc:
-            logger.error("PayPal refused to create a subscription", status=exc.status)
+        except (PayPalError, httpx.HTTPError) as exc:
+            logger.error("PayPal did not create a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc
         if self.subscriptions.get(created.id) is None:
             self.subscriptions.create_pending(created.id, user_id, plan.key)
@@ -82,7 +83,8 @@ class PaymentsService:
         try:
             self.paypal.cancel_subscription(current.id, "Cancelled by the subscriber",
                                             request_id=f"cancel-{current.id}")
-        except PayPalError as exc:
+        except (PayPalError, httpx.HTTPError) as exc:
+            logger.error("PayPal did not cancel a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc
         self.subscriptions.apply_state(current.id, "cancelled", iso())
         cancelled = self.subscriptions.get(current.id)
@@ -98,7 +100,11 @@ class PaymentsService:
         retry after a timeout is not blocked until the record's full expiry.
         """
         transmission = Transmission.from_headers(headers)
-        self.verifier.verify(transmission, raw_body)
+        try:
+            self.verifier.verify(transmission, raw_body)
+        except (PayPalError, httpx.HTTPError) as exc:
+            # PayPal's verification API is unreachable: 503 makes PayPal deliver it again.
+            raise catalogued("service_unavailable") from exc
         try:
             event = json.loads(raw_body)
         except ValueError as exc:

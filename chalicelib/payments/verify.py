@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from chalicelib.errors import AppError
-from chalicelib.payments.paypal_client import PayPalClient
+from chalicelib.payments.paypal_client import PayPalClient, PayPalError
 
 MAX_SKEW_SECONDS = 300
 HEADERS = ("paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig",
@@ -178,10 +178,16 @@ class ApiVerifier:
             event: Any = json.loads(raw_body)
         except ValueError as exc:
             raise AppError("the webhook body is not JSON", code="malformed_json") from exc
-        if not self.client.verify_webhook_signature({
-            "auth_algo": transmission.auth_algo, "cert_url": transmission.cert_url,
-            "transmission_id": transmission.id, "transmission_sig": transmission.signature,
-            "transmission_time": transmission.time, "webhook_id": self.webhook_id,
-            "webhook_event": event,
-        }):
+        try:
+            confirmed = self.client.verify_webhook_signature({
+                "auth_algo": transmission.auth_algo, "cert_url": transmission.cert_url,
+                "transmission_id": transmission.id, "transmission_sig": transmission.signature,
+                "transmission_time": transmission.time, "webhook_id": self.webhook_id,
+                "webhook_event": event,
+            })
+        except PayPalError as exc:
+            if exc.status >= 500:
+                raise  # PayPal is unwell: the caller answers 503 and PayPal retries
+            raise WebhookRejected("PayPal refused to verify the webhook") from exc
+        if not confirmed:
             raise WebhookRejected("PayPal did not confirm the webhook signature")

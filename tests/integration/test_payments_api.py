@@ -271,3 +271,23 @@ def test_cli_simulate_drives_a_subscribers_state(
     bad = subprocess.run([notflix, "paypal", "simulate", "--email", account.email, "--event",
                           "EXPLODED"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "unknown event" in bad.stdout
+
+
+def test_paypal_down_is_a_502_and_a_sale_without_id_a_422(
+    api_url: str, fake_paypal: FakePayPal
+) -> None:
+    account = register(api_url)
+    httpx.post(f"{fake_paypal.base_url}/_control/fail-next", json={"count": 8, "status": 503})
+    try:
+        response = httpx.post(f"{api_url}/api/subscriptions", json={"plan": "basic"},
+                              headers=account.bearer, timeout=60)
+    finally:
+        httpx.post(f"{fake_paypal.base_url}/_control/fail-next", json={"count": 0})
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "payment_provider_error"
+    subscriber_account, subscription_id = subscriber(api_url)
+    broken = fake_paypal.send_event("PAYMENT.SALE.COMPLETED", {
+        "billing_agreement_id": subscription_id, "amount": {"total": "1", "currency": "EUR"},
+        "create_time": stamp()}, "sale")
+    assert broken["status"] == 422
+    assert len(payments(api_url, subscriber_account)["payments"]) == 1
