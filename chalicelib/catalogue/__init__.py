@@ -1,0 +1,1 @@
+"""Catalogue: films and series, imports from TMDB and IMDb, search and rankings."""
