@@ -9,8 +9,8 @@ from typing import Any
 from chalice.app import Chalice, CORSConfig, Request, Response
 
 from chalicelib import logs
-from chalicelib.auth import guard as auth_guard
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
+from chalicelib.auth.principal import ClientInfo, LoggedIn, current, protect
 from chalicelib.auth.schemas import (
     LoginIn,
     PasswordChangeIn,
@@ -20,7 +20,6 @@ from chalicelib.auth.schemas import (
     ResetRequestIn,
     RolesIn,
 )
-from chalicelib.auth.service import ClientInfo, LoggedIn
 from chalicelib.config import Settings
 from chalicelib.errors import catalogued
 from chalicelib.health.checks import check_all
@@ -64,7 +63,7 @@ def request() -> Request:
 
 
 def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return auth_guard.protect(lambda: services.guard, request, roles)
+    return protect(lambda: services.guard, request, roles)
 
 
 def body(model: type[Any]) -> Any:
@@ -123,7 +122,7 @@ def login() -> Response:
 @app.route("/api/auth/logout", methods=["POST"], content_types=BODY_TYPES)
 @requires()
 def logout() -> Response:
-    services.accounts.logout(auth_guard.current().token)
+    services.accounts.logout(current().token)
     cookie: dict[str, str | list[str]] = {"Set-Cookie": cleared_cookie(secure=not settings.local)}
     if is_form(request()):
         return see_other("/", cookie)
@@ -154,14 +153,14 @@ def password_reset_confirm() -> Response:
 @app.route("/api/me", methods=["GET"])
 @requires()
 def me() -> Response:
-    user = auth_guard.current().user
+    user = current().user
     return json_response({**user.public(), "subscription": services.payments.status(user.id)})
 
 
 @app.route("/api/me", methods=["PATCH"], content_types=BODY_TYPES)
 @requires()
 def update_me() -> Response:
-    user = services.accounts.update_profile(auth_guard.current().user,
+    user = services.accounts.update_profile(current().user,
                                             body(ProfilePatch).display_name)
     return json_response(user.public())
 
@@ -170,7 +169,7 @@ def update_me() -> Response:
 @requires()
 def change_password() -> Response:
     data = body(PasswordChangeIn)
-    caller = auth_guard.current()
+    caller = current()
     user = services.accounts.change_password(caller.user, caller.session,
                                              data.current_password, data.new_password)
     return json_response(user.public())
@@ -179,7 +178,7 @@ def change_password() -> Response:
 @app.route("/api/me/logins", methods=["GET"])
 @requires()
 def my_logins() -> Response:
-    events = services.accounts.login_history(auth_guard.current().user)
+    events = services.accounts.login_history(current().user)
     return json_response({"logins": [e.public() for e in events]})
 
 
@@ -192,7 +191,7 @@ def plans() -> Response:
 @app.route("/api/subscriptions", methods=["POST"], content_types=BODY_TYPES)
 @requires()
 def subscribe() -> Response:
-    user = auth_guard.current().user
+    user = current().user
     idempotency_key = str(request().headers.get("idempotency-key") or uuid.uuid4())[:100]
     created = services.payments.subscribe(user.id, user.email, body(SubscribeIn).plan,
                                           f"{user.id}:{idempotency_key}")
@@ -204,7 +203,7 @@ def subscribe() -> Response:
 @app.route("/api/subscriptions/cancel", methods=["POST"], content_types=BODY_TYPES)
 @requires()
 def cancel_subscription() -> Response:
-    subscription = services.payments.cancel(auth_guard.current().user.id)
+    subscription = services.payments.cancel(current().user.id)
     if is_form(request()):
         return see_other("/account")
     return json_response(subscription.public())
@@ -214,7 +213,7 @@ def cancel_subscription() -> Response:
 @requires()
 def my_payments() -> Response:
     limit = page_size(query("limit"))
-    payments, cursor = services.payments.payments(auth_guard.current().user.id, query("cursor"),
+    payments, cursor = services.payments.payments(current().user.id, query("cursor"),
                                                   limit)
     return json_response({"payments": [p.public() for p in payments], "next": cursor})
 

@@ -1,28 +1,26 @@
-"""The domain services, built once per Lambda container from the shared resources."""
+"""The domain services, built once per Lambda container from the shared resources.
+
+Each service, and the SDKs behind it, is imported and built on first use: a cold start
+pays only for what its first request needs.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from chalicelib.auth.guard import Guard, origin_of
-from chalicelib.auth.history import LoginHistory
-from chalicelib.auth.mail import Mailer
-from chalicelib.auth.models import AUTH_MODELS
-from chalicelib.auth.resets import ResetTokens
-from chalicelib.auth.service import AccountService
-from chalicelib.auth.sessions import SessionStore
-from chalicelib.auth.throttle import LoginThrottle
-from chalicelib.auth.users import UserRepository
 from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models, transaction_connection
-from chalicelib.payments.ledger import Ledger
-from chalicelib.payments.models import PAYMENT_MODELS
-from chalicelib.payments.paypal_client import PayPalClient
-from chalicelib.payments.plans import Plans
-from chalicelib.payments.service import PaymentsService
-from chalicelib.payments.subscriptions import SubscriptionStore
-from chalicelib.payments.verify import ApiVerifier, CertificateStore, LocalVerifier, Verifier
 from chalicelib.resources import Resources
+from chalicelib.web_security import origin_of
+
+if TYPE_CHECKING:
+    from chalicelib.auth.guard import Guard
+    from chalicelib.auth.service import AccountService
+    from chalicelib.auth.sessions import SessionStore
+    from chalicelib.auth.users import UserRepository
+    from chalicelib.payments.paypal_client import PayPalClient
+    from chalicelib.payments.service import PaymentsService
+    from chalicelib.payments.verify import Verifier
 
 
 def allowed_origins(settings: Settings) -> frozenset[str]:
@@ -37,23 +35,48 @@ class Services:
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
         self.settings = resources.settings
+        self._tables_bound = False
+
+    def _bind_tables(self) -> None:
+        """Point every pynamodb model at this target's tables (once, before any use)."""
+        if self._tables_bound:
+            return
+        from chalicelib.auth.models import AUTH_MODELS
+        from chalicelib.dynamo import bind_models
+        from chalicelib.payments.models import PAYMENT_MODELS
+
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS})
+        self._tables_bound = True
 
     @cached_property
     def users(self) -> UserRepository:
+        from chalicelib.auth.users import UserRepository
+        from chalicelib.dynamo import transaction_connection
+
+        self._bind_tables()
         return UserRepository(transaction_connection(self.settings))
 
     @cached_property
     def sessions(self) -> SessionStore:
+        from chalicelib.auth.sessions import SessionStore
+
         return SessionStore(self.resources.redis, ttl_seconds=self.settings.session_ttl_seconds,
                             prefix=self.settings.resource_prefix)
 
     @cached_property
     def guard(self) -> Guard:
+        from chalicelib.auth.guard import Guard
+
         return Guard(self.sessions, self.users, allowed_origins(self.settings))
 
     @cached_property
     def accounts(self) -> AccountService:
+        from chalicelib.auth.history import LoginHistory
+        from chalicelib.auth.mail import Mailer
+        from chalicelib.auth.resets import ResetTokens
+        from chalicelib.auth.service import AccountService
+        from chalicelib.auth.throttle import LoginThrottle
+
         settings = self.settings
         return AccountService(
             users=self.users,
@@ -68,11 +91,15 @@ class Services:
 
     @cached_property
     def paypal(self) -> PayPalClient:
+        from chalicelib.payments.paypal_client import PayPalClient
+
         settings = self.settings
         return PayPalClient(self.resources.http, settings.paypal_base_url,
                             settings.paypal_client_id, settings.paypal_client_secret)
 
     def _verifier(self) -> Verifier:
+        from chalicelib.payments.verify import ApiVerifier, CertificateStore, LocalVerifier
+
         settings = self.settings
         if settings.paypal_verifier == "api":
             return ApiVerifier(self.paypal, settings.paypal_webhook_id)
@@ -86,6 +113,12 @@ class Services:
     def payments(self) -> PaymentsService:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+        from chalicelib.payments.ledger import Ledger
+        from chalicelib.payments.plans import Plans
+        from chalicelib.payments.service import PaymentsService
+        from chalicelib.payments.subscriptions import SubscriptionStore
+
+        self._bind_tables()
         return PaymentsService(
             plans=Plans(self.settings), paypal=self.paypal, verifier=self._verifier(),
             subscriptions=SubscriptionStore(), ledger=Ledger(),

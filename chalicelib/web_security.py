@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from chalice.app import Request, Response
 
 #: Responses under these paths hold personal data or tokens: never cached anywhere.
 NO_STORE_PREFIXES = ("/api/auth", "/api/me", "/api/admin", "/webhooks", "/api/subscriptions")
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased; empty when it has none."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def content_security_policy(media_origins: Iterable[str]) -> str:

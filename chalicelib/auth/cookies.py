@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.auth.guard import COOKIE_NAME
+COOKIE_NAME = "notflix_session"
 
 
 def session_cookie(token: str, max_age: int, *, secure: bool) -> str:

@@ -7,38 +7,17 @@ cookie (browsers). Cookie-authenticated state changes must carry an allowed `Ori
 
 from __future__ import annotations
 
-import contextvars
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
-
 import redis
 from chalice.app import Request
 
-from chalicelib.auth.sessions import Session, SessionStore
-from chalicelib.auth.users import User, UserRepository
+from chalicelib.auth.cookies import COOKIE_NAME
+from chalicelib.auth.principal import Principal
+from chalicelib.auth.sessions import SessionStore
+from chalicelib.auth.users import UserRepository
 from chalicelib.errors import catalogued
+from chalicelib.web_security import origin_of
 
-COOKIE_NAME = "notflix_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-F = TypeVar("F", bound=Callable[..., Any])
-_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal",
-                                                                            default=None)
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User
-    session: Session
-    token: str
-    via_cookie: bool
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def cookie_token(request: Request) -> str | None:
@@ -101,32 +80,3 @@ class Guard:
         if roles and not principal.user.roles.intersection(roles):
             raise catalogued("forbidden")
         return principal
-
-
-def protect(guard_of: Callable[[], Guard], request_of: Callable[[], Request],
-            roles: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Decorator: the view runs only for a session holding one of `roles` (any if none).
-
-    The guard is looked up per call, so decorating routes costs nothing at cold start.
-    """
-
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            token = _current.set(guard_of().require(request_of(), roles))
-            try:
-                return view(*args, **kwargs)
-            finally:
-                _current.reset(token)
-
-        return guarded  # type: ignore[return-value]
-
-    return decorate
-
-
-def current() -> Principal:
-    """The caller of the running protected view."""
-    principal = _current.get()
-    if principal is None:
-        raise RuntimeError("current() called outside a protected view")
-    return principal

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import redis
 
 from chalicelib.auth import passwords
 from chalicelib.auth.history import LoginEvent, LoginHistory
 from chalicelib.auth.mail import Mailer
+from chalicelib.auth.principal import ClientInfo, LoggedIn
 from chalicelib.auth.resets import ResetTokens
 from chalicelib.auth.sessions import Session, SessionStore
 from chalicelib.auth.throttle import LoginThrottle
 from chalicelib.auth.users import ROLES, User, UserRepository, normalise_email
 from chalicelib.errors import catalogued
 from chalicelib.logs import logger
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    ip: str
-    user_agent: str
-
-
-@dataclass(frozen=True)
-class LoggedIn:
-    user: User
-    token: str
 
 
 class AccountService:

@@ -1,0 +1,78 @@
+"""The caller of a protected view, and the decorator that requires one.
+
+Kept free of Redis and DynamoDB imports so that `app.py` can decorate routes at cold start
+without loading them; the guard that resolves a caller is built on first use.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from chalice.app import Request
+
+if TYPE_CHECKING:
+    from chalicelib.auth.sessions import Session
+    from chalicelib.auth.users import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal",
+                                                                            default=None)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    session: Session
+    token: str
+    via_cookie: bool
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Where a request came from, as recorded in login history and sessions."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user: User
+    token: str
+
+
+class Requirer(Protocol):
+    def require(self, request: Request, roles: tuple[str, ...] = ()) -> Principal: ...
+
+
+def protect(guard_of: Callable[[], Requirer], request_of: Callable[[], Request],
+            roles: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Decorator: the view runs only for a session holding one of `roles` (any if none).
+
+    The guard is looked up per call, so decorating routes costs nothing at cold start.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            token = _current.set(guard_of().require(request_of(), roles))
+            try:
+                return view(*args, **kwargs)
+            finally:
+                _current.reset(token)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def current() -> Principal:
+    """The caller of the running protected view."""
+    principal = _current.get()
+    if principal is None:
+        raise RuntimeError("current() called outside a protected view")
+    return principal
