@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Chalice, CORSConfig, Request, Response
 
 from chalicelib import logs
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
 from chalicelib.auth.principal import ClientInfo, LoggedIn, current, protect
-from chalicelib.auth.schemas import (
-    LoginIn,
-    PasswordChangeIn,
-    ProfilePatch,
-    RegisterIn,
-    ResetConfirmIn,
-    ResetRequestIn,
-    RolesIn,
-)
 from chalicelib.config import Settings
 from chalicelib.errors import catalogued
 from chalicelib.health.checks import check_all
 from chalicelib.http import (
     BODY_TYPES,
+    M,
     client_ip,
     install_middleware,
     is_form,
@@ -34,10 +26,17 @@ from chalicelib.http import (
     parse_body,
     see_other,
 )
-from chalicelib.payments.schemas import SubscribeIn
+from chalicelib.lazy import lazy_module
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from chalicelib.web_security import SecurityHeaders, content_security_policy
+
+if TYPE_CHECKING:
+    from chalicelib.auth import schemas as auth_schemas
+    from chalicelib.payments import schemas as payment_schemas
+else:  # pydantic and email-validator load with the first request that parses a body
+    auth_schemas = lazy_module("chalicelib.auth.schemas")
+    payment_schemas = lazy_module("chalicelib.payments.schemas")
 
 app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
@@ -66,7 +65,7 @@ def requires(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return protect(lambda: services.guard, request, roles)
 
 
-def body(model: type[Any]) -> Any:
+def body(model: type[M]) -> M:
     return parse_body(request(), model, settings.max_body_bytes)
 
 
@@ -107,7 +106,7 @@ def health() -> Response:
 @app.route("/api/auth/register", methods=["POST"], content_types=BODY_TYPES)
 def register() -> Response:
     check_origin()
-    data = body(RegisterIn)
+    data = body(auth_schemas.RegisterIn)
     return logged_in_response(
         services.accounts.register(data.email, data.password, data.display_name, client()), 201)
 
@@ -115,7 +114,7 @@ def register() -> Response:
 @app.route("/api/auth/login", methods=["POST"], content_types=BODY_TYPES)
 def login() -> Response:
     check_origin()
-    data = body(LoginIn)
+    data = body(auth_schemas.LoginIn)
     return logged_in_response(services.accounts.login(data.email, data.password, client()), 200)
 
 
@@ -132,7 +131,7 @@ def logout() -> Response:
 @app.route("/api/auth/password-reset", methods=["POST"], content_types=BODY_TYPES)
 def password_reset() -> Response:
     check_origin()
-    services.accounts.request_reset(body(ResetRequestIn).email)
+    services.accounts.request_reset(body(auth_schemas.ResetRequestIn).email)
     if is_form(request()):
         return see_other("/login?reset=sent")
     return json_response({"message": "If an account uses this email, a reset link is on its "
@@ -142,7 +141,7 @@ def password_reset() -> Response:
 @app.route("/api/auth/password-reset/confirm", methods=["POST"], content_types=BODY_TYPES)
 def password_reset_confirm() -> Response:
     check_origin()
-    data = body(ResetConfirmIn)
+    data = body(auth_schemas.ResetConfirmIn)
     services.accounts.confirm_reset(data.token, data.new_password)
     if is_form(request()):
         return see_other("/login?reset=done")
@@ -161,14 +160,14 @@ def me() -> Response:
 @requires()
 def update_me() -> Response:
     user = services.accounts.update_profile(current().user,
-                                            body(ProfilePatch).display_name)
+                                            body(auth_schemas.ProfilePatch).display_name)
     return json_response(user.public())
 
 
 @app.route("/api/me/password", methods=["POST"], content_types=BODY_TYPES)
 @requires()
 def change_password() -> Response:
-    data = body(PasswordChangeIn)
+    data = body(auth_schemas.PasswordChangeIn)
     caller = current()
     user = services.accounts.change_password(caller.user, caller.session,
                                              data.current_password, data.new_password)
@@ -193,7 +192,8 @@ def plans() -> Response:
 def subscribe() -> Response:
     user = current().user
     idempotency_key = str(request().headers.get("idempotency-key") or uuid.uuid4())[:100]
-    created = services.payments.subscribe(user.id, user.email, body(SubscribeIn).plan,
+    plan = body(payment_schemas.SubscribeIn).plan
+    created = services.payments.subscribe(user.id, user.email, plan,
                                           f"{user.id}:{idempotency_key}")
     if is_form(request()):
         return see_other(created["approve_url"])
@@ -241,6 +241,6 @@ def admin_users() -> Response:
 def admin_set_roles(user_id: str) -> Response:
     if services.users.get(user_id) is None:
         raise catalogued("user_not_found")
-    user = services.accounts.set_roles(user_id, body(RolesIn).roles)
+    user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     return json_response(user.public())
 

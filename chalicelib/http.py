@@ -7,17 +7,19 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl
 
 from chalice.app import Chalice, Request, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import AppError, catalogued, error_body
 from chalicelib.logs import logger
 from chalicelib.web_security import SecurityHeaders
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 FORM = "application/x-www-form-urlencoded"
 #: Content types the JSON API and its HTML forms accept (Chalice refuses others with 415).
 BODY_TYPES = ["application/json", FORM]
@@ -54,6 +56,7 @@ def is_form(request: Request) -> bool:
 
 def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
     """Validate a JSON or form body into `model`: 400, 413, 415 or 422 with a clear message."""
+    from pydantic import ValidationError  # loaded with the models; kept off the import path
     body = request.raw_body or b""
     raw = body.encode() if isinstance(body, str) else body
     if len(raw) > max_bytes:
