@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import time
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.auth.models import PasswordResetModel
 from chalicelib.clock import iso
@@ -28,6 +28,18 @@ class ResetTokens:
                            password_version=password_version, created_at=iso(),
                            expires_at=expires_at, expiration=expires_at + 86400).save()
         return token
+
+    def peek(self, token: str) -> tuple[str, int]:
+        """(user id, password version) of a usable token, without using it up."""
+        if not token or len(token) > 128:
+            raise catalogued("reset_token_invalid")
+        try:
+            item = PasswordResetModel.get(_digest(token), consistent_read=True)
+        except DoesNotExist as exc:
+            raise catalogued("reset_token_invalid") from exc
+        if item.used_at is not None or item.expires_at <= int(time.time()):
+            raise catalogued("reset_token_invalid")
+        return item.user_id, int(item.password_version)
 
     def consume(self, token: str) -> tuple[str, int]:
         """Mark the token used and return (user id, password version) it was issued for.

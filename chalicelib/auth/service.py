@@ -111,11 +111,13 @@ class AccountService:
                         "password reset")
 
     def confirm_reset(self, token: str, new_password: str) -> User:
-        user_id, version = self.resets.consume(token)
+        """Check the link and the new password first, so a refused password keeps the link."""
+        user_id, version = self.resets.peek(token)
         user = self.users.get(user_id)
         if user is None or user.password_version != version:
             raise catalogued("reset_token_invalid")  # the password changed since it was sent
         passwords.check_policy(new_password, email=user.email, name=user.display_name)
+        self.resets.consume(token)  # the single-use gate: one of two racing uses wins
         updated = self.users.set_password_hash(user.id, passwords.hash_password(new_password),
                                                new_version=True)
         self.sessions.revoke_all(user.id)

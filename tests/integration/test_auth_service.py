@@ -88,3 +88,15 @@ def test_admin_create_prints_a_generated_password_once(
     twice = subprocess.run([notflix, "admin", "create", "--email", email], env=env,
                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert twice.returncode == 1 and "already exists" in twice.stdout
+
+
+def test_a_refused_new_password_does_not_use_up_the_reset_link(services: Services) -> None:
+    user = services.users.create(new_email(), "Keeper", passwords.hash_password(STRONG_PASSWORD))
+    token = services.accounts.resets.issue(user.id, user.password_version)
+    with pytest.raises(AppError) as info:
+        services.accounts.confirm_reset(token, "short")
+    assert info.value.code == "password_too_short"
+    services.accounts.confirm_reset(token, "a-much-better-phrase-7")
+    with pytest.raises(AppError) as again:
+        services.accounts.confirm_reset(token, "yet-another-phrase-8")
+    assert again.value.code == "reset_token_invalid"
