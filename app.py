@@ -20,6 +20,7 @@ from chalicelib.http import (
     client_ip,
     install_middleware,
     is_form,
+    is_uuid,
     json_response,
     local_path,
     page_size,
@@ -232,14 +233,17 @@ def paypal_webhook() -> Response:
 @app.route("/api/admin/users", methods=["GET"])
 @requires("admin")
 def admin_users() -> Response:
-    users, after = services.users.list(limit=50, after=query("after"))
+    after = query("after")
+    if after is not None and not is_uuid(after):
+        raise catalogued("bad_cursor")
+    users, after = services.users.list(limit=50, after=after)
     return json_response({"users": [u.public() for u in users], "next": after})
 
 
 @app.route("/api/admin/users/{user_id}/roles", methods=["PUT"], content_types=BODY_TYPES)
 @requires("admin")
 def admin_set_roles(user_id: str) -> Response:
-    if services.users.get(user_id) is None:
+    if not is_uuid(user_id) or services.users.get(user_id) is None:
         raise catalogued("user_not_found")
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     return json_response(user.public())

@@ -43,7 +43,7 @@ def main() -> None:
         services = Services(Resources(settings))
         payments = services.payments
         subscription_id = f"I-BENCH{uuid.uuid4().hex[:8].upper()}"
-        payments.subscriptions.create_pending(subscription_id, "bench-user", "standard")
+        payments.subscriptions.ensure_pending(subscription_id, "bench-user", "standard")
         pki = ensure_test_pki(pki_dir())
         cert_url = f"{settings.paypal_base_url}/certs/webhook-chain.pem"
 

@@ -89,6 +89,15 @@ def page_size(raw: str | None, default: int = 20, maximum: int = 100) -> int:
     return int(raw)
 
 
+def is_uuid(value: str) -> bool:
+    """Ids we hand out are UUIDs; anything else is refused before it reaches a database."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request: Request) -> str:
     """The caller's address as API Gateway saw it (never a client-supplied header)."""
     identity = (request.context or {}).get("identity") or {}

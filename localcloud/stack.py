@@ -96,7 +96,8 @@ class EmbeddedStack:
 
     @property
     def embedded(self) -> bool:
-        return self.settings().target is Target.EMBEDDED
+        # The target needs only the environment, not the secrets child_env() reads from disk.
+        return Settings.from_env(self.env).target is Target.EMBEDDED
 
     def start_sidecars(self, on_healthy: ProgressFn = no_progress) -> None:
         """Start moto, Redis and Neo4j; on other targets only check they are reachable."""
@@ -117,13 +118,13 @@ class EmbeddedStack:
             on_healthy(done, len(self.sidecars), f"{sidecar.name} healthy on port {sidecar.port}")
 
     def _check_external(self) -> None:
-        from chalicelib.health.checks import CHECKS, check_all
+        from chalicelib.health.checks import check_all
         from chalicelib.resources import Resources
 
         resources = Resources(self.settings())
         try:
-            down = [s for s in check_all(resources) if not s.ok and s.name in CHECKS
-                    and s.name in ("redis", "neo4j")]
+            down = [s for s in check_all(resources)
+                    if not s.ok and s.name in ("redis", "neo4j")]
         finally:
             resources.close()
         if down:

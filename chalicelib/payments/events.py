@@ -128,11 +128,14 @@ class EventApplier:
         refund = event_type.endswith("REFUNDED")
         sale_id = str(resource.get("sale_id") or resource.get("id", ""))
         original = self.ledger.find(sale_id)
-        subscription = self.subscriptions.get(str(resource.get("billing_agreement_id", "")))
-        if original is None and subscription is None:
-            return "unknown_subscription"
-        user_id = original[0] if original else subscription.user_id  # type: ignore[union-attr]
-        subscription_id = original[1].subscription_id if original else subscription.id  # type: ignore[union-attr]
+        if original is not None:
+            user_id, sale = original
+            subscription_id = sale.subscription_id
+        else:
+            subscription = self.subscriptions.get(str(resource.get("billing_agreement_id", "")))
+            if subscription is None:
+                return "unknown_subscription"
+            user_id, subscription_id = subscription.user_id, subscription.id
         amount, currency = _amount(resource.get("amount"))
         at = _time(resource.get("update_time") or resource.get("create_time"))
         kind = "refund" if refund else "reversal"
@@ -140,6 +143,6 @@ class EventApplier:
         self.ledger.record(user_id, Payment(entry_id, subscription_id, kind, "completed",
                                             -abs(amount), currency, at))
         if original is not None:
-            self.ledger.mark(user_id, sale_id, "refunded" if refund else "reversed")
+            self.ledger.mark(user_id, original[1], "refunded" if refund else "reversed")
         self.subscriptions.end_paid_period(subscription_id, at)
         return "recorded"

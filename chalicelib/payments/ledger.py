@@ -34,6 +34,10 @@ class Payment:
                    Decimal(item.amount), item.currency, item.occurred_at)
 
 
+#: A ledger sort key is a timestamp, `#` and a PayPal id: far below DynamoDB's 1 KiB limit.
+MAX_ENTRY_LENGTH = 200
+
+
 def _encode_cursor(key: dict[str, dict[str, str]]) -> str:
     return base64.urlsafe_b64encode(json.dumps({"e": key["entry"]["S"]}).encode()).decode()
 
@@ -43,6 +47,8 @@ def _decode_cursor(user_id: str, cursor: str) -> dict[str, dict[str, str]]:
         entry = json.loads(base64.urlsafe_b64decode(cursor.encode()))["e"]
     except (ValueError, KeyError, TypeError) as exc:
         raise AppError("the cursor is not one this API gave out", code="bad_cursor") from exc
+    if not isinstance(entry, str) or not 0 < len(entry) <= MAX_ENTRY_LENGTH:
+        raise AppError("the cursor is not one this API gave out", code="bad_cursor")
     return {"user_id": {"S": user_id}, "entry": {"S": str(entry)}}
 
 
@@ -72,12 +78,9 @@ class Ledger:
             return item.user_id, Payment.from_model(item)
         return None
 
-    def mark(self, user_id: str, paypal_id: str, status: str) -> None:
-        found = self.find(paypal_id)
-        if found is None:
-            return
-        _, payment = found
-        PaymentModel(user_id=user_id, entry=f"{payment.occurred_at}#{paypal_id}").update(
+    def mark(self, user_id: str, payment: Payment, status: str) -> None:
+        """Change an entry's status (a sale becomes refunded or reversed)."""
+        PaymentModel(user_id=user_id, entry=f"{payment.occurred_at}#{payment.paypal_id}").update(
             actions=[PaymentModel.status.set(status)])
 
     def page(self, user_id: str, limit: int = 20,

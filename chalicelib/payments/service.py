@@ -61,7 +61,7 @@ class PaymentsService:
             raise catalogued("unknown_plan", plan=plan_key,
                              plans=", ".join(p.key for p in self.plans.all()))
         current = self.subscriptions.current_for(user_id)
-        if current is not None and can_watch(current) and current.status == "active":
+        if current is not None and current.status == "active":
             raise catalogued("already_subscribed")
         try:
             created = self.paypal.create_subscription(
@@ -71,8 +71,7 @@ class PaymentsService:
         except (PayPalError, httpx.HTTPError) as exc:
             logger.error("PayPal did not create a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc
-        if self.subscriptions.get(created.id) is None:
-            self.subscriptions.create_pending(created.id, user_id, plan.key)
+        self.subscriptions.ensure_pending(created.id, user_id, plan.key)
         return {"subscription_id": created.id, "approve_url": created.approve_url,
                 "status": "approval_pending"}
 
@@ -87,9 +86,7 @@ class PaymentsService:
             logger.error("PayPal did not cancel a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc
         self.subscriptions.apply_state(current.id, "cancelled", iso())
-        cancelled = self.subscriptions.get(current.id)
-        assert cancelled is not None
-        return cancelled
+        return self.subscriptions.get(current.id) or current
 
     # -- webhooks ------------------------------------------------------------------------------
     def receive_webhook(self, headers: Mapping[str, str], raw_body: bytes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.clock import iso, now
 from chalicelib.payments.models import SubscriptionModel
@@ -56,12 +56,16 @@ def _conditional(item: SubscriptionModel, actions: list, condition: object) -> b
 
 
 class SubscriptionStore:
-    def create_pending(self, subscription_id: str, user_id: str, plan_key: str) -> Subscription:
+    def ensure_pending(self, subscription_id: str, user_id: str, plan_key: str) -> None:
+        """Record a new subscription awaiting approval; a repeat (same PayPal id) is a no-op."""
         stamp = iso()
         item = SubscriptionModel(id=subscription_id, user_id=user_id, plan_key=plan_key,
                                  status="approval_pending", created_at=stamp, updated_at=stamp)
-        item.save(condition=SubscriptionModel.id.does_not_exist())
-        return Subscription.from_model(item)
+        try:
+            item.save(condition=SubscriptionModel.id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def get(self, subscription_id: str) -> Subscription | None:
         if not subscription_id:

@@ -74,6 +74,8 @@ class FakePayPal:
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.by_request_id: dict[str, str] = {}
         self.sent_bodies: dict[str, bytes] = {}
+        #: sale id -> (amount, currency, subscription id), so a refund returns what was paid
+        self.sales: dict[str, tuple[str, str, str]] = {}
         self.requests: deque[dict[str, str]] = deque(maxlen=200)
         self.failures: list[int] = []
         self.lock = threading.Lock()
@@ -150,14 +152,18 @@ class FakePayPal:
             subscription["billing_info"] = {
                 "last_payment": {"amount": {"currency_code": currency, "value": price},
                                  "time": sale_time}}
-        sale = {"id": _random_id("SALE-"), "state": "completed",
+        sale_id = _random_id("SALE-")
+        with self.lock:
+            self.sales[sale_id] = (price, currency, subscription_id)
+        sale = {"id": sale_id, "state": "completed",
                 "amount": {"total": price, "currency": currency},
                 "billing_agreement_id": subscription_id, "create_time": sale_time,
                 "update_time": sale_time}
         return self.send_event("PAYMENT.SALE.COMPLETED", sale, "sale")
 
-    def refund(self, sale_id: str, subscription_id: str = "") -> dict[str, Any]:
-        price, currency = "9.99", "EUR"
+    def refund(self, sale_id: str) -> dict[str, Any]:
+        with self.lock:
+            price, currency, subscription_id = self.sales.get(sale_id, ("9.99", "EUR", ""))
         refund = {"id": _random_id("REF-"), "state": "completed",
                   "amount": {"total": price, "currency": currency}, "sale_id": sale_id,
                   "billing_agreement_id": subscription_id, "create_time": now_iso(),

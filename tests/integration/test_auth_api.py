@@ -287,3 +287,9 @@ def test_every_admin_route_is_guarded_by_role(api_url: str, resources: Resources
     bad = httpx.put(f"{api_url}/api/admin/users/{viewer.user['id']}/roles",
                     headers=admin.bearer, json={"roles": ["emperor"]})
     assert (bad.status_code, error_code(bad)) == (422, "unknown_role")
+    not_an_id = httpx.put(f"{api_url}/api/admin/users/{'x' * 3000}/roles",
+                          headers=admin.bearer, json={"roles": ["viewer"]})
+    assert not_an_id.status_code == 404
+    junk_page = httpx.get(f"{api_url}/api/admin/users", params={"after": "y" * 3000},
+                          headers=admin.bearer)
+    assert junk_page.status_code == 400

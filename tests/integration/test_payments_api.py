@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -224,6 +225,10 @@ def test_nobody_sees_another_subscribers_payments(api_url: str) -> None:
     bad = httpx.get(f"{api_url}/api/me/payments", params={"cursor": "not-a-cursor"},
                     headers=alice.bearer)
     assert bad.status_code == 400
+    huge = base64.urlsafe_b64encode(json.dumps({"e": "x" * 5000}).encode()).decode()
+    too_long = httpx.get(f"{api_url}/api/me/payments", params={"cursor": huge},
+                         headers=alice.bearer)
+    assert too_long.status_code == 400
 
 
 def test_payments_page_with_a_cursor(api_url: str, fake_paypal: FakePayPal) -> None:
@@ -240,7 +245,7 @@ def test_payments_page_with_a_cursor(api_url: str, fake_paypal: FakePayPal) -> N
     assert len(second["payments"]) == 1 and second["next"] is None
     times = [p["occurred_at"] for p in first["payments"] + second["payments"]]
     assert times == sorted(times, reverse=True)
-    assert json.dumps(first)  # plain JSON, amounts as exact strings
+    assert {p["amount"] for p in first["payments"]} == {"9.99"}  # exact decimal strings
 
 
 def test_cli_simulate_drives_a_subscribers_state(
