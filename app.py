@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, CORSConfig, Request, Response
+from chalice.app import Chalice, CORSConfig, Cron, Request, Response, SQSEvent
 
 from chalicelib import logs
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
 from chalicelib.auth.principal import ClientInfo, LoggedIn, current, protect
+from chalicelib.catalogue.export_day import latest_export_day
+from chalicelib.catalogue.filters import Filters
+from chalicelib.catalogue.imdb_upload import CSV_TYPES, parse_imdb_csv
+from chalicelib.catalogue.posters import placeholder_svg
 from chalicelib.config import Settings
 from chalicelib.errors import catalogued
 from chalicelib.health.checks import check_all
@@ -34,9 +40,11 @@ from chalicelib.web_security import SecurityHeaders, content_security_policy
 
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
+    from chalicelib.catalogue import schemas as catalogue_schemas
     from chalicelib.payments import schemas as payment_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
     auth_schemas = lazy_module("chalicelib.auth.schemas")
+    catalogue_schemas = lazy_module("chalicelib.catalogue.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
 
 app = Chalice(app_name="notflix", configure_logs=False)
@@ -227,6 +235,93 @@ def paypal_webhook() -> Response:
         {k: str(v) for k, v in current.headers.items()},
         raw.encode() if isinstance(raw, str) else raw, app.lambda_context)
     return json_response({"status": outcome})
+
+
+# -- catalogue ----------------------------------------------------------------------------------
+@app.route("/api/titles", methods=["GET"])
+def titles() -> Response:
+    filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"))
+    found, cursor = services.catalogue.browse(filters, page_size(query("limit")), query("cursor"))
+    return json_response({"titles": found, "next": cursor})
+
+
+@app.route("/api/titles/{title_id}", methods=["GET"])
+def title(title_id: str) -> Response:
+    return json_response(services.catalogue.details(title_id))
+
+
+@app.route("/api/titles/{title_id}/seasons/{number}", methods=["GET"])
+def season(title_id: str, number: str) -> Response:
+    if not number.isdigit() or len(number) > 4:
+        raise catalogued("season_not_found", season=number[:8])
+    return json_response(services.catalogue.season(title_id, int(number)))
+
+
+@app.route("/api/search", methods=["GET"])
+def search() -> Response:
+    q = query("q")
+    results = services.search.search(q, page_size(query("limit"), default=10, maximum=50))
+    return json_response({"query": q, "results": results})
+
+
+@app.route("/api/rankings/countries/{country}", methods=["GET"])
+def country_ranking(country: str) -> Response:
+    limit = page_size(query("limit"), default=10, maximum=100)
+    return json_response(services.catalogue.ranking(country, limit))
+
+
+@app.route("/posters/placeholder.svg", methods=["GET"])
+def poster_placeholder() -> Response:
+    return Response(body=placeholder_svg(), status_code=200,
+                    headers={"Content-Type": "image/svg+xml",
+                             "Cache-Control": "public, max-age=86400"})
+
+
+@app.route("/api/me/imports/imdb", methods=["POST"], content_types=CSV_TYPES)
+@requires()
+def import_imdb_list() -> Response:
+    rows = parse_imdb_csv(request(), settings.max_body_bytes)
+    return json_response(services.imdb_import.run(current().user.id, rows))
+
+
+@app.route("/api/admin/imports/tmdb", methods=["POST"], content_types=["application/json"])
+@requires("admin")
+def start_tmdb_import() -> Response:
+    data = body(catalogue_schemas.TmdbImportIn)
+    day = data.date or latest_export_day(datetime.now(UTC))
+    run = services.imports.start(list(data.kinds), day, data.limit, current().user.id)
+    return json_response(run, 202, {"Location": f"/api/admin/imports/{run['id']}"})
+
+
+@app.route("/api/admin/imports", methods=["GET"])
+@requires("admin")
+def import_runs() -> Response:
+    return json_response({"runs": services.imports.recent()})
+
+
+@app.route("/api/admin/imports/{run_id}", methods=["GET"])
+@requires("admin")
+def import_run(run_id: str) -> Response:
+    if not is_uuid(run_id):
+        raise catalogued("import_not_found")
+    return json_response(services.imports.status(run_id))
+
+
+@app.on_sqs_message(queue=settings.import_queue, batch_size=1)
+def run_catalogue_import(event: SQSEvent) -> None:
+    """The import worker: advances one run within this invocation's time budget."""
+    context: Any = event.context
+    for record in event:
+        run_id = str(json.loads(record.body)["run_id"])
+        services.imports.work(run_id, remaining=lambda: (
+            context.get_remaining_time_in_millis() / 1000 if context else float("inf")))
+
+
+@app.schedule(Cron(0, 9, "*", "*", "?", "*"))
+def daily_tmdb_import(event: Any) -> None:
+    """Every day at 09:00 UTC, after TMDB publishes the day's export."""
+    services.imports.start(["movie", "tv"], latest_export_day(datetime.now(UTC)), None,
+                           "schedule")
 
 
 # -- admin ------------------------------------------------------------------------------------

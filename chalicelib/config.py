@@ -83,6 +83,39 @@ def _paypal(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _float(env: Mapping[str, str], name: str, default: float | None,
+           minimum: float = 0.0) -> float | None:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value >= minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
+    return value
+
+
+def _catalogue(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "tmdb_rate_per_second": _float(env, "NOTFLIX_TMDB_RATE_PER_SECOND", 40.0, 0.1),
+        "tmdb_concurrency": _int(env, "NOTFLIX_TMDB_CONCURRENCY", 8),
+        "tmdb_stale_days": _int(env, "NOTFLIX_TMDB_STALE_DAYS", 30),
+        "ranking_min_votes": _int(env, "NOTFLIX_RANKING_MIN_VOTES", 1000, minimum=0),
+        "ranking_mean": _float(env, "NOTFLIX_RANKING_MEAN", None),
+        "search_refresh_seconds": _int(env, "NOTFLIX_SEARCH_REFRESH_SECONDS", 60, minimum=0),
+    }
+    for key, name in (("tmdb_api_url", "NOTFLIX_TMDB_API_URL"),
+                      ("tmdb_export_url", "NOTFLIX_TMDB_EXPORT_URL"),
+                      ("tmdb_api_key", "NOTFLIX_TMDB_API_KEY"),
+                      ("tmdb_bearer_token", "NOTFLIX_TMDB_BEARER_TOKEN"),
+                      ("image_base_url", "NOTFLIX_IMAGE_BASE_URL")):
+        if env.get(name):
+            values[key] = env[name].rstrip("/") if key.endswith("_url") else env[name]
+    return values
+
+
 def port(env: Mapping[str, str], name: str) -> int:
     """The port for `aws`, `redis`, `neo4j`, `api` or `paypal` (`NOTFLIX_<NAME>_PORT`)."""
     raw = env.get(PORT_ENV[name])
@@ -132,6 +165,22 @@ class Settings:
                                           "api.sandbox.paypal.com", "api-m.sandbox.paypal.com")
     #: Plan key -> PayPal plan id overrides, e.g. `basic=P-123,premium=P-456`.
     paypal_plan_ids: tuple[tuple[str, str], ...] = ()
+    #: TMDB API (v3) and daily export locations; a local fake replaces both in tests.
+    tmdb_api_url: str = "https://api.themoviedb.org/3"
+    tmdb_export_url: str = "http://files.tmdb.org/p/exports"
+    tmdb_api_key: str = field(default="", repr=False)
+    tmdb_bearer_token: str = field(default="", repr=False)
+    tmdb_rate_per_second: float = 40.0
+    tmdb_concurrency: int = 8
+    #: Details older than this are fetched again by the next import.
+    tmdb_stale_days: int = 30
+    #: IMDb weighted rating: minimum votes `m`, and the mean `C` (None: the catalogue's mean).
+    ranking_min_votes: int = 1000
+    ranking_mean: float | None = None
+    #: Where poster paths from TMDB are served from.
+    image_base_url: str = "https://image.tmdb.org/t/p/w342"
+    #: How often a warm function checks S3 for a rebuilt search index (0: every request).
+    search_refresh_seconds: int = 60
 
     @property
     def local(self) -> bool:
@@ -149,6 +198,15 @@ class Settings:
     @property
     def media_bucket(self) -> str:
         return f"{self.resource_prefix}-media"
+
+    @property
+    def data_bucket(self) -> str:
+        """Private artefacts: the search index, import state and export copies."""
+        return f"{self.resource_prefix}-data"
+
+    @property
+    def import_queue(self) -> str:
+        return f"{self.resource_prefix}-catalogue-imports"
 
     @property
     def encode_queue(self) -> str:
@@ -202,4 +260,5 @@ class Settings:
             login_window_seconds=_int(env, "NOTFLIX_LOGIN_WINDOW_SECONDS", 60),
             password_reset_ttl_seconds=_int(env, "NOTFLIX_PASSWORD_RESET_TTL_SECONDS", 30 * 60),
             **_paypal(env),
+            **_catalogue(env),
         )

@@ -35,6 +35,17 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "no_subscription": (404, "You have no subscription to cancel."),
     "payment_provider_error": (502, "PayPal could not complete this; try again in a moment."),
     "bad_cursor": (400, "The cursor is not one this API gave out."),
+    # catalogue
+    "title_not_found": (404, "No title has this id."),
+    "season_not_found": (404, "This title has no season {season}."),
+    "unknown_country": (404, "{country} is not an ISO 3166-1 country code (e.g. US, FR, JP)."),
+    "bad_filter": (400, "{name} {problem}."),
+    "bad_query": (400, "Search needs a query of 1 to {maximum} characters in ?q=."),
+    "bad_csv": (400, "Line {line}: {problem}"),
+    "csv_type": (415, "Send the IMDb export as text/csv."),
+    "import_running": (409, "An import is already running (run {run_id})."),
+    "import_not_found": (404, "No import run has this id."),
+    "search_unavailable": (503, "Search is being prepared; try again in a minute."),
 }
 
 

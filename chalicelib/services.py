@@ -6,6 +6,8 @@ pays only for what its first request needs.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,14 @@ if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.sessions import SessionStore
     from chalicelib.auth.users import UserRepository
+    from chalicelib.catalogue.browse import CatalogueReader
+    from chalicelib.catalogue.imdb_import import ImdbImporter
+    from chalicelib.catalogue.imports import CatalogueImports
+    from chalicelib.catalogue.rebuild import CatalogueIndexer
+    from chalicelib.catalogue.search import SearchService
+    from chalicelib.catalogue.tmdb_client import TmdbClient
+    from chalicelib.catalogue.tmdb_import import TmdbImporter
+    from chalicelib.catalogue.writer import CatalogueWriter
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
@@ -42,10 +52,13 @@ class Services:
         if self._tables_bound:
             return
         from chalicelib.auth.models import AUTH_MODELS
+        from chalicelib.catalogue.import_models import IMPORT_MODELS
+        from chalicelib.catalogue.models import CATALOGUE_MODELS
         from chalicelib.dynamo import bind_models
         from chalicelib.payments.models import PAYMENT_MODELS
 
-        bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS})
+        bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
+                                    **IMPORT_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -126,3 +139,88 @@ class Services:
                 table_name=self.settings.table_name("idempotency"),
                 boto3_client=self.resources.dynamodb),
             public_url=self.settings.public_url)
+
+    # -- catalogue --------------------------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> CatalogueReader:
+        from chalicelib.catalogue.browse import CatalogueReader
+
+        self._bind_tables()
+        return CatalogueReader(self.settings.image_base_url)
+
+    @cached_property
+    def search(self) -> SearchService:
+        from chalicelib.catalogue.search import SearchService
+
+        settings = self.settings
+        return SearchService(self.resources.s3, settings.data_bucket,
+                             settings.search_refresh_seconds, settings.image_base_url)
+
+    @cached_property
+    def imdb_import(self) -> ImdbImporter:
+        from chalicelib.catalogue.imdb_import import ImdbImporter
+
+        self._bind_tables()
+        return ImdbImporter()
+
+    @cached_property
+    def catalogue_writer(self) -> CatalogueWriter:
+        from chalicelib.catalogue.writer import CatalogueWriter
+
+        self._bind_tables()
+        return CatalogueWriter()
+
+    @cached_property
+    def catalogue_indexer(self) -> CatalogueIndexer:
+        from chalicelib.catalogue.rebuild import CatalogueIndexer
+
+        self._bind_tables()
+        settings = self.settings
+        return CatalogueIndexer(self.resources.s3, settings.data_bucket,
+                                settings.ranking_min_votes, settings.ranking_mean)
+
+    @asynccontextmanager
+    async def tmdb_client(self) -> AsyncIterator[TmdbClient]:
+        """A TMDB client for one import run (its own event loop and connections)."""
+        import httpx
+
+        from chalicelib.catalogue.tmdb_client import TmdbClient
+
+        settings = self.settings
+        if not (settings.tmdb_api_key or settings.tmdb_bearer_token):
+            raise ValueError("TMDB needs NOTFLIX_TMDB_API_KEY or NOTFLIX_TMDB_BEARER_TOKEN")
+        timeout = httpx.Timeout(20.0, connect=5.0)
+        limits = httpx.Limits(max_connections=settings.tmdb_concurrency * 2)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+            yield TmdbClient(http, api_url=settings.tmdb_api_url,
+                             export_url=settings.tmdb_export_url,
+                             api_key=settings.tmdb_api_key,
+                             bearer_token=settings.tmdb_bearer_token,
+                             rate_per_second=settings.tmdb_rate_per_second,
+                             concurrency=settings.tmdb_concurrency)
+
+    def tmdb_importer(self) -> TmdbImporter:
+        import tempfile
+        from pathlib import Path
+
+        from chalicelib.catalogue.fetch_state import FetchStateStore
+        from chalicelib.catalogue.import_runs import ImportRuns
+        from chalicelib.catalogue.tmdb_import import TmdbImporter
+
+        settings = self.settings
+        return TmdbImporter(self.tmdb_client, FetchStateStore(self.resources.s3,
+                                                               settings.data_bucket),
+                            ImportRuns(), self.catalogue_writer, settings.tmdb_stale_days,
+                            Path(tempfile.gettempdir()) / "notflix-imports",
+                            workers=settings.tmdb_concurrency)
+
+    @cached_property
+    def imports(self) -> CatalogueImports:
+        from chalicelib.catalogue.import_runs import ImportRuns
+        from chalicelib.catalogue.imports import CatalogueImports
+
+        self._bind_tables()
+        sqs = self.resources.sqs
+        queue = self.settings.import_queue
+        return CatalogueImports(ImportRuns(), self.tmdb_importer, self.catalogue_indexer, sqs,
+                                lambda: str(sqs.get_queue_url(QueueName=queue)["QueueUrl"]))

@@ -94,6 +94,7 @@ def up() -> None:
             stack.install({s.name: _reporter(progress, "install") for s in stack.sidecars})
             stack.start_sidecars(_reporter(progress, "start", len(stack.sidecars)))
             stack.deploy(_reporter(progress, "deploy"))
+            seed_if_empty(stack, _reporter(progress, "seed"))
             api = _reporter(progress, "api")
             api(0, 1, f"starting on {stack.api_url}")
             stack.start_runner()
@@ -221,9 +222,30 @@ def deploy_infra() -> None:
         console.print(f"{key}: {value}")
 
 
+def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
+    """`make run` starts with the demo catalogue when there is no catalogue yet."""
+    from chalicelib.catalogue.seeding import catalogue_is_empty, seed
+    from chalicelib.resources import Resources
+    from chalicelib.services import Services
+
+    resources = Resources(stack.settings())
+    try:
+        services = Services(resources)
+        services.catalogue  # binds the tables  # noqa: B018
+        if not catalogue_is_empty():
+            report(1, 1, "catalogue already loaded")
+            return
+        seed(services.catalogue_writer, services.catalogue_indexer,
+             progress=lambda done, total: report(done, total, "demo catalogue"))
+    finally:
+        resources.close()
+
+
 def main() -> None:
     cli()
 
+
+from localcloud import catalogue_cli  # noqa: E402,F401  (registers seed, import, catalogue)
 
 if __name__ == "__main__":
     main()

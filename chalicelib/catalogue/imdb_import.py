@@ -1,0 +1,81 @@
+"""Turn a user's IMDb export into catalogue titles they watched and rated.
+
+Each row is matched by IMDb id, else by normalised title and year (the most popular title
+when several share both). Matched titles are recorded for the user as watched, with their
+personal rating; importing the same file twice leaves the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.catalogue.imdb_csv import ImdbRow
+from chalicelib.catalogue.models import TitleModel, UserTitleModel, str_list
+from chalicelib.catalogue.text import title_year_key
+from chalicelib.clock import iso
+
+
+@dataclass(frozen=True)
+class Match:
+    row: ImdbRow
+    title: TitleModel | None
+
+
+def _best(candidates: list[TitleModel]) -> TitleModel | None:
+    return max(candidates, key=lambda t: (float(t.popularity or 0), t.id), default=None)
+
+
+def find(row: ImdbRow) -> TitleModel | None:
+    by_id = list(TitleModel.by_imdb.query(row.imdb_id, limit=5))
+    if by_id:
+        return _best(by_id)
+    if row.year is None:
+        return None
+    return _best(list(TitleModel.by_name_year.query(title_year_key(row.title, row.year),
+                                                    limit=20)))
+
+
+class ImdbImporter:
+    def __init__(self, workers: int = 8) -> None:
+        self.workers = workers
+
+    def match(self, rows: Sequence[ImdbRow]) -> list[Match]:
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="imdb-match") as pool:
+            return [Match(row, title) for row, title in zip(rows, pool.map(find, rows),
+                                                             strict=True)]
+
+    def record(self, user_id: str, matches: Sequence[Match]) -> None:
+        now = iso()
+        with UserTitleModel.batch_write() as batch:
+            for match in matches:
+                if match.title is None:
+                    continue
+                rated_at = (f"{match.row.date_rated}T00:00:00.000Z" if match.row.date_rated
+                            else now)
+                batch.save(UserTitleModel(
+                    user_id, match.title.id, watched=True, watched_at=rated_at,
+                    rating=match.row.personal_rating,
+                    rated_at=rated_at if match.row.personal_rating is not None else None,
+                    source="imdb-import", updated_at=now))
+
+    def run(self, user_id: str, rows: Sequence[ImdbRow]) -> dict[str, Any]:
+        matches = self.match(rows)
+        self.record(user_id, matches)
+        matched = [_matched(m.row, m.title) for m in matches if m.title is not None]
+        unmatched = [{"name": m.row.title, "year": m.row.year, "imdb_id": m.row.imdb_id}
+                     for m in matches if m.title is None]
+        return {"matched": matched, "unmatched": unmatched,
+                "counts": {"rows": len(rows), "matched": len(matched),
+                           "unmatched": len(unmatched)}}
+
+
+def _matched(row: ImdbRow, title: TitleModel) -> dict[str, Any]:
+    countries = str_list(title.countries)
+    return {"countrycode": countries[0] if countries else None, "name": title.name,
+            "year": int(title.year) if title.year is not None else None,
+            "imdb_id": title.imdb_id or row.imdb_id, "id": title.id,
+            "personal_rating": row.personal_rating,
+            "rating": float(title.rating) if title.rating is not None else None}

@@ -1,0 +1,90 @@
+"""Rebuild what is derived from the whole catalogue: the search index and the rankings.
+
+Runs after an import or a seed changed titles (never on a request path): one parallel scan
+of the titles table feeds both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.catalogue.models import RankingModel, TitleModel, str_list
+from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote
+from chalicelib.catalogue.search_index import SearchDoc, build
+from chalicelib.clock import iso
+
+log = logging.getLogger(__name__)
+SEARCH_INDEX_KEY = "search/titles.idx"
+_FIELDS = ["id", "kind", "name", "year", "imdb_id", "poster_path", "countries", "popularity",
+           "rating", "votes"]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    titles: int
+    index_bytes: int
+    countries: int
+    mean_vote: float | None
+    seconds: float
+
+
+def _scan(segments: int = 4) -> Iterator[TitleModel]:
+    def segment(number: int) -> list[TitleModel]:
+        return list(TitleModel.scan(segment=number, total_segments=segments,
+                                    attributes_to_get=_FIELDS))
+
+    with ThreadPoolExecutor(segments) as pool:
+        for part in pool.map(segment, range(segments)):
+            yield from part
+
+
+class CatalogueIndexer:
+    def __init__(self, s3: Any, data_bucket: str, min_votes: int,
+                 mean: float | None = None) -> None:
+        self.s3 = s3
+        self.data_bucket = data_bucket
+        self.min_votes = min_votes
+        self.mean = mean
+
+    def rebuild(self) -> RebuildReport:
+        started = time.perf_counter()
+        docs: list[SearchDoc] = []
+        films: list[RatedFilm] = []
+        for title in _scan():
+            year = int(title.year) if title.year is not None else None
+            countries = tuple(str_list(title.countries))
+            docs.append(SearchDoc(id=title.id, name=title.name, year=year,
+                                  imdb_id=title.imdb_id, poster_path=title.poster_path,
+                                  country=countries[0] if countries else None, kind=title.kind,
+                                  popularity=float(title.popularity or 0)))
+            if title.kind == "film" and title.rating is not None and (title.votes or 0) > 0:
+                films.append(RatedFilm(title.id, title.name, year, title.imdb_id,
+                                       float(title.rating), int(title.votes), countries))
+        index = build(docs)
+        self.s3.put_object(Bucket=self.data_bucket, Key=SEARCH_INDEX_KEY, Body=index,
+                           ContentType="application/octet-stream")
+        mean = self.mean if self.mean is not None else mean_vote(films)
+        ranked = self._write_rankings(films, mean) if mean is not None else 0
+        report = RebuildReport(len(docs), len(index), ranked, mean,
+                               round(time.perf_counter() - started, 3))
+        log.info("catalogue rebuilt", extra={"titles": report.titles,
+                                             "index_bytes": report.index_bytes,
+                                             "countries": ranked, "mean_vote": mean})
+        return report
+
+    def _write_rankings(self, films: list[RatedFilm], mean: float) -> int:
+        ranked = best_by_country(films, self.min_votes, mean)
+        now = iso()
+        gone = {r.country for r in RankingModel.scan(attributes_to_get=["country"])} - set(ranked)
+        with RankingModel.batch_write() as batch:
+            for country, entries in ranked.items():
+                batch.save(RankingModel(country, entries=entries, min_votes=self.min_votes,
+                                        mean=round(mean, 4), computed_at=now))
+            for country in gone:
+                batch.delete(RankingModel(country))
+        return len(ranked)

@@ -1,0 +1,93 @@
+"""`notflix seed`, `notflix import tmdb` and `notflix catalogue rebuild`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TaskID
+
+from localcloud.cli import _progress, _reporter, _services, cli, console
+
+import_cli = typer.Typer(no_args_is_help=True, help="Import catalogue metadata.")
+catalogue_cli = typer.Typer(no_args_is_help=True, help="The catalogue's derived data.")
+cli.add_typer(import_cli, name="import")
+cli.add_typer(catalogue_cli, name="catalogue")
+
+
+@cli.command()
+def seed() -> None:
+    """Load the demo catalogue: vega-datasets' films and a few generated series."""
+    from chalicelib.catalogue.seeding import seed as load
+
+    with _services("seed") as services, _progress() as progress:
+        report = _reporter(progress, "seed")
+        result = load(services.catalogue_writer, services.catalogue_indexer,
+                      progress=lambda done, total: report(done, total, "titles"))
+    source, written = result.source, result.written
+    console.print(f"{source.kept} films kept of {source.rows} rows "
+                  f"({len(source.rejected)} rejected, {source.duplicates} duplicates); "
+                  f"{written.created} created, {written.updated} updated, "
+                  f"{written.unchanged} unchanged, {len(written.failed)} failed; "
+                  f"search index of {result.rebuilt.titles} titles, "
+                  f"{result.rebuilt.countries} country rankings")
+    for line, reason in source.rejected[:10]:
+        console.print(f"  row {line} rejected: {reason}")
+
+
+class _RichImportProgress:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def start(self, kind: str, total: int) -> None:
+        label = "films" if kind == "movie" else "series"
+        self.task = self.progress.add_task(f"{label}: details", total=total, step="fetch")
+
+    def advance(self, count: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, count)
+
+
+@import_cli.command("tmdb")
+def import_tmdb(
+    day: Annotated[str | None, typer.Option("--date", help="Export day, YYYY-MM-DD.")] = None,
+    kind: Annotated[str, typer.Option(help="movie, tv or all.")] = "all",
+    limit: Annotated[int | None, typer.Option(min=1, help="Fetch at most N ids.")] = None,
+) -> None:
+    """Import TMDB's daily export: details of new and stale ids (NOTFLIX_TMDB_API_KEY)."""
+    from chalicelib.catalogue.export_day import latest_export_day
+
+    if kind not in ("movie", "tv", "all"):
+        raise typer.BadParameter("--kind is movie, tv or all")
+    try:
+        export_day = date.fromisoformat(day) if day else latest_export_day(datetime.now(UTC))
+    except ValueError as exc:
+        raise typer.BadParameter("--date is YYYY-MM-DD") from exc
+    kinds = ["movie", "tv"] if kind == "all" else [kind]
+    with _services("import") as services:
+        imports = services.imports
+        run = imports.create(kinds, export_day, limit, "cli")
+        console.print(f"run {run['id']}: TMDB export of {export_day.isoformat()}")
+        with _progress() as progress:
+            status = imports.work(run["id"], progress=_RichImportProgress(progress),
+                                  requeue=False)
+        final = imports.status(run["id"])
+    counts = final["counts"]
+    console.print(f"{status}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if final.get("message"):
+        console.print(f"[red]{final['message']}[/]")
+    for failure in final["failures"][:10]:
+        console.print(f"  {failure['item']}: {failure['error']}")
+    if status == "FAILED":
+        raise typer.Exit(1)
+
+
+@catalogue_cli.command("rebuild")
+def rebuild() -> None:
+    """Rebuild the search index and the country rankings from the titles table."""
+    with _services("rebuild") as services:
+        report = services.catalogue_indexer.rebuild()
+    console.print(f"{report.titles} titles indexed ({report.index_bytes} bytes), "
+                  f"{report.countries} country rankings, in {report.seconds}s")
