@@ -116,6 +116,29 @@ def local_path(candidate: str | None, default: str = "/") -> str:
     return default
 
 
+_CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type",
+                  "MethodNotAllowedError": "method_not_allowed", "BadRequest": "bad_request"}
+
+
+def _is_chalice_error(response: Response) -> bool:
+    body = response.body
+    return (response.status_code >= 400 and isinstance(body, dict)
+            and set(body) == {"Code", "Message"} and body["Code"] in _CHALICE_CODES)
+
+
+def _rewrite_chalice_error(response: Response) -> Response:
+    """Chalice's own 4xx answers (wrong content type or method) in the API's error shape."""
+    body = response.body
+    assert isinstance(body, dict)
+    message = str(body["Message"])
+    if body["Code"] == "UnsupportedMediaType":
+        message = f"{message}; this route does not accept that content type."
+    return json_response({"error": {"code": _CHALICE_CODES[str(body["Code"])],
+                                    "message": message}},
+                         response.status_code,
+                         {k: str(v) for k, v in (response.headers or {}).items()})
+
+
 def install_middleware(app: Chalice, security: SecurityHeaders | None = None) -> None:
     """Every response carries X-Request-Id; every error is JSON; every request is logged once."""
 
@@ -133,6 +156,8 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None) ->
             response = _internal_error(request_id)
         if response.status_code == 500 and response.body == _CHALICE_500:
             response = _internal_error(request_id)
+        elif _is_chalice_error(response):
+            response = _rewrite_chalice_error(response)
         response.headers["X-Request-Id"] = request_id
         if security is not None:
             security.apply(request, response, request.path)

@@ -1,0 +1,140 @@
+"""Pure catalogue rules: words, facets, filters, weighted ratings, fetch state, demo rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chalicelib.catalogue.facets import choose_facet, facet_names, rank_key
+from chalicelib.catalogue.fetch_state import FetchState, day_number
+from chalicelib.catalogue.filters import Filters
+from chalicelib.catalogue.posters import PLACEHOLDER_PATH, placeholder_svg, poster_url
+from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
+from chalicelib.catalogue.seed import demo_series, vega_id, vega_record
+from chalicelib.catalogue.text import normalized, title_year_key, words
+from chalicelib.errors import AppError
+
+
+def test_words_fold_case_and_accents_and_join_apostrophes() -> None:
+    assert words("Le Fabuleux Destin d'Amélie Poulain") == [
+        "le", "fabuleux", "destin", "damelie", "poulain"]
+    assert words("SPIDER-MAN: Into the Spider-Verse") == [
+        "spider", "man", "into", "the", "spider", "verse"]
+    assert words("Straße ÆON Crème Brûlée") == ["strasse", "æon", "creme", "brulee"]
+    assert words("  ...  ") == []
+    assert normalized("  The   GODFATHER ") == "the godfather"
+    assert title_year_key("Amélie", 2001) == "amelie#2001"
+    assert title_year_key("Amélie", None) == "amelie#"
+
+
+def test_facets_cover_type_genres_year_countries_and_sort_popular_first() -> None:
+    names = facet_names("film", ["Science Fiction", "Drama", "Drama"], 1999, ["US", "GB"])
+    assert names == ["all", "type#film", "genre#science-fiction", "genre#drama", "year#1999",
+                     "country#US", "country#GB"]
+    assert facet_names("series", [], None, []) == ["all", "type#series"]
+    ranks = sorted([rank_key(3.5, "b"), rank_key(900.0, "a"), rank_key(0, "c"),
+                    rank_key(3.5, "a")])
+    assert [r.split("#")[1] for r in ranks] == ["a", "a", "b", "c"]
+    assert ranks[0] == rank_key(900.0, "a")
+    assert choose_facet("film", "Drama", 1999, "US") == "year#1999"
+    assert choose_facet("film", "Drama", None, "US") == "country#US"
+    assert choose_facet("film", "Science Fiction", None, None) == "genre#science-fiction"
+    assert choose_facet(None, None, None, None) == "all"
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("movie", None, None, None), "type"),
+    ((None, "x" * 41, None, None), "genre"),
+    ((None, None, "19x9", None), "year"),
+    ((None, None, "1700", None), "year"),
+    ((None, None, None, "XX"), "country"),
+    ((None, None, None, "USA"), "country"),
+])
+def test_bad_filters_are_400_naming_the_filter(args: tuple[str | None, ...],
+                                               field: str) -> None:
+    with pytest.raises(AppError) as caught:
+        Filters.parse(*args)
+    assert caught.value.status == 400
+    assert caught.value.message.startswith(field)
+
+
+def test_good_filters_are_normalised() -> None:
+    assert Filters.parse("film", "Drama", "1999", "fr") == Filters("film", "Drama", 1999, "FR")
+
+
+def test_weighted_rating_matches_imdbs_formula() -> None:
+    # WR = v/(v+m)·R + m/(v+m)·C with v=3000, m=1000, R=8.0, C=6.0: 0.75·8 + 0.25·6 = 7.5
+    assert weighted_rating(8.0, 3000, 1000, 6.0) == pytest.approx(7.5)
+    assert weighted_rating(10.0, 0, 1000, 6.0) == pytest.approx(6.0)
+    assert weighted_rating(7.0, 10, 0, 6.0) == pytest.approx(7.0)
+    assert weighted_rating(7.0, 0, 0, 6.0) == 6.0
+
+
+def test_best_by_country_orders_by_weighted_rating_not_raw_rating() -> None:
+    films = [RatedFilm("few", "Few Votes", 2001, None, 9.8, 12, ("NZ",)),
+             RatedFilm("many", "Many Votes", 2002, "tt0000002", 8.6, 900_000, ("NZ", "AU")),
+             RatedFilm("mid", "Middle", 2003, None, 7.9, 40_000, ("NZ",))]
+    mean = mean_vote(films)
+    assert mean == pytest.approx((9.8 + 8.6 + 7.9) / 3)
+    assert mean is not None
+    ranked = best_by_country(films, 25_000, 6.9)
+    assert [e["id"] for e in ranked["NZ"]] == ["many", "mid", "few"]
+    assert ranked["NZ"][0]["weighted_rating"] == pytest.approx(
+        round(900_000 / 925_000 * 8.6 + 25_000 / 925_000 * 6.9, 4))
+    assert ranked["NZ"][2]["weighted_rating"] == pytest.approx(
+        round(12 / 25_012 * 9.8 + 25_000 / 25_012 * 6.9, 4))
+    assert [e["id"] for e in ranked["AU"]] == ["many"]
+    assert mean_vote([]) is None
+
+
+def test_fetch_state_marks_days_and_finds_new_and_stale_ids() -> None:
+    state = FetchState()
+    today = day_number(date(2026, 11, 23))
+    assert state.needs(550, today, 30)
+    state.mark(550, today - 31)
+    state.mark(13, today - 2)
+    assert state.needs(550, today, 30)  # stale
+    assert not state.needs(13, today, 30)
+    assert state.needs(14, today, 30)  # never fetched
+    assert state.needs(10**6, today, 30)  # beyond the array
+    again = FetchState.from_bytes(state.to_bytes())
+    assert again.fetched_on(13) == today - 2 and len(again) == 2
+    state.mark(-1, today)  # ignored, not an index from the end
+    assert state.fetched_on(-1) == 0
+
+
+def test_vega_rows_with_numeric_or_missing_titles_and_bad_numbers() -> None:
+    film = vega_record({"Title": 300, "Release Date": "Mar 09 2007", "IMDB Rating": 7.8,
+                        "IMDB Votes": 235508, "Major Genre": "Action", "Director": "Zack Snyder",
+                        "Running Time min": 117})
+    assert (film.name, film.year, film.rating, film.votes, film.runtime) == (
+        "300", 2007, 7.8, 235508, 117)
+    assert film.people[0].role == "director" and film.genres == ("Action",)
+    assert film.id == vega_id("300", 2007)
+    odd = vega_record({"Title": "  The   Land Girls ", "Release Date": None,
+                       "IMDB Rating": "n/a", "IMDB Votes": None, "Major Genre": "Romantic Comedy"})
+    assert (odd.name, odd.year, odd.rating, odd.votes) == ("The Land Girls", None, None, 0)
+    assert odd.genres == ("Romance", "Comedy")
+    with pytest.raises(ValueError, match="no title"):
+        vega_record({"Title": None})
+    with pytest.raises(ValueError, match="no title"):
+        vega_record({"Title": "   "})
+
+
+def test_demo_series_have_ordered_seasons_and_episodes() -> None:
+    series = demo_series()
+    assert {s.kind for s in series} == {"series"}
+    for show in series:
+        assert [s.number for s in show.seasons] == sorted(s.number for s in show.seasons)
+        for season in show.seasons:
+            assert [e.number for e in season.episodes] == list(
+                range(1, season.episode_count + 1))
+
+
+def test_poster_urls_and_placeholder() -> None:
+    assert poster_url(None) == PLACEHOLDER_PATH
+    assert poster_url("/abc.jpg") == "https://image.tmdb.org/t/p/w342/abc.jpg"
+    assert poster_url("https://cdn.example/p.jpg") == "https://cdn.example/p.jpg"
+    svg = placeholder_svg("<Tom & Jerry>")
+    assert svg.startswith("<svg") and "&lt;Tom &amp; Jerry&gt;" in svg
