@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import ModuleType
 
 from chalice.app import SQSEventConfig
@@ -12,6 +14,19 @@ from localcloud.event_runner import EventSourceMapping
 #: Matches the encoder's Lambda settings in AWS (timeout below the queue's visibility timeout).
 ENCODER_TIMEOUT_SECONDS = 840
 ENCODER_MEMORY_MB = 3008
+
+
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+
+
+def function_timeout(name: str, config_path: Path = CHALICE_CONFIG) -> int:
+    """The Lambda timeout `.chalice/config.json` gives a function (Chalice's default: 60 s)."""
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError):
+        return 60
+    function = config.get("lambda_functions", {}).get(name, {})
+    return int(function.get("lambda_timeout", config.get("lambda_timeout", 60)))
 
 
 def chalice_sqs_mappings(app_module: ModuleType, settings: Settings) -> list[EventSourceMapping]:
@@ -33,7 +48,7 @@ def chalice_sqs_mappings(app_module: ModuleType, settings: Settings) -> list[Eve
                 handler=getattr(app_module, source.name),
                 batch_size=source.batch_size,
                 maximum_batching_window=float(source.maximum_batching_window_in_seconds),
-                timeout_seconds=60,
+                timeout_seconds=function_timeout(source.name),
                 report_batch_item_failures=False,
             )
         )
@@ -53,5 +68,8 @@ def encoder_mapping(settings: Settings) -> EventSourceMapping:
     )
 
 
-def all_mappings(app_module: ModuleType, settings: Settings) -> list[EventSourceMapping]:
-    return [*chalice_sqs_mappings(app_module, settings), encoder_mapping(settings)]
+def all_mappings(app_module: ModuleType, settings: Settings,
+                 queues: frozenset[str] | None = None) -> list[EventSourceMapping]:
+    """Every mapping, or only those of the named queues (tests run one worker at a time)."""
+    mappings = [*chalice_sqs_mappings(app_module, settings), encoder_mapping(settings)]
+    return [m for m in mappings if queues is None or m.queue_name in queues]

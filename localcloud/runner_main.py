@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 from types import FrameType
@@ -20,7 +21,9 @@ def main() -> int:
     settings = Settings.from_env()
     app_module = importlib.import_module("app")
     resources = Resources(settings)
-    mappings = all_mappings(app_module, settings)
+    only = os.environ.get("NOTFLIX_RUNNER_QUEUES", "")
+    queues = frozenset(q.strip() for q in only.split(",") if q.strip()) or None
+    mappings = all_mappings(app_module, settings, queues)
     runner = EventRunner(resources.sqs, mappings, settings.region)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

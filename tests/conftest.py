@@ -27,10 +27,13 @@ from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack
+from localcloud.tmdb_sim.server import FakeTmdb
 from tests.support import free_port, unique
 
 #: Short windows so lockout-expiry tests take seconds, not minutes.
-API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536"}
+API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536",
+                "NOTFLIX_SEARCH_REFRESH_SECONDS": "0"}
+TMDB_TEST_KEY = "tmdb-test-key-0123456789"
 
 
 def _running_stack_env() -> dict[str, str] | None:
@@ -105,8 +108,23 @@ def paypal_env(fake_paypal: FakePayPal) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def settings(stack_env: dict[str, str], paypal_env: dict[str, str], api_port: int) -> Settings:
-    return Settings.from_env({**stack_env, **API_TEST_ENV, **paypal_env,
+def fake_tmdb() -> Iterator[FakeTmdb]:
+    """This session's local TMDB (API and daily exports), answering in TMDB's JSON."""
+    with FakeTmdb(api_key=TMDB_TEST_KEY) as tmdb:
+        yield tmdb
+
+
+@pytest.fixture(scope="session")
+def tmdb_env(fake_tmdb: FakeTmdb) -> dict[str, str]:
+    return {"NOTFLIX_TMDB_API_URL": fake_tmdb.api_url,
+            "NOTFLIX_TMDB_EXPORT_URL": fake_tmdb.export_url,
+            "NOTFLIX_TMDB_API_KEY": TMDB_TEST_KEY, "NOTFLIX_TMDB_RATE_PER_SECOND": "200"}
+
+
+@pytest.fixture(scope="session")
+def settings(stack_env: dict[str, str], paypal_env: dict[str, str], tmdb_env: dict[str, str],
+             api_port: int) -> Settings:
+    return Settings.from_env({**stack_env, **API_TEST_ENV, **paypal_env, **tmdb_env,
                               "NOTFLIX_API_PORT": str(api_port),
                               "NOTFLIX_PREFIX": unique("nft-")})
 
@@ -123,18 +141,38 @@ def resources(settings: Settings, stack_outputs: dict[str, str]) -> Iterator[Res
     res.close()
 
 
+def _api_env(stack_env: dict[str, str], settings: Settings, paypal_env: dict[str, str],
+             tmdb_env: dict[str, str], api_port: int) -> dict[str, str]:
+    return {**stack_env, **API_TEST_ENV, **paypal_env, **tmdb_env,
+            "NOTFLIX_PREFIX": settings.resource_prefix, "NOTFLIX_API_PORT": str(api_port)}
+
+
 @pytest.fixture(scope="session")
 def api_url(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str],
-            paypal_env: dict[str, str], api_port: int) -> Iterator[str]:
+            paypal_env: dict[str, str], tmdb_env: dict[str, str], api_port: int) -> Iterator[str]:
     """The real API (`chalice local`) on a free port, pointed at this session's resources."""
-    env = {**stack_env, **API_TEST_ENV, **paypal_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_API_PORT": str(api_port)}
+    env = _api_env(stack_env, settings, paypal_env, tmdb_env, api_port)
     api = EmbeddedStack(env=env, record_pids=False)
     api.start_api()
     try:
         yield api.api_url
     finally:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str],
+                  paypal_env: dict[str, str], tmdb_env: dict[str, str],
+                  api_port: int) -> Iterator[None]:
+    """The event runner, driving only the catalogue-import queue's function (as Lambda would)."""
+    env = {**_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
+           "NOTFLIX_RUNNER_QUEUES": settings.import_queue}
+    runner = EmbeddedStack(env=env, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()
 
 
 @pytest.fixture

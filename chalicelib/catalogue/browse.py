@@ -66,7 +66,7 @@ def _decode_cursor(facet: str, cursor: str) -> dict[str, Any]:
         raise catalogued("bad_cursor") from exc
     if got_facet != facet or not isinstance(rank, str) or not 0 < len(rank) <= 200:
         raise catalogued("bad_cursor")
-    return {"facet": facet, "rank": rank}
+    return {"facet": {"S": facet}, "rank": {"S": rank}}
 
 
 class CatalogueReader:

@@ -1,8 +1,9 @@
 """How titles and queries are reduced to comparable words.
 
-Case and accents never matter ("Amélie" and "AMELIE" are the same word), apostrophes join
-("Schindler's" is one word, `schindlers`) and every other non-alphanumeric character
-separates words ("Spider-Man" is `spider` and `man`).
+Case and accents never matter ("Amélie" and "AMELIE" are the same word) and every
+non-alphanumeric character separates words ("Spider-Man" is `spider` and `man`, "d'Amélie"
+is `d` and `amelie`). For search, a word with apostrophes is also indexed whole
+(`schindlers` as well as `schindler` and `s`), so both ways of typing it find it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,16 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text` in order, folded; empty for text with no letters or digits."""
-    folded = _APOSTROPHES.sub("", fold(text))
     # Letters outside a-z that survived folding (e.g. Cyrillic, CJK) are kept as words too.
-    return [w for w in _WORD_BREAKS.split(folded) if w]
+    return [w for w in _WORD_BREAKS.split(fold(text)) if w]
+
+
+def index_words(text: str) -> list[str]:
+    """`words(text)` plus each apostrophe-joined word whole (`d'Amélie` -> `damelie`)."""
+    folded = fold(text)
+    joined = [w for w in _WORD_BREAKS.split(_APOSTROPHES.sub("", folded)) if w]
+    found = [w for w in _WORD_BREAKS.split(folded) if w]
+    return found + [w for w in dict.fromkeys(joined) if w not in found]
 
 
 def normalized(text: str) -> str:

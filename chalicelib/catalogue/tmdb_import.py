@@ -168,7 +168,8 @@ class _KindImport:
     async def go(self) -> bool:
         """True when every id of this kind was handled; False when the time ran out."""
         owner = self.owner
-        path = self.owner.workdir / f"{self.kind}-{self.day.isoformat()}.json.gz"
+        # Kept while the run is unfinished (a resumed run reads it again), removed after.
+        path = self.owner.workdir / f"{self.run.run_id}-{self.kind}-{self.day.isoformat()}.json.gz"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             await self.client.download_export(self.kind, self.day, path)
@@ -179,6 +180,8 @@ class _KindImport:
         await asyncio.gather(*(self._worker(ids) for _ in range(owner.workers)))
         await self._flush(force=True)
         await self._checkpoint()
+        if not self.out_of_time:
+            path.unlink(missing_ok=True)
         return not self.out_of_time
 
     def _diff(self, path: Path) -> list[int]:

@@ -12,13 +12,14 @@ from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.posters import PLACEHOLDER_PATH, placeholder_svg, poster_url
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
 from chalicelib.catalogue.seed import demo_series, vega_id, vega_record
-from chalicelib.catalogue.text import normalized, title_year_key, words
+from chalicelib.catalogue.text import index_words, normalized, title_year_key, words
 from chalicelib.errors import AppError
 
 
 def test_words_fold_case_and_accents_and_join_apostrophes() -> None:
     assert words("Le Fabuleux Destin d'Amélie Poulain") == [
-        "le", "fabuleux", "destin", "damelie", "poulain"]
+        "le", "fabuleux", "destin", "d", "amelie", "poulain"]
+    assert index_words("Schindler’s List") == ["schindler", "s", "list", "schindlers"]
     assert words("SPIDER-MAN: Into the Spider-Verse") == [
         "spider", "man", "into", "the", "spider", "verse"]
     assert words("Straße ÆON Crème Brûlée") == ["strasse", "æon", "creme", "brulee"]

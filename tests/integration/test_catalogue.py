@@ -1,0 +1,253 @@
+"""The catalogue end to end: seed, browse, titles and seasons, search, rankings, IMDb lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from chalicelib.catalogue.facets import rank_key
+from chalicelib.catalogue.models import UserTitleModel
+from chalicelib.catalogue.rankings import weighted_rating
+from chalicelib.catalogue.rebuild import CatalogueIndexer
+from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.seed import vega_records
+from chalicelib.catalogue.seeding import SeedResult, seed
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from tests.integration.auth_client import register
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def services(resources: Resources) -> Services:
+    return Services(resources)
+
+
+@pytest.fixture(scope="module")
+def seeded(services: Services) -> Iterator[SeedResult]:
+    yield seed(services.catalogue_writer, services.catalogue_indexer)
+
+
+def film(title_id: str, name: str, year: int | None, *, countries: tuple[str, ...] = (),
+         rating: float | None = None, votes: int = 0, popularity: float = 1.0,
+         imdb_id: str | None = None, genres: tuple[str, ...] = ("Drama",)) -> TitleRecord:
+    return TitleRecord(id=title_id, kind="film", name=name, source="generated", year=year,
+                       countries=countries, rating=rating, votes=votes, popularity=popularity,
+                       imdb_id=imdb_id, genres=genres)
+
+
+def get(api_url: str, path: str, **params: Any) -> httpx.Response:
+    return httpx.get(f"{api_url}{path}", params=params, timeout=30)
+
+
+def test_seed_loads_the_real_films_and_demo_series_and_a_second_seed_changes_nothing(
+        seeded: SeedResult, services: Services) -> None:
+    assert seeded.source.rows == 3201
+    assert seeded.source.kept == 3200
+    assert [reason for _, reason in seeded.source.rejected] == ["no title"]
+    assert seeded.written.created == 3204 and not seeded.written.failed
+    assert seeded.rebuilt.titles >= 3204
+    again = seed(services.catalogue_writer, services.catalogue_indexer)
+    assert (again.written.created, again.written.updated, again.written.unchanged) == (0, 0, 3204)
+
+
+def test_browse_pages_through_a_facet_in_popularity_order_without_repeats(
+        api_url: str, seeded: SeedResult) -> None:
+    expected = sorted((r for r in vega_records() if r.year == 1994),
+                      key=lambda r: rank_key(r.popularity, r.id))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"year": 1994, "limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        page = get(api_url, "/api/titles", **params)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["titles"]) <= 7
+        assert all(t["year"] == 1994 for t in body["titles"])
+        seen += [t["id"] for t in body["titles"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == [r.id for r in expected]
+
+
+def test_browse_combines_filters_and_refuses_bad_ones(api_url: str, seeded: SeedResult) -> None:
+    dramas = get(api_url, "/api/titles", type="film", genre="Drama", year=1994, limit=50).json()
+    assert dramas["titles"] and all("Drama" in t["genres"] and t["kind"] == "film"
+                                    for t in dramas["titles"])
+    japanese = get(api_url, "/api/titles", type="series", country="jp").json()["titles"]
+    assert "demo-yoru-no-kissaten" in [t["id"] for t in japanese]
+    assert all(t["kind"] == "series" and "JP" in t["countries"] for t in japanese)
+    card = japanese[0]
+    assert card["poster_url"] == "/posters/placeholder.svg" and card["has_poster"] is False
+    for params, code in (({"type": "movie"}, "bad_filter"), ({"year": "nineteen"}, "bad_filter"),
+                         ({"country": "XX"}, "bad_filter"), ({"cursor": "!!"}, "bad_cursor"),
+                         ({"limit": "0"}, None)):
+        response = get(api_url, "/api/titles", **params)
+        assert response.status_code == 400, (params, response.text)
+        if code:
+            assert response.json()["error"]["code"] == code
+    other_facet_cursor = get(api_url, "/api/titles", year=1994, limit=1).json()["next"]
+    assert get(api_url, "/api/titles", year=1995,
+               cursor=other_facet_cursor).json()["error"]["code"] == "bad_cursor"
+
+
+def test_a_series_lists_its_seasons_and_ordered_episodes(api_url: str,
+                                                         seeded: SeedResult) -> None:
+    series = get(api_url, "/api/titles/demo-harbour-lights").json()
+    assert series["kind"] == "series"
+    assert [s["number"] for s in series["seasons"]] == [1, 2, 3]
+    assert series["seasons"][1]["episode_count"] == 6
+    season = get(api_url, "/api/titles/demo-harbour-lights/seasons/2")
+    assert season.status_code == 200
+    episodes = season.json()["episodes"]
+    assert [e["number"] for e in episodes] == [1, 2, 3, 4, 5, 6]
+    assert episodes[0]["name"] == "Harbour Lights 2x01"
+    for path in ("/api/titles/demo-harbour-lights/seasons/9",
+                 "/api/titles/demo-harbour-lights/seasons/two", "/api/titles/no-such-title",
+                 "/api/titles/no-such-title/seasons/1", f"/api/titles/{'x' * 300}"):
+        response = get(api_url, path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["message"]
+    placeholder = get(api_url, "/posters/placeholder.svg")
+    assert placeholder.status_code == 200
+    assert placeholder.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_search_ignores_case_and_accents_matches_word_prefixes_and_ranks_by_quality(
+        api_url: str, services: Services, seeded: SeedResult) -> None:
+    services.catalogue_writer.upsert([
+        film("t-amelie", "Amélie", 2001, countries=("FR",), popularity=50, imdb_id="tt0211915"),
+        film("t-fabuleux", "Le Fabuleux Destin d'Amélie Poulain", 2001, popularity=80),
+        film("t-amelia", "Amelia", 2009, countries=("US",), popularity=10)])
+    services.catalogue_indexer.rebuild()
+
+    def names(q: str) -> list[str]:
+        response = get(api_url, "/api/search", q=q, limit=10)
+        assert response.status_code == 200, response.text
+        return [r["name"] for r in response.json()["results"]]
+
+    assert names("AMELIE")[:2] == ["Amélie", "Le Fabuleux Destin d'Amélie Poulain"]
+    assert names("amé") == ["Amélie", "Amelia", "Le Fabuleux Destin d'Amélie Poulain"]
+    assert names("destin ame") == ["Le Fabuleux Destin d'Amélie Poulain"]
+    assert names("poul fab") == ["Le Fabuleux Destin d'Amélie Poulain"]
+    assert names("melie") == []
+    godfathers = names("godf")
+    assert godfathers[0] == "The Godfather" and "The Godfather: Part II" in godfathers
+    assert "300" in names("300")
+    hit = get(api_url, "/api/search", q="amelie").json()["results"][0]
+    assert hit == {"id": "t-amelie", "name": "Amélie", "year": 2001, "imdb_id": "tt0211915",
+                   "poster_url": "/posters/placeholder.svg", "country": "FR", "kind": "film"}
+    for bad in ("", "   ", "x" * 101):
+        response = get(api_url, "/api/search", q=bad)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_query"
+
+
+def test_country_ranking_matches_hand_computed_weighted_ratings(
+        api_url: str, services: Services, resources: Resources) -> None:
+    films = [film("nz-a", "Few But Perfect", 2010, countries=("NZ",), rating=9.6, votes=40),
+             film("nz-b", "Beloved Classic", 1999, countries=("NZ", "AU"), rating=8.4,
+                  votes=120_000, imdb_id="tt0120737"),
+             film("nz-c", "Solid Drama", 2005, countries=("NZ",), rating=7.9, votes=8000),
+             film("nz-d", "Cult Favourite", 2015, countries=("NZ",), rating=8.1, votes=600)]
+    series = TitleRecord(id="nz-s", kind="series", name="Not A Film", source="generated",
+                         countries=("NZ",), rating=9.9, votes=90_000)
+    services.catalogue_writer.upsert([*films, series])
+    m, c = 1000, 6.8
+    CatalogueIndexer(resources.s3, resources.settings.data_bucket, m, c).rebuild()
+    expected = sorted(((weighted_rating(f.rating or 0, f.votes, m, c), f) for f in films),
+                      key=lambda pair: -pair[0])
+    # by hand: b = 120000/121000·8.4 + 1000/121000·6.8 = 8.3868; c = 8000/9000·7.9 + 1000/9000·6.8
+    # = 7.7778; d = 600/1600·8.1 + 1000/1600·6.8 = 7.2875; a = 40/1040·9.6 + 1000/1040·6.8 = 6.9077
+    assert [round(wr, 4) for wr, _ in expected] == [8.3868, 7.7778, 7.2875, 6.9077]
+
+    response = get(api_url, "/api/rankings/countries/nz", limit=3)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["country"] == "NZ" and body["min_votes"] == m and body["mean_vote"] == c
+    assert [t["id"] for t in body["titles"]] == ["nz-b", "nz-c", "nz-d"]
+    top = body["titles"][0]
+    assert top == {"id": "nz-b", "imdb_id": "tt0120737", "name": "Beloved Classic",
+                   "year": 1999, "rating": 8.4, "votes": 120_000, "weighted_rating": 8.3868}
+    everything = get(api_url, "/api/rankings/countries/NZ", limit=10).json()["titles"]
+    assert [t["weighted_rating"] for t in everything] == [8.3868, 7.7778, 7.2875, 6.9077]
+    assert [t["id"] for t in get(api_url, "/api/rankings/countries/AU").json()["titles"]] == [
+        "nz-b"]
+    assert get(api_url, "/api/rankings/countries/NO").json()["titles"] == []
+    for unknown in ("QQ", "USA", "1A"):
+        missing = get(api_url, f"/api/rankings/countries/{unknown}")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "unknown_country"
+        assert "country code" in missing.json()["error"]["message"]
+
+
+IMDB_HEADER = ("Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),"
+               "Year,Genres,Num Votes,Release Date,Directors")
+
+
+def imdb_row(const: str, rating: str, title: str, year: str) -> str:
+    return (f'{const},{rating},2024-05-01,"{title}",https://www.imdb.com/title/{const}/,movie,'
+            f'8.0,120,{year},Drama,1000,{year}-01-01,Someone')
+
+
+def test_an_imdb_list_is_matched_by_id_then_title_and_year_and_recorded(
+        api_url: str, services: Services, seeded: SeedResult) -> None:
+    services.catalogue_writer.upsert([
+        film("t-matched-by-id", "Das Boot", 1981, countries=("DE",), rating=8.4, votes=250_000,
+             imdb_id="tt0082096")])
+    account = register(api_url)
+    csv_text = "\n".join([
+        IMDB_HEADER,
+        imdb_row("tt0082096", "9", "The Boat", "1981"),  # same id, IMDb's English title
+        imdb_row("tt0111161", "10", "The Shawshank Redemption", "1994"),  # vega: no IMDb id
+        imdb_row("tt9999991", "", "A Film Nobody Has", "2003"),
+    ]) + "\n"
+    response = httpx.post(f"{api_url}/api/me/imports/imdb", content=csv_text.encode(),
+                          headers={**account.bearer, "Content-Type": "text/csv"}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    matched = {m["imdb_id"]: m for m in body["matched"]}
+    assert matched["tt0082096"] == {"countrycode": "DE", "name": "Das Boot", "year": 1981,
+                                    "imdb_id": "tt0082096", "id": "t-matched-by-id",
+                                    "personal_rating": 9, "rating": 8.4}
+    shawshank = matched["tt0111161"]
+    assert shawshank["name"] == "The Shawshank Redemption" and shawshank["year"] == 1994
+    assert shawshank["personal_rating"] == 10 and shawshank["countrycode"] is None
+    assert body["unmatched"] == [{"name": "A Film Nobody Has", "year": 2003,
+                                  "imdb_id": "tt9999991"}]
+    records = {r.title_id: r for r in UserTitleModel.query(account.user["id"])}
+    assert set(records) == {"t-matched-by-id", shawshank["id"]}
+    assert records["t-matched-by-id"].watched and records["t-matched-by-id"].rating == 9
+    assert records["t-matched-by-id"].rated_at == "2024-05-01T00:00:00.000Z"
+
+    again = httpx.post(f"{api_url}/api/me/imports/imdb", content=csv_text.encode(),
+                       headers={**account.bearer, "Content-Type": "text/csv"}, timeout=60)
+    assert again.json()["counts"] == body["counts"]
+    assert len(list(UserTitleModel.query(account.user["id"]))) == 2
+
+
+def test_a_malformed_imdb_list_is_refused_naming_the_line(api_url: str) -> None:
+    account = register(api_url)
+    bad = "\n".join([IMDB_HEADER, imdb_row("tt0082096", "9", "Das Boot", "1981"),
+                     imdb_row("tt0082097", "eleven", "Other", "1981")])
+    response = httpx.post(f"{api_url}/api/me/imports/imdb", content=bad.encode(),
+                          headers={**account.bearer, "Content-Type": "text/csv"}, timeout=30)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_csv" and error["message"].startswith("Line 3:")
+    assert "Your Rating" in error["message"]
+    assert list(UserTitleModel.query(account.user["id"])) == []  # nothing half-imported
+    as_json = httpx.post(f"{api_url}/api/me/imports/imdb", json={"rows": []},
+                         headers=account.bearer, timeout=30)
+    assert as_json.status_code == 415
+    assert as_json.json()["error"]["code"] == "unsupported_media_type"
+    anonymous = httpx.post(f"{api_url}/api/me/imports/imdb", content=bad.encode(),
+                           headers={"Content-Type": "text/csv"}, timeout=30)
+    assert anonymous.status_code == 401
