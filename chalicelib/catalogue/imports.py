@@ -21,6 +21,8 @@ from chalicelib.errors import AppError
 
 log = logging.getLogger(__name__)
 KINDS = ("movie", "tv")
+#: A queued run that finds another one running tries again this much later.
+RETRY_WHEN_BUSY_SECONDS = 300
 
 
 class CatalogueImports:
@@ -44,8 +46,8 @@ class CatalogueImports:
         self._enqueue(run["id"])
         return run
 
-    def _enqueue(self, run_id: str) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url(),
+    def _enqueue(self, run_id: str, delay_seconds: int = 0) -> None:
+        self.sqs.send_message(QueueUrl=self.queue_url(), DelaySeconds=delay_seconds,
                               MessageBody=json.dumps({"run_id": run_id}))
 
     def status(self, run_id: str) -> dict[str, Any]:
@@ -61,7 +63,15 @@ class CatalogueImports:
         run = self.runs.get(run_id)
         if run.status in ("DONE", "FAILED"):
             return str(run.status)
-        self.runs.acquire("tmdb", run_id)
+        try:
+            self.runs.acquire("tmdb", run_id)
+        except AppError as busy:  # another run holds the lock: wait for it, do not fail
+            if not requeue:
+                raise
+            log.info("import waits for another run", extra={"run_id": run_id,
+                                                             "reason": busy.message})
+            self._enqueue(run_id, delay_seconds=RETRY_WHEN_BUSY_SECONDS)
+            return str(run.status)
         try:
             self.runs.update(run, status="RUNNING")
             status, changed = self.importer().run(run, remaining, progress)
