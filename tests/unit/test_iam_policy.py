@@ -11,8 +11,8 @@ from infra.intrinsics import StackContext
 from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT
 
-#: The resource name in a table (or index), bucket or queue ARN.
-ARN_NAME = re.compile(r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)(?:/index/[a-z0-9-]+)?$")
+#: The resource name in a table (or index), bucket (or its objects) or queue ARN.
+ARN_NAME = re.compile(r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)(?:/index/[a-z0-9-]+|/\*)?$")
 CONFIG = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
 STAGE = CONFIG["stages"]["dev"]
 POLICY = json.loads((PROJECT_ROOT / ".chalice" / STAGE["iam_policy_file"]).read_text())
