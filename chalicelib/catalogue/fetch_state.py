@@ -13,8 +13,6 @@ from array import array
 from datetime import date
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 EPOCH = date(2020, 1, 1)
 _MAX_ID = 50_000_000
 
@@ -65,6 +63,8 @@ class FetchStateStore:
         return f"imports/tmdb/{kind}-fetched.bin"
 
     def load(self, kind: str) -> FetchState:
+        from botocore.exceptions import ClientError
+
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=self.key(kind))
         except ClientError as exc:
