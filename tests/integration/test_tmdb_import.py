@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +18,9 @@ from chalicelib.catalogue.models import TitleModel, str_list
 from chalicelib.errors import AppError
 from chalicelib.resources import Resources
 from chalicelib.services import Services
+from localcloud.paths import PROJECT_ROOT
 from localcloud.tmdb_sim.server import FakeTmdb, make_movie, make_series
+from tests.conftest import TMDB_TEST_KEY
 from tests.integration.auth_client import Account, register
 from tests.support import eventually
 
@@ -191,3 +196,27 @@ def test_only_one_run_works_at_a_time(services: Services) -> None:
         runs.release("tmdb", first["id"])
     runs.acquire("tmdb", second["id"])  # free again once released
     runs.release("tmdb", second["id"])
+
+
+def test_the_cli_imports_with_a_progress_bar(fake_tmdb: FakeTmdb, stack_env: dict[str, str],
+                                             tmdb_env: dict[str, str], resources: Resources,
+                                             services: Services) -> None:
+    day = date(2031, 6, 1)
+    films = [make_movie(9400 + n, title=f"Command Line {n}", countries=("EE",))
+             for n in range(3)]
+    fake_tmdb.add(*films)
+    fake_tmdb.publish_export("movie", day, [line(f) for f in films])
+    env = {**stack_env, **tmdb_env, "NOTFLIX_PREFIX": resources.settings.resource_prefix,
+           "COLUMNS": "200"}
+    notflix = str(Path(sys.executable).with_name("notflix"))
+    result = subprocess.run([notflix, "import", "tmdb", "--date", day.isoformat(), "--kind",
+                             "movie"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "films: details" in result.stdout and "ETA" in result.stdout
+    assert "DONE: " in result.stdout and "created 3" in result.stdout
+    assert TMDB_TEST_KEY not in result.stdout + result.stderr
+    assert services.catalogue.title("movie-9402").name == "Command Line 2"
+    refused = subprocess.run([notflix, "import", "tmdb", "--kind", "people"], env=env,
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "movie, tv or all" in refused.stdout + refused.stderr
