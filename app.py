@@ -15,7 +15,7 @@ from chalicelib.auth.cookies import cleared_cookie, session_cookie
 from chalicelib.auth.principal import ClientInfo, LoggedIn, current, protect
 from chalicelib.catalogue.export_day import latest_export_day
 from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.imdb_upload import CSV_TYPES, parse_imdb_csv
+from chalicelib.catalogue.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
 from chalicelib.catalogue.posters import placeholder_svg
 from chalicelib.config import Settings
 from chalicelib.errors import catalogued
@@ -277,7 +277,7 @@ def poster_placeholder() -> Response:
                              "Cache-Control": "public, max-age=86400"})
 
 
-@app.route("/api/me/imports/imdb", methods=["POST"], content_types=CSV_TYPES)
+@app.route("/api/me/imports/imdb", methods=["POST"], content_types=ACCEPTED_TYPES)
 @requires()
 def import_imdb_list() -> Response:
     rows = parse_imdb_csv(request(), settings.max_body_bytes)

@@ -1,13 +1,39 @@
-"""Read an uploaded IMDb CSV export from a request, with 4xx answers for bad uploads."""
+"""Read an uploaded IMDb CSV export from a request, with 4xx answers for bad uploads.
+
+The file comes as the body (`text/csv`, as browsers label `.csv` files, or `text/plain`),
+or inside JSON as `{"csv": "..."}` for script clients. Chalice is told to let every type
+through so that authentication answers first; the type is checked here.
+"""
 
 from __future__ import annotations
+
+import json
 
 from chalice.app import Request
 
 from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, decode, parse
 from chalicelib.errors import catalogued
 
-CSV_TYPES = ["text/csv", "application/csv", "application/vnd.ms-excel", "text/plain"]
+CSV_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel", "text/plain")
+#: What Chalice lets through to the handler (anything else is refused before it).
+ACCEPTED_TYPES = [*CSV_TYPES, "application/json", "application/octet-stream",
+                  "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
+def _csv_bytes(request: Request, data: bytes) -> bytes:
+    media_type = str(request.headers.get("content-type", "")).split(";")[0].strip().lower()
+    if media_type in CSV_TYPES:
+        return data
+    if media_type == "application/json":
+        try:
+            body = json.loads(data)
+        except ValueError as exc:
+            raise catalogued("malformed_json") from exc
+        if not isinstance(body, dict) or set(body) != {"csv"} or not isinstance(body["csv"],
+                                                                                 str):
+            raise catalogued("csv_type")
+        return body["csv"].encode()
+    raise catalogued("csv_type")
 
 
 def parse_imdb_csv(request: Request, max_bytes: int) -> list[ImdbRow]:
@@ -16,6 +42,6 @@ def parse_imdb_csv(request: Request, max_bytes: int) -> list[ImdbRow]:
     if len(data) > max_bytes:
         raise catalogued("body_too_large", limit=max_bytes)
     try:
-        return parse(decode(data))
+        return parse(decode(_csv_bytes(request, data)))
     except CsvProblem as exc:
         raise catalogued("bad_csv", line=exc.line, problem=exc.problem) from exc

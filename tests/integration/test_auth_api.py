@@ -255,6 +255,9 @@ def call(api_url: str, path: str, method: str, headers: dict[str, str]) -> httpx
     bodies = {"PATCH": {"display_name": "Someone"}, "PUT": {"roles": ["viewer"]},
               "POST": {"current_password": STRONG_PASSWORD,
                        "new_password": "rotated-phrase-long-1"}}
+    if path == "/api/me/imports/imdb":  # a file upload: an IMDb export with one row
+        return httpx.request(method, url, headers=headers, timeout=30,
+                             json={"csv": "Const,Title,Year\ntt0111161,Some Film,1994\n"})
     return httpx.request(method, url, headers=headers, json=bodies.get(method), timeout=30)
 
 

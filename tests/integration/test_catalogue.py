@@ -244,10 +244,17 @@ def test_a_malformed_imdb_list_is_refused_naming_the_line(api_url: str) -> None:
     assert error["code"] == "bad_csv" and error["message"].startswith("Line 3:")
     assert "Your Rating" in error["message"]
     assert list(UserTitleModel.query(account.user["id"])) == []  # nothing half-imported
-    as_json = httpx.post(f"{api_url}/api/me/imports/imdb", json={"rows": []},
+    in_json = httpx.post(f"{api_url}/api/me/imports/imdb", json={"csv": bad},
                          headers=account.bearer, timeout=30)
-    assert as_json.status_code == 415
-    assert as_json.json()["error"]["code"] == "unsupported_media_type"
+    assert in_json.status_code == 400 and in_json.json()["error"]["message"].startswith("Line 3")
+    wrong_json = httpx.post(f"{api_url}/api/me/imports/imdb", json={"rows": []},
+                            headers=account.bearer, timeout=30)
+    assert wrong_json.status_code == 415
+    assert wrong_json.json()["error"]["code"] == "csv_type"
+    xml = httpx.post(f"{api_url}/api/me/imports/imdb", content=b"<list/>",
+                     headers={**account.bearer, "Content-Type": "application/xml"}, timeout=30)
+    assert xml.status_code == 415
+    assert xml.json()["error"]["code"] == "unsupported_media_type"
     anonymous = httpx.post(f"{api_url}/api/me/imports/imdb", content=bad.encode(),
                            headers={"Content-Type": "text/csv"}, timeout=30)
     assert anonymous.status_code == 401
