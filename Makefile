@@ -45,6 +45,8 @@ bench: setup
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.auth
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.import
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf .local/logs .local/run

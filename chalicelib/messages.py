@@ -42,8 +42,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "bad_filter": (400, "{name} {problem}."),
     "bad_query": (400, "Search needs a query of 1 to {maximum} characters in ?q=."),
     "bad_csv": (400, "Line {line}: {problem}"),
-    "csv_type": (415, "Send IMDb's CSV export as the body (text/csv), or as JSON {\"csv\": "
-                      "\"...\"}."),
+    "csv_type": (415, "Send IMDb's CSV export as the body (text/csv), or as JSON "
+                      "{{\"csv\": \"...\"}}."),
     "import_running": (409, "An import is already running (run {run_id})."),
     "import_not_found": (404, "No import run has this id."),
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),

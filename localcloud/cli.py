@@ -237,6 +237,8 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
             return
         seed(services.catalogue_writer, services.catalogue_indexer,
              progress=lambda done, total: report(done, total, "demo catalogue"))
+    except Exception as exc:
+        report(1, 1, f"demo catalogue not loaded ({type(exc).__name__}); `notflix seed` retries")
     finally:
         resources.close()
 

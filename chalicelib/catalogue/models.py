@@ -114,6 +114,8 @@ class FacetModel(Model):
     genres = ListAttribute(of=UnicodeAttribute, default=list)
     countries = ListAttribute(of=UnicodeAttribute, default=list)
     rating = NumberAttribute(null=True)
+    votes = NumberAttribute(default=0)
+    popularity = NumberAttribute(default=0)
     poster_path = UnicodeAttribute(null=True)
     imdb_id = UnicodeAttribute(null=True)
     playable = BooleanAttribute(default=False)

@@ -74,6 +74,7 @@ def facet_items(title: TitleModel) -> list[FacetModel]:
     countries = str_list(title.countries)
     return [FacetModel(name, rank, id=title.id, kind=title.kind, name=title.name,
                        year=title.year, genres=genres, countries=countries, rating=title.rating,
+                       votes=title.votes, popularity=title.popularity,
                        poster_path=title.poster_path, imdb_id=title.imdb_id,
                        playable=title.asset is not None)
             for name in facet_names_of(title)]

@@ -22,7 +22,7 @@ class MotoSidecar(Sidecar):
         progress(1, 1, "moto server (from the virtualenv)")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)]
+        return [sys.executable, "-m", "localcloud.moto_main", "-H", LOOPBACK, "-p", str(self.port)]
 
     @property
     def endpoint(self) -> str:

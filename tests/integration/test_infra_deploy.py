@@ -119,10 +119,11 @@ def _is_test_event(body: dict[str, Any]) -> bool:
 def test_boto3_lists_the_templates_buckets_and_both_queues(deployed: Deployed) -> None:
     settings = deployed.settings
     buckets = {b["Name"] for b in deployed.s3.list_buckets()["Buckets"]}
-    assert {settings.uploads_bucket, settings.media_bucket} <= buckets
+    assert {settings.uploads_bucket, settings.media_bucket, settings.data_bucket} <= buckets
     queues = deployed.sqs.list_queues(QueueNamePrefix=settings.resource_prefix)["QueueUrls"]
-    assert {url.rsplit("/", 1)[-1] for url in queues} == {settings.encode_queue,
-                                                         settings.encode_dlq}
+    assert {url.rsplit("/", 1)[-1] for url in queues} == {
+        settings.encode_queue, settings.encode_dlq, settings.import_queue,
+        f"{settings.import_queue}-dlq"}
     assert set(deployed.outputs) == set(load_template()["Outputs"])
     assert deployed.outputs["UploadsBucketName"] == settings.uploads_bucket
     assert deployed.outputs["MediaBucketArn"] == f"arn:aws:s3:::{settings.media_bucket}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,11 @@ from tests.support import eventually
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def services(resources: Resources) -> Iterator[Services]:
-    yield Services(resources)
+@pytest.fixture(scope="module", autouse=True)
+def services(resources: Resources) -> Services:
+    services = Services(resources)
+    services.catalogue  # points the catalogue models at this session's tables  # noqa: B018
+    return services
 
 
 @pytest.fixture(scope="module")

@@ -139,3 +139,14 @@ def test_poster_urls_and_placeholder() -> None:
     assert poster_url("https://cdn.example/p.jpg") == "https://cdn.example/p.jpg"
     svg = placeholder_svg("<Tom & Jerry>")
     assert svg.startswith("<svg") and "&lt;Tom &amp; Jerry&gt;" in svg
+
+
+def test_every_catalogued_message_formats() -> None:
+    import string
+
+    from chalicelib.messages import MESSAGES, message
+
+    for code, (_, text) in MESSAGES.items():
+        fields = {name: "x" for _, name, _, _ in string.Formatter().parse(text) if name}
+        status, rendered = message(code, **fields)
+        assert 400 <= status < 600 and "{" not in rendered.replace('{"', ""), code
