@@ -21,6 +21,7 @@ from chalicelib.aws import make_session
 from chalicelib.config import Settings
 from chalicelib.payments.plans import CATALOGUE
 from chalicelib.resources import Resources
+from chalicelib.services import Services
 from infra.deployer import deploy
 from localcloud import paths, pidfiles
 from localcloud.paypal_sim.pki import ensure_test_pki
@@ -158,6 +159,14 @@ def api_url(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[s
         yield api.api_url
     finally:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def catalogue_services(resources: Resources) -> Services:
+    """Domain services in the test process, the catalogue models bound to this session."""
+    services = Services(resources)
+    services.catalogue  # binds the models to this session's tables  # noqa: B018
+    return services
 
 
 @pytest.fixture(scope="session")

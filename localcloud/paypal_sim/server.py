@@ -17,12 +17,13 @@ import uuid
 import zlib
 from collections import deque
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from localcloud.loopback_server import LoopbackServer
 from localcloud.paypal_sim.pki import LocalPki, ensure_test_pki, sign
 
 SUBSCRIPTION_EVENTS = {
@@ -59,11 +60,13 @@ def signed_delivery(event: dict[str, Any], *, webhook_id: str, cert_url: str, pk
     }
 
 
-class FakePayPal:
+class FakePayPal(LoopbackServer):
+    thread_name = "local-paypal"
+
     def __init__(self, *, port: int, pki: LocalPki, client_id: str, client_secret: str,
                  webhook_url: str, webhook_id: str,
                  plans: dict[str, tuple[str, str]] | None = None) -> None:
-        self.port = port
+        super().__init__(port)
         self.pki = pki
         self.client_id = client_id
         self.client_secret = client_secret
@@ -79,30 +82,13 @@ class FakePayPal:
         self.requests: deque[dict[str, str]] = deque(maxlen=200)
         self.failures: list[int] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def cert_url(self) -> str:
         return f"{self.base_url}/certs/webhook-chain.pem"
 
-    # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        threading.Thread(target=self._server.serve_forever, daemon=True,
-                         name="local-paypal").start()
-
-    def serve_forever(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- webhooks --------------------------------------------------------------------------------
     def send_event(self, event_type: str, resource: dict[str, Any], resource_type: str, *,

@@ -21,10 +21,11 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from localcloud.loopback_server import LoopbackServer
 
 ExportKind = Literal["movie", "tv"]
 
@@ -234,24 +235,21 @@ class LoggedRequest:
         return [item for item in raw.split(",") if item]
 
 
-class FakeTmdb:
+class FakeTmdb(LoopbackServer):
+    thread_name = "local-tmdb"
+
     """A threaded TMDB on 127.0.0.1; `with FakeTmdb(api_key=...) as tmdb:` picks a free port."""
 
     def __init__(self, *, api_key: str = "", bearer_token: str = "", port: int = 0) -> None:
+        super().__init__(port)
         self.api_key = api_key
         self.bearer_token = bearer_token
-        self.port = port
         self.movies: dict[int, dict[str, Any]] = {}
         self.series: dict[int, dict[str, Any]] = {}
         self.exports: dict[str, bytes] = {}
         self.scripts: dict[str, list[Scripted]] = {}
         self.requests: list[LoggedRequest] = []
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -261,35 +259,8 @@ class FakeTmdb:
     def export_url(self) -> str:
         return f"{self.base_url}/p/exports"
 
-    # -- lifecycle -----------------------------------------------------------------------------
-    def _bind(self) -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
-        server.daemon_threads = True
-        self.port = int(server.server_address[1])
-        self._server = server
-        return server
-
-    def start(self) -> FakeTmdb:
-        # A short poll keeps `stop` quick: shutdown waits for the loop to notice.
-        threading.Thread(target=self._bind().serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="local-tmdb").start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._bind().serve_forever()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeTmdb:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- knobs ---------------------------------------------------------------------------------
     def add(self, *payloads: dict[str, Any]) -> None:

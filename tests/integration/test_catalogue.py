@@ -22,16 +22,14 @@ from tests.integration.auth_client import register
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services(resources: Resources) -> Services:
-    services = Services(resources)
-    services.catalogue  # points the catalogue models at this session's tables  # noqa: B018
-    return services
+@pytest.fixture(autouse=True)
+def services(catalogue_services: Services) -> Services:
+    return catalogue_services
 
 
 @pytest.fixture(scope="module")
-def seeded(services: Services) -> Iterator[SeedResult]:
-    yield seed(services.catalogue_writer, services.catalogue_indexer)
+def seeded(catalogue_services: Services) -> Iterator[SeedResult]:
+    yield seed(catalogue_services.catalogue_writer, catalogue_services.catalogue_indexer)
 
 
 def film(title_id: str, name: str, year: int | None, *, countries: tuple[str, ...] = (),

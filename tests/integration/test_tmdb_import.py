@@ -26,17 +26,15 @@ from tests.support import eventually
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module", autouse=True)
-def services(resources: Resources) -> Services:
-    services = Services(resources)
-    services.catalogue  # points the catalogue models at this session's tables  # noqa: B018
-    return services
+@pytest.fixture(autouse=True)
+def services(catalogue_services: Services) -> Services:
+    return catalogue_services
 
 
 @pytest.fixture(scope="module")
-def admin(api_url: str, services: Services) -> Account:
+def admin(api_url: str, catalogue_services: Services) -> Account:
     account = register(api_url)
-    services.accounts.set_roles(account.user["id"], ["admin", "viewer"])
+    catalogue_services.accounts.set_roles(account.user["id"], ["admin", "viewer"])
     return account
 
 
