@@ -1,0 +1,147 @@
+"""Encode job records: one per upload, moved through their states by conditional writes.
+
+QUEUED -> PROBING -> ENCODING -> PACKAGING -> PUBLISHED, or FAILED / CANCELLED from any
+state that is not final. A redelivered message finds its job by id (the upload's bucket,
+key and ETag) and may restart it at PROBING while it is not final; a final job is never
+worked again, so a message delivered twice publishes once. Each stage keeps its start, end
+and outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.clock import iso
+
+FINAL = frozenset({"PUBLISHED", "FAILED", "CANCELLED"})
+STAGES = ("PROBING", "ENCODING", "PACKAGING")
+#: Which states a job may move to from each state.
+MOVES: dict[str, frozenset[str]] = {
+    "QUEUED": frozenset({"PROBING", "FAILED", "CANCELLED"}),
+    "PROBING": frozenset({"PROBING", "ENCODING", "PUBLISHED", "FAILED", "CANCELLED"}),
+    "ENCODING": frozenset({"PROBING", "PACKAGING", "FAILED", "CANCELLED"}),
+    "PACKAGING": frozenset({"PROBING", "PUBLISHED", "FAILED", "CANCELLED"}),
+}
+
+
+class ByStatus(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class JobModel(Model):
+    class Meta:
+        table_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    etag = UnicodeAttribute(default="")
+    size = NumberAttribute(default=0)
+    title_id = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    asset_id = UnicodeAttribute(null=True)
+    #: {stage: {started_at, ended_at, outcome}}
+    stages = JSONAttribute(default=dict)
+    progress = NumberAttribute(default=0)
+    attempts = NumberAttribute(default=0)
+    cancel_requested = BooleanAttribute(default=False)
+    error = UnicodeAttribute(null=True)
+    log_key = UnicodeAttribute(null=True)
+    source_info = JSONAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_status = ByStatus()
+
+
+class TransitionRefused(Exception):
+    """The job is not in a state it may move from (cancelled, final, or moved by another)."""
+
+
+def job_id_for(bucket: str, key: str, etag: str) -> str:
+    return hashlib.sha256(f"{bucket}\n{key}\n{etag}".encode()).hexdigest()[:32]
+
+
+class JobStore:
+    def open(self, bucket: str, key: str, etag: str, size: int,
+             title_id: str | None) -> JobModel:
+        """The upload's job: created QUEUED on first delivery, the same record afterwards."""
+        now = iso()
+        job = JobModel(job_id_for(bucket, key, etag), status="QUEUED", bucket=bucket, key=key,
+                       etag=etag, size=size, title_id=title_id, created_at=now, updated_at=now,
+                       stages={})
+        try:
+            job.save(condition=JobModel.job_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return JobModel.get(job.job_id, consistent_read=True)
+        return job
+
+    def move(self, job: JobModel, to: str, *, outcome: str | None = None,
+             **fields: Any) -> None:
+        """Move `job` to `to` if its stored state allows it (and no cancel is pending)."""
+        if to not in MOVES.get(job.status, frozenset()):
+            raise TransitionRefused(f"job {job.job_id} cannot move from {job.status} to {to}")
+        now = iso()
+        stages = dict(job.stages or {})
+        current = job.status
+        if current in stages and "ended_at" not in stages[current]:
+            stages[current] = {**stages[current], "ended_at": now,
+                               "outcome": outcome or ("ok" if to not in FINAL - {"PUBLISHED"}
+                                                      else to.lower())}
+        if to in STAGES:
+            stages[to] = {"started_at": now}
+        actions: list[Any] = [JobModel.status.set(to), JobModel.updated_at.set(now),
+                              JobModel.stages.set(stages)]
+        actions += [getattr(JobModel, name).set(value) for name, value in fields.items()]
+        if to == "PROBING":
+            actions.append(JobModel.attempts.add(1))
+        condition = JobModel.status == current
+        if to != "CANCELLED":
+            condition &= JobModel.cancel_requested == False  # noqa: E712 - a DynamoDB condition
+        try:
+            job.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise TransitionRefused(f"job {job.job_id} cannot move from its state to {to}"
+                                        ) from exc
+            raise
+
+    def progress(self, job: JobModel, fraction: float) -> None:
+        job.update(actions=[JobModel.progress.set(round(fraction, 3)),
+                            JobModel.updated_at.set(iso())],
+                   condition=JobModel.status == "ENCODING")
+
+    def cancel(self, job_id: str) -> JobModel:
+        """Ask a job to stop: a queued one is skipped, a running one stops its ffmpeg."""
+        job = JobModel.get(job_id, consistent_read=True)
+        if job.status in FINAL:
+            return job
+        job.update(actions=[JobModel.cancel_requested.set(True),
+                            JobModel.updated_at.set(iso())],
+                   condition=JobModel.status.is_in(*MOVES))
+        return job
+
+    def cancel_requested(self, job_id: str) -> bool:
+        job = JobModel.get(job_id, consistent_read=True, attributes_to_get=["cancel_requested"])
+        return bool(job.cancel_requested)
+
+
+JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs"}

@@ -1,0 +1,64 @@
+"""Encode job records: created once per upload, moved only along allowed transitions."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.dynamo import bind_models
+from chalicelib.resources import Resources
+from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, TransitionRefused
+from tests.support import unique
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def jobs(resources: Resources) -> JobStore:
+    bind_models(resources.settings, JOB_MODELS)
+    return JobStore()
+
+
+def test_a_redelivered_upload_finds_its_job_and_stages_are_recorded(jobs: JobStore) -> None:
+    key = f"uploads/{unique()}/film one.mp4"
+    job = jobs.open("b", key, '"etag-1"', 1234, "movie-1")
+    again = jobs.open("b", key, '"etag-1"', 1234, "movie-1")
+    assert again.job_id == job.job_id and again.status == "QUEUED"
+    assert jobs.open("b", key, '"etag-2"', 1234, "movie-1").job_id != job.job_id
+
+    jobs.move(job, "PROBING")
+    jobs.move(job, "ENCODING", source_info={"width": 640})
+    jobs.progress(job, 0.5)
+    jobs.move(job, "PACKAGING")
+    jobs.move(job, "PUBLISHED", asset_id="a" * 16)
+    stored = JobModel.get(job.job_id)
+    assert stored.status == "PUBLISHED" and stored.asset_id == "a" * 16
+    assert stored.attempts == 1 and stored.progress == 0.5
+    assert set(stored.stages) == {"PROBING", "ENCODING", "PACKAGING"}
+    assert all(s["outcome"] == "ok" and s["ended_at"] >= s["started_at"]
+               for s in stored.stages.values())
+    with pytest.raises(TransitionRefused):
+        jobs.move(stored, "PROBING")  # a published job is never worked again
+
+
+def test_a_crashed_job_restarts_at_probing_and_a_stale_copy_cannot_move_it(
+        jobs: JobStore) -> None:
+    job = jobs.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
+    jobs.move(job, "PROBING")
+    jobs.move(job, "ENCODING")
+    stale = JobModel.get(job.job_id)
+    redelivered = jobs.open("b", job.key, "e", 1, None)
+    jobs.move(redelivered, "PROBING")  # the worker died mid-encode: start over
+    assert JobModel.get(job.job_id).attempts == 2
+    with pytest.raises(TransitionRefused):
+        jobs.move(stale, "PACKAGING")  # the first worker's view is out of date
+
+
+def test_a_cancel_request_stops_every_move_but_cancelling(jobs: JobStore) -> None:
+    job = jobs.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
+    jobs.cancel(job.job_id)
+    assert jobs.cancel_requested(job.job_id)
+    with pytest.raises(TransitionRefused):
+        jobs.move(job, "PROBING")
+    jobs.move(job, "CANCELLED")
+    assert JobModel.get(job.job_id).status == "CANCELLED"
+    assert jobs.cancel(job.job_id).status == "CANCELLED"  # final: nothing to do
