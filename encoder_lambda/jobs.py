@@ -75,7 +75,9 @@ class TransitionRefused(Exception):
 
 
 def job_id_for(bucket: str, key: str, etag: str) -> str:
-    return hashlib.sha256(f"{bucket}\n{key}\n{etag}".encode()).hexdigest()[:32]
+    """S3 events give the ETag bare, HeadObject in quotes: both name the same job."""
+    plain = etag.strip('"')
+    return hashlib.sha256(f"{bucket}\n{key}\n{plain}".encode()).hexdigest()[:32]
 
 
 class JobStore:
@@ -84,7 +86,8 @@ class JobStore:
         """The upload's job: created QUEUED on first delivery, the same record afterwards."""
         now = iso()
         job = JobModel(job_id_for(bucket, key, etag), status="QUEUED", bucket=bucket, key=key,
-                       etag=etag, size=size, title_id=title_id, created_at=now, updated_at=now,
+                       etag=etag.strip('"'), size=size, title_id=title_id, created_at=now,
+                       updated_at=now,
                        stages={})
         try:
             job.save(condition=JobModel.job_id.does_not_exist())
@@ -93,6 +96,12 @@ class JobStore:
                 raise
             return JobModel.get(job.job_id, consistent_read=True)
         return job
+
+    def find(self, bucket: str, key: str, etag: str) -> JobModel | None:
+        try:
+            return JobModel.get(job_id_for(bucket, key, etag), consistent_read=True)
+        except JobModel.DoesNotExist:
+            return None
 
     def move(self, job: JobModel, to: str, *, outcome: str | None = None,
              **fields: Any) -> None:

@@ -1,0 +1,203 @@
+"""One upload through the encoder: probe, encode the ladder, package, publish, record.
+
+The job record (encoder_lambda.jobs) says where an upload is; every step moves it with a
+conditional write, so a redelivered message or a cancel cannot make it publish twice. The
+source's SHA-256 names the asset: content already published is linked, not encoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from encoder_lambda.jobs import FINAL, JobModel, JobStore, TransitionRefused
+from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
+from encoder_lambda.media.ladder import choose_ladder
+from encoder_lambda.media.probe import InvalidSource, SourceInfo, probe
+from encoder_lambda.media.thumbnails import poster, poster_time, sprite
+from encoder_lambda.publish import MANIFEST, is_published, publish, remove
+from encoder_lambda.s3_events import Upload
+
+logger = Logger(service="notflix-encoder", use_rfc3339=True)
+#: Stop encoding when less than this much of the invocation's time is left.
+SAFETY_SECONDS = 60.0
+PROGRESS_EVERY_SECONDS = 2.0
+
+AttachAsset = Callable[[str, dict[str, Any]], bool]
+
+
+class OutOfTime(Exception):
+    """The invocation is about to time out; the message goes back to the queue."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Pipeline:
+    def __init__(self, s3: Any, media_bucket: str, log_bucket: str, jobs: JobStore,
+                 attach_asset: AttachAsset, workdir: Path | None = None,
+                 preset: str = "veryfast") -> None:
+        self.s3 = s3
+        self.media_bucket = media_bucket
+        self.log_bucket = log_bucket
+        self.jobs = jobs
+        self.attach_asset = attach_asset
+        self.workdir = workdir or Path(tempfile.gettempdir()) / "notflix-encoder"
+        self.preset = preset
+
+    def process(self, upload: Upload, remaining: Callable[[], float] = lambda: float("inf")
+                ) -> str:
+        """Work the upload's job to a final state (or raise OutOfTime); its final status."""
+        known = self.jobs.find(upload.bucket, upload.key, upload.etag)
+        if known is not None and known.status in FINAL:
+            logger.info("job already final; nothing to do", job_id=known.job_id,
+                        status=known.status)
+            return str(known.status)
+        head = self._head(upload)
+        if head is None:  # moved or deleted since the event: nothing left to encode
+            logger.info("upload is gone; nothing to do", key=upload.key)
+            return "GONE"
+        title_id = (head.get("Metadata") or {}).get("title-id")
+        job = self.jobs.open(upload.bucket, upload.key, upload.etag, upload.size, title_id)
+        logger.append_keys(job_id=job.job_id)
+        try:
+            if job.status in FINAL:
+                logger.info("job already final; nothing to do", status=job.status)
+                return str(job.status)
+            if job.cancel_requested:
+                self.jobs.move(job, "CANCELLED")
+                return "CANCELLED"
+            work = self.workdir / job.job_id
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            try:
+                return self._run(job, upload, work, remaining)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        except TransitionRefused:
+            current = JobModel.get(job.job_id, consistent_read=True)
+            if current.cancel_requested and current.status not in FINAL:
+                self.jobs.move(current, "CANCELLED")
+            return str(JobModel.get(job.job_id, consistent_read=True).status)
+        finally:
+            logger.remove_keys(["job_id"])
+
+    def _run(self, job: JobModel, upload: Upload, work: Path,
+             remaining: Callable[[], float]) -> str:
+        self.jobs.move(job, "PROBING")
+        source = work / ("source" + Path(upload.key).suffix.lower()[:10])
+        self.s3.download_file(upload.bucket, upload.key, str(source))
+        asset_id = sha256_of(source)[:32]
+        if is_published(self.s3, self.media_bucket, asset_id):
+            return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
+        try:
+            info = probe(source)
+        except InvalidSource as exc:
+            return self._fail(job, upload, exc.reason)
+        self.jobs.move(job, "ENCODING", sha256=asset_id, asset_id=asset_id,
+                       source_info=_info_dict(info))
+        out = work / "out"
+        try:
+            result = encode(source, out, info, choose_ladder(info), preset=self.preset,
+                            on_progress=self._progress(job),
+                            should_stop=lambda: self._should_stop(job, remaining))
+        except EncodeCancelled:
+            if remaining() < SAFETY_SECONDS:
+                raise OutOfTime(f"job {job.job_id} stopped before the time limit") from None
+            self.jobs.move(job, "CANCELLED")
+            return "CANCELLED"
+        except EncodeFailed as exc:
+            return self._fail(job, upload, "ffmpeg could not encode the file", exc.stderr_tail)
+        self.jobs.move(job, "PACKAGING")
+        poster(source, out / "poster.jpg", poster_time(info))
+        sprite(source, out, info)
+        summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
+                   "hls": f"media/{asset_id}/master.m3u8", "poster": f"media/{asset_id}/poster.jpg",
+                   "thumbnails": f"media/{asset_id}/thumbnails.vtt",
+                   "duration_s": round(info.duration_s, 3),
+                   "renditions": [asdict(r) for r in choose_ladder(info)],
+                   "encode_seconds": round(result.elapsed_s, 2)}
+        (out / "asset.json").write_text(json.dumps(summary))
+        if self._should_stop(job, remaining):
+            self.jobs.move(job, "CANCELLED")
+            return "CANCELLED"
+        files = [(p, p.relative_to(out).as_posix()) for p in sorted(out.rglob("*"))
+                 if p.is_file()]
+        try:
+            publish(self.s3, self.media_bucket, asset_id, files)
+        except Exception:
+            remove(self.s3, self.media_bucket, asset_id)
+            raise
+        return self._finish(job, upload, asset_id, summary, "encoded")
+
+    def _head(self, upload: Upload) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(self.s3.head_object(Bucket=upload.bucket, Key=upload.key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def _finish(self, job: JobModel, upload: Upload, asset_id: str, summary: dict[str, Any],
+                how: str) -> str:
+        if job.title_id:
+            self.attach_asset(job.title_id, summary)
+        self.jobs.move(job, "PUBLISHED", outcome=how, asset_id=asset_id, progress=1)
+        self._move_source(upload, "processed/")
+        logger.info("published", asset_id=asset_id, how=how)
+        return "PUBLISHED"
+
+    def _fail(self, job: JobModel, upload: Upload, reason: str, detail: str = "") -> str:
+        log_key = f"jobs/{job.job_id}/log.txt"
+        self.s3.put_object(Bucket=self.log_bucket, Key=log_key,
+                           Body=f"{reason}\n\n{detail}".encode(), ContentType="text/plain")
+        self.jobs.move(job, "FAILED", outcome="failed", error=reason, log_key=log_key)
+        self._move_source(upload, "failed/")
+        logger.warning("job failed", reason=reason)
+        return "FAILED"
+
+    def _move_source(self, upload: Upload, prefix: str) -> None:
+        name = upload.key.removeprefix("uploads/")
+        self.s3.copy_object(Bucket=upload.bucket, Key=prefix + name,
+                            CopySource={"Bucket": upload.bucket, "Key": upload.key})
+        self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
+
+    def _asset_summary(self, asset_id: str) -> dict[str, Any]:
+        found = self.s3.get_object(Bucket=self.media_bucket, Key=f"media/{asset_id}/asset.json")
+        return dict(json.loads(found["Body"].read()))
+
+    def _progress(self, job: JobModel) -> Callable[[float], None]:
+        last = 0.0
+
+        def report(fraction: float) -> None:
+            nonlocal last
+            if time.monotonic() - last >= PROGRESS_EVERY_SECONDS or fraction >= 1:
+                last = time.monotonic()
+                self.jobs.progress(job, fraction)
+
+        return report
+
+    def _should_stop(self, job: JobModel, remaining: Callable[[], float]) -> bool:
+        return remaining() < SAFETY_SECONDS or self.jobs.cancel_requested(job.job_id)
+
+
+def _info_dict(info: SourceInfo) -> dict[str, Any]:
+    return {"duration_s": info.duration_s, "width": info.width, "height": info.height,
+            "fps": info.fps, "video_codec": info.video_codec, "audio_codec": info.audio_codec,
+            "rotation": info.rotation, "subtitles": len(info.subtitles)}

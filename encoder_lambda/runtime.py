@@ -1,0 +1,23 @@
+"""The encoder's clients and pipeline, created once per container from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalicelib.config import Settings
+from chalicelib.resources import Resources
+from encoder_lambda.pipeline import Pipeline
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Pipeline:
+    from chalicelib.catalogue.models import CATALOGUE_MODELS
+    from chalicelib.catalogue.playable import attach_asset
+    from chalicelib.dynamo import bind_models
+    from encoder_lambda.jobs import JOB_MODELS, JobStore
+
+    settings = Settings.from_env()
+    resources = Resources(settings)
+    bind_models(settings, {**CATALOGUE_MODELS, **JOB_MODELS})
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket, JobStore(),
+                    attach_asset)

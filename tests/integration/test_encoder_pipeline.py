@@ -1,0 +1,165 @@
+"""Uploads through the encoder pipeline with real ffmpeg and the emulated S3 and DynamoDB."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chalicelib.catalogue.models import FacetModel, TitleModel
+from chalicelib.catalogue.playable import attach_asset
+from chalicelib.catalogue.records import TitleRecord
+from chalicelib.config import Settings
+from chalicelib.dynamo import bind_models
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, job_id_for
+from encoder_lambda.media.binaries import find_tools
+from encoder_lambda.media.mpd import parse
+from encoder_lambda.pipeline import Pipeline
+from encoder_lambda.s3_events import Upload
+from localcloud.stack import EmbeddedStack
+from tests.support import eventually, unique
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def pipeline(resources: Resources, catalogue_services: Services) -> Pipeline:
+    bind_models(resources.settings, JOB_MODELS)
+    settings = resources.settings
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket, JobStore(),
+                    attach_asset, preset="ultrafast")
+
+
+def clip(path: Path, *, audio: bool = True, video: bool = True, seconds: int = 3) -> Path:
+    ffmpeg = find_tools().ffmpeg
+    args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=24:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] if video else []
+    args += ["-c:a", "aac"] if audio else []
+    subprocess.run([*args, str(path)], check=True, timeout=60)
+    return path
+
+
+def upload(resources: Resources, path: Path, key: str, title_id: str | None = None) -> Upload:
+    s3 = resources.s3
+    bucket = resources.settings.uploads_bucket
+    s3.upload_file(str(path), bucket, key,
+                   ExtraArgs={"Metadata": {"title-id": title_id}} if title_id else None)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return Upload(bucket=bucket, key=key, size=head["ContentLength"], etag=head["ETag"],
+                  event_name="ObjectCreated:Put", event_time="", sequencer="")
+
+
+def test_an_upload_becomes_a_published_asset_and_makes_its_title_playable(
+        pipeline: Pipeline, resources: Resources, catalogue_services: Services,
+        tmp_path: Path) -> None:
+    title_id = f"t-{unique()}"
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=title_id, kind="film", name="Encoded Film", source="generated", year=2020)])
+    source = clip(tmp_path / "film.mp4")
+    key = f"uploads/{unique()}/mon film é.mp4"
+    first = upload(resources, source, key, title_id)
+    assert pipeline.process(first) == "PUBLISHED"
+
+    job = JobModel.get(job_id_for(first.bucket, key, first.etag))
+    assert job.status == "PUBLISHED" and job.progress == 1 and job.asset_id
+    assert [job.stages[s]["outcome"] for s in ("PROBING", "ENCODING", "PACKAGING")] == [
+        "ok", "ok", "encoded"]
+    s3, media = resources.s3, resources.settings.media_bucket
+    prefix = f"media/{job.asset_id}/"
+    manifest_object = s3.get_object(Bucket=media, Key=prefix + "manifest.mpd")
+    assert manifest_object["ContentType"] == "application/dash+xml"
+    manifest = parse(manifest_object["Body"].read())
+    stored = {o["Key"].removeprefix(prefix) for o in
+              s3.list_objects_v2(Bucket=media, Prefix=prefix)["Contents"]}
+    referenced = {f for r in manifest.representations for f in r.files}
+    assert referenced and referenced <= stored
+    assert {"master.m3u8", "poster.jpg", "thumbnails.vtt", "sprite.jpg"} <= stored
+    assert {r.height for r in manifest.representations if r.height} == {360, 240}
+    segment = next(f for f in stored if f.endswith(".m4s"))
+    head = s3.head_object(Bucket=media, Key=prefix + segment)
+    assert "immutable" in head["CacheControl"]
+
+    title = TitleModel.get(title_id)
+    assert title.asset is not None and title.asset["asset_id"] == job.asset_id
+    assert all(f.playable for f in FacetModel.query("all") if f.id == title_id)
+    uploads = resources.settings.uploads_bucket
+    assert s3.list_objects_v2(Bucket=uploads, Prefix=key).get("KeyCount") == 0
+    processed = key.removeprefix("uploads/")
+    assert s3.head_object(Bucket=uploads, Key=f"processed/{processed}")["ContentLength"] > 0
+
+    # The same message delivered again: the job is final, nothing is encoded twice.
+    assert pipeline.process(first) == "PUBLISHED"
+    assert JobModel.get(job.job_id).attempts == 1
+
+    # The same content under another name is linked to the published asset.
+    again = upload(resources, source, f"uploads/{unique()}/copy.mp4")
+    assert pipeline.process(again) == "PUBLISHED"
+    linked = JobModel.get(job_id_for(again.bucket, again.key, again.etag))
+    assert linked.asset_id == job.asset_id and "ENCODING" not in linked.stages
+    assert linked.stages["PROBING"]["outcome"] == "linked"
+
+
+def test_an_audio_only_upload_fails_with_a_reason_and_its_log(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    sound = upload(resources, clip(tmp_path / "sound.m4a", video=False),
+                   f"uploads/{unique()}/sound.m4a")
+    assert pipeline.process(sound) == "FAILED"
+    job = JobModel.get(job_id_for(sound.bucket, sound.key, sound.etag))
+    assert job.error == "The file has no video stream (audio only)."
+    log = resources.s3.get_object(Bucket=resources.settings.data_bucket, Key=job.log_key)
+    assert b"no video stream" in log["Body"].read()
+    failed_key = "failed/" + sound.key.removeprefix("uploads/")
+    assert resources.s3.head_object(Bucket=sound.bucket, Key=failed_key)
+
+
+def test_a_job_cancelled_while_queued_is_skipped(pipeline: Pipeline, resources: Resources,
+                                                 tmp_path: Path) -> None:
+    queued = upload(resources, clip(tmp_path / "q.mp4", seconds=2), f"uploads/{unique()}.mp4")
+    job = pipeline.jobs.open(queued.bucket, queued.key, queued.etag, queued.size, None)
+    pipeline.jobs.cancel(job.job_id)
+    assert pipeline.process(queued) == "CANCELLED"
+    assert JobModel.get(job.job_id).attempts == 0
+
+
+@pytest.fixture(scope="module")
+def encoder_worker(stack_env: dict[str, str], settings: Settings,
+                   stack_outputs: dict[str, str]) -> Iterator[None]:
+    """The event runner driving only the encoder, as Lambda's event source mapping would."""
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
+    runner = EmbeddedStack(env=env, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
+def test_an_upload_to_s3_is_encoded_through_the_queue(
+        encoder_worker: None, resources: Resources, catalogue_services: Services,
+        tmp_path: Path) -> None:
+    title_id = f"t-{unique()}"
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=title_id, kind="film", name="Queued Film", source="generated", year=2021)])
+    sent = upload(resources, clip(tmp_path / "queued.mp4", seconds=2),
+                  f"uploads/{unique()}/queued film.mp4", title_id)
+    job_id = job_id_for(sent.bucket, sent.key, sent.etag)
+
+    def published() -> JobModel | None:
+        try:
+            job = JobModel.get(job_id, consistent_read=True)
+        except JobModel.DoesNotExist:
+            return None
+        return job if job.status in ("PUBLISHED", "FAILED") else None
+
+    job = eventually(published, timeout=120, interval=0.5)
+    assert job.status == "PUBLISHED", job.error
+    assert TitleModel.get(title_id).asset["asset_id"] == job.asset_id
