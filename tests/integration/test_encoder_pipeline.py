@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.mpd import parse
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.s3_events import Upload
+from localcloud.paths import PROJECT_ROOT
 from localcloud.stack import EmbeddedStack
 from tests.support import eventually, unique
 
@@ -163,3 +165,23 @@ def test_an_upload_to_s3_is_encoded_through_the_queue(
     job = eventually(published, timeout=120, interval=0.5)
     assert job.status == "PUBLISHED", job.error
     assert TitleModel.get(title_id).asset["asset_id"] == job.asset_id
+
+
+def test_notflix_encode_uploads_and_follows_the_job(
+        encoder_worker: None, stack_env: dict[str, str], settings: Settings,
+        catalogue_services: Services, tmp_path: Path) -> None:
+    title_id = f"t-{unique()}"
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=title_id, kind="film", name="Command Line Film", source="generated", year=2022)])
+    video = clip(tmp_path / "cli film.mp4", seconds=2)
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix, "COLUMNS": "200"}
+    notflix = str(Path(sys.executable).with_name("notflix"))
+    done = subprocess.run([notflix, "encode", str(video), "--title", title_id], env=env,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "published asset" in done.stdout and "upload" in done.stdout
+    assert TitleModel.get(title_id).asset is not None
+    unknown = subprocess.run([notflix, "encode", str(video), "--title", "no-such-title"],
+                             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert unknown.returncode == 1 and "No title has this id" in unknown.stdout
