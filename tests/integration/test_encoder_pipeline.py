@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +189,78 @@ def test_notflix_encode_uploads_and_follows_the_job(
                              env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                              timeout=120)
     assert unknown.returncode == 1 and "No title has this id" in unknown.stdout
+
+
+def _wait_for_status(job_id: str, status: str, timeout: float = 60) -> JobModel:
+    def reached() -> JobModel | None:
+        try:
+            job = JobModel.get(job_id, consistent_read=True)
+        except JobModel.DoesNotExist:
+            return None
+        return job if job.status == status else None
+
+    return eventually(reached, timeout=timeout, interval=0.1)
+
+
+def test_a_job_cancelled_while_encoding_stops_ffmpeg_and_publishes_nothing(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    long = upload(resources, clip(tmp_path / "long.mp4", seconds=40),
+                  f"uploads/{unique()}/long.mp4")
+    job_id = job_id_for(long.bucket, long.key, long.etag)
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(pipeline.process(long)))
+    worker.start()
+    _wait_for_status(job_id, "ENCODING")
+    started = time.monotonic()
+    pipeline.jobs.cancel(job_id)
+    worker.join(60)
+    assert outcome == ["CANCELLED"] and time.monotonic() - started < 10
+    job = JobModel.get(job_id)
+    assert job.status == "CANCELLED"
+    listed = resources.s3.list_objects_v2(Bucket=resources.settings.media_bucket,
+                                          Prefix=f"media/{job.asset_id}/")
+    assert listed.get("KeyCount") == 0
+
+
+def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
+        pipeline: Pipeline, resources: Resources, stack_env: dict[str, str],
+        settings: Settings, tmp_path: Path) -> None:
+    sent = upload(resources, clip(tmp_path / "crash.mp4", seconds=30),
+                  f"uploads/{unique()}/crash.mp4")
+    job_id = job_id_for(sent.bucket, sent.key, sent.etag)
+    script = (
+        "import sys\n"
+        "from encoder_lambda.runtime import pipeline\n"
+        "from encoder_lambda.s3_events import Upload\n"
+        f"u = Upload(bucket={sent.bucket!r}, key={sent.key!r}, size={sent.size}, "
+        f"etag={sent.etag!r}, event_name='', event_time='', sequencer='')\n"
+        "pipeline().process(u)\n")
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix}
+    doomed = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
+                              start_new_session=True)
+    try:
+        _wait_for_status(job_id, "ENCODING")
+    finally:
+        os.killpg(doomed.pid, signal.SIGKILL)  # the Lambda and its ffmpeg vanish mid-encode
+        doomed.wait(30)
+    assert JobModel.get(job_id).status == "ENCODING"
+
+    assert pipeline.process(sent) == "PUBLISHED"  # SQS delivers the message again
+    assert pipeline.process(sent) == "PUBLISHED"  # and once more: nothing happens
+    job = JobModel.get(job_id)
+    assert job.attempts == 2 and job.status == "PUBLISHED"
+    prefix = f"media/{job.asset_id}/"
+    keys = [o["Key"] for o in resources.s3.list_objects_v2(
+        Bucket=resources.settings.media_bucket, Prefix=prefix)["Contents"]]
+    assert keys.count(prefix + "manifest.mpd") == 1
+
+
+def test_a_corrupt_upload_fails_without_retry(pipeline: Pipeline, resources: Resources,
+                                              tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    sent = upload(resources, broken, f"uploads/{unique()}/broken.mp4")
+    assert pipeline.process(sent) == "FAILED"
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert job.error and "corrupt" in job.error
+    assert pipeline.process(sent) == "FAILED"  # a redelivery does not retry it
