@@ -44,6 +44,24 @@ class ByStatus(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-cal
     created_at = UnicodeAttribute(range_key=True)
 
 
+class ByTitle(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-title"
+        projection = AllProjection()
+
+    title_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByKey(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-key"
+        projection = AllProjection()
+
+    key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class JobModel(Model):
     class Meta:
         table_name = "jobs"
@@ -68,6 +86,8 @@ class JobModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_status = ByStatus()
+    by_title = ByTitle()
+    by_key = ByKey()
 
 
 class TransitionRefused(Exception):
@@ -132,6 +152,14 @@ class JobStore:
                 raise TransitionRefused(f"job {job.job_id} cannot move from its state to {to}"
                                         ) from exc
             raise
+
+    def superseded(self, job: JobModel) -> bool:
+        """True when a later upload of the same key, or for the same title, exists."""
+        later = JobModel.created_at > job.created_at
+        if any(JobModel.by_key.query(job.key, later, limit=1)):
+            return True
+        return bool(job.title_id) and any(
+            JobModel.by_title.query(job.title_id, later, limit=1))
 
     def progress(self, job: JobModel, fraction: float) -> None:
         job.update(actions=[JobModel.progress.set(round(fraction, 3)),

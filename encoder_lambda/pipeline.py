@@ -81,6 +81,10 @@ class Pipeline:
             if job.cancel_requested:
                 self.jobs.move(job, "CANCELLED")
                 return "CANCELLED"
+            if job.status == "QUEUED" and self.jobs.superseded(job):
+                self.jobs.move(job, "CANCELLED", outcome="superseded", error="superseded by a "
+                               "newer upload of the same file or title")
+                return "CANCELLED"
             work = self.workdir / job.job_id
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
