@@ -23,6 +23,13 @@ from encoder_lambda.jobs import FINAL, JobModel, JobStore, TransitionRefused
 from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
 from encoder_lambda.media.ladder import choose_ladder
 from encoder_lambda.media.probe import InvalidSource, SourceInfo, probe
+from encoder_lambda.media.subtitles import (
+    InvalidSubtitles,
+    extract,
+    language_from_name,
+    to_webvtt,
+)
+from encoder_lambda.media.text_tracks import TextTrack, add_to_hls, add_to_mpd
 from encoder_lambda.media.thumbnails import poster, poster_time, sprite
 from encoder_lambda.publish import MANIFEST, is_published, publish, remove
 from encoder_lambda.s3_events import Upload
@@ -31,6 +38,8 @@ logger = Logger(service="notflix-encoder", use_rfc3339=True)
 #: Stop encoding when less than this much of the invocation's time is left.
 SAFETY_SECONDS = 60.0
 PROGRESS_EVERY_SECONDS = 2.0
+#: Uploaded beside a video (`film.mp4` + `film.en.srt`, sent first): read by the video's job.
+SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
 AttachAsset = Callable[[str, dict[str, Any]], bool]
 
@@ -62,6 +71,9 @@ class Pipeline:
     def process(self, upload: Upload, remaining: Callable[[], float] = lambda: float("inf")
                 ) -> str:
         """Work the upload's job to a final state (or raise OutOfTime); its final status."""
+        if upload.key.lower().endswith(SUBTITLE_SUFFIXES):
+            logger.info("subtitles kept for the video beside them", key=upload.key)
+            return "SUBTITLES"
         known = self.jobs.find(upload.bucket, upload.key, upload.etag)
         if known is not None and known.status in FINAL:
             logger.info("job already final; nothing to do", job_id=known.job_id,
@@ -129,10 +141,14 @@ class Pipeline:
         self.jobs.move(job, "PACKAGING")
         poster(source, out / "poster.jpg", poster_time(info))
         sprite(source, out, info)
+        tracks = self._subtitles(upload, source, info, out, work / "subtitles")
+        add_to_mpd(out / MANIFEST, tracks)
+        add_to_hls(out / "master.m3u8", tracks, info.duration_s)
         summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
                    "hls": f"media/{asset_id}/master.m3u8", "poster": f"media/{asset_id}/poster.jpg",
                    "thumbnails": f"media/{asset_id}/thumbnails.vtt",
                    "duration_s": round(info.duration_s, 3),
+                   "subtitles": [{"language": t.language, "file": t.file_name} for t in tracks],
                    "renditions": [asdict(r) for r in choose_ladder(info)],
                    "encode_seconds": round(result.elapsed_s, 2)}
         (out / "asset.json").write_text(json.dumps(summary))
@@ -147,6 +163,36 @@ class Pipeline:
             remove(self.s3, self.media_bucket, asset_id)
             raise
         return self._finish(job, upload, asset_id, summary, "encoded")
+
+    def _subtitles(self, upload: Upload, source: Path, info: SourceInfo, out: Path,
+                   scratch: Path) -> list[TextTrack]:
+        """Sidecar .srt/.vtt files uploaded beside the video, then the source's own tracks."""
+        tracks: list[TextTrack] = []
+
+        def add(vtt: str, language: str | None, label: str) -> None:
+            lang = language or "und"
+            name = f"subtitles-{lang}.vtt"
+            if any(t.file_name == name for t in tracks):
+                name = f"subtitles-{lang}-{len(tracks)}.vtt"
+            (out / name).write_text(vtt, encoding="utf-8")
+            tracks.append(TextTrack(name, lang, label))
+
+        stem = upload.key.rsplit(".", 1)[0] + "."
+        listed = self.s3.list_objects_v2(Bucket=upload.bucket, Prefix=stem).get("Contents", [])
+        for item in listed:
+            name = str(item["Key"])
+            if not name.lower().endswith(SUBTITLE_SUFFIXES) or int(item.get("Size", 0)) > 5_000_000:
+                continue
+            raw = self.s3.get_object(Bucket=upload.bucket, Key=name)["Body"].read()
+            try:
+                add(to_webvtt(raw), language_from_name(name), Path(name).name)
+            except InvalidSubtitles as exc:
+                logger.warning("subtitles skipped", key=name, reason=exc.reason)
+        scratch.mkdir(parents=True, exist_ok=True)
+        for found in extract(source, scratch, info):
+            add(found.path.read_text(encoding="utf-8"), found.language,
+                found.title or found.language or f"track {found.stream_index}")
+        return tracks
 
     def _head(self, upload: Upload) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError

@@ -283,3 +283,38 @@ def test_a_newer_upload_for_the_same_title_supersedes_a_queued_one(
     assert pipeline.process(second) == "PUBLISHED"
     newer = JobModel.get(job_id_for(second.bucket, second.key, second.etag))
     assert TitleModel.get(title_id).asset["asset_id"] == newer.asset_id
+
+
+SRT = """1
+00:00:00,500 --> 00:00:01,500
+Bonjour, le monde
+
+2
+00:00:01,600 --> 00:00:02,400
+Au revoir
+"""
+
+
+def test_subtitles_uploaded_beside_the_video_become_a_listed_webvtt_track(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    folder = f"uploads/{unique()}"
+    srt = tmp_path / "film.fr.srt"
+    srt.write_text(SRT, encoding="utf-8")
+    subtitles = upload(resources, srt, f"{folder}/film.fr.srt")
+    assert pipeline.process(subtitles) == "SUBTITLES"  # its own event starts no job
+    video = upload(resources, clip(tmp_path / "film.mp4", seconds=3), f"{folder}/film.mp4")
+    assert pipeline.process(video) == "PUBLISHED"
+    job = JobModel.get(job_id_for(video.bucket, video.key, video.etag))
+    s3, media = resources.s3, resources.settings.media_bucket
+    prefix = f"media/{job.asset_id}/"
+    manifest = parse(s3.get_object(Bucket=media, Key=prefix + "manifest.mpd")["Body"].read())
+    text = [r for r in manifest.representations if r.mime_type == "text/vtt"]
+    assert len(text) == 1 and text[0].files == ["subtitles-fr.vtt"]
+    vtt = s3.get_object(Bucket=media, Key=prefix + "subtitles-fr.vtt")
+    assert vtt["ContentType"].startswith("text/vtt")
+    body = vtt["Body"].read().decode()
+    assert body.startswith("WEBVTT") and "00:00:00.500 --> 00:00:01.500" in body
+    master = s3.get_object(Bucket=media, Key=prefix + "master.m3u8")["Body"].read().decode()
+    assert 'TYPE=SUBTITLES' in master and 'LANGUAGE="fr"' in master
+    assert all('SUBTITLES="subs"' in line for line in master.splitlines()
+               if line.startswith("#EXT-X-STREAM-INF"))
