@@ -10,6 +10,7 @@ and outcome.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from pynamodb.attributes import (
@@ -80,6 +81,8 @@ class JobModel(Model):
     progress = NumberAttribute(default=0)
     attempts = NumberAttribute(default=0)
     cancel_requested = BooleanAttribute(default=False)
+    #: Epoch seconds until which the worker that last took the job owns it.
+    lease_until = NumberAttribute(default=0)
     error = UnicodeAttribute(null=True)
     log_key = UnicodeAttribute(null=True)
     source_info = JSONAttribute(null=True)
@@ -101,6 +104,11 @@ def job_id_for(bucket: str, key: str, etag: str) -> str:
 
 
 class JobStore:
+    def __init__(self, lease_seconds: float = 900) -> None:
+        #: How long a worker owns a job it took: the encoder's timeout. A redelivered message
+        #: cannot take the job from a worker that may still be running.
+        self.lease_seconds = lease_seconds
+
     def open(self, bucket: str, key: str, etag: str, size: int,
              title_id: str | None) -> JobModel:
         """The upload's job: created QUEUED on first delivery, the same record afterwards."""
@@ -140,9 +148,12 @@ class JobStore:
         actions: list[Any] = [JobModel.status.set(to), JobModel.updated_at.set(now),
                               JobModel.stages.set(stages)]
         actions += [getattr(JobModel, name).set(value) for name, value in fields.items()]
-        if to == "PROBING":
-            actions.append(JobModel.attempts.add(1))
         condition = JobModel.status == current
+        if to == "PROBING":
+            now_s = time.time()
+            actions += [JobModel.attempts.add(1),
+                        JobModel.lease_until.set(now_s + self.lease_seconds)]
+            condition &= JobModel.lease_until < now_s
         if to != "CANCELLED":
             condition &= JobModel.cancel_requested == False  # noqa: E712 - a DynamoDB condition
         try:

@@ -48,6 +48,10 @@ class OutOfTime(Exception):
     """The invocation is about to time out; the message goes back to the queue."""
 
 
+class JobBusy(Exception):
+    """Another worker holds the job's lease; the message is retried after it."""
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as source:
@@ -104,11 +108,14 @@ class Pipeline:
                 return self._run(job, upload, work, remaining)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        except TransitionRefused:
+        except TransitionRefused as refused:
             current = JobModel.get(job.job_id, consistent_read=True)
-            if current.cancel_requested and current.status not in FINAL:
+            if current.status in FINAL:
+                return str(current.status)
+            if current.cancel_requested:
                 self.jobs.move(current, "CANCELLED")
-            return str(JobModel.get(job.job_id, consistent_read=True).status)
+                return "CANCELLED"
+            raise JobBusy(str(refused)) from refused
         finally:
             logger.remove_keys(["job_id"])
 
@@ -117,13 +124,15 @@ class Pipeline:
         self.jobs.move(job, "PROBING")
         source = work / ("source" + Path(upload.key).suffix.lower()[:10])
         self.s3.download_file(upload.bucket, upload.key, str(source))
-        asset_id = sha256_of(source)[:32]
+        sidecars = self._sidecars(upload)
+        asset_id = _asset_id(sha256_of(source), [str(item["ETag"]) for item in sidecars])
         if is_published(self.s3, self.media_bucket, asset_id):
             return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
         try:
             info = probe(source)
         except InvalidSource as exc:
             return self._fail(job, upload, exc.reason)
+        _check_time(job, remaining)
         self.jobs.move(job, "ENCODING", sha256=asset_id, asset_id=asset_id,
                        source_info=_info_dict(info))
         out = work / "out"
@@ -141,7 +150,7 @@ class Pipeline:
         self.jobs.move(job, "PACKAGING")
         poster(source, out / "poster.jpg", poster_time(info))
         sprite(source, out, info)
-        tracks = self._subtitles(upload, source, info, out, work / "subtitles")
+        tracks = self._subtitles(upload, sidecars, source, info, out, work / "subtitles")
         add_to_mpd(out / MANIFEST, tracks)
         add_to_hls(out / "master.m3u8", tracks, info.duration_s)
         summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
@@ -152,7 +161,8 @@ class Pipeline:
                    "renditions": [asdict(r) for r in choose_ladder(info)],
                    "encode_seconds": round(result.elapsed_s, 2)}
         (out / "asset.json").write_text(json.dumps(summary))
-        if self._should_stop(job, remaining):
+        _check_time(job, remaining)
+        if self.jobs.cancel_requested(job.job_id):
             self.jobs.move(job, "CANCELLED")
             return "CANCELLED"
         files = [(p, p.relative_to(out).as_posix()) for p in sorted(out.rglob("*"))
@@ -164,8 +174,15 @@ class Pipeline:
             raise
         return self._finish(job, upload, asset_id, summary, "encoded")
 
-    def _subtitles(self, upload: Upload, source: Path, info: SourceInfo, out: Path,
-                   scratch: Path) -> list[TextTrack]:
+    def _sidecars(self, upload: Upload) -> list[dict[str, Any]]:
+        """Subtitle files uploaded beside the video: `film.mp4` -> `film.en.srt`."""
+        stem = upload.key.rsplit(".", 1)[0] + "."
+        listed = self.s3.list_objects_v2(Bucket=upload.bucket, Prefix=stem).get("Contents", [])
+        return [item for item in listed if str(item["Key"]).lower().endswith(SUBTITLE_SUFFIXES)
+                and int(item.get("Size", 0)) <= 5_000_000]
+
+    def _subtitles(self, upload: Upload, sidecars: list[dict[str, Any]], source: Path,
+                   info: SourceInfo, out: Path, scratch: Path) -> list[TextTrack]:
         """Sidecar .srt/.vtt files uploaded beside the video, then the source's own tracks."""
         tracks: list[TextTrack] = []
 
@@ -177,12 +194,8 @@ class Pipeline:
             (out / name).write_text(vtt, encoding="utf-8")
             tracks.append(TextTrack(name, lang, label))
 
-        stem = upload.key.rsplit(".", 1)[0] + "."
-        listed = self.s3.list_objects_v2(Bucket=upload.bucket, Prefix=stem).get("Contents", [])
-        for item in listed:
+        for item in sidecars:
             name = str(item["Key"])
-            if not name.lower().endswith(SUBTITLE_SUFFIXES) or int(item.get("Size", 0)) > 5_000_000:
-                continue
             raw = self.s3.get_object(Bucket=upload.bucket, Key=name)["Body"].read()
             try:
                 add(to_webvtt(raw), language_from_name(name), Path(name).name)
@@ -204,19 +217,26 @@ class Pipeline:
                 return None
             raise
 
+    def _write_log(self, job: JobModel, text: str) -> str:
+        log_key = f"jobs/{job.job_id}/log.txt"
+        self.s3.put_object(Bucket=self.log_bucket, Key=log_key, Body=text.encode(),
+                           ContentType="text/plain; charset=utf-8")
+        return log_key
+
     def _finish(self, job: JobModel, upload: Upload, asset_id: str, summary: dict[str, Any],
                 how: str) -> str:
         if job.title_id:
             self.attach_asset(job.title_id, summary)
-        self.jobs.move(job, "PUBLISHED", outcome=how, asset_id=asset_id, progress=1)
+        log_key = self._write_log(job, f"{how} {upload.key} as asset {asset_id}\n"
+                                       f"{json.dumps(summary, indent=2)}\n")
+        self.jobs.move(job, "PUBLISHED", outcome=how, asset_id=asset_id, progress=1,
+                       log_key=log_key)
         self._move_source(upload, "processed/")
         logger.info("published", asset_id=asset_id, how=how)
         return "PUBLISHED"
 
     def _fail(self, job: JobModel, upload: Upload, reason: str, detail: str = "") -> str:
-        log_key = f"jobs/{job.job_id}/log.txt"
-        self.s3.put_object(Bucket=self.log_bucket, Key=log_key,
-                           Body=f"{reason}\n\n{detail}".encode(), ContentType="text/plain")
+        log_key = self._write_log(job, f"{reason}\n\nffmpeg said:\n{detail}\n")
         self.jobs.move(job, "FAILED", outcome="failed", error=reason, log_key=log_key)
         self._move_source(upload, "failed/")
         logger.warning("job failed", reason=reason)
@@ -245,6 +265,20 @@ class Pipeline:
 
     def _should_stop(self, job: JobModel, remaining: Callable[[], float]) -> bool:
         return remaining() < SAFETY_SECONDS or self.jobs.cancel_requested(job.job_id)
+
+
+def _asset_id(video_sha256: str, sidecar_etags: list[str]) -> str:
+    """The video's hash names the asset; subtitles beside it make a different asset."""
+    if not sidecar_etags:
+        return video_sha256[:32]
+    combined = "\n".join([video_sha256, *sorted(sidecar_etags)])
+    return hashlib.sha256(combined.encode()).hexdigest()[:32]
+
+
+def _check_time(job: JobModel, remaining: Callable[[], float]) -> None:
+    """Give the message back to the queue rather than start what cannot finish in time."""
+    if remaining() < SAFETY_SECONDS:
+        raise OutOfTime(f"job {job.job_id}: under {SAFETY_SECONDS:.0f} s left")
 
 
 def _info_dict(info: SourceInfo) -> dict[str, Any]:

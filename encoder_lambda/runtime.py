@@ -11,13 +11,16 @@ from encoder_lambda.pipeline import Pipeline
 
 @lru_cache(maxsize=1)
 def pipeline() -> Pipeline:
+    import os
+
     from chalicelib.catalogue.models import CATALOGUE_MODELS
     from chalicelib.catalogue.playable import attach_asset
     from chalicelib.dynamo import bind_models
     from encoder_lambda.jobs import JOB_MODELS, JobStore
 
     settings = Settings.from_env()
+    lease = float(os.environ.get("NOTFLIX_ENCODER_LEASE_SECONDS", "900"))
     resources = Resources(settings)
     bind_models(settings, {**CATALOGUE_MODELS, **JOB_MODELS})
-    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket, JobStore(),
-                    attach_asset)
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                    JobStore(lease_seconds=lease), attach_asset)

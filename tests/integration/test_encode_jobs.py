@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chalicelib.dynamo import bind_models
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def jobs(resources: Resources) -> JobStore:
     bind_models(resources.settings, JOB_MODELS)
-    return JobStore()
+    return JobStore(lease_seconds=0.5)
 
 
 def test_a_redelivered_upload_finds_its_job_and_stages_are_recorded(jobs: JobStore) -> None:
@@ -47,6 +49,9 @@ def test_a_crashed_job_restarts_at_probing_and_a_stale_copy_cannot_move_it(
     jobs.move(job, "ENCODING")
     stale = JobModel.get(job.job_id)
     redelivered = jobs.open("b", job.key, "e", 1, None)
+    with pytest.raises(TransitionRefused):
+        jobs.move(redelivered, "PROBING")  # the first worker's lease has not run out
+    time.sleep(0.6)
     jobs.move(redelivered, "PROBING")  # the worker died mid-encode: start over
     assert JobModel.get(job.job_id).attempts == 2
     with pytest.raises(TransitionRefused):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -23,21 +24,26 @@ from chalicelib.services import Services
 from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, job_id_for
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.mpd import parse
-from encoder_lambda.pipeline import Pipeline
+from encoder_lambda.pipeline import JobBusy, OutOfTime, Pipeline
 from encoder_lambda.s3_events import Upload
 from localcloud.paths import PROJECT_ROOT
 from localcloud.stack import EmbeddedStack
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
+#: A worker's lease on a job, short so that retries after a crash need not wait 15 minutes.
+LEASE = 1.0
 
 
 @pytest.fixture(scope="module")
 def pipeline(resources: Resources, catalogue_services: Services) -> Pipeline:
     bind_models(resources.settings, JOB_MODELS)
     settings = resources.settings
-    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket, JobStore(),
-                    attach_asset, preset="ultrafast")
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                    JobStore(lease_seconds=LEASE), attach_asset, preset="ultrafast")
+
+
+_TONES = itertools.count(300, 7)
 
 
 def clip(path: Path, *, audio: bool = True, video: bool = True, seconds: int = 3) -> Path:
@@ -46,7 +52,9 @@ def clip(path: Path, *, audio: bool = True, video: bool = True, seconds: int = 3
     if video:
         args += ["-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=24:duration={seconds}"]
     if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+        # a tone of its own, so that no two clips share content (same content is linked)
+        tone = next(_TONES)
+        args += ["-f", "lavfi", "-i", f"sine=frequency={tone}:duration={seconds}"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] if video else []
     args += ["-c:a", "aac"] if audio else []
     subprocess.run([*args, str(path)], check=True, timeout=60)
@@ -76,6 +84,8 @@ def test_an_upload_becomes_a_published_asset_and_makes_its_title_playable(
 
     job = JobModel.get(job_id_for(first.bucket, key, first.etag))
     assert job.status == "PUBLISHED" and job.progress == 1 and job.asset_id
+    log = resources.s3.get_object(Bucket=resources.settings.data_bucket, Key=job.log_key)
+    assert f"encoded {key} as asset {job.asset_id}" in log["Body"].read().decode()
     assert [job.stages[s]["outcome"] for s in ("PROBING", "ENCODING", "PACKAGING")] == [
         "ok", "ok", "encoded"]
     s3, media = resources.s3, resources.settings.media_bucket
@@ -135,7 +145,7 @@ def test_a_job_cancelled_while_queued_is_skipped(pipeline: Pipeline, resources: 
     assert JobModel.get(job.job_id).attempts == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def encoder_worker(stack_env: dict[str, str], settings: Settings,
                    stack_outputs: dict[str, str]) -> Iterator[None]:
     """The event runner driving only the encoder, as Lambda's event source mapping would."""
@@ -234,7 +244,8 @@ def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
         f"u = Upload(bucket={sent.bucket!r}, key={sent.key!r}, size={sent.size}, "
         f"etag={sent.etag!r}, event_name='', event_time='', sequencer='')\n"
         "pipeline().process(u)\n")
-    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix}
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_ENCODER_LEASE_SECONDS": str(LEASE)}
     doomed = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
                               start_new_session=True)
     try:
@@ -244,6 +255,9 @@ def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
         doomed.wait(30)
     assert JobModel.get(job_id).status == "ENCODING"
 
+    with pytest.raises(JobBusy):  # the dead worker's lease still holds: retried later
+        pipeline.process(sent)
+    time.sleep(LEASE + 0.2)
     assert pipeline.process(sent) == "PUBLISHED"  # SQS delivers the message again
     assert pipeline.process(sent) == "PUBLISHED"  # and once more: nothing happens
     job = JobModel.get(job_id)
@@ -318,3 +332,20 @@ def test_subtitles_uploaded_beside_the_video_become_a_listed_webvtt_track(
     assert 'TYPE=SUBTITLES' in master and 'LANGUAGE="fr"' in master
     assert all('SUBTITLES="subs"' in line for line in master.splitlines()
                if line.startswith("#EXT-X-STREAM-INF"))
+
+
+def test_a_job_near_the_time_limit_stops_cleanly_and_the_retry_publishes(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    sent = upload(resources, clip(tmp_path / "late.mp4", seconds=3), f"uploads/{unique()}.mp4")
+    clock = iter([900.0])  # time to start encoding, then the budget is gone
+
+    with pytest.raises(OutOfTime):
+        pipeline.process(sent, remaining=lambda: next(clock, 30.0))
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert job.status == "ENCODING"  # left for the redelivered message, not half-published
+    listed = resources.s3.list_objects_v2(Bucket=resources.settings.media_bucket,
+                                          Prefix=f"media/{job.asset_id}/")
+    assert listed.get("KeyCount") == 0
+    time.sleep(LEASE + 0.2)
+    assert pipeline.process(sent) == "PUBLISHED"
+    assert JobModel.get(job.job_id).attempts == 2
