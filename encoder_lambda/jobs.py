@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -165,12 +166,21 @@ class JobStore:
             raise
 
     def superseded(self, job: JobModel) -> bool:
-        """True when a later upload of the same key, or for the same title, exists."""
+        """True when a later upload of the same key, or for the same title, is not cancelled."""
         later = JobModel.created_at > job.created_at
-        if any(JobModel.by_key.query(job.key, later, limit=1)):
+        alive = JobModel.status != "CANCELLED"
+        if any(JobModel.by_key.query(job.key, later, filter_condition=alive)):
             return True
         return bool(job.title_id) and any(
-            JobModel.by_title.query(job.title_id, later, limit=1))
+            JobModel.by_title.query(job.title_id, later, filter_condition=alive))
+
+    def repeated_within(self, job: JobModel, seconds: float) -> bool:
+        """True when the same key was uploaded less than `seconds` before this job."""
+        since = (datetime.fromisoformat(job.created_at.replace("Z", "+00:00"))
+                 - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        window = JobModel.created_at.between(since, job.created_at)
+        return any(other.job_id != job.job_id
+                   for other in JobModel.by_key.query(job.key, window))
 
     def progress(self, job: JobModel, fraction: float) -> None:
         job.update(actions=[JobModel.progress.set(round(fraction, 3)),

@@ -63,7 +63,7 @@ def sha256_of(path: Path) -> str:
 class Pipeline:
     def __init__(self, s3: Any, media_bucket: str, log_bucket: str, jobs: JobStore,
                  attach_asset: AttachAsset, workdir: Path | None = None,
-                 preset: str = "veryfast") -> None:
+                 preset: str = "veryfast", cooldown_s: float = 10.0) -> None:
         self.s3 = s3
         self.media_bucket = media_bucket
         self.log_bucket = log_bucket
@@ -71,6 +71,8 @@ class Pipeline:
         self.attach_asset = attach_asset
         self.workdir = workdir or Path(tempfile.gettempdir()) / "notflix-encoder"
         self.preset = preset
+        #: Repeat uploads of one key within this window collapse into the first one.
+        self.cooldown_s = cooldown_s
 
     def process(self, upload: Upload, remaining: Callable[[], float] = lambda: float("inf")
                 ) -> str:
@@ -96,6 +98,11 @@ class Pipeline:
                 return str(job.status)
             if job.cancel_requested:
                 self.jobs.move(job, "CANCELLED")
+                return "CANCELLED"
+            if job.status == "QUEUED" and self.jobs.repeated_within(job, self.cooldown_s):
+                self.jobs.move(job, "CANCELLED", outcome="cooldown", error=(
+                    f"ignored: the same file was uploaded less than {self.cooldown_s:.0f} s "
+                    "earlier, and that upload encodes what the file now holds"))
                 return "CANCELLED"
             if job.status == "QUEUED" and self.jobs.superseded(job):
                 self.jobs.move(job, "CANCELLED", outcome="superseded", error="superseded by a "

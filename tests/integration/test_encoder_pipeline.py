@@ -24,7 +24,7 @@ from chalicelib.services import Services
 from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, job_id_for
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.mpd import parse
-from encoder_lambda.pipeline import JobBusy, OutOfTime, Pipeline
+from encoder_lambda.pipeline import JobBusy, OutOfTime, Pipeline, sha256_of
 from encoder_lambda.s3_events import Upload
 from localcloud.paths import PROJECT_ROOT
 from localcloud.stack import EmbeddedStack
@@ -349,3 +349,19 @@ def test_a_job_near_the_time_limit_stops_cleanly_and_the_retry_publishes(
     time.sleep(LEASE + 0.2)
     assert pipeline.process(sent) == "PUBLISHED"
     assert JobModel.get(job.job_id).attempts == 2
+
+
+def test_rapid_repeat_uploads_of_one_key_are_encoded_once(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    key = f"uploads/{unique()}/retried.mp4"
+    first = upload(resources, clip(tmp_path / "try1.mp4", seconds=2), key)
+    pipeline.jobs.open(first.bucket, first.key, first.etag, first.size, None)
+    second_file = clip(tmp_path / "try2.mp4", seconds=2)
+    second = upload(resources, second_file, key)  # the client sends the file again at once
+    pipeline.jobs.open(second.bucket, second.key, second.etag, second.size, None)
+    assert pipeline.process(second) == "CANCELLED"
+    ignored = JobModel.get(job_id_for(second.bucket, key, second.etag))
+    assert ignored.error.startswith("ignored: the same file was uploaded")
+    assert pipeline.process(first) == "PUBLISHED"
+    published = JobModel.get(job_id_for(first.bucket, key, first.etag))
+    assert published.asset_id == sha256_of(second_file)[:32]  # what the key now holds
