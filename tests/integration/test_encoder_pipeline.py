@@ -145,6 +145,17 @@ def test_a_job_cancelled_while_queued_is_skipped(pipeline: Pipeline, resources: 
     assert JobModel.get(job.job_id).attempts == 0
 
 
+def _wait_for_status(job_id: str, *statuses: str, timeout: float = 60) -> JobModel:
+    def reached() -> JobModel | None:
+        try:
+            job = JobModel.get(job_id, consistent_read=True)
+        except JobModel.DoesNotExist:
+            return None
+        return job if job.status in statuses else None
+
+    return eventually(reached, timeout=timeout, interval=0.1)
+
+
 @pytest.fixture
 def encoder_worker(stack_env: dict[str, str], settings: Settings,
                    stack_outputs: dict[str, str]) -> Iterator[None]:
@@ -169,14 +180,7 @@ def test_an_upload_to_s3_is_encoded_through_the_queue(
                   f"uploads/{unique()}/queued film.mp4", title_id)
     job_id = job_id_for(sent.bucket, sent.key, sent.etag)
 
-    def published() -> JobModel | None:
-        try:
-            job = JobModel.get(job_id, consistent_read=True)
-        except JobModel.DoesNotExist:
-            return None
-        return job if job.status in ("PUBLISHED", "FAILED") else None
-
-    job = eventually(published, timeout=120, interval=0.5)
+    job = _wait_for_status(job_id, "PUBLISHED", "FAILED", timeout=120)
     assert job.status == "PUBLISHED", job.error
     assert TitleModel.get(title_id).asset["asset_id"] == job.asset_id
 
@@ -199,17 +203,6 @@ def test_notflix_encode_uploads_and_follows_the_job(
                              env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                              timeout=120)
     assert unknown.returncode == 1 and "No title has this id" in unknown.stdout
-
-
-def _wait_for_status(job_id: str, status: str, timeout: float = 60) -> JobModel:
-    def reached() -> JobModel | None:
-        try:
-            job = JobModel.get(job_id, consistent_read=True)
-        except JobModel.DoesNotExist:
-            return None
-        return job if job.status == status else None
-
-    return eventually(reached, timeout=timeout, interval=0.1)
 
 
 def test_a_job_cancelled_while_encoding_stops_ffmpeg_and_publishes_nothing(
