@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.import
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.encode
 
 clean:
 	rm -rf .local/logs .local/run
