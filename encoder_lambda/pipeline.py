@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ logger = Logger(service="notflix-encoder", use_rfc3339=True)
 #: Stop encoding when less than this much of the invocation's time is left.
 SAFETY_SECONDS = 60.0
 PROGRESS_EVERY_SECONDS = 2.0
+CANCEL_CHECK_SECONDS = 2.0
 #: Uploaded beside a video (`film.mp4` + `film.en.srt`, sent first): read by the video's job.
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
@@ -143,10 +145,13 @@ class Pipeline:
         self.jobs.move(job, "ENCODING", sha256=asset_id, asset_id=asset_id,
                        source_info=_info_dict(info))
         out = work / "out"
+        # The poster and the sprite read only the source: they are made while it encodes.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="images")
+        images = pool.submit(self._images, source, work / "images", info)
         try:
             result = encode(source, out, info, choose_ladder(info), preset=self.preset,
                             on_progress=self._progress(job),
-                            should_stop=lambda: self._should_stop(job, remaining))
+                            should_stop=self._stop_check(job, remaining))
         except EncodeCancelled:
             if remaining() < SAFETY_SECONDS:
                 raise OutOfTime(f"job {job.job_id} stopped before the time limit") from None
@@ -154,9 +159,11 @@ class Pipeline:
             return "CANCELLED"
         except EncodeFailed as exc:
             return self._fail(job, upload, "ffmpeg could not encode the file", exc.stderr_tail)
+        finally:
+            pool.shutdown(wait=True)
         self.jobs.move(job, "PACKAGING")
-        poster(source, out / "poster.jpg", poster_time(info))
-        sprite(source, out, info)
+        for made in images.result():
+            shutil.move(str(made), out / made.name)
         tracks = self._subtitles(upload, sidecars, source, info, out, work / "subtitles")
         add_to_mpd(out / MANIFEST, tracks)
         add_to_hls(out / "master.m3u8", tracks, info.duration_s)
@@ -270,8 +277,27 @@ class Pipeline:
 
         return report
 
-    def _should_stop(self, job: JobModel, remaining: Callable[[], float]) -> bool:
-        return remaining() < SAFETY_SECONDS or self.jobs.cancel_requested(job.job_id)
+    def _stop_check(self, job: JobModel, remaining: Callable[[], float]
+                    ) -> Callable[[], bool]:
+        """Stop when time runs short (checked every poll) or on a cancel (read every 2 s)."""
+        last_read = float("-inf")
+
+        def should_stop() -> bool:
+            nonlocal last_read
+            if remaining() < SAFETY_SECONDS:
+                return True
+            if time.monotonic() - last_read < CANCEL_CHECK_SECONDS:
+                return False
+            last_read = time.monotonic()
+            return self.jobs.cancel_requested(job.job_id)
+
+        return should_stop
+
+    @staticmethod
+    def _images(source: Path, folder: Path, info: SourceInfo) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        sheets, vtt = sprite(source, folder, info)
+        return [poster(source, folder / "poster.jpg", poster_time(info)), *sheets, vtt]
 
 
 def _asset_id(video_sha256: str, sidecar_etags: list[str]) -> str:
