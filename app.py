@@ -18,6 +18,7 @@ from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
 from chalicelib.catalogue.posters import placeholder_svg
 from chalicelib.config import Settings
+from chalicelib.digits import is_whole_number
 from chalicelib.errors import catalogued
 from chalicelib.health.checks import check_all
 from chalicelib.http import (
@@ -252,7 +253,7 @@ def title(title_id: str) -> Response:
 
 @app.route("/api/titles/{title_id}/seasons/{number}", methods=["GET"])
 def season(title_id: str, number: str) -> Response:
-    if not number.isdigit() or len(number) > 4:
+    if not is_whole_number(number) or len(number) > 4:
         raise catalogued("season_not_found", season=number[:8])
     return json_response(services.catalogue.season(title_id, int(number)))
 

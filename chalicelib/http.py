@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from chalice.app import Chalice, Request, Response
 
+from chalicelib.digits import is_whole_number
 from chalicelib.errors import AppError, catalogued, error_body
 from chalicelib.logs import logger
 from chalicelib.web_security import SecurityHeaders
@@ -84,7 +85,7 @@ def page_size(raw: str | None, default: int = 20, maximum: int = 100) -> int:
     """A `limit` query parameter: 1..maximum, or a 400 naming the bounds."""
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not is_whole_number(raw) or not 1 <= int(raw) <= maximum:
         raise AppError(f"limit must be a whole number from 1 to {maximum}", code="bad_limit")
     return int(raw)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.catalogue.countries import country_name
+from chalicelib.digits import is_whole_number
 from chalicelib.errors import catalogued
 
 
@@ -24,7 +25,7 @@ class Filters:
             raise catalogued("bad_filter", name="genre", problem="must be 1 to 40 characters")
         parsed_year = None
         if year is not None:
-            if not year.isdigit() or not 1870 <= int(year) <= 2100:
+            if not is_whole_number(year) or not 1870 <= int(year) <= 2100:
                 raise catalogued("bad_filter", name="year", problem="must be a year like 1999")
             parsed_year = int(year)
         if country is not None:

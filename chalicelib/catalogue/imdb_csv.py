@@ -13,6 +13,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from chalicelib.digits import is_whole_number
+
 REQUIRED = ("Const", "Title")
 MAX_ROWS = 20_000
 _IMDB_ID = re.compile(r"tt\d{5,10}")
@@ -41,7 +43,7 @@ def _int(value: str, line: int, column: str, low: int, high: int) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_whole_number(value) or not low <= int(value) <= high:
         raise CsvProblem(line, f"{column} must be a whole number from {low} to {high}, "
                                f"not {value[:20]!r}")
     return int(value)

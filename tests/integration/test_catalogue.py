@@ -110,7 +110,8 @@ def test_a_series_lists_its_seasons_and_ordered_episodes(api_url: str,
     assert [e["number"] for e in episodes] == [1, 2, 3, 4, 5, 6]
     assert episodes[0]["name"] == "Harbour Lights 2x01"
     for path in ("/api/titles/demo-harbour-lights/seasons/9",
-                 "/api/titles/demo-harbour-lights/seasons/two", "/api/titles/no-such-title",
+                 "/api/titles/demo-harbour-lights/seasons/two",
+                 "/api/titles/demo-harbour-lights/seasons/\u00b2", "/api/titles/no-such-title",
                  "/api/titles/no-such-title/seasons/1", f"/api/titles/{'x' * 300}"):
         response = get(api_url, path)
         assert response.status_code == 404, path

@@ -150,3 +150,18 @@ def test_every_catalogued_message_formats() -> None:
         fields = {name: "x" for _, name, _, _ in string.Formatter().parse(text) if name}
         status, rendered = message(code, **fields)
         assert 400 <= status < 600 and "{" not in rendered.replace('{"', ""), code
+
+
+def test_unicode_digits_are_a_400_not_a_500() -> None:
+    from chalicelib.catalogue.imdb_csv import CsvProblem, parse
+    from chalicelib.http import page_size
+
+    for bad in ("²", "٣", "1²"):
+        with pytest.raises(AppError) as caught:
+            page_size(bad)
+        assert caught.value.status == 400
+        with pytest.raises(AppError) as caught:
+            Filters.parse(None, None, bad, None)
+        assert caught.value.status == 400
+        with pytest.raises(CsvProblem, match="Your Rating"):
+            parse(f"Const,Title,Your Rating\ntt0111161,X,{bad}\n")
