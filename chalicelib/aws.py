@@ -34,3 +34,18 @@ def make_client(session: boto3.Session, settings: Settings, service: str) -> Any
     return session.client(  # type: ignore[call-overload]
         service, endpoint_url=settings.aws_endpoint_url, config=CLIENT_CONFIG
     )
+
+
+#: What S3 answers for an object (or a HEAD of one) that is not there.
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(exc, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if response else ""
+
+
+def is_missing(exc: Exception) -> bool:
+    """True when a ClientError says the S3 object does not exist."""
+    return error_code(exc) in _MISSING_CODES

@@ -224,10 +224,12 @@ class Pipeline:
     def _head(self, upload: Upload) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
+        from chalicelib.aws import is_missing
+
         try:
             return dict(self.s3.head_object(Bucket=upload.bucket, Key=upload.key))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 return None
             raise
 

@@ -45,10 +45,12 @@ def publish(s3: Any, bucket: str, asset_id: str, files: Iterable[tuple[Path, str
 def is_published(s3: Any, bucket: str, asset_id: str) -> bool:
     from botocore.exceptions import ClientError
 
+    from chalicelib.aws import is_missing
+
     try:
         s3.head_object(Bucket=bucket, Key=media_prefix(asset_id) + MANIFEST)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if is_missing(exc):
             return False
         raise
     return True

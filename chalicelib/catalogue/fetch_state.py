@@ -65,10 +65,12 @@ class FetchStateStore:
     def load(self, kind: str) -> FetchState:
         from botocore.exceptions import ClientError
 
+        from chalicelib.aws import is_missing
+
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=self.key(kind))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if is_missing(exc):
                 return FetchState()
             raise
         return FetchState.from_bytes(found["Body"].read())

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.aws import error_code, is_missing
 from chalicelib.catalogue.posters import poster_url
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
 from chalicelib.catalogue.search_index import SearchIndex
@@ -58,11 +59,10 @@ class SearchService:
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=SEARCH_INDEX_KEY, **extra)
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in ("304", "NotModified"):
+            if error_code(exc) in ("304", "NotModified"):
                 self._checked_at = self.clock()
                 return
-            if code not in ("NoSuchKey", "404"):
+            if not is_missing(exc):
                 raise
             self._checked_at = self.clock()
             return  # not built yet: keep whatever we have
