@@ -1,7 +1,7 @@
 """Encoding benchmark: the real upload pipeline against one bare ffmpeg and one ffmpeg per rung.
 
-In one run, on a generated 60 s 1920x1080 30 fps clip with a stereo sine (libx264 ultrafast,
-AAC):
+In one run, on a generated 60 s 1920x1080 30 fps clip with a stereo sine (H.264 as a phone
+records it, AAC; ``--source light`` for a cheaply decoded ultrafast one):
 
 (a) pipeline: a private embedded stack (moto S3/SQS/DynamoDB) and the event runner driving
     only the encoder, as Lambda's event source mapping would. Time from the S3 PUT of
@@ -79,7 +79,7 @@ QUIET_MAX_WAIT_S = 900.0
 FOREIGN_LOAD_WARNING = 0.15
 STAGE_LABELS = {"PROBING": "probing (download, SHA-256, probe)",
                 "ENCODING": "encoding (the ladder's ffmpeg run)",
-                "PACKAGING": "packaging (poster, sprite, S3 publish)"}
+                "PACKAGING": "packaging (VTT, subtitles, S3 publish)"}
 
 
 class BenchError(RuntimeError):
@@ -206,13 +206,24 @@ def timed(fn: Callable[[], None]) -> Timing:
     return Timing(wall, children_cpu_s() - cpu_before, _delta(machine_cpu(), machine_before))
 
 
-def make_clip(ffmpeg: str, path: Path, seconds: int) -> Path:
+#: How the generated source is compressed. "camera" is what phones and cameras record (H.264
+#: High profile, CABAC, a keyframe a second, ~16 Mb/s): decoding it costs what decoding real
+#: uploads costs. "light" (ultrafast: no CABAC, no B-frames, no deblocking) decodes far more
+#: cheaply than any real upload, which understates what one shared decode saves.
+SOURCE_KINDS: dict[str, list[str]] = {
+    "camera": ["-preset", "veryfast", "-profile:v", "high", "-b:v", "16M", "-maxrate", "20M",
+               "-bufsize", "20M", "-g", str(FPS)],
+    "light": ["-preset", "ultrafast"],
+}
+
+
+def make_clip(ffmpeg: str, path: Path, seconds: int, kind: str = "camera") -> Path:
     """A ``seconds`` long 1080p30 testsrc2 clip with a 440 Hz stereo sine, as a camera file."""
     run_tool([
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "lavfi", "-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}:duration={seconds}",
         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:v", "libx264", *SOURCE_KINDS[kind], "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-ac", "2", "-b:a", "128k", "-movflags", "+faststart",
         str(path),
     ], CLIP_TIMEOUT_S, f"generating {path.name}")
@@ -227,8 +238,9 @@ def _epoch(stamp: str) -> float:
 def _stage_breakdown(job: JobModel, put_epoch: float) -> dict[str, float]:
     """PUT -> job created (S3 event, queue, runner), then each stage's length.
 
-    PACKAGING runs from the end of the encode to PUBLISHED: poster, sprite, the publish of
-    every file to S3 (manifest last), the title update and the source's move.
+    PACKAGING runs from the end of the encode to PUBLISHED: the thumbnails VTT, subtitles, the
+    publish of every file to S3 (manifest last), the title update and the source's move (the
+    poster and the sprite are made during the encode).
     """
     stages: dict[str, Any] = dict(job.stages or {})
     out: dict[str, float] = {}
@@ -440,18 +452,21 @@ def report(seconds: int, ladder: Sequence[Rendition], preset: str, a: PipelineRu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=SECONDS, help="clip length (60)")
+    parser.add_argument("--source", choices=sorted(SOURCE_KINDS), default="camera",
+                        help="how the clip is compressed (camera: like a phone's recording)")
     args = parser.parse_args(argv)
     seconds: int = args.seconds
+    kind: str = args.source
     tools = find_tools()
     preset = pipeline_preset()
     print(f"ffmpeg: {tools.ffmpeg} ({tools.origin}); preset {preset}; {os.cpu_count()} CPUs",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-encode-") as tmp:
         work = Path(tmp)
-        print(f"generating a {seconds} s {WIDTH}x{HEIGHT}@{FPS} clip ...", flush=True)
+        print(f"generating a {seconds} s {WIDTH}x{HEIGHT}@{FPS} {kind} clip ...", flush=True)
         started = time.perf_counter()
-        clip = make_clip(tools.ffmpeg, work / "clip.mp4", seconds)
-        warm_clip = make_clip(tools.ffmpeg, work / "warmup.mp4", WARMUP_SECONDS)
+        clip = make_clip(tools.ffmpeg, work / "clip.mp4", seconds, kind)
+        warm_clip = make_clip(tools.ffmpeg, work / "warmup.mp4", WARMUP_SECONDS, kind)
         print(f"  {clip.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s",
               flush=True)
         info = probe(clip, tools)

@@ -31,7 +31,7 @@ from encoder_lambda.media.subtitles import (
     to_webvtt,
 )
 from encoder_lambda.media.text_tracks import TextTrack, add_to_hls, add_to_mpd
-from encoder_lambda.media.thumbnails import poster, poster_time, sprite
+from encoder_lambda.media.thumbnails import finish_sprite, plan_sprite, poster, poster_time
 from encoder_lambda.publish import MANIFEST, is_published, publish, remove
 from encoder_lambda.s3_events import Upload
 
@@ -134,24 +134,32 @@ class Pipeline:
         source = work / ("source" + Path(upload.key).suffix.lower()[:10])
         self.s3.download_file(upload.bucket, upload.key, str(source))
         sidecars = self._sidecars(upload)
-        asset_id = _asset_id(sha256_of(source), [str(item["ETag"]) for item in sidecars])
+        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher:
+            digest = hasher.submit(sha256_of, source)  # hashlib releases the GIL: alongside
+            try:
+                info: SourceInfo | None = probe(source)
+                invalid = ""
+            except InvalidSource as exc:
+                info, invalid = None, exc.reason
+            asset_id = _asset_id(digest.result(), [str(item["ETag"]) for item in sidecars])
         if is_published(self.s3, self.media_bucket, asset_id):
             return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
-        try:
-            info = probe(source)
-        except InvalidSource as exc:
-            return self._fail(job, upload, exc.reason)
+        if info is None:
+            return self._fail(job, upload, invalid)
         _check_time(job, remaining)
         self.jobs.move(job, "ENCODING", sha256=asset_id, asset_id=asset_id,
                        source_info=_info_dict(info))
         out = work / "out"
-        # The poster and the sprite read only the source: they are made while it encodes.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="images")
-        images = pool.submit(self._images, source, work / "images", info)
+        # The poster reads one frame of the source: it is made while the ladder encodes. The
+        # sprite is an extra output of the encode itself (tiled from its smallest rung).
+        pool = ThreadPoolExecutor(1, thread_name_prefix="poster")
+        made_poster = pool.submit(poster, source, work / "poster.jpg", poster_time(info))
+        sprite_plan = plan_sprite(info)
         try:
             result = encode(source, out, info, choose_ladder(info), preset=self.preset,
                             on_progress=self._progress(job),
-                            should_stop=self._stop_check(job, remaining))
+                            should_stop=self._stop_check(job, remaining),
+                            sprite=(sprite_plan, out))
         except EncodeCancelled:
             if remaining() < SAFETY_SECONDS:
                 raise OutOfTime(f"job {job.job_id} stopped before the time limit") from None
@@ -162,8 +170,8 @@ class Pipeline:
         finally:
             pool.shutdown(wait=True)
         self.jobs.move(job, "PACKAGING")
-        for made in images.result():
-            shutil.move(str(made), out / made.name)
+        shutil.move(str(made_poster.result()), out / "poster.jpg")
+        finish_sprite(sprite_plan, out)
         tracks = self._subtitles(upload, sidecars, source, info, out, work / "subtitles")
         add_to_mpd(out / MANIFEST, tracks)
         add_to_hls(out / "master.m3u8", tracks, info.duration_s)
@@ -294,12 +302,6 @@ class Pipeline:
             return self.jobs.cancel_requested(job.job_id)
 
         return should_stop
-
-    @staticmethod
-    def _images(source: Path, folder: Path, info: SourceInfo) -> list[Path]:
-        folder.mkdir(parents=True, exist_ok=True)
-        sheets, vtt = sprite(source, folder, info)
-        return [poster(source, folder / "poster.jpg", poster_time(info)), *sheets, vtt]
 
 
 def _asset_id(video_sha256: str, sidecar_etags: list[str]) -> str:

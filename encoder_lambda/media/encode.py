@@ -1,8 +1,9 @@
 """Encode a whole ladder to MPEG-DASH (+ HLS over the same fMP4 segments) in ONE ffmpeg run.
 
-The command (built with ffmpeg-python) decodes the source once, ``split``s the video into one
-``scale`` chain per rendition, encodes each with libx264 with keyframes forced on every segment
-boundary (so every representation's segments line up and players can switch between them),
+The command (built with ffmpeg-python) decodes the source once, scales it down the ladder in a
+cascade (each rung from the one above it), encodes each rung with libx264 with keyframes forced
+on every segment boundary (so every representation's segments line up and players can switch
+between them),
 encodes the audio ONCE to AAC (shared by every video representation), and writes through the
 dash muxer: ``manifest.mpd`` with SegmentTemplate + SegmentTimeline, one adaptation set for the
 video and one for the audio, and the muxer's HLS output (``master.m3u8`` + ``media_N.m3u8``)
@@ -30,6 +31,7 @@ import ffmpeg  # ffmpeg-python
 from encoder_lambda.media.binaries import STDERR_TAIL_LINES, ToolFailed, find_tools
 from encoder_lambda.media.ladder import Rendition
 from encoder_lambda.media.probe import SourceInfo
+from encoder_lambda.media.thumbnails import SpritePlan, sprite_output
 
 DEFAULT_PRESET = "veryfast"
 MANIFEST_NAME = "manifest.mpd"
@@ -77,10 +79,13 @@ def build_command(
     ffmpeg_path: str | None = None,
     progress_period_s: float = POLL_SECONDS,
     threads: int | None = None,
+    sprite: tuple[SpritePlan, Path] | None = None,
 ) -> list[str]:
     """argv of the one ffmpeg run that writes ``out_dir/manifest.mpd`` and its segments.
 
-    ``out_dir`` must exist when the command runs (see :func:`encode`).
+    With ``sprite=(plan, folder)`` the same run also tiles the thumbnail sprite into
+    ``folder`` from its smallest rung. ``out_dir`` must exist when the command runs (see
+    :func:`encode`).
     """
     if not ladder:
         raise ValueError("the ladder is empty")
@@ -91,18 +96,7 @@ def build_command(
     target_fps = _capped_fps(info.fps)
     if target_fps != info.fps:
         video = video.filter("fps", fps=f"{target_fps:.6g}")
-    if len(ladder) == 1:
-        branches = [video]
-    else:
-        splitter = video.split()  # one decode feeds every rung
-        branches = [splitter[i] for i in range(len(ladder))]
-    # scale also sets each output's sample aspect ratio so that every rung keeps the source's
-    # display aspect ratio exactly, which the dash muxer demands within an adaptation set
-    # (an even-rounded 854x480 beside 1280x720 comes out with sar 1280:1281): no setsar=1.
-    outputs: list[Any] = [
-        branch.filter("scale", r.width, r.height).filter("format", "yuv420p")
-        for branch, r in zip(branches, ladder, strict=True)
-    ]
+    outputs, smallest = _scaled_ladder(video, ladder, keep_smallest=sprite is not None)
     options: dict[str, Any] = {
         "format": "dash",
         "c:v": "libx264",
@@ -148,7 +142,10 @@ def build_command(
         "remove_at_exit": 0,
     })
     manifest = str(Path(out_dir) / MANIFEST_NAME)
-    stream = ffmpeg.output(*outputs, manifest, **options).global_args(
+    dash = ffmpeg.output(*outputs, manifest, **options)
+    if sprite is not None and smallest is not None:
+        dash = ffmpeg.merge_outputs(dash, sprite_output(smallest, sprite[0], sprite[1]))
+    stream = dash.global_args(
         "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
         "-progress", "pipe:1", "-stats_period", f"{progress_period_s:g}",
     )
@@ -168,10 +165,14 @@ def encode(
     on_progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
     timeout_s: float | None = None,
+    sprite: tuple[SpritePlan, Path] | None = None,
 ) -> EncodeResult:
-    """Create ``out_dir``, build the command and :func:`run` it."""
+    """Create ``out_dir`` (and the sprite's folder), build the command and :func:`run` it."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    command = build_command(src, out_dir, info, ladder, segment_seconds, preset=preset)
+    if sprite is not None:
+        sprite[1].mkdir(parents=True, exist_ok=True)
+    command = build_command(src, out_dir, info, ladder, segment_seconds, preset=preset,
+                            sprite=sprite)
     return run(command, duration_s=info.duration_s, on_progress=on_progress,
                should_stop=should_stop, timeout_s=timeout_s)
 
@@ -339,6 +340,39 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 def _tail(lines: deque[str], extra: str | None = None) -> str:
     text = list(lines) + ([extra] if extra else [])
     return "\n".join(text[-STDERR_TAIL_LINES:])
+
+
+def _scaled_ladder(video: Any, ladder: Sequence[Rendition], *, keep_smallest: bool
+                   ) -> tuple[list[Any], Any | None]:
+    """One yuv420p stream per rung, in the ladder's order, each scaled from the rung above.
+
+    The biggest rung is scaled from the source, every smaller one from the next bigger (a
+    cascade: 1080p -> 720p -> 480p ...), which costs far less than scaling every rung from the
+    full-size frames and looks the same at these 1.3-1.5x steps. ``scale`` also sets each
+    rung's sample aspect ratio so that every rung keeps the source's display aspect ratio
+    exactly, which the dash muxer demands within an adaptation set (an even-rounded 854x480
+    beside 1280x720 comes out with sar 1280:1281): no setsar=1. With ``keep_smallest`` the
+    smallest rung's frames are also returned for another use (the sprite).
+    """
+    order = sorted(range(len(ladder)), key=lambda i: ladder[i].width * ladder[i].height,
+                   reverse=True)
+    outputs: list[Any] = [None] * len(ladder)
+    above = video
+    smallest: Any | None = None
+    for position, index in enumerate(order):
+        rung = ladder[index]
+        scaled = above.filter("scale", rung.width, rung.height).filter("format", "yuv420p")
+        last = position == len(order) - 1
+        if last and not keep_smallest:
+            outputs[index] = scaled
+            break
+        branches = scaled.split()
+        outputs[index] = branches[0]
+        if last:
+            smallest = branches[1]
+        else:
+            above = branches[1]
+    return outputs, smallest
 
 
 def _capped_fps(fps: float) -> float:

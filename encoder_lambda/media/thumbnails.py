@@ -1,4 +1,7 @@
-"""The poster (one JPEG) and the thumbnail sprite with its WebVTT track: one ffmpeg call each.
+"""The poster (one JPEG) and the thumbnail sprite with its WebVTT track.
+
+The poster is one ffmpeg call; the sprite is either its own call (:func:`sprite`) or an extra
+output of the ladder's encode (:func:`plan_sprite` + :func:`sprite_output`).
 
 The sprite holds one frame every ``every_s`` seconds, ``columns`` tiles a row; the WebVTT file
 has one cue per tile, ``00:00:10.000 --> 00:00:20.000`` pointing at
@@ -10,6 +13,7 @@ A very long video is split over several sheets (``sprite-001.jpg``, ...) once on
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,84 @@ def poster(
     return out
 
 
+@dataclass(frozen=True)
+class SpritePlan:
+    """Where each tile goes: the sheet files, the tile size and one cue per tile."""
+
+    cues: list[tuple[float, float]]
+    every_s: float
+    tile_width: int
+    tile_height: int
+    columns: int
+    rows_per_sheet: int
+    names: list[str]
+
+    @property
+    def target(self) -> str:
+        """The image2 file name (a pattern when there are several sheets)."""
+        return SPRITE_NAME if len(self.names) == 1 else SPRITE_PATTERN
+
+
+def plan_sprite(info: SourceInfo, every_s: float = 10, tile_width: int = 160,
+                columns: int = 10, *, max_rows: int = 100) -> SpritePlan:
+    """A tile every ``every_s`` seconds, ``columns`` a row, ``max_rows`` rows a sheet at most."""
+    cues = cue_times(info.duration_s, every_s)
+    tile_height = max(2, round(tile_width * info.height / info.width / 2) * 2)
+    rows = math.ceil(len(cues) / columns)
+    sheets = math.ceil(rows / max_rows)
+    names = (
+        [SPRITE_NAME] if sheets == 1 else [SPRITE_PATTERN % (n + 1) for n in range(sheets)]
+    )
+    return SpritePlan(cues, every_s, tile_width, tile_height, columns,
+                      rows if sheets == 1 else max_rows, names)
+
+
+def sprite_output(video: Any, plan: SpritePlan, out_dir: str | Path) -> Any:
+    """The ffmpeg-python output that tiles ``video`` into the plan's sheets in ``out_dir``.
+
+    ``video`` may be any stream of the source's frames (the encoder passes its smallest rung,
+    so the sprite costs no extra decode and almost no scaling).
+    """
+    tiles = (
+        video.filter("setpts", "PTS-STARTPTS")
+        # the first frame at or after each multiple of every_s
+        .filter("select", f"gte(t,selected_n*{plan.every_s:g})")
+        .filter("scale", plan.tile_width, plan.tile_height)
+        .filter("setsar", 1)
+        .filter("tile", f"{plan.columns}x{plan.rows_per_sheet}")
+    )
+    options: dict[str, Any] = {"fps_mode": "passthrough", "q:v": JPEG_QUALITY,
+                               "frames:v": len(plan.names), "f": "image2"}
+    if len(plan.names) == 1:
+        options["update"] = 1
+    else:
+        options["start_number"] = 1
+    return ffmpeg.output(tiles, str(Path(out_dir) / plan.target), **options)
+
+
+def finish_sprite(plan: SpritePlan, out_dir: str | Path) -> tuple[list[Path], Path]:
+    """Check the sheets ffmpeg wrote and write ``thumbnails.vtt`` beside them."""
+    out = Path(out_dir)
+    paths = [out / name for name in plan.names]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise ToolFailed(f"ffmpeg wrote no sprite sheet {', '.join(missing)}", 0)
+    per_sheet = plan.columns * plan.rows_per_sheet
+    lines = ["WEBVTT", ""]
+    for i, (start, end) in enumerate(plan.cues):
+        position = i % per_sheet
+        x = (position % plan.columns) * plan.tile_width
+        y = (position // plan.columns) * plan.tile_height
+        lines += [
+            f"{_timestamp(start)} --> {_timestamp(end)}",
+            f"{plan.names[i // per_sheet]}#xywh={x},{y},{plan.tile_width},{plan.tile_height}",
+            "",
+        ]
+    vtt = out / VTT_NAME
+    vtt.write_text("\n".join(lines), encoding="utf-8")
+    return paths, vtt
+
+
 def sprite(
     src: str | Path,
     out_dir: str | Path,
@@ -70,52 +152,14 @@ def sprite(
     max_rows: int = 100,
     tools: Tools | None = None,
 ) -> tuple[list[Path], Path]:
-    """Write the sprite sheet(s) and ``thumbnails.vtt`` into ``out_dir``; their paths."""
+    """On its own (one ffmpeg run): the sprite sheet(s) and ``thumbnails.vtt`` in ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cues = cue_times(info.duration_s, every_s)
-    tile_height = max(2, round(tile_width * info.height / info.width / 2) * 2)
-    rows = math.ceil(len(cues) / columns)
-    sheets = math.ceil(rows / max_rows)
-    rows_per_sheet = rows if sheets == 1 else max_rows
-    names = (
-        [SPRITE_NAME] if sheets == 1 else [SPRITE_PATTERN % (n + 1) for n in range(sheets)]
-    )
+    plan = plan_sprite(info, every_s, tile_width, columns, max_rows=max_rows)
     source = ffmpeg.input(str(src))
     video = source[str(info.video_index)] if info.video_index is not None else source["v:0"]
-    tiles = (
-        video.filter("setpts", "PTS-STARTPTS")
-        # the first frame at or after each multiple of every_s
-        .filter("select", f"gte(t,selected_n*{every_s:g})")
-        .filter("scale", tile_width, tile_height)
-        .filter("setsar", 1)
-        .filter("tile", f"{columns}x{rows_per_sheet}")
-    )
-    target = out / (SPRITE_NAME if sheets == 1 else SPRITE_PATTERN)
-    options: dict[str, Any] = {"fps_mode": "passthrough", "q:v": JPEG_QUALITY,
-                               "frames:v": sheets, "f": "image2"}
-    if sheets == 1:
-        options["update"] = 1
-    else:
-        options["start_number"] = 1
-    _run(ffmpeg.output(tiles, str(target), **options), tools)
-    paths = [out / name for name in names]
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise ToolFailed(f"ffmpeg wrote no sprite sheet {', '.join(missing)}", 0)
-    vtt = out / VTT_NAME
-    per_sheet = columns * rows_per_sheet
-    lines = ["WEBVTT", ""]
-    for i, (start, end) in enumerate(cues):
-        position = i % per_sheet
-        x, y = (position % columns) * tile_width, (position // columns) * tile_height
-        lines += [
-            f"{_timestamp(start)} --> {_timestamp(end)}",
-            f"{names[i // per_sheet]}#xywh={x},{y},{tile_width},{tile_height}",
-            "",
-        ]
-    vtt.write_text("\n".join(lines), encoding="utf-8")
-    return paths, vtt
+    _run(sprite_output(video, plan, out), tools)
+    return finish_sprite(plan, out)
 
 
 def cue_times(duration_s: float, every_s: float) -> list[tuple[float, float]]:

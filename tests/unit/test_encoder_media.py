@@ -336,7 +336,8 @@ def test_one_encode_writes_dash_and_hls_for_the_whole_ladder(
     command = encode.build_command(clips["land.mp4"], tmp_path, land, rungs,
                                    ffmpeg_path=tools.ffmpeg, progress_period_s=0.1)
     assert command.count("-i") == 1 and command.count("-filter_complex") == 1
-    assert command[command.index("-filter_complex") + 1].startswith("[0:0]split=2")
+    # one decode: the top rung is scaled from the source, the next one from it
+    assert command[command.index("-filter_complex") + 1].startswith("[0:0]scale=")
     fractions: list[float] = []
     result = encode.run(command, duration_s=land.duration_s, on_progress=fractions.append)
     assert result.out_time_s == pytest.approx(land.duration_s, abs=0.2)
@@ -450,8 +451,12 @@ def test_command_for_a_1080p30_source_with_audio() -> None:
     argv = encode.build_command("in.mp4", "out", info, rungs, ffmpeg_path="ffmpeg")
     options = dict(itertools.pairwise(argv[1:]))
     graph = options["-filter_complex"]
-    assert graph.startswith("[0:0]split=5")
-    assert graph.count("scale=") == 5 and "setsar" not in graph
+    # a cascade: 1080p from the source, every smaller rung from the rung above it
+    chain = re.findall(r"scale=(\d+):(\d+)", graph)
+    assert chain == [("1920", "1080"), ("1280", "720"), ("854", "480"), ("640", "360"),
+                     ("426", "240")]
+    assert graph.startswith("[0:0]scale=1920:1080") and graph.count("split=2") == 4
+    assert "setsar" not in graph and "tile" not in graph
     maps = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-map"]
     assert len(maps) == 6 and all(m.startswith("[s") for m in maps[:5]) and maps[5] == "0:1"
     assert options["-c:a"] == "aac" and options["-b:a"] == "128k" and options["-ac"] == "2"
@@ -540,6 +545,32 @@ def test_a_long_video_gets_several_sheets(
     assert len(cues) == 6
     assert cues[2][2] == "sprite-002.jpg#xywh=0,0,90,160"
     assert cues[-1][1] == "00:00:05.500"
+
+
+def test_the_ladder_encode_tiles_the_sprite_in_the_same_run(
+    clips: dict[str, Path], tools: Tools, tmp_path: Path
+) -> None:
+    portrait = probe.probe(clips["portrait.mp4"], tools)
+    plan = thumbnails.plan_sprite(portrait, every_s=1, tile_width=90, columns=2, max_rows=1)
+    rungs = ladder.choose_ladder(portrait)
+    command = encode.build_command(clips["portrait.mp4"], tmp_path, portrait, rungs,
+                                   preset="ultrafast", ffmpeg_path=tools.ffmpeg,
+                                   sprite=(plan, tmp_path))
+    assert command.count("-i") == 1 and command.count("-f") == 2  # dash + image2, one decode
+    encode.run(command, duration_s=portrait.duration_s)
+    sheets, vtt = thumbnails.finish_sprite(plan, tmp_path)
+    assert [p.name for p in sheets] == ["sprite-001.jpg", "sprite-002.jpg", "sprite-003.jpg"]
+    assert all(_jpeg_size(p) == (180, 160) for p in sheets)
+    cues = _cues(vtt.read_text())
+    assert len(cues) == 6 and cues[5][2] == "sprite-003.jpg#xywh=90,0,90,160"
+    _check_package(tmp_path, portrait, rungs)
+
+
+def test_a_missing_sheet_is_an_error(tools: Tools, land: SourceInfo, tmp_path: Path) -> None:
+    plan = thumbnails.plan_sprite(land)
+    with pytest.raises(binaries.ToolFailed, match="sprite.jpg"):
+        thumbnails.finish_sprite(plan, tmp_path)
+    assert not (tmp_path / thumbnails.VTT_NAME).exists()
 
 
 def test_cue_times() -> None:
