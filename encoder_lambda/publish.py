@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ LAST = (MANIFEST,)
 _TYPES = {".mpd": "application/dash+xml", ".m3u8": "application/vnd.apple.mpegurl",
           ".m4s": "video/iso.segment", ".mp4": "video/mp4", ".m4a": "audio/mp4",
           ".vtt": "text/vtt; charset=utf-8", ".jpg": "image/jpeg", ".json": "application/json"}
+#: Concurrent PUTs while publishing (botocore's default pool holds 10 connections).
+UPLOAD_WORKERS = 8
 #: Segments never change once written; manifests may be re-published.
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _SHORT = "public, max-age=60"
@@ -31,15 +34,27 @@ def cache_control(name: str) -> str:
     return _SHORT if Path(name).suffix.lower() in (".mpd", ".m3u8", ".json") else _IMMUTABLE
 
 
-def publish(s3: Any, bucket: str, asset_id: str, files: Iterable[tuple[Path, str]]) -> int:
-    """Upload (local path, name under the asset) pairs; the manifest goes last. Returns bytes."""
-    ordered = sorted(files, key=lambda pair: pair[1] in LAST)
-    total = 0
-    for path, name in ordered:
+def publish(s3: Any, bucket: str, asset_id: str, files: Iterable[tuple[Path, str]],
+            workers: int = UPLOAD_WORKERS) -> int:
+    """Upload (local path, name under the asset) pairs; the manifest goes last. Returns bytes.
+
+    Segments and playlists go up ``workers`` at a time (each PUT waits mostly on the network);
+    the manifest only once every one of them is stored, so a reader who finds the manifest
+    finds everything it names. The first failed upload raises (the caller removes the rest).
+    """
+    pairs = list(files)
+    first = [pair for pair in pairs if pair[1] not in LAST]
+    last = [pair for pair in pairs if pair[1] in LAST]
+
+    def put(pair: tuple[Path, str]) -> int:
+        path, name = pair
         s3.upload_file(str(path), bucket, media_prefix(asset_id) + name, ExtraArgs={
             "ContentType": content_type(name), "CacheControl": cache_control(name)})
-        total += path.stat().st_size
-    return total
+        return path.stat().st_size
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="publish") as pool:
+        total = sum(pool.map(put, first))
+    return total + sum(put(pair) for pair in last)
 
 
 def is_published(s3: Any, bucket: str, asset_id: str) -> bool:

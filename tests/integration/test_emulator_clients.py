@@ -36,3 +36,38 @@ def test_localstack_client_reaches_the_same_endpoint(resources: Resources) -> No
     sqs = session.client("sqs")
     urls = sqs.list_queues(QueueNamePrefix=settings.resource_prefix)["QueueUrls"]
     assert {settings.encode_queue, settings.encode_dlq} <= {u.rsplit("/", 1)[-1] for u in urls}
+
+
+def test_ranged_gets_return_exactly_the_bytes_asked_for(resources: Resources,
+                                                        tmp_path: Path) -> None:
+    """moto_speedups serves ranges without copying the whole object: answers stay the same."""
+    from botocore.exceptions import ClientError
+
+    s3, bucket = resources.s3, resources.settings.data_bucket
+    body = os.urandom(3 * 1024 * 1024 + 17)
+    key = f"tests/ranges-{os.getpid()}.bin"
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    try:
+        def ranged(spec: str) -> tuple[bytes, str | None]:
+            found = s3.get_object(Bucket=bucket, Key=key, Range=spec)
+            return found["Body"].read(), found.get("ContentRange")
+
+        assert ranged("bytes=0-9") == (body[:10], f"bytes 0-9/{len(body)}")
+        assert ranged("bytes=1048576-") == (body[1048576:],
+                                            f"bytes 1048576-{len(body) - 1}/{len(body)}")
+        assert ranged("bytes=-5")[0] == body[-5:]
+        assert ranged(f"bytes=10-{len(body) * 2}")[0] == body[10:]
+        assert s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-1,5-6")["Body"].read() == body
+        with pytest.raises(ClientError) as refused:
+            s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={len(body)}-")
+        assert refused.value.response["Error"]["Code"] == "InvalidRange"
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+        from boto3.s3.transfer import TransferConfig
+
+        target = tmp_path / "copy.bin"
+        s3.download_file(bucket, key, str(target),
+                         Config=TransferConfig(multipart_threshold=1024 * 1024,
+                                               multipart_chunksize=1024 * 1024))
+        assert target.read_bytes() == body
+    finally:
+        s3.delete_object(Bucket=bucket, Key=key)
