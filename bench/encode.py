@@ -16,10 +16,11 @@ records it, AAC; ``--source light`` for a cheaply decoded ultrafast one):
     its own DASH output; only the first also encodes the audio, so (b) and (c) produce the
     same streams.
 
-(b) and (c) run while the stack's sidecars are still up (the event runner stopped), so they
-share (a)'s background.
+(b) and (c) run while the stack and the (idle) event runner are still up, so they share (a)'s
+background. ``--rounds N`` repeats (a), (b) and (c) N times, each on a new clip (another tone,
+so another hash: the pipeline encodes it rather than linking it), and reports the medians.
 
-Run: `.venv/bin/python -m bench.encode` (`--seconds N` for a shorter clip).
+Run: `.venv/bin/python -m bench.encode --rounds 3` (`--seconds N` for a shorter clip).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import json
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +119,7 @@ class PipelineRun:
     published_s: float  # PUT started -> job record PUBLISHED
     stages: dict[str, float]  # seconds per step, from the job record's stage times
     encode_seconds: float | None  # the pipeline's own ffmpeg time (asset.json)
+    ladder: tuple[Rendition, ...] = ()
 
 
 def pipeline_preset() -> str:
@@ -217,12 +220,13 @@ SOURCE_KINDS: dict[str, list[str]] = {
 }
 
 
-def make_clip(ffmpeg: str, path: Path, seconds: int, kind: str = "camera") -> Path:
-    """A ``seconds`` long 1080p30 testsrc2 clip with a 440 Hz stereo sine, as a camera file."""
+def make_clip(ffmpeg: str, path: Path, seconds: int, kind: str = "camera",
+              tone_hz: int = 440) -> Path:
+    """A ``seconds`` long 1080p30 testsrc2 clip with a stereo sine (its tone makes its hash)."""
     run_tool([
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "lavfi", "-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency={tone_hz}:sample_rate=48000:duration={seconds}",
         "-c:v", "libx264", *SOURCE_KINDS[kind], "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-ac", "2", "-b:a", "128k", "-movflags", "+faststart",
         str(path),
@@ -275,7 +279,7 @@ def _job(job_id: str) -> JobModel | None:
 
 
 def upload_and_wait(settings: Settings, s3: Any, clip: Path, key: str, timeout_s: float,
-                    runner_pid: int | None) -> PipelineRun:
+                    runner_pid: int | None, ladder: Sequence[Rendition] = ()) -> PipelineRun:
     """PUT ``clip`` to the uploads bucket and wait for its manifest and PUBLISHED job."""
     asset_id = sha256_of(clip)[:32]
     manifest_key = f"media/{asset_id}/{MANIFEST}"
@@ -318,7 +322,8 @@ def upload_and_wait(settings: Settings, s3: Any, clip: Path, key: str, timeout_s
                                        _delta(machine_after, machine_before)),
                        published_s=published_at - started,
                        stages=_stage_breakdown(job, put_epoch),
-                       encode_seconds=_encode_seconds(s3, settings.media_bucket, asset_id))
+                       encode_seconds=_encode_seconds(s3, settings.media_bucket, asset_id),
+                       ladder=tuple(ladder))
 
 
 def _encode_seconds(s3: Any, bucket: str, asset_id: str) -> float | None:
@@ -449,11 +454,48 @@ def report(seconds: int, ladder: Sequence[Rendition], preset: str, a: PipelineRu
           f"{warmup.manifest.wall_s:.1f} s to its manifest")
 
 
+@dataclasses.dataclass(frozen=True)
+class Round:
+    a: PipelineRun
+    b: Timing
+    c: Timing
+    rungs: list[Timing]
+
+    @property
+    def wall_ratio(self) -> float:
+        return self.a.manifest.wall_s / self.b.wall_s
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        return _ratio(self.c.cpu_s, self.b.cpu_s)
+
+
+def report_rounds(rounds: Sequence[Round]) -> None:
+    """Each round's ratios, then their medians (what RESULTS.md records)."""
+    print()
+    print(f"{'round':<8} {'a wall s':>9} {'b wall s':>9} {'c wall s':>9} {'a/b wall':>9} "
+          f"{'c/b CPU':>9}")
+    for n, one in enumerate(rounds, 1):
+        print(f"{n:<8} {one.a.manifest.wall_s:9.1f} {one.b.wall_s:9.1f} {one.c.wall_s:9.1f} "
+              f"{one.wall_ratio:9.3f} {_fmt(one.cpu_ratio, '9.3f')}")
+    wall = statistics.median(r.wall_ratio for r in rounds)
+    cpus = [r.cpu_ratio for r in rounds if r.cpu_ratio is not None]
+    print(f"median a/b wall {wall:.3f} (goal <= {MAX_PIPELINE_OVERHEAD:.2f}: "
+          f"{'met' if wall <= MAX_PIPELINE_OVERHEAD else 'MISSED'})")
+    if cpus:
+        cpu = statistics.median(cpus)
+        print(f"median c/b CPU  {cpu:.3f} (goal >= {MIN_CPU_SAVING:.2f}: "
+              f"{'met' if cpu >= MIN_CPU_SAVING else 'MISSED'})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=SECONDS, help="clip length (60)")
     parser.add_argument("--source", choices=sorted(SOURCE_KINDS), default="camera",
                         help="how the clip is compressed (camera: like a phone's recording)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure a, b and c this many times (a new clip each round, so "
+                             "the pipeline encodes rather than links) and report medians")
     args = parser.parse_args(argv)
     seconds: int = args.seconds
     kind: str = args.source
@@ -461,17 +503,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     preset = pipeline_preset()
     print(f"ffmpeg: {tools.ffmpeg} ({tools.origin}); preset {preset}; {os.cpu_count()} CPUs",
           flush=True)
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="bench-encode-") as tmp:
         work = Path(tmp)
-        print(f"generating a {seconds} s {WIDTH}x{HEIGHT}@{FPS} {kind} clip ...", flush=True)
-        started = time.perf_counter()
-        clip = make_clip(tools.ffmpeg, work / "clip.mp4", seconds, kind)
         warm_clip = make_clip(tools.ffmpeg, work / "warmup.mp4", WARMUP_SECONDS, kind)
-        print(f"  {clip.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s",
-              flush=True)
-        info = probe(clip, tools)
-        ladder = choose_ladder(info)
-
         extra_env = {"NOTFLIX_AWS_PORT": str(free_port()),
                      "NOTFLIX_REDIS_PORT": str(free_port()),
                      "NOTFLIX_NEO4J_PORT": str(free_port()),
@@ -491,28 +526,49 @@ def main(argv: Sequence[str] | None = None) -> int:
                         print("(a) warm-up upload ...", flush=True)
                         warmup = upload_and_wait(settings, resources.s3, warm_clip,
                                                  "uploads/bench-0.mp4", PIPELINE_TIMEOUT_S, pid)
-                        wait_for_quiet("(a)")
-                        print(f"  {warmup.manifest.wall_s:.1f} s; (a) measured upload ...",
-                              flush=True)
-                        a = upload_and_wait(settings, resources.s3, clip, "uploads/bench-1.mp4",
-                                            PIPELINE_TIMEOUT_S, pid)
-                        print(f"  {a.manifest.wall_s:.1f} s", flush=True)
+                        print(f"  {warmup.manifest.wall_s:.1f} s", flush=True)
+                        for n in range(1, max(1, args.rounds) + 1):
+                            rounds.append(one_round(n, work, seconds, kind, tools.ffmpeg, preset,
+                                                    settings, resources.s3, pid))
                     except BaseException:
                         print("event-runner.log (tail):\n" + log_tail("event-runner"),
                               file=sys.stderr)
                         raise
             finally:
                 resources.close()
-            wait_for_quiet("(b)")
-            print("(b) one ffmpeg for the ladder ...", flush=True)
-            b = one_command(clip, info, ladder, preset, tools.ffmpeg, work)
-            print(f"  {b.wall_s:.1f} s", flush=True)
-            wait_for_quiet("(c)")
-            print("(c) one ffmpeg per rendition ...", flush=True)
-            c, rungs = per_rendition(clip, info, ladder, preset, tools.ffmpeg, work)
-            print(f"  {c.wall_s:.1f} s", flush=True)
-    report(seconds, ladder, preset, a, warmup, b, c, rungs)
+    last = rounds[-1]
+    report(seconds, last.a.ladder, preset, last.a, warmup, last.b, last.c, last.rungs)
+    report_rounds(rounds)
     return 0
+
+
+def one_round(n: int, work: Path, seconds: int, kind: str, ffmpeg: str, preset: str,
+              settings: Settings, s3: Any, runner_pid: int | None) -> Round:
+    """A new clip through (a) the pipeline, (b) one ffmpeg and (c) one ffmpeg per rung."""
+    folder = work / f"round-{n}"
+    folder.mkdir()
+    print(f"round {n}: generating a {seconds} s {WIDTH}x{HEIGHT}@{FPS} {kind} clip ...",
+          flush=True)
+    started = time.perf_counter()
+    clip = make_clip(ffmpeg, folder / "clip.mp4", seconds, kind, tone_hz=440 + 10 * n)
+    print(f"  {clip.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s",
+          flush=True)
+    info = probe(clip)
+    ladder = choose_ladder(info)
+    wait_for_quiet("(a)")
+    print("(a) the upload through the pipeline ...", flush=True)
+    a = upload_and_wait(settings, s3, clip, f"uploads/bench-{n}.mp4", PIPELINE_TIMEOUT_S,
+                        runner_pid, ladder)
+    print(f"  {a.manifest.wall_s:.1f} s", flush=True)
+    wait_for_quiet("(b)")
+    print("(b) one ffmpeg for the ladder ...", flush=True)
+    b = one_command(clip, info, ladder, preset, ffmpeg, folder)
+    print(f"  {b.wall_s:.1f} s", flush=True)
+    wait_for_quiet("(c)")
+    print("(c) one ffmpeg per rendition ...", flush=True)
+    c, rungs = per_rendition(clip, info, ladder, preset, ffmpeg, folder)
+    print(f"  {c.wall_s:.1f} s", flush=True)
+    return Round(a, b, c, rungs)
 
 
 if __name__ == "__main__":
