@@ -35,18 +35,22 @@ from chalicelib.http import (
     see_other,
 )
 from chalicelib.lazy import lazy_module
+from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.resources import Resources
 from chalicelib.services import Services
+from chalicelib.usage.updates import Progress
 from chalicelib.web_security import SecurityHeaders, content_security_policy
 
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
     from chalicelib.catalogue import schemas as catalogue_schemas
     from chalicelib.payments import schemas as payment_schemas
+    from chalicelib.usage import schemas as usage_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
     auth_schemas = lazy_module("chalicelib.auth.schemas")
     catalogue_schemas = lazy_module("chalicelib.catalogue.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
+    usage_schemas = lazy_module("chalicelib.usage.schemas")
 
 app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
@@ -323,6 +327,37 @@ def daily_tmdb_import(event: Any) -> None:
     """Every day at 09:00 UTC, after TMDB publishes the day's export."""
     services.imports.start(["movie", "tv"], latest_export_day(datetime.now(UTC)), None,
                            "schedule")
+
+
+# -- viewing and recommendations ----------------------------------------------------------------
+@app.route("/api/me/progress", methods=["POST"], content_types=["application/json", "text/plain"])
+@requires()
+def post_progress() -> Response:
+    data = body(usage_schemas.ProgressIn)
+    return json_response(services.progress.record(current().user.id, Progress(
+        data.title_id, data.position_s, data.duration_s, data.play_id)))
+
+
+@app.route("/api/me/recommendations", methods=["GET"])
+@requires()
+def recommendations() -> Response:
+    limit = page_size(query("limit"), default=20, maximum=50)
+    return json_response(services.recommender.for_user(current().user.id, limit))
+
+
+@app.route("/api/titles/{title_id}/similar", methods=["GET"])
+def similar_titles(title_id: str) -> Response:
+    title = services.catalogue.details(title_id)
+    genres = title.get("genres") or []
+    limit = page_size(query("limit"), default=12, maximum=50)
+    return json_response(services.recommender.similar(title["id"], genres[0] if genres else None,
+                                                      limit))
+
+
+@app.on_sqs_message(queue=settings.graph_queue, batch_size=10)
+def sync_graph(event: SQSEvent) -> None:
+    """Graph updates into Neo4j; while it is down the batch comes back later (no loss)."""
+    services.graph_worker.handle([QueuedMessage.from_record(r.to_dict()) for r in event])
 
 
 # -- admin ------------------------------------------------------------------------------------

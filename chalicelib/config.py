@@ -116,6 +116,16 @@ def _catalogue(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "recs_budget_ms": _int(env, "NOTFLIX_RECS_BUDGET_MS", 300),
+        "recs_cache_seconds": _int(env, "NOTFLIX_RECS_CACHE_SECONDS", 900),
+        "trending_half_life_hours": _float(env, "NOTFLIX_TRENDING_HALF_LIFE_HOURS", 24.0, 0.01),
+        "graph_retry_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_SECONDS", 5),
+        "graph_retry_max_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_MAX_SECONDS", 900),
+    }
+
+
 def port(env: Mapping[str, str], name: str) -> int:
     """The port for `aws`, `redis`, `neo4j`, `api` or `paypal` (`NOTFLIX_<NAME>_PORT`)."""
     raw = env.get(PORT_ENV[name])
@@ -181,6 +191,14 @@ class Settings:
     image_base_url: str = "https://image.tmdb.org/t/p/w342"
     #: How often a warm function checks S3 for a rebuilt search index (0: every request).
     search_refresh_seconds: int = 60
+    #: The graph's time budget for one recommendation request; past it, popular titles answer.
+    recs_budget_ms: int = 300
+    recs_cache_seconds: int = 900
+    #: A play this long ago counts half as much towards trending.
+    trending_half_life_hours: float = 24.0
+    #: First delay before a failed graph-sync batch is retried (doubling per attempt).
+    graph_retry_seconds: int = 5
+    graph_retry_max_seconds: int = 900
 
     @property
     def local(self) -> bool:
@@ -207,6 +225,11 @@ class Settings:
     @property
     def import_queue(self) -> str:
         return f"{self.resource_prefix}-catalogue-imports"
+
+    @property
+    def graph_queue(self) -> str:
+        """Graph updates (titles, users, watches, ratings) on their way to Neo4j."""
+        return f"{self.resource_prefix}-graph-sync"
 
     @property
     def encode_queue(self) -> str:
@@ -261,4 +284,5 @@ class Settings:
             password_reset_ttl_seconds=_int(env, "NOTFLIX_PASSWORD_RESET_TTL_SECONDS", 30 * 60),
             **_paypal(env),
             **_catalogue(env),
+            **_recommendations(env),
         )

@@ -47,6 +47,9 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "import_running": (409, "An import is already running (run {run_id})."),
     "import_not_found": (404, "No import run has this id."),
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),
+    # usage and recommendations
+    "title_not_playable": (409, "This title has no stream to watch yet."),
+    "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
 }
 
 

@@ -64,6 +64,8 @@ class Resources:
             connection_timeout=2.0,
             connection_acquisition_timeout=2.0,
             max_transaction_retry_time=2.0,
+            # "property key does not exist" while no title has, say, a poster yet is noise
+            notifications_disabled_classifications=["UNRECOGNIZED"],
         )
 
     @cached_property

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
+    from chalicelib.recommendations.cache import RecommendationCache
+    from chalicelib.recommendations.feed import GraphFeed
+    from chalicelib.recommendations.outbox import GraphOutbox
+    from chalicelib.recommendations.recommender import Recommender
+    from chalicelib.recommendations.sync_worker import GraphSyncWorker
+    from chalicelib.recommendations.trending import Trending
+    from chalicelib.usage.progress import ProgressService
 
 
 def allowed_origins(settings: Settings) -> frozenset[str]:
@@ -100,6 +107,7 @@ class Services:
             history=LoginHistory(),
             resets=ResetTokens(settings.password_reset_ttl_seconds),
             mailer=Mailer(self.resources.client("ses"), settings.mail_from, settings.public_url),
+            on_registered=self.graph_feed.user_registered,
         )
 
     @cached_property
@@ -161,14 +169,14 @@ class Services:
         from chalicelib.catalogue.imdb_import import ImdbImporter
 
         self._bind_tables()
-        return ImdbImporter()
+        return ImdbImporter(on_recorded=self.graph_feed.list_imported)
 
     @cached_property
     def catalogue_writer(self) -> CatalogueWriter:
         from chalicelib.catalogue.writer import CatalogueWriter
 
         self._bind_tables()
-        return CatalogueWriter()
+        return CatalogueWriter(on_saved=self.graph_feed.titles_saved)
 
     @cached_property
     def catalogue_indexer(self) -> CatalogueIndexer:
@@ -224,3 +232,62 @@ class Services:
         queue = self.settings.import_queue
         return CatalogueImports(ImportRuns(), self.tmdb_importer, self.catalogue_indexer, sqs,
                                 lambda: str(sqs.get_queue_url(QueueName=queue)["QueueUrl"]))
+
+    # -- recommendations and viewing --------------------------------------------------------
+    @cached_property
+    def graph_outbox(self) -> GraphOutbox:
+        from chalicelib.recommendations.outbox import GraphOutbox
+
+        sqs = self.resources.sqs
+        queue = self.settings.graph_queue
+        return GraphOutbox(sqs, lambda: str(sqs.get_queue_url(QueueName=queue)["QueueUrl"]))
+
+    @cached_property
+    def graph_feed(self) -> GraphFeed:
+        from chalicelib.recommendations.feed import GraphFeed
+
+        self._bind_tables()
+        return GraphFeed(self.graph_outbox)
+
+    @cached_property
+    def graph_worker(self) -> GraphSyncWorker:
+        from chalicelib.recommendations.sync import GraphSync
+        from chalicelib.recommendations.sync_worker import GraphSyncWorker, RetryDelay
+
+        outbox = self.graph_outbox
+        return GraphSyncWorker(GraphSync(self.resources.neo4j), self.resources.sqs,
+                               outbox.queue_url, RetryDelay(self.settings.graph_retry_seconds,
+                                                          self.settings.graph_retry_max_seconds))
+
+    @cached_property
+    def trending(self) -> Trending:
+        from chalicelib.recommendations.trending import Trending
+
+        return Trending(self.resources.redis, self.settings.resource_prefix,
+                        half_life_s=self.settings.trending_half_life_hours * 3600)
+
+    @cached_property
+    def recommendation_cache(self) -> RecommendationCache:
+        from chalicelib.recommendations.cache import RecommendationCache
+
+        return RecommendationCache(self.resources.redis, self.settings.resource_prefix,
+                                   self.settings.recs_cache_seconds)
+
+    @cached_property
+    def recommender(self) -> Recommender:
+        from chalicelib.recommendations.fallback import PopularTitles
+        from chalicelib.recommendations.recommender import Recommender
+
+        self._bind_tables()
+        settings = self.settings
+        return Recommender(self.resources.neo4j, self.recommendation_cache,
+                           PopularTitles(self.trending, settings.image_base_url),
+                           settings.image_base_url, budget_s=settings.recs_budget_ms / 1000)
+
+    @cached_property
+    def progress(self) -> ProgressService:
+        from chalicelib.usage.progress import ProgressService
+
+        self._bind_tables()
+        return ProgressService(self.resources.redis, self.settings.resource_prefix,
+                               self.graph_outbox, self.trending, self.recommendation_cache)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.resources import Resources
@@ -16,11 +17,23 @@ def pipeline() -> Pipeline:
     from chalicelib.catalogue.models import CATALOGUE_MODELS
     from chalicelib.catalogue.playable import attach_asset
     from chalicelib.dynamo import bind_models
+    from chalicelib.recommendations.feed import GraphFeed
+    from chalicelib.recommendations.outbox import GraphOutbox
     from encoder_lambda.jobs import JOB_MODELS, JobStore
 
     settings = Settings.from_env()
     lease = float(os.environ.get("NOTFLIX_ENCODER_LEASE_SECONDS", "900"))
     resources = Resources(settings)
     bind_models(settings, {**CATALOGUE_MODELS, **JOB_MODELS})
+    sqs = resources.sqs
+    feed = GraphFeed(GraphOutbox(sqs, lambda: str(
+        sqs.get_queue_url(QueueName=settings.graph_queue)["QueueUrl"])))
+
+    def attach_and_tell_the_graph(title_id: str, asset: dict[str, Any]) -> bool:
+        attached = attach_asset(title_id, asset)
+        if attached:
+            feed.title_published(title_id)
+        return attached
+
     return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                    JobStore(lease_seconds=lease), attach_asset)
+                    JobStore(lease_seconds=lease), attach_and_tell_the_graph)

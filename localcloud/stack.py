@@ -135,8 +135,11 @@ class EmbeddedStack:
             )
 
     def deploy(self, progress: ProgressFn = no_progress) -> dict[str, str]:
+        """infra/ into the AWS emulator, then the graph's constraints and indexes."""
         settings = self.settings()
-        return deploy(settings, make_session(settings), progress=progress)
+        outputs = deploy(settings, make_session(settings), progress=progress)
+        apply_graph_schema(settings)
+        return outputs
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = (paths.logs_dir() / f"{name}.log").open("ab")
@@ -187,3 +190,15 @@ class EmbeddedStack:
                 sidecar.stop()
                 if self.record_pids:
                     pidfiles.remove(sidecar.name)
+
+
+def apply_graph_schema(settings: Settings) -> int:
+    """Neo4j's constraints and indexes (idempotent), as a deploy creates them."""
+    from chalicelib.recommendations.schema import apply_schema
+    from chalicelib.resources import Resources
+
+    resources = Resources(settings)
+    try:
+        return apply_schema(resources.neo4j)
+    finally:
+        resources.close()

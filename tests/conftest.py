@@ -27,13 +27,14 @@ from localcloud import paths, pidfiles
 from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
-from localcloud.stack import EmbeddedStack
+from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
 from tests.support import free_port, unique
 
 #: Short windows so lockout-expiry tests take seconds, not minutes.
 API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536",
-                "NOTFLIX_SEARCH_REFRESH_SECONDS": "0"}
+                "NOTFLIX_SEARCH_REFRESH_SECONDS": "0", "NOTFLIX_GRAPH_RETRY_SECONDS": "1",
+                "NOTFLIX_GRAPH_RETRY_MAX_SECONDS": "2"}
 TMDB_TEST_KEY = "tmdb-test-key-0123456789"
 
 
@@ -176,6 +177,27 @@ def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: 
     """The event runner, driving only the catalogue-import queue's function (as Lambda would)."""
     env = {**_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
            "NOTFLIX_RUNNER_QUEUES": settings.import_queue}
+    runner = EmbeddedStack(env=env, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
+@pytest.fixture(scope="session")
+def graph_schema(settings: Settings, stack_outputs: dict[str, str]) -> None:
+    """The graph's constraints and indexes, as a deploy creates them."""
+    apply_graph_schema(settings)
+
+
+@pytest.fixture
+def graph_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str],
+                 paypal_env: dict[str, str], tmdb_env: dict[str, str], api_port: int,
+                 graph_schema: None) -> Iterator[None]:
+    """The event runner, driving only the graph-sync queue's function (as Lambda would)."""
+    env = {**_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
+           "NOTFLIX_RUNNER_QUEUES": settings.graph_queue}
     runner = EmbeddedStack(env=env, record_pids=False)
     runner.start_runner()
     try:

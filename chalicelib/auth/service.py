@@ -20,8 +20,11 @@ from chalicelib.logs import logger
 
 class AccountService:
     def __init__(self, users: UserRepository, sessions: SessionStore, throttle: LoginThrottle,
-                 history: LoginHistory, resets: ResetTokens, mailer: Mailer) -> None:
+                 history: LoginHistory, resets: ResetTokens, mailer: Mailer,
+                 on_registered: Callable[[User], None] | None = None) -> None:
         self.users = users
+        #: Told about each new account (the recommendation graph); must not raise.
+        self.on_registered = on_registered
         self.sessions = sessions
         self.throttle = throttle
         self.history = history
@@ -35,6 +38,8 @@ class AccountService:
         passwords.check_policy(password, email=email, name=display_name)
         user = self.users.create(email, display_name, passwords.hash_password(password))
         self._send_mail(lambda: self.mailer.welcome(user.email, user.display_name), "welcome")
+        if self.on_registered is not None:
+            self.on_registered(user)
         logger.info("user registered", user_id=user.id)
         return LoggedIn(user, self._open_session(user, client))
 

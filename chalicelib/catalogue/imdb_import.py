@@ -7,7 +7,7 @@ personal rating; importing the same file twice leaves the same records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +39,11 @@ def find(row: ImdbRow) -> TitleModel | None:
 
 
 class ImdbImporter:
-    def __init__(self, workers: int = 8) -> None:
+    def __init__(self, workers: int = 8,
+                 on_recorded: Callable[[str, list[Match]], None] | None = None) -> None:
         self.workers = workers
+        #: Told about each user's matched rows once recorded (the recommendation graph).
+        self.on_recorded = on_recorded
 
     def match(self, rows: Sequence[ImdbRow]) -> list[Match]:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="imdb-match") as pool:
@@ -64,6 +67,8 @@ class ImdbImporter:
     def run(self, user_id: str, rows: Sequence[ImdbRow]) -> dict[str, Any]:
         matches = self.match(rows)
         self.record(user_id, matches)
+        if self.on_recorded is not None:
+            self.on_recorded(user_id, [m for m in matches if m.title is not None])
         matched = [_matched(m.row, m.title) for m in matches if m.title is not None]
         unmatched = [{"name": m.row.title, "year": m.row.year, "imdb_id": m.row.imdb_id}
                      for m in matches if m.title is None]

@@ -145,6 +145,14 @@ class UserTitleModel(Model):
     rated_at = UnicodeAttribute(null=True)
     source = UnicodeAttribute()  # imdb-import, player, ...
     updated_at = UnicodeAttribute()
+    #: Viewing (the player's progress posts): plays counted once per play id.
+    play_count = NumberAttribute(null=True)
+    last_play_id = UnicodeAttribute(null=True)
+    completed_play_id = UnicodeAttribute(null=True)
+    position_s = NumberAttribute(null=True)
+    duration_s = NumberAttribute(null=True)
+    progress = NumberAttribute(null=True)  # 0..1
+    last_at = UnicodeAttribute(null=True)
 
 
 CATALOGUE_MODELS: dict[type[Model], str] = {

@@ -7,7 +7,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.catalogue.models import FacetModel, TitleModel
-from chalicelib.catalogue.writer import facet_keys
+from chalicelib.catalogue.writer import facet_items
 from chalicelib.clock import iso
 
 
@@ -24,7 +24,8 @@ def attach_asset(title_id: str, asset: dict[str, Any]) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
-    for facet, rank in facet_keys(title):
-        FacetModel(facet, rank).update(actions=[FacetModel.playable.set(True)],
-                                       condition=FacetModel.facet.exists())
+    title.asset = asset
+    with FacetModel.batch_write() as cards:  # every card says playable; one more partition
+        for item in facet_items(title):
+            cards.save(item)
     return True

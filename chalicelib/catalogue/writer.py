@@ -81,9 +81,11 @@ def facet_items(title: TitleModel) -> list[FacetModel]:
 
 
 def facet_names_of(title: TitleModel) -> list[str]:
-    return facet_names(title.kind, str_list(title.genres),
-                       int(title.year) if title.year is not None else None,
-                       str_list(title.countries))
+    """The browse partitions a title appears in; ``playable`` once it has an asset."""
+    names = facet_names(title.kind, str_list(title.genres),
+                        int(title.year) if title.year is not None else None,
+                        str_list(title.countries))
+    return [*names, PLAYABLE_FACET] if title.asset is not None else names
 
 
 def facet_keys(title: TitleModel) -> set[tuple[str, str]]:
@@ -99,12 +101,20 @@ def episode_items(record: TitleRecord) -> list[EpisodeModel]:
             for season in record.seasons for episode in season.episodes]
 
 
+#: The browse partition of playable titles, most popular first (the fallback for rows that
+#: need something to play when recommendations cannot be computed).
+PLAYABLE_FACET = "playable"
+
+
 class CatalogueWriter:
     """Upserts records; `workers` threads write titles of a batch side by side."""
 
-    def __init__(self, workers: int = 8, clock: Callable[[], str] = iso) -> None:
+    def __init__(self, workers: int = 8, clock: Callable[[], str] = iso,
+                 on_saved: Callable[[list[TitleModel]], None] | None = None) -> None:
         self.workers = workers
         self.clock = clock
+        #: Told about the titles each chunk created or changed (the recommendation graph).
+        self.on_saved = on_saved
 
     def upsert(self, records: Iterable[TitleRecord],
                progress: Callable[[int], None] | None = None) -> WriteStats:
@@ -150,12 +160,16 @@ class CatalogueWriter:
                     episodes.save(episode)
         outcomes = pool.map(lambda r: self._save_title(items[r.id], existing.get(r.id), r),
                             todo)
+        saved: list[TitleModel] = []
         for record, outcome in zip(todo, outcomes, strict=True):
             if outcome is None:
                 stats.updated += record.id in existing
                 stats.created += record.id not in existing
+                saved.append(items[record.id])
             else:
                 stats.failed.append((record.id, outcome))
+        if saved and self.on_saved is not None:
+            self.on_saved(saved)
 
     def _save_title(self, item: TitleModel, old: TitleModel | None,
                     record: TitleRecord) -> str | None:

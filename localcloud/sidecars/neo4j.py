@@ -45,6 +45,17 @@ MIN_JAVA = 17
 EXPECTED_DOWNLOADS = 262
 HEAP = ("256m", "768m")
 PAGE_CACHE = "64m"
+#: Bigger graphs (bench/recs.py loads 2 million edges) set these, e.g. 2g and 1g.
+HEAP_MAX_ENV = "NOTFLIX_NEO4J_HEAP_MAX"
+PAGE_CACHE_ENV = "NOTFLIX_NEO4J_PAGECACHE"
+
+
+def heap() -> tuple[str, str]:
+    return HEAP[0], os.environ.get(HEAP_MAX_ENV) or HEAP[1]
+
+
+def page_cache() -> str:
+    return os.environ.get(PAGE_CACHE_ENV) or PAGE_CACHE
 
 #: `server.jvm.additional` from the neo4j.conf Neo4j 5.26 ships, less the profiling and
 #: pre-touch ones (-XX:+AlwaysPreTouch would commit the whole heap up front).
@@ -271,7 +282,7 @@ class Neo4jSidecar(Sidecar):
     def command(self) -> list[str]:
         return [
             java_binary(),
-            f"-Xms{HEAP[0]}", f"-Xmx{HEAP[1]}",
+            f"-Xms{heap()[0]}", f"-Xmx{heap()[1]}",
             *JVM_OPTIONS,
             "-cp", self._classpath(),
             MAIN_CLASS,
@@ -298,9 +309,9 @@ class Neo4jSidecar(Sidecar):
             f"server.directories.run={paths.sub_dir('neo4j', 'run')}",
             f"server.directories.import={paths.sub_dir('neo4j', 'import')}",
             f"server.directories.plugins={paths.sub_dir('neo4j', 'plugins')}",
-            f"server.memory.heap.initial_size={HEAP[0]}",
-            f"server.memory.heap.max_size={HEAP[1]}",
-            f"server.memory.pagecache.size={PAGE_CACHE}",
+            f"server.memory.heap.initial_size={heap()[0]}",
+            f"server.memory.heap.max_size={heap()[1]}",
+            f"server.memory.pagecache.size={page_cache()}",
             # Small transaction logs: the default preallocates 256 MB per database.
             "db.tx_log.preallocate=false",
             "db.tx_log.rotation.size=16M",

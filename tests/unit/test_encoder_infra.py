@@ -43,6 +43,7 @@ OPTIONAL_IMPORTS = {"blinker", "certifi"}
 S3 = f"arn:aws:s3:::{PREFIX}"
 DYNAMO = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-encode-jobs"
+GRAPH_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-graph-sync"
 EXPECTED_GRANTS = {
     # HeadObject answers 404 for a vanished upload or an unpublished asset only with ListBucket;
     # a failed publish lists media/<asset_id>/ to clean up.
@@ -60,9 +61,11 @@ EXPECTED_GRANTS = {
     (f"{DYNAMO}-jobs/index/by-key", "dynamodb:Query"),
     (f"{DYNAMO}-jobs/index/by-title", "dynamodb:Query"),
     (f"{DYNAMO}-titles", "dynamodb:GetItem"), (f"{DYNAMO}-titles", "dynamodb:UpdateItem"),
-    (f"{DYNAMO}-title-facets", "dynamodb:UpdateItem"),
+    (f"{DYNAMO}-title-facets", "dynamodb:BatchWriteItem"),
     *((QUEUE, action) for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage",
                                      "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")),
+    # chalicelib/recommendations/feed.py: a published title is playable in the graph too.
+    (f"{GRAPH_QUEUE}", "sqs:GetQueueUrl"), (f"{GRAPH_QUEUE}", "sqs:SendMessage"),
 }
 
 

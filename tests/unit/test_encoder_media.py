@@ -568,7 +568,7 @@ def test_the_ladder_encode_tiles_the_sprite_in_the_same_run(
 
 def test_a_missing_sheet_is_an_error(tools: Tools, land: SourceInfo, tmp_path: Path) -> None:
     plan = thumbnails.plan_sprite(land)
-    with pytest.raises(binaries.ToolFailed, match="sprite.jpg"):
+    with pytest.raises(binaries.ToolFailed, match=r"sprite\.jpg"):
         thumbnails.finish_sprite(plan, tmp_path)
     assert not (tmp_path / thumbnails.VTT_NAME).exists()
 

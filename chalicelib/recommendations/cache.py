@@ -1,0 +1,54 @@
+"""Per-user recommendation cache: a Redis sorted set of title ids by score and a hash with
+each item's JSON (title fields and reasons), both expiring together.
+
+A new watch drops both keys (:meth:`invalidate`), so the next request computes afresh.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis
+
+
+class RecommendationCache:
+    def __init__(self, client: redis.Redis, prefix: str, ttl_s: int = 900) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+
+    def _keys(self, user_id: str) -> tuple[str, str]:
+        base = f"{self.prefix}:recs:{user_id}"
+        return base, f"{base}:items"
+
+    def get(self, user_id: str, limit: int) -> list[dict[str, Any]] | None:
+        """The cached items best first, or None when nothing is cached."""
+        ranked_key, items_key = self._keys(user_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(ranked_key)
+        pipe.zrevrange(ranked_key, 0, max(0, limit - 1))
+        pipe.hgetall(items_key)
+        exists, ids, items = pipe.execute()
+        if not exists:
+            return None
+        return [json.loads(items[i]) for i in ids if i in items]
+
+    def put(self, user_id: str, results: Sequence[dict[str, Any]]) -> None:
+        ranked_key, items_key = self._keys(user_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(ranked_key, items_key)
+        if results:
+            # rank by position (the score order of the results), best highest
+            pipe.zadd(ranked_key, {r["id"]: len(results) - n for n, r in enumerate(results)})
+            pipe.hset(items_key, mapping={r["id"]: json.dumps(r) for r in results})
+        else:  # "nothing to recommend" is an answer too: a sentinel keeps it cached
+            pipe.zadd(ranked_key, {"": 0})
+        pipe.expire(ranked_key, self.ttl_s)
+        pipe.expire(items_key, self.ttl_s)
+        pipe.execute()
+
+    def invalidate(self, user_id: str) -> None:
+        self.redis.delete(*self._keys(user_id))

@@ -1,0 +1,108 @@
+"""The recommendation queries (Cypher, parameters only).
+
+Every query returns ``title`` as a map of the fields a card needs, a ``score`` and the
+material for its reasons. Bounds keep a query's work independent of the graph's size: the
+user's ``$history`` most recent watches, ``$fanout`` co-watchers per title, the
+``$neighbours`` closest users, ``$per_feature`` candidates per favourite feature.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+TITLE_FIELDS: LiteralString = (
+    "{.id, .name, .kind, .year, .poster_path, .popularity, .playable}")
+
+#: People who watched what you watched also watched ...: neighbours weighted by overlap,
+#: their watches by recency (exp(-age / $tau_s)); the reason is the title of yours that most
+#: of the contributing neighbours share.
+COLLABORATIVE: LiteralString = """
+MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
+WITH me, seen ORDER BY mine.last_ts DESC LIMIT $history
+CALL (me, seen) {
+  MATCH (seen)<-[:WATCHED]-(other:User)
+  WHERE other <> me
+  RETURN other LIMIT $fanout
+}
+WITH me, other, count(*) AS overlap, collect(seen)[..3] AS shared
+ORDER BY overlap DESC LIMIT $neighbours
+MATCH (other)-[theirs:WATCHED]->(rec:Title)
+WHERE rec.playable = true AND NOT (me)-[:WATCHED]->(rec)
+WITH rec, sum(overlap * exp(-($now - coalesce(theirs.last_ts, $now)) / $tau_s)) AS score,
+     collect(shared) AS via
+ORDER BY score DESC LIMIT $limit
+UNWIND via AS titles
+UNWIND titles AS because
+WITH rec, score, because, count(*) AS votes
+ORDER BY score DESC, votes DESC
+WITH rec, score, collect(because)[0] AS because
+RETURN rec """ + TITLE_FIELDS + """ AS title, score,
+       because {.id, .name} AS because
+ORDER BY score DESC
+"""
+
+#: Titles sharing the genres, directors and actors you favour, weighted
+#: $w_genre / $w_director / $w_actor times your affinity (how much of your history has it).
+CONTENT: LiteralString = """
+MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
+WITH me, seen, CASE WHEN mine.completed THEN 1.0 ELSE 0.5 END AS liked
+ORDER BY mine.last_ts DESC LIMIT $history
+CALL (seen, liked) {
+  MATCH (seen)-[:IN_GENRE]->(f:Genre) RETURN f, 'genre' AS kind, liked AS w
+  UNION
+  MATCH (seen)<-[:DIRECTED]-(f:Person) RETURN f, 'director' AS kind, liked AS w
+  UNION
+  MATCH (seen)<-[:ACTED_IN]-(f:Person) RETURN f, 'actor' AS kind, liked AS w
+}
+WITH me, f, kind, sum(w) AS affinity
+ORDER BY affinity DESC
+WITH me, kind, collect({f: f, affinity: affinity})[..$top_features] AS favourites
+UNWIND favourites AS favourite
+WITH me, kind, favourite.f AS f, favourite.affinity AS affinity,
+     CASE kind WHEN 'genre' THEN $w_genre WHEN 'director' THEN $w_director
+               ELSE $w_actor END AS weight
+CALL (f, kind) {
+  MATCH (f)-[:IN_GENRE|DIRECTED|ACTED_IN]-(rec:Title)
+  WHERE rec.playable = true
+  RETURN rec ORDER BY rec.popularity DESC LIMIT $per_feature
+}
+WITH me, rec, kind, f, weight * affinity AS part
+WHERE NOT (me)-[:WATCHED]->(rec)
+ORDER BY part DESC
+WITH rec, sum(part) AS score, collect({kind: kind, name: f.name})[..2] AS because
+ORDER BY score DESC LIMIT $limit
+RETURN rec """ + TITLE_FIELDS + """ AS title, score, because
+"""
+
+#: The most popular playable titles you have not watched (the cold-start blend).
+POPULAR: LiteralString = """
+MATCH (t:Title)
+WHERE t.playable = true AND t.popularity IS NOT NULL
+  AND NOT EXISTS { MATCH (:User {id: $user})-[:WATCHED]->(t) }
+RETURN t """ + TITLE_FIELDS + """ AS title, t.popularity AS score
+ORDER BY t.popularity DESC LIMIT $limit
+"""
+
+#: How many titles the user has watched (decides the popularity blend).
+HISTORY_SIZE: LiteralString = """
+OPTIONAL MATCH (me:User {id: $user})-[w:WATCHED]->(:Title)
+RETURN count(w) AS watched
+"""
+
+#: Titles sharing genres and people with this one, by Jaccard similarity of those sets.
+SIMILAR: LiteralString = """
+MATCH (t:Title {id: $id})
+MATCH (t)-[:IN_GENRE|DIRECTED|ACTED_IN]-(f)-[:IN_GENRE|DIRECTED|ACTED_IN]-(other:Title)
+WHERE other <> t
+WITH t, other, count(DISTINCT f) AS shared, collect(DISTINCT f)[..3] AS common
+WITH t, other, shared, common,
+     COUNT { (t)-[:IN_GENRE|DIRECTED|ACTED_IN]-() } AS mine,
+     COUNT { (other)-[:IN_GENRE|DIRECTED|ACTED_IN]-() } AS theirs
+WITH other, common, toFloat(shared) / (mine + theirs - shared) AS jaccard
+ORDER BY jaccard DESC, other.popularity DESC LIMIT $limit
+RETURN other """ + TITLE_FIELDS + """ AS title, jaccard AS score,
+       [x IN common | {kind: CASE WHEN x:Genre THEN 'genre' ELSE 'person' END,
+                       name: x.name}] AS because
+"""
+
+TITLE_EXISTS: LiteralString = "MATCH (t:Title {id: $id}) RETURN t.id AS id"

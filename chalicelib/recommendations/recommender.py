@@ -1,0 +1,228 @@
+"""Recommendations for a user and titles similar to a title, within a time budget.
+
+For a user: the cache, else one read transaction that runs the collaborative and the
+content-based queries (and the popular one for a short history), blended: each list's scores
+are scaled to 0..1, weighted, and mixed with popularity by how new the user is. Every result
+carries its reasons. When Neo4j is down or slower than the budget, trending and popular
+titles answer instead, marked ``"degraded": true``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, LiteralString
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.catalogue.posters import poster_url
+from chalicelib.recommendations import queries
+from chalicelib.recommendations.cache import RecommendationCache
+from chalicelib.recommendations.fallback import PopularTitles
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction
+
+logger = Logger(service="notflix", child=True)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Weights and bounds (see ``queries``); the defaults are what the benchmark measured."""
+
+    w_genre: float = 5.0
+    w_director: float = 4.0
+    w_actor: float = 3.0
+    w_collaborative: float = 0.6
+    w_content: float = 0.4
+    #: Below this many watched titles, popularity takes a share of 1 - watched / this.
+    cold_start_watches: int = 3
+    history: int = 50
+    fanout: int = 200
+    neighbours: int = 50
+    top_features: int = 5
+    per_feature: int = 30
+    tau_s: float = 90 * 86_400.0
+    candidates: int = 50  # per list, before blending
+
+
+@dataclass
+class _Candidate:
+    title: dict[str, Any]
+    score: float = 0.0
+    reasons: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+
+
+class Recommender:
+    def __init__(self, driver: Driver, cache: RecommendationCache, popular: PopularTitles,
+                 image_base: str, budget_s: float = 0.3, tuning: Tuning | None = None,
+                 database: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.driver = driver
+        self.cache = cache
+        self.popular = popular
+        self.image_base = image_base
+        self.budget_s = budget_s
+        self.tuning = tuning or Tuning()
+        self.database = database
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="graph")
+
+    # -- users ------------------------------------------------------------------------------
+    def for_user(self, user_id: str, limit: int) -> dict[str, Any]:
+        cached = self._cached(user_id, limit)
+        if cached is not None:
+            return {"results": cached, "degraded": False, "cached": True}
+        future = self._pool.submit(self.compute, user_id, self.tuning.candidates)
+        try:
+            results = future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            # too slow now (a cold connection, a busy graph): popular titles answer, and the
+            # graph's answer, when it comes, is cached for the next request
+            future.add_done_callback(lambda done: self._cache_late(user_id, done))
+            logger.warning("recommendations degraded", error="TimeoutError")
+            return self._degraded(limit)
+        except Exception as exc:  # down, refused: never a 500 for this
+            logger.warning("recommendations degraded", error=type(exc).__name__)
+            return self._degraded(limit)
+        self._put(user_id, results)
+        return {"results": results[:limit], "degraded": False, "cached": False}
+
+    def compute(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+        """The blended list straight from the graph (no cache, no budget)."""
+        t = self.tuning
+        params = {"user": user_id, "now": self.clock(), "history": t.history,
+                  "fanout": t.fanout, "neighbours": t.neighbours, "tau_s": t.tau_s,
+                  "top_features": t.top_features, "per_feature": t.per_feature,
+                  "w_genre": t.w_genre, "w_director": t.w_director, "w_actor": t.w_actor,
+                  "limit": limit}
+        with self.driver.session(database=self.database, default_access_mode="READ") as s:
+            watched, collaborative, content, popular = s.execute_read(
+                _user_lists, params, t.cold_start_watches)
+        cold = max(0.0, 1.0 - watched / t.cold_start_watches) if t.cold_start_watches else 0.0
+        blend: dict[str, _Candidate] = {}
+        self._add(blend, collaborative, t.w_collaborative * (1 - cold), _watched_reason)
+        self._add(blend, content, t.w_content * (1 - cold), _content_reason)
+        self._add(blend, popular, cold if watched else 1.0, lambda _row: [_POPULAR])
+        ranked = sorted(blend.values(), key=lambda c: (-c.score, c.title["id"]))[:limit]
+        return [self._result(c) for c in ranked]
+
+    def invalidate(self, user_id: str) -> None:
+        self.cache.invalidate(user_id)
+
+    # -- titles -----------------------------------------------------------------------------
+    def similar(self, title_id: str, genre: str | None, limit: int) -> dict[str, Any]:
+        """Titles like this one by Jaccard similarity; popular ones of its genre if degraded."""
+        try:
+            rows = self._within_budget(lambda: self._read(queries.SIMILAR,
+                                                          {"id": title_id, "limit": limit}))
+        except Exception as exc:
+            logger.warning("similar titles degraded", error=type(exc).__name__)
+            return {"results": self.popular.cards(limit, {title_id}, genre), "degraded": True}
+        results = []
+        for row in rows:
+            reasons = [{"kind": b["kind"], "text": f"Also {b['name']}" if b["kind"] == "genre"
+                        else f"With {b['name']}", "name": b["name"]} for b in row["because"]]
+            results.append({**self._card(row["title"]), "score": round(row["score"], 4),
+                            "reasons": reasons})
+        return {"results": results, "degraded": False}
+
+    # -- parts ------------------------------------------------------------------------------
+    def _cached(self, user_id: str, limit: int) -> list[dict[str, Any]] | None:
+        try:
+            return self.cache.get(user_id, limit)
+        except Exception as exc:
+            logger.warning("recommendation cache unavailable", error=type(exc).__name__)
+            return None
+
+    def _degraded(self, limit: int) -> dict[str, Any]:
+        return {"results": self.popular.cards(limit), "degraded": True, "cached": False}
+
+    def _put(self, user_id: str, results: list[dict[str, Any]]) -> None:
+        try:
+            self.cache.put(user_id, results)
+        except Exception as exc:
+            logger.warning("recommendation cache unavailable", error=type(exc).__name__)
+
+    def _cache_late(self, user_id: str, done: Future[list[dict[str, Any]]]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._put(user_id, done.result())
+
+    def _within_budget(self, work: Callable[[], Any]) -> Any:
+        future = self._pool.submit(work)
+        try:
+            return future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            future.cancel()
+            raise TimeoutError(f"the graph took longer than {self.budget_s:g} s") from None
+
+    def _read(self, cypher: LiteralString, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.driver.session(database=self.database, default_access_mode="READ") as s:
+            return list(s.execute_read(_rows, cypher, params))
+
+    @staticmethod
+    def _add(blend: dict[str, _Candidate], rows: list[dict[str, Any]], weight: float,
+             reasons: Callable[[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        if not rows or weight <= 0:
+            return
+        top = max(float(r["score"] or 0) for r in rows) or 1.0
+        for row in rows:
+            title = row["title"]
+            part = weight * float(row["score"] or 0) / top
+            entry = blend.setdefault(title["id"], _Candidate(title))
+            entry.score += part
+            for rank, why in enumerate(reasons(row)):
+                entry.reasons.append((part / (rank + 1), why))
+
+    def _result(self, candidate: _Candidate) -> dict[str, Any]:
+        reasons: list[dict[str, Any]] = []
+        for _part, why in sorted(candidate.reasons, key=lambda r: -r[0]):
+            if why not in reasons:
+                reasons.append(why)
+        return {**self._card(candidate.title), "score": round(candidate.score, 4),
+                "reasons": reasons or [_POPULAR]}
+
+    def _card(self, title: dict[str, Any]) -> dict[str, Any]:
+        return {"id": title["id"], "name": title.get("name") or title["id"],
+                "kind": title.get("kind"), "year": title.get("year"),
+                "poster_url": poster_url(title.get("poster_path"), self.image_base),
+                "playable": bool(title.get("playable"))}
+
+
+_POPULAR = {"kind": "popular", "text": "Popular on Notflix"}
+
+
+def _watched_reason(row: dict[str, Any]) -> list[dict[str, Any]]:
+    because = row.get("because")
+    if not because:
+        return []
+    return [{"kind": "watched", "title_id": because["id"],
+             "text": f"Because you watched {because['name'] or because['id']}"}]
+
+
+def _content_reason(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The features that weighed most: a genre you like, a director, an actor."""
+    reasons = []
+    for pick in row.get("because") or []:
+        name = pick["name"]
+        text = {"director": f"More from {name}", "actor": f"With {name}"}.get(
+            pick["kind"], f"Because you like {name}")
+        reasons.append({"kind": pick["kind"], "text": text, "name": name})
+    return reasons
+
+
+def _rows(tx: ManagedTransaction, cypher: LiteralString, params: dict[str, Any]
+          ) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(cypher, params)]
+
+
+def _user_lists(tx: ManagedTransaction, params: dict[str, Any], cold_start_watches: int
+                ) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    watched = int(tx.run(queries.HISTORY_SIZE, params).single(strict=True)["watched"])
+    collaborative = _rows(tx, queries.COLLABORATIVE, params) if watched else []
+    content = _rows(tx, queries.CONTENT, params) if watched else []
+    popular = (_rows(tx, queries.POPULAR, params)
+               if watched < cold_start_watches else [])
+    return watched, collaborative, content, popular

@@ -1,0 +1,57 @@
+"""Trending titles: a Redis sorted set of plays with exponential time decay.
+
+Each play adds ``2 ** ((t - epoch) / half_life)`` to its title's score ("forward decay"), so
+a play a half-life older counts half as much, without rewriting any other score. When the
+exponent grows large, one Lua call rescales the whole set and moves the epoch forward; the
+order never changes. The set keeps the ``keep`` best titles.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis
+
+RECORD = """
+local epoch = tonumber(redis.call('GET', KEYS[2]))
+local now = tonumber(ARGV[2])
+local half_life = tonumber(ARGV[3])
+if not epoch then
+  epoch = now
+  redis.call('SET', KEYS[2], tostring(epoch))
+end
+local exponent = (now - epoch) / half_life
+if exponent > tonumber(ARGV[4]) then
+  redis.call('ZUNIONSTORE', KEYS[1], 1, KEYS[1], 'WEIGHTS', tostring(2 ^ (-exponent)))
+  redis.call('SET', KEYS[2], tostring(now))
+  exponent = 0
+end
+redis.call('ZINCRBY', KEYS[1], tostring(2 ^ exponent), ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[5]) + 1))
+return 1
+"""
+
+
+class Trending:
+    def __init__(self, client: redis.Redis, prefix: str, half_life_s: float = 86_400.0,
+                 keep: int = 5_000, rescale_after: float = 64.0) -> None:
+        self.redis = client
+        self.key = f"{prefix}:trending"
+        self.epoch_key = f"{prefix}:trending:epoch"
+        self.half_life_s = half_life_s
+        self.keep = keep
+        self.rescale_after = rescale_after
+        self._record = client.register_script(RECORD)
+
+    def record_play(self, title_id: str, at: float | None = None) -> None:
+        self._record(keys=[self.key, self.epoch_key],
+                     args=[title_id, at if at is not None else time.time(), self.half_life_s,
+                           self.rescale_after, self.keep])
+
+    def top(self, limit: int) -> list[tuple[str, float]]:
+        """(title id, decayed score) best first."""
+        ranked: list[tuple[Any, Any]] = self.redis.zrevrange(  # type: ignore[assignment]
+            self.key, 0, max(0, limit - 1), withscores=True)
+        return [(str(member), float(score)) for member, score in ranked]

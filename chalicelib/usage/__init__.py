@@ -1,0 +1,1 @@
+"""Viewing: progress posts from the player, resume points, plays and completions."""

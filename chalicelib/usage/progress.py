@@ -1,0 +1,166 @@
+"""Progress from the player: resume points, plays, completions, and what they feed.
+
+Rules (as Jellyfin's): under 5% of the duration a title starts over and stays out of
+"continue watching"; from 90% it counts as watched. A play is counted once per play id
+(the player makes one per playback; without one, a pause of 30 minutes starts a new play),
+with a conditional write, so concurrent or repeated posts count it once.
+
+The user-title item in DynamoDB is the record; Redis holds the resume point and the
+continue-watching set; a new play feeds trending; a new play or a completion queues a
+WATCHED update for the graph and drops the user's cached recommendations. Redis and the
+queue are best effort: their failure is logged, the record stands.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.catalogue.models import TitleModel, UserTitleModel
+from chalicelib.clock import iso, now
+from chalicelib.errors import catalogued
+from chalicelib.recommendations.events import WatchRow
+from chalicelib.usage.updates import Progress
+
+if TYPE_CHECKING:
+    import redis
+
+    from chalicelib.recommendations.cache import RecommendationCache
+    from chalicelib.recommendations.outbox import GraphOutbox
+    from chalicelib.recommendations.trending import Trending
+
+logger = Logger(service="notflix", child=True)
+RESTART_BELOW = 0.05
+WATCHED_FROM = 0.90
+NEW_PLAY_AFTER = timedelta(minutes=30)
+
+
+class ProgressService:
+    def __init__(self, client: redis.Redis, prefix: str, outbox: GraphOutbox,
+                 trending: Trending, recommendations: RecommendationCache) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.outbox = outbox
+        self.trending = trending
+        self.recommendations = recommendations
+
+    def record(self, user_id: str, update: Progress) -> dict[str, Any]:
+        if update.position_s > update.duration_s + 1:
+            raise catalogued("bad_progress", duration=round(update.duration_s, 3))
+        self._playable(update.title_id)
+        at = now()
+        position = min(update.position_s, update.duration_s)
+        fraction = round(position / update.duration_s, 4)
+        play_id = update.play_id or self._current_play(user_id, update.title_id, at)
+        item, new_play = self._save(user_id, update.title_id, play_id, position,
+                                    update.duration_s, fraction, iso(at))
+        completed_now = fraction >= WATCHED_FROM and self._complete(item, play_id, iso(at))
+        self._remember(user_id, update.title_id, position, update.duration_s, fraction, at)
+        if new_play:
+            self._best_effort("trending", lambda: self.trending.record_play(update.title_id,
+                                                                            at.timestamp()))
+        if new_play or completed_now:
+            self._best_effort("recommendation cache",
+                              lambda: self.recommendations.invalidate(user_id))
+            row = WatchRow(user=user_id, title=update.title_id, count=int(item.play_count or 1),
+                           last_at=iso(at), progress=fraction,
+                           completed=bool(item.watched) or completed_now)
+            self._best_effort("graph queue", lambda: self.outbox.watches([row]))
+        return {"title_id": update.title_id, "play_id": play_id, "position_s": position,
+                "duration_s": update.duration_s, "progress": fraction,
+                "resume_s": resume_point(position, fraction),
+                "watched": bool(item.watched) or completed_now,
+                "play_count": int(item.play_count or 1), "new_play": new_play}
+
+    # -- parts ------------------------------------------------------------------------------
+    @staticmethod
+    def _playable(title_id: str) -> None:
+        try:
+            title = TitleModel.get(title_id, attributes_to_get=["id", "asset"])
+        except TitleModel.DoesNotExist:
+            raise catalogued("title_not_found") from None
+        if title.asset is None:
+            raise catalogued("title_not_playable")
+
+    @staticmethod
+    def _current_play(user_id: str, title_id: str, at: datetime) -> str:
+        """Without a play id: the last play's, unless it paused over 30 minutes ago."""
+        try:
+            item = UserTitleModel.get(user_id, title_id, consistent_read=True)
+        except UserTitleModel.DoesNotExist:
+            item = None
+        if item is not None and item.last_play_id and item.last_at and (
+                item.last_at >= iso(at - NEW_PLAY_AFTER)):
+            return str(item.last_play_id)
+        return f"auto-{uuid.uuid4().hex}"
+
+    @staticmethod
+    def _save(user_id: str, title_id: str, play_id: str, position: float, duration: float,
+              fraction: float, at: str) -> tuple[UserTitleModel, bool]:
+        """Write the position; count the play when its id is new. (item, counted)."""
+        item = UserTitleModel(user_id, title_id)
+        common: list[Action] = [UserTitleModel.position_s.set(position),
+                  UserTitleModel.duration_s.set(duration),
+                  UserTitleModel.progress.set(fraction), UserTitleModel.last_at.set(at),
+                  UserTitleModel.updated_at.set(at),
+                  UserTitleModel.source.set(UserTitleModel.source | "player"),
+                  UserTitleModel.watched.set(UserTitleModel.watched | False)]
+        try:
+            item.update(actions=[*common, UserTitleModel.play_count.add(1),
+                                 UserTitleModel.last_play_id.set(play_id)],
+                        condition=(UserTitleModel.last_play_id.does_not_exist()
+                                   | (UserTitleModel.last_play_id != play_id)))
+            return item, True
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        item.update(actions=common)
+        return item, False
+
+    @staticmethod
+    def _complete(item: UserTitleModel, play_id: str, at: str) -> bool:
+        """Mark this play's completion once; True the first time."""
+        try:
+            item.update(actions=[UserTitleModel.completed_play_id.set(play_id),
+                                 UserTitleModel.watched.set(True),
+                                 UserTitleModel.watched_at.set(at)],
+                        condition=(UserTitleModel.completed_play_id.does_not_exist()
+                                   | (UserTitleModel.completed_play_id != play_id)))
+            return True
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+
+    def _remember(self, user_id: str, title_id: str, position: float, duration: float,
+                  fraction: float, at: datetime) -> None:
+        def write() -> None:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(f"{self.prefix}:resume:{user_id}", title_id, json.dumps(
+                {"position_s": position, "duration_s": duration, "at": iso(at)}))
+            continuing = f"{self.prefix}:continue:{user_id}"
+            if RESTART_BELOW <= fraction < WATCHED_FROM:
+                pipe.zadd(continuing, {title_id: at.timestamp()})
+            else:
+                pipe.zrem(continuing, title_id)
+            pipe.execute()
+
+        self._best_effort("resume point", write)
+
+    @staticmethod
+    def _best_effort(what: str, work: Any) -> None:
+        try:
+            work()
+        except Exception as exc:
+            logger.warning(f"{what} not updated", error=type(exc).__name__)
+
+
+def resume_point(position: float, fraction: float) -> float:
+    """Where the next play starts: 0 under 5% and from 90% (watched), else the position."""
+    return 0.0 if fraction < RESTART_BELOW or fraction >= WATCHED_FROM else position

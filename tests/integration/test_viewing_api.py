@@ -1,0 +1,153 @@
+"""Progress posts and recommendations through the real API, the graph-sync worker and Neo4j."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from neo4j import Driver
+
+from chalicelib.catalogue.playable import attach_asset
+from chalicelib.catalogue.records import Person, TitleRecord
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from tests.integration.auth_client import Account, register
+from tests.support import eventually, unique
+
+pytestmark = pytest.mark.integration
+ASSET = {"asset_id": "a" * 32, "manifest": "media/x/manifest.mpd", "duration_s": 600.0}
+
+
+@pytest.fixture
+def titles(catalogue_services: Services) -> dict[str, str]:
+    """Two playable films by one director and one without a stream yet."""
+    ns = unique("v")
+    records = [
+        TitleRecord(id=f"{ns}-a", kind="film", name=f"{ns} A", source="generated", year=2001,
+                    genres=("Drama",), popularity=5.0,
+                    people=(Person(f"{ns} Director", "director"),)),
+        TitleRecord(id=f"{ns}-b", kind="film", name=f"{ns} B", source="generated", year=2002,
+                    genres=("Drama",), popularity=4.0,
+                    people=(Person(f"{ns} Director", "director"),)),
+        TitleRecord(id=f"{ns}-c", kind="film", name=f"{ns} C", source="generated", year=2003,
+                    genres=("Drama",)),
+    ]
+    catalogue_services.catalogue_writer.upsert(records)
+    for playable in (f"{ns}-a", f"{ns}-b"):  # as the encoder's publish step does
+        assert attach_asset(playable, ASSET)
+        catalogue_services.graph_feed.title_published(playable)
+    return {"a": f"{ns}-a", "b": f"{ns}-b", "unplayable": f"{ns}-c"}
+
+
+def post(api_url: str, account: Account | None, body: Any) -> httpx.Response:
+    return httpx.post(f"{api_url}/api/me/progress", json=body, timeout=20,
+                      headers=account.bearer if account else {})
+
+
+def watched_edge(driver: Driver, user_id: str, title_id: str) -> dict[str, Any] | None:
+    records, _, _ = driver.execute_query(
+        "MATCH (:User {id: $u})-[w:WATCHED]->(:Title {id: $t}) RETURN w.count AS count, "
+        "w.completed AS completed, w.progress AS progress", u=user_id, t=title_id)
+    return records[0].data() if records else None
+
+
+def test_progress_counts_plays_feeds_the_graph_and_trending(
+        api_url: str, resources: Resources, titles: dict[str, str], graph_worker: None) -> None:
+    driver = resources.neo4j
+    account = register(api_url)
+    user_id = account.user["id"]
+    eventually(lambda: driver.execute_query("MATCH (u:User {id: $u}) RETURN u", u=user_id)[0],
+               timeout=30)
+    film = titles["a"]
+    first = post(api_url, account, {"title_id": film, "position_s": 30, "duration_s": 600,
+                                    "play_id": "play-00000001"})
+    assert first.status_code == 200, first.text
+    assert first.json().items() >= {"play_count": 1, "new_play": True, "resume_s": 30,
+                                    "progress": 0.05, "watched": False}.items()
+    again = post(api_url, account, {"title_id": film, "position_s": 60, "duration_s": 600,
+                                    "play_id": "play-00000001"}).json()
+    assert again["play_count"] == 1 and again["new_play"] is False
+    assert eventually(lambda: watched_edge(driver, user_id, film), timeout=30)["count"] == 1
+    prefix = resources.settings.resource_prefix
+    assert resources.redis.zscore(f"{prefix}:trending", film) is not None
+    assert film in resources.redis.zrange(f"{prefix}:continue:{user_id}", 0, -1)
+    # from 90% it is watched: out of continue-watching, resume from the start, graph completed
+    done = post(api_url, account, {"title_id": film, "position_s": 560, "duration_s": 600,
+                                   "play_id": "play-00000001"}).json()
+    assert done["watched"] is True and done["resume_s"] == 0 and done["play_count"] == 1
+    assert film not in resources.redis.zrange(f"{prefix}:continue:{user_id}", 0, -1)
+    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("completed"), timeout=30)
+    # a second playback counts a second play
+    second = post(api_url, account, {"title_id": film, "position_s": 10, "duration_s": 600,
+                                     "play_id": "play-00000002"}).json()
+    assert second["play_count"] == 2 and second["new_play"] is True
+    assert second["resume_s"] == 0  # under 5%: starts over
+    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("count") == 2, timeout=30)
+    # without a play id, a post right after continues the same play
+    same = post(api_url, account, {"title_id": film, "position_s": 40, "duration_s": 600})
+    assert same.json()["play_count"] == 2 and same.json()["play_id"] == "play-00000002"
+    # recommendations: B shares A's director and genre; A is watched
+    def recommendations() -> dict[str, Any] | None:
+        recs = httpx.get(f"{api_url}/api/me/recommendations", headers=account.bearer,
+                         timeout=20)
+        assert recs.status_code == 200, recs.text
+        answer: dict[str, Any] = recs.json()
+        return None if answer["degraded"] else answer
+
+    # a cold API's first graph query may miss the 300 ms budget (popular titles answer then);
+    # the graph's answer is cached when it arrives
+    body = eventually(recommendations, timeout=10, interval=0.5)
+    found = [r["id"] for r in body["results"]]
+    assert titles["b"] in found and film not in found and titles["unplayable"] not in found
+    b = next(r for r in body["results"] if r["id"] == titles["b"])
+    assert any(reason["text"].startswith("More from ") for reason in b["reasons"])
+
+
+def test_bad_progress_posts_are_clear_4xx(api_url: str, titles: dict[str, str]) -> None:
+    account = register(api_url)
+    film = titles["a"]
+    cases = [
+        ({"title_id": film, "position_s": 700, "duration_s": 600}, 422, "bad_progress"),
+        ({"title_id": film, "position_s": -1, "duration_s": 600}, 422, None),
+        ({"title_id": film, "position_s": 1, "duration_s": 0}, 422, None),
+        ({"title_id": film, "position_s": 1}, 422, None),
+        ({"title_id": film, "position_s": 1, "duration_s": 60, "extra": 1}, 422, None),
+        ({"title_id": film, "position_s": 1, "duration_s": 60, "play_id": "x"}, 422, None),
+        ({"title_id": "../etc", "position_s": 1, "duration_s": 60}, 422, None),
+        ({"title_id": "no-such-title", "position_s": 1, "duration_s": 60}, 404,
+         "title_not_found"),
+        ({"title_id": titles["unplayable"], "position_s": 1, "duration_s": 60}, 409,
+         "title_not_playable"),
+    ]
+    for body, status, code in cases:
+        response = post(api_url, account, body)
+        assert response.status_code == status, (body, response.text)
+        error = response.json()["error"]
+        assert error["message"]
+        if code:
+            assert error["code"] == code
+    nan = httpx.post(f"{api_url}/api/me/progress", headers={
+        **account.bearer, "Content-Type": "application/json"}, timeout=20,
+        content=f'{{"title_id": "{film}", "position_s": NaN, "duration_s": 60}}')
+    assert nan.status_code == 422
+    assert post(api_url, None, {"title_id": film, "position_s": 1,
+                                "duration_s": 60}).status_code == 401
+    assert httpx.get(f"{api_url}/api/me/recommendations", timeout=20).status_code == 401
+
+
+def test_similar_titles_route(api_url: str, titles: dict[str, str], resources: Resources,
+                              graph_worker: None) -> None:
+    driver = resources.neo4j
+    eventually(lambda: driver.execute_query("MATCH (t:Title {id: $t})<-[:DIRECTED]-() "
+                                            "RETURN t", t=titles["b"])[0], timeout=30)
+    response = httpx.get(f"{api_url}/api/titles/{titles['a']}/similar", timeout=20)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["degraded"] is False
+    assert body["results"][0]["id"] == titles["b"]
+    assert {r["name"] for r in body["results"][0]["reasons"]} >= {"Drama"}
+    missing = httpx.get(f"{api_url}/api/titles/no-such-title/similar", timeout=20)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "title_not_found"
+    bad = httpx.get(f"{api_url}/api/titles/{titles['a']}/similar?limit=abc", timeout=20)
+    assert 400 <= bad.status_code < 500 and bad.json()["error"]["message"]
