@@ -102,6 +102,51 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     assert titles["b"] in found and film not in found and titles["unplayable"] not in found
     b = next(r for r in body["results"] if r["id"] == titles["b"])
     assert any(reason["text"].startswith("More from ") for reason in b["reasons"])
+    assert recommendations_now(api_url, account)["cached"] is True
+    # watching B (a new play) drops the cached list: the next one is computed and leaves B out
+    post(api_url, account, {"title_id": titles["b"], "position_s": 100, "duration_s": 600,
+                            "play_id": "play-00000003"})
+    eventually(lambda: (watched_edge(driver, user_id, titles["b"]) or {}).get("count") == 1,
+               timeout=30)
+    fresh = recommendations_now(api_url, account)
+    assert fresh["cached"] is False
+    assert titles["b"] not in [r["id"] for r in fresh["results"]] or fresh["degraded"]
+
+
+def recommendations_now(api_url: str, account: Account) -> dict[str, Any]:
+    response = httpx.get(f"{api_url}/api/me/recommendations", headers=account.bearer,
+                         timeout=20)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_an_imdb_list_becomes_watched_and_rated_edges(
+        api_url: str, resources: Resources, titles: dict[str, str],
+        catalogue_services: Services, graph_worker: None) -> None:
+    imdb_id = f"tt{unique('')[:7].translate(str.maketrans('abcdef', '123456'))}"
+    record = TitleRecord(id=f"{titles['a']}-imdb", kind="film", name="Rated Film",
+                         source="generated", year=1999, imdb_id=imdb_id)
+    catalogue_services.catalogue_writer.upsert([record])
+    account = register(api_url)
+    csv_text = ("Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),"
+                "Year,Genres,Num Votes,Release Date,Directors\n"
+                f'{imdb_id},8,2024-05-01,"Rated Film",https://www.imdb.com/title/{imdb_id}/,'
+                "movie,8.0,120,1999,Drama,1000,1999-01-01,Someone\n")
+    response = httpx.post(f"{api_url}/api/me/imports/imdb", content=csv_text.encode(),
+                          headers={**account.bearer, "Content-Type": "text/csv"}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["counts"]["matched"] == 1
+
+    def edges() -> dict[str, Any] | None:
+        records, _, _ = resources.neo4j.execute_query(
+            "MATCH (u:User {id: $u})-[r:RATED]->(t:Title {id: $t}) "
+            "MATCH (u)-[w:WATCHED]->(t) RETURN r.rating AS rating, w.completed AS completed, "
+            "t.name AS name", u=account.user["id"], t=record.id)
+        return records[0].data() if records else None
+
+    assert eventually(edges, timeout=30) == {"rating": 8.0, "completed": True,
+                                             "name": "Rated Film"}
 
 
 def test_bad_progress_posts_are_clear_4xx(api_url: str, titles: dict[str, str]) -> None:
