@@ -280,3 +280,23 @@ def test_trending_decays_with_time(resources: Resources, ns: str) -> None:
     assert after["old"] / after["new"] == pytest.approx(3 / 4 / 2, rel=1e-6)
     assert after["later"] > after["new"] * 100
     assert float(resources.redis.get(trending.epoch_key) or 0) == pytest.approx(now + 36_000)
+
+
+def test_resync_writes_catalogue_titles_to_the_graph(driver: Driver, sync: GraphSync,
+                                                     catalogue_services: Services,
+                                                     ns: str) -> None:
+    from chalicelib.catalogue.records import Person, TitleRecord
+    from chalicelib.recommendations.resync import resync_titles
+
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=f"{ns}film", kind="film", name="Resynced", source="generated", year=2001,
+        genres=(f"{ns}genre",), people=(Person(f"{ns}Director", "director"),))])
+    calls: list[tuple[int, int]] = []
+    written = resync_titles(sync, progress=lambda done, total: calls.append((done, total)))
+    assert written >= 1 and calls[-1][0] == calls[-1][1] >= written
+    records, _, _ = driver.execute_query(
+        "MATCH (p:Person)-[:DIRECTED]->(t:Title {id: $t})-[:IN_GENRE]->(g:Genre) "
+        "RETURN t.name AS name, g.name AS genre, p.name AS director, t.playable AS playable",
+        t=f"{ns}film")
+    assert [r.data() for r in records] == [{"name": "Resynced", "genre": f"{ns}genre",
+                                            "director": f"{ns}Director", "playable": False}]
