@@ -3,7 +3,9 @@
 Every query returns ``title`` as a map of the fields a card needs, a ``score`` and the
 material for its reasons. Bounds keep a query's work independent of the graph's size: the
 user's ``$history`` most recent watches, ``$fanout`` co-watchers per title, the
-``$neighbours`` closest users, ``$per_feature`` candidates per favourite feature.
+``$neighbours`` closest users and their ``$per_neighbour`` latest watches (the "not watched
+by you" check runs once per distinct candidate, after grouping), ``$per_feature``
+candidates per favourite feature.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ CALL (me, seen) {
 }
 WITH me, other, count(*) AS overlap, collect(seen)[..3] AS shared
 ORDER BY overlap DESC LIMIT $neighbours
-MATCH (other)-[theirs:WATCHED]->(rec:Title)
-WHERE rec.playable = true AND NOT (me)-[:WATCHED]->(rec)
-WITH rec, sum(overlap * exp(-($now - coalesce(theirs.last_ts, $now)) / $tau_s)) AS score,
+CALL (other) {
+  MATCH (other)-[theirs:WATCHED]->(rec:Title)
+  WHERE rec.playable = true
+  RETURN rec, theirs.last_ts AS at ORDER BY at DESC LIMIT $per_neighbour
+}
+WITH me, rec, sum(overlap * exp(-($now - coalesce(at, $now)) / $tau_s)) AS score,
      collect(shared) AS via
+WHERE NOT (me)-[:WATCHED]->(rec)
 ORDER BY score DESC LIMIT $limit
 UNWIND via AS titles
 UNWIND titles AS because

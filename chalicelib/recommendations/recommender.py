@@ -43,6 +43,7 @@ class Tuning:
     history: int = 50
     fanout: int = 200
     neighbours: int = 50
+    per_neighbour: int = 50
     top_features: int = 5
     per_feature: int = 30
     tau_s: float = 90 * 86_400.0
@@ -93,11 +94,14 @@ class Recommender:
     def compute(self, user_id: str, limit: int) -> list[dict[str, Any]]:
         """The blended list straight from the graph (no cache, no budget)."""
         t = self.tuning
+        # every list keeps `candidates` before blending: a title 11th in one list still gets
+        # its share from the other when the caller wants 10
         params = {"user": user_id, "now": self.clock(), "history": t.history,
                   "fanout": t.fanout, "neighbours": t.neighbours, "tau_s": t.tau_s,
+                  "per_neighbour": t.per_neighbour,
                   "top_features": t.top_features, "per_feature": t.per_feature,
                   "w_genre": t.w_genre, "w_director": t.w_director, "w_actor": t.w_actor,
-                  "limit": limit}
+                  "limit": max(limit, t.candidates)}
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             watched, collaborative, content, popular = s.execute_read(
                 _user_lists, params, t.cold_start_watches)
