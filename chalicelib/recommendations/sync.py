@@ -25,7 +25,7 @@ from chalicelib.recommendations.schema import apply_schema
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
 
-ROWS_PER_TRANSACTION = 1000
+ROWS_PER_TRANSACTION = 5000
 
 MERGE_TITLES = """
 UNWIND $rows AS row
