@@ -338,6 +338,36 @@ def post_progress() -> Response:
         data.title_id, data.position_s, data.duration_s, data.play_id)))
 
 
+@app.route("/api/titles/{title_id}/play", methods=["GET"])
+@requires()
+def play(title_id: str) -> Response:
+    return json_response(services.playback.play(current().user.id, title_id),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/stream/{asset_id}/{name}", methods=["GET"])
+@requires()
+def stream(asset_id: str, name: str) -> Response:
+    url = services.playback.stream_url(current().user.id, asset_id, name)
+    return Response(body="", status_code=302,
+                    headers={"Location": url, "Cache-Control": "private, max-age=60"})
+
+
+@app.route("/api/me/continue-watching", methods=["GET"])
+@requires()
+def continue_watching() -> Response:
+    limit = page_size(query("limit"), default=20, maximum=50)
+    return json_response({"titles": services.continue_watching.titles(current().user.id,
+                                                                        limit)})
+
+
+@app.route("/api/me/history", methods=["GET"])
+@requires()
+def viewing_history() -> Response:
+    return json_response(services.history.page(current().user.id, page_size(query("limit")),
+                                               query("cursor")))
+
+
 @app.route("/api/me/recommendations", methods=["GET"])
 @requires()
 def recommendations() -> Response:

@@ -15,6 +15,8 @@ CLIENT_CONFIG = Config(
     read_timeout=10,
     retries={"mode": "standard", "max_attempts": 3},
 )
+#: S3's presigned URLs (stream files, browser uploads) signed with SigV4, as every region takes.
+S3_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
 #: Credentials moto and LocalStack accept; never used against real AWS.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
@@ -32,7 +34,8 @@ def make_session(settings: Settings) -> boto3.Session:
 def make_client(session: boto3.Session, settings: Settings, service: str) -> Any:
     """A low-level client; on local targets it points at the emulator's endpoint."""
     return session.client(  # type: ignore[call-overload]
-        service, endpoint_url=settings.aws_endpoint_url, config=CLIENT_CONFIG
+        service, endpoint_url=settings.aws_endpoint_url,
+        config=S3_CONFIG if service == "s3" else CLIENT_CONFIG,
     )
 
 

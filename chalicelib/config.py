@@ -123,6 +123,7 @@ def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
         "trending_half_life_hours": _float(env, "NOTFLIX_TRENDING_HALF_LIFE_HOURS", 24.0, 0.01),
         "graph_retry_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_SECONDS", 5),
         "graph_retry_max_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_MAX_SECONDS", 900),
+        "stream_url_seconds": _int(env, "NOTFLIX_STREAM_URL_SECONDS", 300, minimum=10),
     }
 
 
@@ -199,6 +200,8 @@ class Settings:
     #: First delay before a failed graph-sync batch is retried (doubling per attempt).
     graph_retry_seconds: int = 5
     graph_retry_max_seconds: int = 900
+    #: How long a presigned media URL (a segment, a manifest) works after /stream/ hands it out.
+    stream_url_seconds: int = 300
 
     @property
     def local(self) -> bool:

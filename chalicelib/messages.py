@@ -49,6 +49,9 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),
     # usage and recommendations
     "title_not_playable": (409, "This title has no stream to watch yet."),
+    "subscription_required": (402, "Watching needs an active subscription: choose a plan on "
+                                   "/plans."),
+    "stream_not_found": (404, "No such stream file."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
 }
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_client import TmdbClient
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
@@ -37,7 +38,10 @@ if TYPE_CHECKING:
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.recommendations.sync_worker import GraphSyncWorker
     from chalicelib.recommendations.trending import Trending
+    from chalicelib.usage.continuing import ContinueWatching
+    from chalicelib.usage.history import ViewingHistory
     from chalicelib.usage.progress import ProgressService
+    from chalicelib.usage.resume import ResumeStore
 
 
 def allowed_origins(settings: Settings) -> frozenset[str]:
@@ -63,9 +67,10 @@ class Services:
         from chalicelib.catalogue.models import CATALOGUE_MODELS
         from chalicelib.dynamo import bind_models
         from chalicelib.payments.models import PAYMENT_MODELS
+        from chalicelib.usage.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
-                                    **IMPORT_MODELS})
+                                    **IMPORT_MODELS, **USAGE_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -285,9 +290,38 @@ class Services:
                            settings.image_base_url, budget_s=settings.recs_budget_ms / 1000)
 
     @cached_property
+    def resume(self) -> ResumeStore:
+        from chalicelib.usage.resume import ResumeStore
+
+        return ResumeStore(self.resources.redis, self.settings.resource_prefix)
+
+    @cached_property
+    def history(self) -> ViewingHistory:
+        from chalicelib.usage.history import ViewingHistory
+
+        self._bind_tables()
+        return ViewingHistory(self.settings.image_base_url)
+
+    @cached_property
     def progress(self) -> ProgressService:
         from chalicelib.usage.progress import ProgressService
 
         self._bind_tables()
-        return ProgressService(self.resources.redis, self.settings.resource_prefix,
-                               self.graph_outbox, self.trending, self.recommendation_cache)
+        return ProgressService(self.resume, self.history, self.graph_outbox, self.trending,
+                               self.recommendation_cache)
+
+    @cached_property
+    def continue_watching(self) -> ContinueWatching:
+        from chalicelib.usage.continuing import ContinueWatching
+
+        self._bind_tables()
+        return ContinueWatching(self.resume, self.settings.image_base_url)
+
+    @cached_property
+    def playback(self) -> Playback:
+        from chalicelib.media.playback import Playback
+
+        self._bind_tables()
+        settings = self.settings
+        return Playback(self.resources.s3, settings.media_bucket, self.payments.can_watch,
+                        self.resume, settings.image_base_url, settings.stream_url_seconds)

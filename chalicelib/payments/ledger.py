@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.errors import AppError
+from chalicelib import cursors
 from chalicelib.payments.models import PaymentModel
 
 
@@ -32,24 +30,6 @@ class Payment:
     def from_model(cls, item: PaymentModel) -> Payment:
         return cls(item.paypal_id, item.subscription_id, item.kind, item.status,
                    Decimal(item.amount), item.currency, item.occurred_at)
-
-
-#: A ledger sort key is a timestamp, `#` and a PayPal id: far below DynamoDB's 1 KiB limit.
-MAX_ENTRY_LENGTH = 200
-
-
-def _encode_cursor(key: dict[str, dict[str, str]]) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"e": key["entry"]["S"]}).encode()).decode()
-
-
-def _decode_cursor(user_id: str, cursor: str) -> dict[str, dict[str, str]]:
-    try:
-        entry = json.loads(base64.urlsafe_b64decode(cursor.encode()))["e"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise AppError("the cursor is not one this API gave out", code="bad_cursor") from exc
-    if not isinstance(entry, str) or not 0 < len(entry) <= MAX_ENTRY_LENGTH:
-        raise AppError("the cursor is not one this API gave out", code="bad_cursor")
-    return {"user_id": {"S": user_id}, "entry": {"S": str(entry)}}
 
 
 class Ledger:
@@ -85,9 +65,9 @@ class Ledger:
 
     def page(self, user_id: str, limit: int = 20,
              cursor: str | None = None) -> tuple[list[Payment], str | None]:
-        start = _decode_cursor(user_id, cursor) if cursor else None
+        start = cursors.decode(cursor, "user_id", user_id, "entry") if cursor else None
         result = PaymentModel.query(user_id, scan_index_forward=False, limit=limit,
                                     last_evaluated_key=start)
         items = [Payment.from_model(item) for item in result]
         last = result.last_evaluated_key
-        return items, (_encode_cursor(last) if last and len(items) == limit else None)
+        return items, (cursors.encode(last, "entry") if last and len(items) == limit else None)

@@ -13,7 +13,6 @@ queue are best effort: their failure is logged, the record stands.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,26 +25,24 @@ from chalicelib.catalogue.models import TitleModel, UserTitleModel
 from chalicelib.clock import iso, now
 from chalicelib.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
+from chalicelib.usage.history import ViewingHistory
+from chalicelib.usage.resume import WATCHED_FROM, ResumeStore, resume_point
 from chalicelib.usage.updates import Progress
 
 if TYPE_CHECKING:
-    import redis
-
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.outbox import GraphOutbox
     from chalicelib.recommendations.trending import Trending
 
 logger = Logger(service="notflix", child=True)
-RESTART_BELOW = 0.05
-WATCHED_FROM = 0.90
 NEW_PLAY_AFTER = timedelta(minutes=30)
 
 
 class ProgressService:
-    def __init__(self, client: redis.Redis, prefix: str, outbox: GraphOutbox,
+    def __init__(self, resume: ResumeStore, history: ViewingHistory, outbox: GraphOutbox,
                  trending: Trending, recommendations: RecommendationCache) -> None:
-        self.redis = client
-        self.prefix = prefix
+        self.resume = resume
+        self.history = history
         self.outbox = outbox
         self.trending = trending
         self.recommendations = recommendations
@@ -62,6 +59,10 @@ class ProgressService:
                                     update.duration_s, fraction, iso(at))
         completed_now = fraction >= WATCHED_FROM and self._complete(item, play_id, iso(at))
         self._remember(user_id, update.title_id, position, update.duration_s, fraction, at)
+        if new_play:
+            self.history.record(user_id, update.title_id, "started", position, fraction, at)
+        if completed_now:
+            self.history.record(user_id, update.title_id, "finished", position, fraction, at)
         if new_play:
             self._best_effort("trending", lambda: self.trending.record_play(update.title_id,
                                                                             at.timestamp()))
@@ -140,18 +141,8 @@ class ProgressService:
 
     def _remember(self, user_id: str, title_id: str, position: float, duration: float,
                   fraction: float, at: datetime) -> None:
-        def write() -> None:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(f"{self.prefix}:resume:{user_id}", title_id, json.dumps(
-                {"position_s": position, "duration_s": duration, "at": iso(at)}))
-            continuing = f"{self.prefix}:continue:{user_id}"
-            if RESTART_BELOW <= fraction < WATCHED_FROM:
-                pipe.zadd(continuing, {title_id: at.timestamp()})
-            else:
-                pipe.zrem(continuing, title_id)
-            pipe.execute()
-
-        self._best_effort("resume point", write)
+        self._best_effort("resume point", lambda: self.resume.save(
+            user_id, title_id, position, duration, fraction, at))
 
     @staticmethod
     def _best_effort(what: str, work: Any) -> None:
@@ -159,8 +150,3 @@ class ProgressService:
             work()
         except Exception as exc:
             logger.warning(f"{what} not updated", error=type(exc).__name__)
-
-
-def resume_point(position: float, fraction: float) -> float:
-    """Where the next play starts: 0 under 5% and from 90% (watched), else the position."""
-    return 0.0 if fraction < RESTART_BELOW or fraction >= WATCHED_FROM else position

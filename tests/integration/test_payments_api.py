@@ -13,6 +13,7 @@ import pytest
 
 from localcloud.paypal_sim.server import FakePayPal, signed_delivery
 from tests.integration.auth_client import Account, register
+from tests.integration.subscriptions import subscribe, subscriber
 
 pytestmark = pytest.mark.integration
 
@@ -22,23 +23,6 @@ def stamp(offset_seconds: int = 0) -> str:
         "%Y-%m-%dT%H:%M:%SZ")
 
 
-def subscribe(api_url: str, account: Account, plan: str = "standard") -> dict[str, Any]:
-    response = httpx.post(f"{api_url}/api/subscriptions", json={"plan": plan},
-                          headers=account.bearer, timeout=30)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def approve(created: dict[str, Any]) -> None:
-    """What a subscriber does on PayPal's page: look at it, then agree."""
-    page = httpx.get(created["approve_url"], timeout=30)
-    assert page.status_code == 200 and "Agree and subscribe" in page.text
-    response = httpx.post(created["approve_url"].split("?")[0], timeout=30,
-                          data={"subscription_id": created["subscription_id"]})
-    assert response.status_code == 302, response.text
-    assert "/account?subscribed=1" in response.headers["location"]
-
-
 def me(api_url: str, account: Account) -> dict[str, Any]:
     return dict(httpx.get(f"{api_url}/api/me", headers=account.bearer, timeout=30).json())
 
@@ -46,13 +30,6 @@ def me(api_url: str, account: Account) -> dict[str, Any]:
 def payments(api_url: str, account: Account, **params: str) -> dict[str, Any]:
     return dict(httpx.get(f"{api_url}/api/me/payments", headers=account.bearer, params=params,
                           timeout=30).json())
-
-
-def subscriber(api_url: str) -> tuple[Account, str]:
-    account = register(api_url)
-    created = subscribe(api_url, account)
-    approve(created)
-    return account, created["subscription_id"]
 
 
 def subscription_resource(subscription_id: str, status: str, update_time: str,

@@ -1,0 +1,1 @@
+"""Playback: who may watch, where a title's stream is, short-lived links to its files."""

@@ -1,0 +1,101 @@
+"""Play a title: entitlement, the stream's addresses and the resume point; stream files.
+
+``/api/titles/{id}/play`` answers where the player finds the manifest (``/stream/<asset>/
+manifest.mpd``), its text tracks, thumbnails and where to resume. Every ``/stream/`` request
+re-checks the session and the subscription and redirects to a presigned S3 URL that expires
+within minutes (relative URLs in the manifest resolve to ``/stream/`` too). Entitlement is
+remembered per user for ``ENTITLEMENT_TTL_S`` in the warm function, so a player's segment
+requests do not each read the subscription.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.catalogue.browse import card
+from chalicelib.catalogue.models import TitleModel
+from chalicelib.errors import catalogued
+from chalicelib.usage.resume import ResumeStore
+
+ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
+MAX_FILE_NAME = 128
+ENTITLEMENT_TTL_S = 30.0
+
+
+def stream_path(asset_id: str, name: str) -> str:
+    return f"/stream/{asset_id}/{name}"
+
+
+class Playback:
+    def __init__(self, s3: Any, media_bucket: str, can_watch: Callable[[str], bool],
+                 resume: ResumeStore, image_base: str, url_seconds: int = 300,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.s3 = s3
+        self.media_bucket = media_bucket
+        self.can_watch = can_watch
+        self.resume = resume
+        self.image_base = image_base
+        self.url_seconds = url_seconds
+        self.clock = clock
+        self._entitled: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def play(self, user_id: str, title_id: str) -> dict[str, Any]:
+        try:
+            title = TitleModel.get(title_id)
+        except TitleModel.DoesNotExist:
+            raise catalogued("title_not_found") from None
+        asset = title.asset
+        if not asset or not ASSET_ID.match(str(asset.get("asset_id", ""))):
+            raise catalogued("title_not_playable")
+        self.require_entitlement(user_id)
+        asset_id = str(asset["asset_id"])
+        try:
+            point = self.resume.get(user_id, title_id)
+        except Exception:  # Redis down: play from the start rather than not at all
+            point = None
+        return {
+            "title": card(title, self.image_base), "asset_id": asset_id,
+            "manifest_url": stream_path(asset_id, "manifest.mpd"),
+            "hls_url": stream_path(asset_id, "master.m3u8"),
+            "poster_url": stream_path(asset_id, "poster.jpg"),
+            "thumbnails_url": stream_path(asset_id, "thumbnails.vtt"),
+            "subtitles": [{"language": s.get("language"), "label": s.get("language"),
+                           "url": stream_path(asset_id, str(s.get("file")))}
+                          for s in asset.get("subtitles") or []],
+            "renditions": [{"name": r.get("name"), "width": r.get("width"),
+                            "height": r.get("height")} for r in asset.get("renditions") or []],
+            "duration_s": asset.get("duration_s"),
+            "resume_s": point["resume_s"] if point else 0.0,
+            "progress": point["progress"] if point else 0.0,
+        }
+
+    def stream_url(self, user_id: str, asset_id: str, name: str) -> str:
+        """A presigned URL of one of an asset's files, for a subscriber."""
+        if (not ASSET_ID.match(asset_id) or len(name) > MAX_FILE_NAME
+                or not FILE_NAME.match(name)):
+            raise catalogued("stream_not_found")
+        self.require_entitlement(user_id)
+        url: str = self.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.media_bucket,
+                                  "Key": f"media/{asset_id}/{name}"},
+            ExpiresIn=self.url_seconds)
+        return url
+
+    def require_entitlement(self, user_id: str) -> None:
+        now = self.clock()
+        with self._lock:
+            until = self._entitled.get(user_id, 0.0)
+        if until > now:
+            return
+        if not self.can_watch(user_id):
+            raise catalogued("subscription_required")
+        with self._lock:
+            if len(self._entitled) > 10_000:
+                self._entitled.clear()
+            self._entitled[user_id] = now + ENTITLEMENT_TTL_S
