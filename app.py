@@ -44,11 +44,13 @@ from chalicelib.web_security import SecurityHeaders, content_security_policy
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
     from chalicelib.catalogue import schemas as catalogue_schemas
+    from chalicelib.jobs import schemas as job_schemas
     from chalicelib.payments import schemas as payment_schemas
     from chalicelib.usage import schemas as usage_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
     auth_schemas = lazy_module("chalicelib.auth.schemas")
     catalogue_schemas = lazy_module("chalicelib.catalogue.schemas")
+    job_schemas = lazy_module("chalicelib.jobs.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
     usage_schemas = lazy_module("chalicelib.usage.schemas")
 
@@ -388,6 +390,23 @@ def similar_titles(title_id: str) -> Response:
 def sync_graph(event: SQSEvent) -> None:
     """Graph updates into Neo4j; while it is down the batch comes back later (no loss)."""
     services.graph_worker.handle([QueuedMessage.from_record(r.to_dict()) for r in event])
+
+
+# -- uploads ----------------------------------------------------------------------------------
+@app.route("/api/admin/uploads", methods=["POST"], content_types=["application/json"])
+@requires("uploader", "admin")
+def start_upload() -> Response:
+    data = body(job_schemas.UploadIn)
+    return json_response(services.uploads.start(current().user.id, data.file_name,
+                                                data.content_type, data.size, data.title_id),
+                         201)
+
+
+@app.route("/api/admin/uploads/{upload_id}", methods=["GET"])
+@requires("uploader", "admin")
+def upload_status(upload_id: str) -> Response:
+    return json_response(services.uploads.status(upload_id),
+                         headers={"Cache-Control": "no-store"})
 
 
 # -- admin ------------------------------------------------------------------------------------

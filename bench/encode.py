@@ -46,8 +46,8 @@ from typing import Any
 from bench.harness import private_stack
 from chalicelib.config import Settings
 from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 from chalicelib.resources import Resources
-from encoder_lambda.jobs import FINAL, JOB_MODELS, JobModel, job_id_for
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.encode import MANIFEST_NAME, build_command
 from encoder_lambda.media.ladder import Rendition, choose_ladder

@@ -476,20 +476,16 @@ def _run_query(tx: ManagedTransaction, cypher: LiteralString, params: dict[str, 
     return len(list(tx.run(cypher, params)))
 
 
-def per_query(driver: Driver, tuning: Tuning, sample: list[str]) -> dict[str, tuple[float, float]]:
+def per_query(driver: Driver, recommender: Recommender,
+              sample: list[str]) -> dict[str, tuple[float, float]]:
     """Each of the recommender's queries alone, in its own read transaction (as compute's
     parameters, limit 10); the HISTORY_SIZE row is mostly the transaction's round trips."""
-    t = tuning
     rows: dict[str, tuple[float, float]] = {}
     with driver.session(default_access_mode="READ") as session:
         for name, cypher in QUERIES:
             samples: list[float] = []
             for n, user in enumerate([sample[0], *sample]):
-                params = {"user": user, "now": ANCHOR, "history": t.history,
-                          "fanout": t.fanout, "neighbours": t.neighbours, "tau_s": t.tau_s,
-                          "top_features": t.top_features, "per_feature": t.per_feature,
-                          "w_genre": t.w_genre, "w_director": t.w_director,
-                          "w_actor": t.w_actor, "limit": TOP_N}
+                params = recommender.query_params(user, TOP_N)
                 seconds, _count = _timed(
                     partial(session.execute_read, _run_query, cypher, params))
                 if n:  # the first is a warm-up
@@ -553,7 +549,7 @@ def main() -> None:
                 driver, cache, PopularTitles(trending, settings.image_base_url),
                 settings.image_base_url, budget_s=10.0, tuning=tuning, clock=lambda: ANCHOR)
             latency, quality = measure(recommender, data, sample, warm_user)
-            query_rows = (per_query(driver, tuning, sample[:args.query_sample])
+            query_rows = (per_query(driver, recommender, sample[:args.query_sample])
                           if args.query_sample > 0 else {})
         finally:
             resources.close()

@@ -124,6 +124,7 @@ def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
         "graph_retry_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_SECONDS", 5),
         "graph_retry_max_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_MAX_SECONDS", 900),
         "stream_url_seconds": _int(env, "NOTFLIX_STREAM_URL_SECONDS", 300, minimum=10),
+        "upload_max_bytes": _int(env, "NOTFLIX_UPLOAD_MAX_BYTES", 5 * 1024**3),
     }
 
 
@@ -202,6 +203,8 @@ class Settings:
     graph_retry_max_seconds: int = 900
     #: How long a presigned media URL (a segment, a manifest) works after /stream/ hands it out.
     stream_url_seconds: int = 300
+    #: The largest browser upload (a presigned POST takes at most 5 GiB).
+    upload_max_bytes: int = 5 * 1024**3
 
     @property
     def local(self) -> bool:

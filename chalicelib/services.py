@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_client import TmdbClient
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.jobs.uploads import Uploads
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
@@ -66,11 +67,12 @@ class Services:
         from chalicelib.catalogue.import_models import IMPORT_MODELS
         from chalicelib.catalogue.models import CATALOGUE_MODELS
         from chalicelib.dynamo import bind_models
+        from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
         from chalicelib.usage.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
-                                    **IMPORT_MODELS, **USAGE_MODELS})
+                                    **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -316,6 +318,14 @@ class Services:
 
         self._bind_tables()
         return ContinueWatching(self.resume, self.settings.image_base_url)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        from chalicelib.jobs.uploads import Uploads
+
+        self._bind_tables()
+        return Uploads(self.resources.s3, self.settings.uploads_bucket,
+                       self.settings.upload_max_bytes)
 
     @cached_property
     def playback(self) -> Playback:

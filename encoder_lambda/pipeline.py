@@ -20,7 +20,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from encoder_lambda.jobs import FINAL, JobModel, JobStore, TransitionRefused
+from chalicelib.jobs.models import FINAL, JobModel
+from encoder_lambda.jobs import JobStore, TransitionRefused
 from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
 from encoder_lambda.media.ladder import choose_ladder
 from encoder_lambda.media.probe import InvalidSource, SourceInfo, probe

@@ -17,9 +17,10 @@ def pipeline() -> Pipeline:
     from chalicelib.catalogue.models import CATALOGUE_MODELS
     from chalicelib.catalogue.playable import attach_asset
     from chalicelib.dynamo import bind_models
+    from chalicelib.jobs.models import JOB_MODELS
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
-    from encoder_lambda.jobs import JOB_MODELS, JobStore
+    from encoder_lambda.jobs import JobStore
 
     settings = Settings.from_env()
     lease = float(os.environ.get("NOTFLIX_ENCODER_LEASE_SECONDS", "900"))

@@ -24,7 +24,7 @@ def encode(
 ) -> None:
     """Upload a video to S3 and follow the encoder until its stream is published."""
     from chalicelib.dynamo import bind_models
-    from encoder_lambda.jobs import FINAL, JOB_MODELS, JobModel, job_id_for
+    from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 
     with _services("encode") as services:
         settings = services.settings

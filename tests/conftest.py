@@ -185,6 +185,20 @@ def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: 
         runner.stop()
 
 
+@pytest.fixture
+def encoder_worker(stack_env: dict[str, str], settings: Settings,
+                   stack_outputs: dict[str, str]) -> Iterator[None]:
+    """The event runner driving only the encoder, as Lambda's event source mapping would."""
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
+    runner = EmbeddedStack(env=env, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
 @pytest.fixture(scope="session")
 def graph_schema(settings: Settings, stack_outputs: dict[str, str]) -> None:
     """The graph's constraints and indexes, as a deploy creates them."""

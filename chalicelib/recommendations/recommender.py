@@ -94,14 +94,7 @@ class Recommender:
     def compute(self, user_id: str, limit: int) -> list[dict[str, Any]]:
         """The blended list straight from the graph (no cache, no budget)."""
         t = self.tuning
-        # every list keeps `candidates` before blending: a title 11th in one list still gets
-        # its share from the other when the caller wants 10
-        params = {"user": user_id, "now": self.clock(), "history": t.history,
-                  "fanout": t.fanout, "neighbours": t.neighbours, "tau_s": t.tau_s,
-                  "per_neighbour": t.per_neighbour,
-                  "top_features": t.top_features, "per_feature": t.per_feature,
-                  "w_genre": t.w_genre, "w_director": t.w_director, "w_actor": t.w_actor,
-                  "limit": max(limit, t.candidates)}
+        params = self.query_params(user_id, limit)
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             watched, collaborative, content, popular = s.execute_read(
                 _user_lists, params, t.cold_start_watches)
@@ -112,6 +105,18 @@ class Recommender:
         self._add(blend, popular, cold if watched else 1.0, lambda _row: [_POPULAR])
         ranked = sorted(blend.values(), key=lambda c: (-c.score, c.title["id"]))[:limit]
         return [self._result(c) for c in ranked]
+
+    def query_params(self, user_id: str, limit: int) -> dict[str, Any]:
+        """The parameters of the user queries (``queries``) for this tuning."""
+        t = self.tuning
+        # every list keeps `candidates` before blending: a title 11th in one list still gets
+        # its share from the other when the caller wants 10
+        return {"user": user_id, "now": self.clock(), "history": t.history,
+                "fanout": t.fanout, "neighbours": t.neighbours, "tau_s": t.tau_s,
+                "per_neighbour": t.per_neighbour,
+                "top_features": t.top_features, "per_feature": t.per_feature,
+                "w_genre": t.w_genre, "w_director": t.w_director, "w_actor": t.w_actor,
+                "limit": max(limit, t.candidates)}
 
     def invalidate(self, user_id: str) -> None:
         self.cache.invalidate(user_id)

@@ -7,8 +7,9 @@ import time
 import pytest
 
 from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
-from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, TransitionRefused
+from encoder_lambda.jobs import JobStore, TransitionRefused
 from tests.support import unique
 
 pytestmark = pytest.mark.integration

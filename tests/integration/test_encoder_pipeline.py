@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +17,15 @@ from chalicelib.catalogue.playable import attach_asset
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.config import Settings
 from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for
 from chalicelib.resources import Resources
 from chalicelib.services import Services
-from encoder_lambda.jobs import JOB_MODELS, JobModel, JobStore, job_id_for
-from encoder_lambda.media.binaries import find_tools
+from encoder_lambda.jobs import JobStore
 from encoder_lambda.media.mpd import parse
 from encoder_lambda.pipeline import JobBusy, OutOfTime, Pipeline, sha256_of
 from encoder_lambda.s3_events import Upload
 from localcloud.paths import PROJECT_ROOT
-from localcloud.stack import EmbeddedStack
+from tests.media_clips import clip
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
@@ -41,24 +39,6 @@ def pipeline(resources: Resources, catalogue_services: Services) -> Pipeline:
     settings = resources.settings
     return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
                     JobStore(lease_seconds=LEASE), attach_asset, preset="ultrafast")
-
-
-_TONES = itertools.count(300, 7)
-
-
-def clip(path: Path, *, audio: bool = True, video: bool = True, seconds: int = 3) -> Path:
-    ffmpeg = find_tools().ffmpeg
-    args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
-    if video:
-        args += ["-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=24:duration={seconds}"]
-    if audio:
-        # a tone of its own, so that no two clips share content (same content is linked)
-        tone = next(_TONES)
-        args += ["-f", "lavfi", "-i", f"sine=frequency={tone}:duration={seconds}"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] if video else []
-    args += ["-c:a", "aac"] if audio else []
-    subprocess.run([*args, str(path)], check=True, timeout=60)
-    return path
 
 
 def upload(resources: Resources, path: Path, key: str, title_id: str | None = None) -> Upload:
@@ -154,20 +134,6 @@ def _wait_for_status(job_id: str, *statuses: str, timeout: float = 60) -> JobMod
         return job if job.status in statuses else None
 
     return eventually(reached, timeout=timeout, interval=0.1)
-
-
-@pytest.fixture
-def encoder_worker(stack_env: dict[str, str], settings: Settings,
-                   stack_outputs: dict[str, str]) -> Iterator[None]:
-    """The event runner driving only the encoder, as Lambda's event source mapping would."""
-    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
-    runner = EmbeddedStack(env=env, record_pids=False)
-    runner.start_runner()
-    try:
-        yield
-    finally:
-        runner.stop()
 
 
 def test_an_upload_to_s3_is_encoded_through_the_queue(

@@ -255,7 +255,7 @@ def test_the_role_grants_exactly_what_the_encoder_uses() -> None:
 
 
 def test_the_role_may_query_exactly_the_indexes_the_encoder_queries() -> None:
-    from encoder_lambda.jobs import JobModel
+    from chalicelib.jobs.models import JobModel
 
     source = "\n".join(p.read_text() for p in (PROJECT_ROOT / "encoder_lambda").rglob("*.py"))
     used = {getattr(JobModel, attribute).Meta.index_name

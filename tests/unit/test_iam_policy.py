@@ -12,7 +12,8 @@ from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT
 
 #: The resource name in a table (or index), bucket (or its objects) or queue ARN.
-ARN_NAME = re.compile(r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)(?:/index/[a-z0-9-]+|/\*)?$")
+ARN_NAME = re.compile(
+    r"(?:table/|:::|:\*:\*:)([a-z0-9-]+)(?:/index/[a-z0-9-]+|(?:/[a-z0-9-]+)*/\*)?$")
 CONFIG = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text())
 STAGE = CONFIG["stages"]["dev"]
 POLICY = json.loads((PROJECT_ROOT / ".chalice" / STAGE["iam_policy_file"]).read_text())

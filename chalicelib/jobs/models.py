@@ -1,0 +1,95 @@
+"""The encode jobs table, shared by the encoder (which moves jobs) and the API (which shows
+and steers them).
+
+One item per upload (bucket, key, ETag): its state, stages, progress, source, outputs and log;
+indexes by status, by title and by key, each newest first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+FINAL = frozenset({"PUBLISHED", "FAILED", "CANCELLED"})
+STAGES = ("PROBING", "ENCODING", "PACKAGING")
+#: Which states a job may move to from each state.
+MOVES: dict[str, frozenset[str]] = {
+    "QUEUED": frozenset({"PROBING", "FAILED", "CANCELLED"}),
+    "PROBING": frozenset({"PROBING", "ENCODING", "PUBLISHED", "FAILED", "CANCELLED"}),
+    "ENCODING": frozenset({"PROBING", "PACKAGING", "FAILED", "CANCELLED"}),
+    "PACKAGING": frozenset({"PROBING", "PUBLISHED", "FAILED", "CANCELLED"}),
+}
+
+
+class ByStatus(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByTitle(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-title"
+        projection = AllProjection()
+
+    title_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByKey(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-key"
+        projection = AllProjection()
+
+    key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class JobModel(Model):
+    class Meta:
+        table_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    etag = UnicodeAttribute(default="")
+    size = NumberAttribute(default=0)
+    title_id = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    asset_id = UnicodeAttribute(null=True)
+    #: {stage: {started_at, ended_at, outcome}}
+    stages = JSONAttribute(default=dict)
+    progress = NumberAttribute(default=0)
+    attempts = NumberAttribute(default=0)
+    cancel_requested = BooleanAttribute(default=False)
+    #: Epoch seconds until which the worker that last took the job owns it.
+    lease_until = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    log_key = UnicodeAttribute(null=True)
+    source_info = JSONAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_status = ByStatus()
+    by_title = ByTitle()
+    by_key = ByKey()
+
+
+def job_id_for(bucket: str, key: str, etag: str) -> str:
+    """S3 events give the ETag bare, HeadObject in quotes: both name the same job."""
+    plain = etag.strip('"')
+    return hashlib.sha256(f"{bucket}\n{key}\n{plain}".encode()).hexdigest()[:32]
+
+
+JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs"}

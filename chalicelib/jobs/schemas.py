@@ -1,0 +1,21 @@
+"""Request bodies of the upload routes; unknown fields are refused."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.usage.schemas import TitleId
+
+ContentType = Annotated[str, StringConstraints(min_length=3, max_length=100,
+                                               pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")]
+
+
+class UploadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: ContentType
+    size: Annotated[int, Field(ge=1)]
+    title_id: TitleId | None = None
