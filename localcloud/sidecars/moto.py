@@ -30,7 +30,9 @@ class MotoSidecar(Sidecar):
 
     def is_healthy(self) -> bool:
         try:
-            response = httpx.get(f"{self.endpoint}/moto-api/data.json", timeout=1.0)
+            # S3's ListBuckets: a small answer whatever the emulator holds (/moto-api/data.json
+            # dumps every table and queue, which takes seconds once a catalogue is loaded)
+            response = httpx.get(f"{self.endpoint}/", timeout=2.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200

@@ -123,7 +123,7 @@ def test_boto3_lists_the_templates_buckets_and_both_queues(deployed: Deployed) -
     queues = deployed.sqs.list_queues(QueueNamePrefix=settings.resource_prefix)["QueueUrls"]
     assert {url.rsplit("/", 1)[-1] for url in queues} == {
         settings.encode_queue, settings.encode_dlq, settings.import_queue,
-        f"{settings.import_queue}-dlq"}
+        f"{settings.import_queue}-dlq", settings.graph_queue, f"{settings.graph_queue}-dlq"}
     assert set(deployed.outputs) == set(load_template()["Outputs"])
     assert deployed.outputs["UploadsBucketName"] == settings.uploads_bucket
     assert deployed.outputs["MediaBucketArn"] == f"arn:aws:s3:::{settings.media_bucket}"
