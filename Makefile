@@ -18,6 +18,8 @@ $(PY_STAMP): pyproject.toml
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p chalicelib/web/static/vendor
+	cp node_modules/dashjs/dist/modern/umd/dash.all.min.js chalicelib/web/static/vendor/
 	@touch $@
 
 run: setup
@@ -47,7 +49,8 @@ bench: setup
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.import
 	$(BIN)/python -m bench.search
-	$(BIN)/python -m bench.encode
+	$(BIN)/python -m bench.encode --rounds 3
+	$(BIN)/python -m bench.recs
 
 clean:
 	rm -rf .local/logs .local/run

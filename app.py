@@ -12,7 +12,7 @@ from chalice.app import Chalice, CORSConfig, Cron, Request, Response, SQSEvent
 
 from chalicelib import logs
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
-from chalicelib.auth.principal import ClientInfo, LoggedIn, current, protect
+from chalicelib.auth.principal import ClientInfo, LoggedIn, Principal, current, protect
 from chalicelib.catalogue.export_day import latest_export_day
 from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
@@ -39,7 +39,16 @@ from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from chalicelib.usage.updates import Progress
-from chalicelib.web_security import SecurityHeaders, content_security_policy
+from chalicelib.web.country import viewer_country
+from chalicelib.web.errors import page_error
+from chalicelib.web.render import page
+from chalicelib.web.static import static_file
+from chalicelib.web_security import (
+    PAYPAL_PAGES,
+    SecurityHeaders,
+    content_security_policy,
+    origin_of,
+)
 
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
@@ -66,8 +75,10 @@ if settings.cors_origins:
                               allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
                               max_age=600)
 install_middleware(app, SecurityHeaders(
-    csp=content_security_policy([settings.aws_endpoint_url or "https://*.amazonaws.com"]),
-    cors_origins=settings.cors_origins, https=not settings.local))
+    csp=content_security_policy([settings.aws_endpoint_url or "https://*.amazonaws.com",
+                                 origin_of(settings.image_base_url)],
+                                [*PAYPAL_PAGES, origin_of(settings.paypal_base_url)]),
+    cors_origins=settings.cors_origins, https=not settings.local), html_errors=page_error)
 
 
 def request() -> Request:
@@ -350,9 +361,13 @@ def play(title_id: str) -> Response:
 @app.route("/stream/{asset_id}/{name}", methods=["GET"])
 @requires()
 def stream(asset_id: str, name: str) -> Response:
-    url = services.playback.stream_url(current().user.id, asset_id, name)
-    return Response(body="", status_code=302,
-                    headers={"Location": url, "Cache-Control": "private, max-age=60"})
+    found = services.playback.stream(current().user.id, asset_id, name)
+    if found.url is not None:
+        return Response(body="", status_code=302,
+                        headers={"Location": found.url, "Cache-Control": "private, max-age=60"})
+    return Response(body=found.body, status_code=200,
+                    headers={"Content-Type": found.content_type,
+                             "Cache-Control": "private, max-age=5"})
 
 
 @app.route("/api/me/continue-watching", methods=["GET"])
@@ -428,3 +443,105 @@ def admin_set_roles(user_id: str) -> Response:
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     return json_response(user.public())
 
+
+# -- pages ------------------------------------------------------------------------------------
+def viewer() -> Principal | None:
+    return services.guard.authenticate(request())
+
+
+def headers() -> dict[str, str]:
+    return {k.lower(): str(v) for k, v in request().headers.items()}
+
+
+@app.route("/", methods=["GET"])
+def home_page() -> Response:
+    who = viewer()
+    return page("home.html", who, **services.pages.home(who.user if who else None,
+                                                        viewer_country(headers())))
+
+
+@app.route("/browse", methods=["GET"])
+def browse_page() -> Response:
+    return page("browse.html", viewer(), **services.pages.browse(
+        query("type"), query("genre"), query("year"), query("country"), query("cursor")))
+
+
+@app.route("/search", methods=["GET"])
+def search_page() -> Response:
+    return page("search.html", viewer(), **services.pages.search(query("q")))
+
+
+@app.route("/titles/{title_id}", methods=["GET"])
+def title_page(title_id: str) -> Response:
+    who = viewer()
+    return page("title.html", who, **services.pages.title(who.user if who else None, title_id,
+                                                          query("season")))
+
+
+@app.route("/watch/{title_id}", methods=["GET"])
+@requires()
+def watch_page(title_id: str) -> Response:
+    who = current()
+    return page("watch.html", who, play=services.playback.play(who.user.id, title_id),
+                next_title=None)
+
+
+@app.route("/register", methods=["GET"])
+def register_page() -> Response:
+    return page("register.html", viewer(), next=local_path(query("next")))
+
+
+@app.route("/login", methods=["GET"])
+def login_page() -> Response:
+    notices = {"sent": "If an account uses that email, a reset link is on its way.",
+               "done": "Your password is changed; log in with it."}
+    return page("login.html", viewer(), next=local_path(query("next")),
+                notice=notices.get(query("reset") or ""))
+
+
+@app.route("/reset", methods=["GET"])
+def reset_page() -> Response:
+    return page("reset.html", viewer(), token=query("token"))
+
+
+@app.route("/plans", methods=["GET"])
+def plans_page() -> Response:
+    who = viewer()
+    return page("plans.html", who, **services.pages.plans(who.user if who else None))
+
+
+@app.route("/account", methods=["GET"])
+@requires()
+def account_page() -> Response:
+    who = current()
+    notice = "Thank you: your subscription is active." if query("subscribed") else None
+    return page("account.html", who, notice=notice, **services.pages.account(who.user))
+
+
+@app.route("/history", methods=["GET"])
+@requires()
+def history_page() -> Response:
+    who = current()
+    return page("history.html", who, **services.pages.history(who.user, query("cursor")))
+
+
+@app.route("/upload", methods=["GET"])
+@requires("uploader", "admin")
+def upload_page() -> Response:
+    return page("upload.html", current(), title_id=query("title"))
+
+
+@app.route("/admin", methods=["GET"])
+@requires("admin")
+def admin_page() -> Response:
+    return page("admin.html", current(), **services.pages.admin())
+
+
+@app.route("/static/{name}", methods=["GET"])
+def static_asset(name: str) -> Response:
+    return static_file(None, name)
+
+
+@app.route("/static/{folder}/{name}", methods=["GET"])
+def static_asset_in(folder: str, name: str) -> Response:
+    return static_file(folder, name)

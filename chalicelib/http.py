@@ -140,8 +140,11 @@ def _rewrite_chalice_error(response: Response) -> Response:
                          {k: str(v) for k, v in (response.headers or {}).items()})
 
 
-def install_middleware(app: Chalice, security: SecurityHeaders | None = None) -> None:
-    """Every response carries X-Request-Id; every error is JSON; every request is logged once."""
+def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
+                       html_errors: Callable[[Request, AppError], Response | None] | None = None
+                       ) -> None:
+    """Every response carries X-Request-Id; every error is JSON (or, on a page, the page
+    ``html_errors`` renders); every request is logged once."""
 
     @app.middleware("http")
     def request_context(request: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -151,7 +154,8 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None) ->
         try:
             response = get_response(request)
         except AppError as exc:
-            response = json_response(exc.body(), exc.status, exc.headers)
+            shown = html_errors(request, exc) if html_errors is not None else None
+            response = shown or json_response(exc.body(), exc.status, exc.headers)
         except Exception:
             logger.exception("unhandled error")
             response = _internal_error(request_id)

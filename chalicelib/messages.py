@@ -52,6 +52,7 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "subscription_required": (402, "Watching needs an active subscription: choose a plan on "
                                    "/plans."),
     "stream_not_found": (404, "No such stream file."),
+    "page_not_found": (404, "There is no page here."),
     "bad_upload_name": (422, "Upload a video ({suffixes}) with its file name."),
     "upload_too_large": (413, "Files up to {limit} bytes can be uploaded."),
     "upload_not_found": (404, "No upload has this id."),

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.usage.history import ViewingHistory
     from chalicelib.usage.progress import ProgressService
     from chalicelib.usage.resume import ResumeStore
+    from chalicelib.web.pages import Pages
 
 
 def allowed_origins(settings: Settings) -> frozenset[str]:
@@ -335,3 +336,11 @@ class Services:
         settings = self.settings
         return Playback(self.resources.s3, settings.media_bucket, self.payments.can_watch,
                         self.resume, settings.image_base_url, settings.stream_url_seconds)
+
+    # -- pages ------------------------------------------------------------------------------
+    @cached_property
+    def pages(self) -> Pages:
+        from chalicelib.web.pages import Pages
+
+        self._bind_tables()
+        return Pages(self)

@@ -17,8 +17,14 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
-def content_security_policy(media_origins: Iterable[str]) -> str:
-    media = " ".join(sorted(set(media_origins)))
+#: Where a subscribe form's redirect (to PayPal's approval page) may go.
+PAYPAL_PAGES = ("https://www.paypal.com", "https://www.sandbox.paypal.com")
+
+
+def content_security_policy(media_origins: Iterable[str],
+                            form_origins: Iterable[str] = PAYPAL_PAGES) -> str:
+    media = " ".join(sorted(set(o for o in media_origins if o)))
+    forms = " ".join(sorted(set(o for o in form_origins if o)))
     return "; ".join([
         "default-src 'self'",
         f"img-src 'self' data: blob: {media}".strip(),
@@ -28,7 +34,7 @@ def content_security_policy(media_origins: Iterable[str]) -> str:
         "script-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
-        "form-action 'self'",
+        f"form-action 'self' {forms}".strip(),
         "frame-ancestors 'none'",
     ])
 

@@ -95,6 +95,7 @@ def up() -> None:
             stack.start_sidecars(_reporter(progress, "start", len(stack.sidecars)))
             stack.deploy(_reporter(progress, "deploy"))
             seed_if_empty(stack, _reporter(progress, "seed"))
+            demo_streams(stack, _reporter(progress, "demo"))
             api = _reporter(progress, "api")
             api(0, 1, f"starting on {stack.api_url}")
             stack.start_runner()
@@ -239,6 +240,24 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
              progress=lambda done, total: report(done, total, "demo catalogue"))
     except Exception as exc:
         report(1, 1, f"demo catalogue not loaded ({type(exc).__name__}); `notflix seed` retries")
+    finally:
+        resources.close()
+
+
+def demo_streams(stack: EmbeddedStack, report: ProgressFn) -> None:
+    """A few demo titles become playable (encoded once the runner starts); never fatal."""
+    from chalicelib.resources import Resources
+    from chalicelib.services import Services
+    from encoder_lambda.media.binaries import find_tools
+    from localcloud.demo_media import upload_demo_streams
+
+    resources = Resources(stack.settings())
+    try:
+        Services(resources).catalogue  # binds the tables  # noqa: B018
+        upload_demo_streams(resources.s3, resources.settings.uploads_bucket,
+                            find_tools().ffmpeg, report)
+    except Exception as exc:
+        report(1, 1, f"demo streams not uploaded ({type(exc).__name__})")
     finally:
         resources.close()
 

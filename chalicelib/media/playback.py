@@ -2,8 +2,10 @@
 
 ``/api/titles/{id}/play`` answers where the player finds the manifest (``/stream/<asset>/
 manifest.mpd``), its text tracks, thumbnails and where to resume. Every ``/stream/`` request
-re-checks the session and the subscription and redirects to a presigned S3 URL that expires
-within minutes (relative URLs in the manifest resolve to ``/stream/`` too). Entitlement is
+re-checks the session and the subscription. Manifests, playlists and WebVTT files are served
+by the API itself (players resolve the relative URLs inside them against the address they
+were loaded from: it must stay ``/stream/``); segments and images redirect to a presigned S3
+URL that expires within minutes. Entitlement is
 remembered per user for ``ENTITLEMENT_TTL_S`` in the warm function, so a player's segment
 requests do not each read the subscription.
 """
@@ -14,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.catalogue.browse import card
@@ -22,9 +25,23 @@ from chalicelib.errors import catalogued
 from chalicelib.usage.resume import ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
+#: Small text files served through the API itself, so that players resolve the relative
+#: URLs inside them (segments, playlists, sprites) against /stream/, not against S3.
+SERVED = {".mpd": "application/dash+xml", ".m3u8": "application/vnd.apple.mpegurl",
+          ".vtt": "text/vtt; charset=utf-8"}
+MAX_SERVED_BYTES = 2_000_000
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 MAX_FILE_NAME = 128
 ENTITLEMENT_TTL_S = 30.0
+
+
+@dataclass(frozen=True)
+class StreamFile:
+    """Either a redirect (``url``) or the file itself (``body``)."""
+
+    url: str | None = None
+    body: str | None = None
+    content_type: str = ""
 
 
 def stream_path(asset_id: str, name: str) -> str:
@@ -75,11 +92,38 @@ class Playback:
             "progress": point["progress"] if point else 0.0,
         }
 
-    def stream_url(self, user_id: str, asset_id: str, name: str) -> str:
-        """A presigned URL of one of an asset's files, for a subscriber."""
+    def stream(self, user_id: str, asset_id: str, name: str) -> StreamFile:
+        """A manifest, playlist or text track itself; anything else as a presigned URL."""
+        suffix = name[name.rfind("."):].lower() if "." in name else ""
+        if suffix not in SERVED:
+            return StreamFile(url=self.stream_url(user_id, asset_id, name))
+        self._check(asset_id, name)
+        self.require_entitlement(user_id)
+        from botocore.exceptions import ClientError
+
+        from chalicelib.aws import is_missing
+
+        try:
+            found = self.s3.get_object(Bucket=self.media_bucket,
+                                       Key=f"media/{asset_id}/{name}")
+        except ClientError as exc:
+            if is_missing(exc):
+                raise catalogued("stream_not_found") from None
+            raise
+        if int(found.get("ContentLength", 0)) > MAX_SERVED_BYTES:
+            raise catalogued("stream_not_found")
+        return StreamFile(body=found["Body"].read().decode("utf-8", "replace"),
+                          content_type=SERVED[suffix])
+
+    @staticmethod
+    def _check(asset_id: str, name: str) -> None:
         if (not ASSET_ID.match(asset_id) or len(name) > MAX_FILE_NAME
                 or not FILE_NAME.match(name)):
             raise catalogued("stream_not_found")
+
+    def stream_url(self, user_id: str, asset_id: str, name: str) -> str:
+        """A presigned URL of one of an asset's files, for a subscriber."""
+        self._check(asset_id, name)
         self.require_entitlement(user_id)
         url: str = self.s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.media_bucket,

@@ -69,15 +69,19 @@ def test_a_subscriber_plays_resumes_and_sees_history(
                                   "url": f"/stream/{asset}/subtitles-en.vtt"}]
     assert body["resume_s"] == 0 and body["duration_s"] == 600.0
     assert play.headers["cache-control"] == "no-store"
-    # the stream route redirects to a presigned S3 URL that expires within minutes
-    redirect = get(api_url, body["manifest_url"], account, follow_redirects=False)
+    # the manifest comes from the API itself (relative segment URLs resolve to /stream/);
+    # a segment redirects to a presigned S3 URL that expires within minutes
+    manifest = get(api_url, body["manifest_url"], account, follow_redirects=False)
+    assert manifest.status_code == 200 and manifest.content == MANIFEST
+    assert manifest.headers["content-type"] == "application/dash+xml"
+    redirect = get(api_url, f"/stream/{asset}/chunk-0-00001.m4s", account,
+                   follow_redirects=False)
     assert redirect.status_code == 302
     location = redirect.headers["location"]
     query = parse_qs(urlparse(location).query)
     assert int(query["X-Amz-Expires"][0]) <= 300
-    assert httpx.get(location, timeout=20).content == MANIFEST
-    segment = get(api_url, f"/stream/{asset}/chunk-0-00001.m4s", account, follow_redirects=True)
-    assert segment.content == b"\x00segment"
+    assert httpx.get(location, timeout=20).content == b"\x00segment"
+    assert get(api_url, f"/stream/{asset}/missing.mpd", account).status_code == 404
     for bad in (f"/stream/{asset}/..%2Fsecret", f"/stream/{asset}/.hidden",
                 "/stream/not-an-asset/manifest.mpd", f"/stream/{asset}/{'a' * 200}.mpd"):
         assert get(api_url, bad, account).status_code == 404, bad

@@ -1,0 +1,31 @@
+"""Errors on pages: the catalogue's message in the layout, or the login page for a visitor."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from chalice.app import Request, Response
+
+from chalicelib.errors import AppError
+from chalicelib.web.render import page
+
+#: Paths answered in JSON (or by redirects) whatever the client accepts.
+API_PREFIXES = ("/api/", "/stream/", "/webhooks/", "/health", "/static/", "/posters/",
+                "/openapi")
+
+
+def is_page(request: Request) -> bool:
+    path = request.path or "/"
+    return (not path.startswith(API_PREFIXES)
+            and "text/html" in str(request.headers.get("accept", "")))
+
+
+def page_error(request: Request, error: AppError) -> Response | None:
+    """The HTML answer to an error on a page, or None for API requests."""
+    if not is_page(request):
+        return None
+    if error.status == 401:
+        return Response(body="", status_code=303,
+                        headers={"Location": f"/login?next={quote(request.path or '/')}"})
+    return page("error.html", None, status=error.status, error=error,
+                plans_link=error.code == "subscription_required")

@@ -1,0 +1,142 @@
+"""What each page shows: the view models behind the templates, from the domain services.
+
+Rows that depend on Redis or Neo4j degrade to fewer items rather than failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.catalogue.browse import card
+from chalicelib.catalogue.countries import country_name
+from chalicelib.catalogue.filters import Filters
+from chalicelib.catalogue.models import TitleModel
+from chalicelib.jobs.models import JobModel
+
+if TYPE_CHECKING:
+    from chalicelib.auth.users import User
+    from chalicelib.services import Services
+
+logger = Logger(service="notflix", child=True)
+ROW = 12
+GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama",
+          "Family", "Fantasy", "History", "Horror", "Music", "Mystery", "Romance",
+          "Science Fiction", "Thriller", "War", "Western")
+JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
+
+
+def _quietly(what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    try:
+        return work()
+    except Exception as exc:  # a row that cannot be filled is left out, not the page
+        logger.warning(f"{what} row unavailable", error=type(exc).__name__)
+        return []
+
+
+def blank_to_none(value: str | None) -> str | None:
+    return value if value not in (None, "") else None
+
+
+class Pages:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.image_base = services.settings.image_base_url
+
+    def home(self, user: User | None, country: str) -> dict[str, Any]:
+        s = self.services
+        context: dict[str, Any] = {
+            "trending": _quietly("trending", lambda: s.recommender.popular.cards(ROW)),
+            "best": _quietly("ranking", lambda: s.catalogue.ranking(country, ROW)["titles"]),
+            "recent": _quietly("recently added", self.recently_added),
+            "country_name": country_name(country) or country,
+        }
+        if user is not None:
+            context["continuing"] = _quietly(
+                "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
+            context["recommended"] = _quietly(
+                "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
+        return context
+
+    def recently_added(self) -> list[dict[str, Any]]:
+        """Titles whose streams were published most recently."""
+        ids: list[str] = []
+        for job in JobModel.by_status.query("PUBLISHED", scan_index_forward=False, limit=50):
+            if job.title_id and job.title_id not in ids:
+                ids.append(job.title_id)
+            if len(ids) >= ROW:
+                break
+        titles = {t.id: t for t in TitleModel.batch_get(ids)} if ids else {}
+        return [card(titles[i], self.image_base) for i in ids if i in titles]
+
+    def browse(self, kind: str | None, genre: str | None, year: str | None,
+               country: str | None, cursor: str | None) -> dict[str, Any]:
+        raw = {"type": blank_to_none(kind), "genre": blank_to_none(genre),
+               "year": blank_to_none(year), "country": blank_to_none(country)}
+        filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"])
+        titles, after = self.services.catalogue.browse(filters, 36, blank_to_none(cursor))
+        shown = {k: v for k, v in raw.items() if v}
+        following = f"/browse?{urlencode({**shown, 'cursor': after})}" if after else None
+        return {"titles": titles, "next": following, "filters": raw, "genres": GENRES}
+
+    def search(self, q: str | None) -> dict[str, Any]:
+        query = (q or "").strip()
+        results = self.services.search.search(query, 24) if query else []
+        return {"q": query, "results": results}
+
+    def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
+        s = self.services
+        title = s.catalogue.details(title_id)
+        people = title.get("people") or []
+        context: dict[str, Any] = {
+            "title": title,
+            "directors": [p["name"] for p in people if p.get("role") == "director"][:3],
+            "cast": [p["name"] for p in sorted((p for p in people if p.get("role") == "actor"),
+                                               key=lambda p: int(p.get("order") or 0))][:8],
+            "seasons": title.get("seasons") or [],
+            "similar": _quietly("similar", lambda: s.recommender.similar(
+                title["id"], (title.get("genres") or [None])[0], ROW)["results"]),
+            "resume_s": 0.0, "season": None,
+        }
+        if context["seasons"]:
+            numbers = [int(x["number"]) for x in context["seasons"]]
+            wanted = int(season) if season and season.isdigit() and int(season) in numbers \
+                else next((n for n in numbers if n > 0), numbers[0])
+            context["season"] = s.catalogue.season(title["id"], wanted)
+        if user is not None:
+            try:
+                point = s.resume.get(user.id, title["id"])
+                context["resume_s"] = point["resume_s"] if point else 0.0
+            except Exception as exc:  # Redis down: no resume button
+                logger.warning("resume point unavailable", error=type(exc).__name__)
+        return context
+
+    def account(self, user: User) -> dict[str, Any]:
+        s = self.services
+        payments, _ = s.payments.payments(user.id, None, 10)
+        return {"subscription": s.payments.status(user.id),
+                "payments": [p.public() for p in payments],
+                "logins": [e.public() for e in s.accounts.login_history(user)][:10]}
+
+    def plans(self, user: User | None) -> dict[str, Any]:
+        s = self.services
+        return {"plans": [p.public() for p in s.payments.all_plans()],
+                "subscription": s.payments.status(user.id) if user else None}
+
+    def history(self, user: User, cursor: str | None) -> dict[str, Any]:
+        return dict(self.services.history.page(user.id, 30, blank_to_none(cursor)))
+
+    def admin(self) -> dict[str, Any]:
+        from chalicelib.auth.users import ROLES
+
+        s = self.services
+        users, _ = s.users.list(limit=50)
+        jobs: list[JobModel] = []
+        for state in JOB_STATES:
+            jobs += list(JobModel.by_status.query(state, scan_index_forward=False, limit=10))
+        jobs.sort(key=lambda j: str(j.created_at), reverse=True)
+        return {"users": [u.public() for u in users], "roles": ROLES,
+                "imports": _quietly("imports", s.imports.recent), "jobs": jobs[:30]}

@@ -1,0 +1,82 @@
+"""Demo streams: `make run` leaves a few titles playable out of the box.
+
+On a stack whose demo titles have no stream yet, short generated clips (test patterns with a
+tone, one with English subtitles beside it) are uploaded to the uploads bucket with the
+title they play for, exactly as an uploader would; the event runner's encoder publishes
+them within a minute of start-up. The same clip content is linked, never encoded twice.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.catalogue.models import FacetModel, TitleModel
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DemoClip:
+    pattern: str  # an ffmpeg lavfi source
+    size: str
+    seconds: int
+    tone_hz: int
+    subtitles: bool = False
+
+
+CLIPS = (
+    DemoClip("testsrc2", "1280x720", 40, 440, subtitles=True),
+    DemoClip("smptehdbars", "960x540", 30, 523),
+    DemoClip("testsrc", "640x360", 30, 659),
+)
+SUBTITLES = """1
+00:00:01,000 --> 00:00:06,000
+Welcome to Notflix: this stream was encoded on your machine.
+
+2
+00:00:08,000 --> 00:00:14,000
+Try the quality menu, the subtitles and the arrow keys.
+"""
+
+
+def demo_titles(count: int) -> list[TitleModel]:
+    """The most popular films of the demo catalogue."""
+    ids = [f.id for f in FacetModel.query("type#film", limit=count)]
+    titles = {t.id: t for t in TitleModel.batch_get(ids)} if ids else {}
+    return [titles[i] for i in ids if i in titles]
+
+
+def make_clip(ffmpeg: str, clip: DemoClip, path: Path) -> Path:
+    subprocess.run([
+        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"{clip.pattern}=size={clip.size}:rate=25:duration={clip.seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency={clip.tone_hz}:duration={clip.seconds}",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest", str(path)], check=True, timeout=300, stdin=subprocess.DEVNULL)
+    return path
+
+
+def upload_demo_streams(s3: Any, bucket: str, ffmpeg: str, report: ProgressFn) -> int:
+    """Upload a clip for each demo title without a stream; how many were sent."""
+    titles = demo_titles(len(CLIPS))
+    todo = [(t, c) for t, c in zip(titles, CLIPS, strict=False) if t.asset is None]
+    if not todo:
+        report(1, 1, "demo streams already playable")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="notflix-demo-") as tmp:
+        for n, (title, clip) in enumerate(todo, 1):
+            stem = f"uploads/demo/{title.id}"
+            if clip.subtitles:  # beside the video, and before it, as the encoder expects
+                s3.put_object(Bucket=bucket, Key=f"{stem}.en.srt", Body=SUBTITLES.encode(),
+                              ContentType="application/x-subrip")
+            path = make_clip(ffmpeg, clip, Path(tmp) / f"{n}.mp4")
+            s3.upload_file(str(path), bucket, f"{stem}.mp4",
+                           ExtraArgs={"Metadata": {"title-id": title.id},
+                                      "ContentType": "video/mp4"})
+            report(n, len(todo), f"demo stream for {title.name} uploaded")
+    return len(todo)

@@ -1,0 +1,215 @@
+"""End to end in a real browser (Playwright driving Debian's Chromium).
+
+A subscriber registers, subscribes through the local PayPal's page, plays a title encoded by
+the real pipeline (time advances, two or more representations), leaves and comes back to
+resume; a visitor without a subscription is refused; an uploader uploads a clip in the page
+and it becomes playable. Screenshots go to ``.local/artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from chalicelib.catalogue.records import TitleRecord
+from chalicelib.config import Settings
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from localcloud.paths import PROJECT_ROOT
+from localcloud.stack import EmbeddedStack
+from tests.integration.auth_client import STRONG_PASSWORD
+from tests.media_clips import clip
+from tests.support import eventually, unique
+
+pytestmark = pytest.mark.integration
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / ".local" / "artifacts" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def encoder(stack_env: dict[str, str], settings: Settings,
+            stack_outputs: dict[str, str]) -> Iterator[None]:
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
+    runner = EmbeddedStack(env=env, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
+def make_title(services: Services, name: str) -> str:
+    title_id = unique("b-")
+    services.catalogue_writer.upsert([TitleRecord(id=title_id, kind="film", name=name,
+                                                  source="generated", year=2024,
+                                                  genres=("Drama",))])
+    return title_id
+
+
+def playable(api_url: str, title_id: str) -> bool:
+    return bool(httpx.get(f"{api_url}/api/titles/{title_id}", timeout=20).json()["playable"])
+
+
+@pytest.fixture(scope="module")
+def encoded_title(api_url: str, resources: Resources, catalogue_services: Services,
+                  encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 20 s clip through the real upload -> encode pipeline."""
+    title_id = make_title(catalogue_services, "Browser Test Film")
+    path = clip(tmp_path_factory.mktemp("clips") / "film.mp4", seconds=20)
+    resources.s3.upload_file(str(path), resources.settings.uploads_bucket,
+                             f"uploads/{unique()}/film.mp4",
+                             ExtraArgs={"Metadata": {"title-id": title_id}})
+    eventually(lambda: playable(api_url, title_id), timeout=180, interval=1.0)
+    return title_id
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context; its console and failed requests are kept as an artifact."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    log: list[str] = []
+    tab.on("console", lambda m: log.append(f"console {m.type}: {m.text}"))
+    tab.on("requestfailed", lambda r: log.append(f"failed {r.method} {r.url}: {r.failure}"))
+    tab.on("response", lambda r: log.append(f"{r.status} {r.request.method} {r.url}")
+           if r.status >= 400 else None)
+    refused: list[str] = []
+    tab.on("response", lambda r: refused.append(r.url) if r.status == 403 else None)
+    try:
+        yield tab
+    finally:
+        for url in refused[:2]:  # what the server said, for the artifact log
+            try:
+                log.append("403 body: " + str(tab.evaluate(
+                    "u => fetch(u).then(r => r.text())", url))[:500])
+            except Exception as exc:
+                log.append(f"403 body unavailable: {type(exc).__name__}")
+        (ARTIFACTS / f"{request.node.name}.log").write_text("\n".join(log) + "\n")
+        try:
+            shot(tab, f"{request.node.name}-last")
+        except Exception:  # the page may be gone; the log is what matters
+            log.append("no last screenshot")
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def register_in_page(page: Page, api_url: str, next_path: str = "/") -> str:
+    email = f"{unique('web-')}@example.com"
+    page.goto(f"{api_url}/register?next={next_path}")
+    page.get_by_label("Your name").fill("Web Viewer")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url(lambda url: url.removeprefix(api_url).split("?")[0] == next_path)
+    return email
+
+
+def video_state(page: Page) -> dict[str, Any]:
+    state: dict[str, Any] = page.evaluate(
+        "() => { const v = document.getElementById('video');"
+        " const p = window.notflixPlayer;"
+        " return {time: v.currentTime, paused: v.paused, ready: v.readyState,"
+        " reps: p && p.getRepresentationsByType ? p.getRepresentationsByType('video').length"
+        " : 0}; }")
+    return state
+
+
+def test_subscribe_watch_leave_and_resume(browser: Browser, page: Page, api_url: str,
+                                          encoded_title: str) -> None:
+    register_in_page(page, api_url)
+    assert page.get_by_role("button", name="Log out").is_visible()
+    page.goto(f"{api_url}/plans")
+    shot(page, "plans")
+    page.get_by_role("button", name="Subscribe with PayPal").first.click()
+    page.get_by_role("button", name="Agree and subscribe").click()  # the local PayPal's page
+    page.wait_for_url(lambda url: "/account?subscribed=1" in url)
+    assert page.get_by_text("your subscription is active").is_visible()
+    shot(page, "account")
+
+    page.goto(f"{api_url}/titles/{encoded_title}")
+    page.get_by_role("link", name="Play").click()
+    page.wait_for_url(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_function("() => window.notflixPlayer && document.getElementById('video')"
+                           ".readyState >= 2", timeout=60_000)
+    page.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                  " return v.play(); }")
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 3.5",
+                           timeout=60_000)
+    state = video_state(page)
+    assert state["reps"] >= 2, state
+    shot(page, "playing")
+    page.evaluate("() => document.getElementById('video').pause()")
+    stopped_at = video_state(page)["time"]
+    time.sleep(1.0)  # the pause's progress post
+    page.goto(f"{api_url}/")  # leave (the page-exit beacon fires too)
+    shot(page, "home-continue-watching")
+    assert page.get_by_role("region", name="Continue watching").get_by_text(
+        "Browser Test Film").is_visible()
+
+    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_function("() => document.getElementById('video').readyState >= 1",
+                           timeout=60_000)
+    page.wait_for_function("() => document.getElementById('video').currentTime > 0",
+                           timeout=30_000)
+    resumed_at = video_state(page)["time"]
+    assert abs(resumed_at - stopped_at) <= 10, (stopped_at, resumed_at)
+    shot(page, "resumed")
+
+
+def test_a_visitor_without_a_subscription_is_refused(page: Page, api_url: str,
+                                                      encoded_title: str) -> None:
+    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_url(lambda url: "/login?next=" in url)  # not logged in: the login page
+    assert page.get_by_role("heading", name="Log in").is_visible()
+    register_in_page(page, api_url, f"/watch/{encoded_title}")
+    assert page.get_by_role("heading", name="Subscription needed").is_visible()
+    assert page.get_by_role("link", name="See the plans").get_attribute("href") == "/plans"
+    shot(page, "refused")
+    stream = httpx.get(f"{api_url}/stream/{'0' * 32}/manifest.mpd", timeout=20)
+    assert stream.status_code == 401
+
+
+def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
+                                                catalogue_services: Services, encoder: None,
+                                                tmp_path: Path) -> None:
+    title_id = make_title(catalogue_services, "Uploaded In The Browser")
+    register_in_page(page, api_url)
+    account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
+        c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
+    catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
+    page.goto(f"{api_url}/upload")
+    page.get_by_label("Title it plays for").fill(title_id)
+    page.get_by_label("Video file").set_input_files(str(clip(tmp_path / "mine.mp4",
+                                                             seconds=4)))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_function("() => document.getElementById('upload-bar').value === 100")
+    page.get_by_text("Published").wait_for(timeout=180_000)
+    shot(page, "uploaded")
+    assert playable(api_url, title_id)
