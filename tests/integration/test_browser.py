@@ -213,3 +213,105 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
     page.get_by_text("Published").wait_for(timeout=180_000)
     shot(page, "uploaded")
     assert playable(api_url, title_id)
+
+
+SUBTITLES = b"""1
+00:00:00,500 --> 00:00:08,000
+Hello from the subtitles.
+"""
+
+
+@pytest.fixture(scope="module")
+def subtitled_title(api_url: str, resources: Resources, catalogue_services: Services,
+                    encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 24 s 720p clip with English subtitles uploaded beside it (before it)."""
+    title_id = make_title(catalogue_services, "Subtitled Film")
+    stem = f"uploads/{unique()}/subtitled"
+    bucket = resources.settings.uploads_bucket
+    resources.s3.put_object(Bucket=bucket, Key=f"{stem}.en.srt", Body=SUBTITLES)
+    path = tmp_path_factory.mktemp("clips") / "subtitled.mp4"
+    import subprocess
+
+    from encoder_lambda.media.binaries import find_tools
+
+    subprocess.run([find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=24",
+                    "-f", "lavfi", "-i", "sine=frequency=997:duration=24",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", str(path)], check=True, timeout=120)
+    resources.s3.upload_file(str(path), bucket, f"{stem}.mp4",
+                             ExtraArgs={"Metadata": {"title-id": title_id}})
+    eventually(lambda: playable(api_url, title_id), timeout=240, interval=1.0)
+    return title_id
+
+
+def test_quality_subtitles_previews_and_keys(browser: Browser, page: Page, api_url: str,
+                                             subtitled_title: str) -> None:
+    register_in_page(page, api_url)
+    page.goto(f"{api_url}/plans")
+    page.get_by_role("button", name="Subscribe with PayPal").first.click()
+    page.get_by_role("button", name="Agree and subscribe").click()
+    page.wait_for_url(lambda url: "/account?subscribed=1" in url)
+    page.goto(f"{api_url}/watch/{subtitled_title}")
+    page.wait_for_function("() => document.getElementById('quality').options.length >= 3",
+                           timeout=60_000)
+    page.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                  " return v.play(); }")
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 1",
+                           timeout=60_000)
+    # a manual quality choice pins the smallest rendition
+    options = page.evaluate("() => [...document.getElementById('quality').options]"
+                            ".map(o => o.textContent)")
+    assert options[0] == "Auto" and {"720p", "240p"} <= set(options), options
+    page.get_by_label("Quality").select_option(label="240p")
+    page.wait_for_function("() => { const r = window.notflixPlayer"
+                           ".getCurrentRepresentationForType('video'); return r && r.height"
+                           " === 240; }", timeout=30_000)
+    assert page.get_by_text("Quality: 240p").is_visible()
+    # subtitles from the text track beside the video
+    page.get_by_label("Subtitles").select_option(label="en")
+    assert page.evaluate("() => document.getElementById('video').textTracks[0].mode") == \
+        "showing"
+    # a scrubbing preview from the thumbnails sprite
+    page.wait_for_timeout(500)
+    page.evaluate("() => { const s = document.getElementById('scrub'); s.value = '12';"
+                  " s.dispatchEvent(new Event('input')); }")
+    preview = page.locator("#preview")
+    assert preview.is_visible()
+    assert "sprite.jpg" in page.evaluate(
+        "() => document.getElementById('preview').style.backgroundImage")
+    shot(page, "preview-and-subtitles")
+    # keyboard: k pauses, k plays again
+    page.locator("body").focus()
+    page.keyboard.press("k")
+    page.wait_for_function("() => document.getElementById('video').paused")
+    page.keyboard.press("k")
+    page.wait_for_function("() => !document.getElementById('video').paused")
+
+
+@pytest.mark.parametrize("path", ["/", "/browse", "/search?q=film", "/login", "/register",
+                                  "/plans"])
+def test_pages_fit_a_small_phone_and_label_their_inputs(browser: Browser, api_url: str,
+                                                        path: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        tab = context.new_page()
+        tab.goto(f"{api_url}{path}")
+        overflow = tab.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 360px screen"
+        unlabelled = tab.evaluate(
+            "() => [...document.querySelectorAll('input:not([type=hidden]), select')]"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))"
+            ".map(e => e.name || e.id)")
+        assert unlabelled == [], f"{path}: inputs without a label: {unlabelled}"
+        missing_alt = tab.evaluate("() => [...document.images].filter(i => !i.hasAttribute("
+                                   "'alt')).length")
+        assert missing_alt == 0
+        assert tab.evaluate("() => document.documentElement.lang") == "en"
+        # the first Tab reaches the skip link, which leads to the main content
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("() => document.activeElement.textContent") == "Skip to content"
+        tab.screenshot(path=str(ARTIFACTS / f"phone{path.replace('/', '_') or '_'}.png"),
+                       full_page=True)
+    finally:
+        context.close()
