@@ -79,6 +79,16 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
     for part in ("moto", "redis", "neo4j", "paypal", "api", "event-runner"):
         assert re.search(rf"{part}\s.*\sup\b", status), status
 
+    # a demo that plays: generated clips went through the real upload -> encode pipeline
+    def demo_playable() -> list[str]:
+        films = httpx.get(f"{url}/api/titles", params={"type": "film", "limit": "3"},
+                          timeout=20).json()["titles"]
+        return [t["name"] for t in films if t["playable"]]
+
+    assert len(eventually(demo_playable, timeout=300, interval=2.0)) >= 1
+    home = httpx.get(url, headers={"Accept": "text/html"}, timeout=20)
+    assert home.status_code == 200 and "Trending now" in home.text
+
     second = subprocess.run([NOTFLIX, "up"], env=env, capture_output=True, text=True,
                             timeout=60)
     assert second.returncode == 1
