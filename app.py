@@ -348,13 +348,13 @@ def daily_tmdb_import(event: Any) -> None:
 def post_progress() -> Response:
     data = body(usage_schemas.ProgressIn)
     return json_response(services.progress.record(current().user.id, Progress(
-        data.title_id, data.position_s, data.duration_s, data.play_id)))
+        data.title_id, data.position_s, data.duration_s, data.play_id, data.episode)))
 
 
 @app.route("/api/titles/{title_id}/play", methods=["GET"])
 @requires()
 def play(title_id: str) -> Response:
-    return json_response(services.playback.play(current().user.id, title_id),
+    return json_response(services.playback.play(current().user.id, title_id, query("episode")),
                          headers={"Cache-Control": "no-store"})
 
 
@@ -482,8 +482,8 @@ def title_page(title_id: str) -> Response:
 @requires()
 def watch_page(title_id: str) -> Response:
     who = current()
-    return page("watch.html", who, play=services.playback.play(who.user.id, title_id),
-                next_title=None)
+    return page("watch.html", who, play=services.playback.play(who.user.id, title_id,
+                                                               query("episode")))
 
 
 @app.route("/register", methods=["GET"])

@@ -53,6 +53,7 @@ TITLES = 5
 SEARCH_TERMS = ("star", "the", "love", "night", "man")
 PASSWORD = "violet-harbour-quiet-42"
 PAGE_HEADERS = {"Accept": "text/html", "Accept-Encoding": "identity"}
+CARD = b'<li class="card">'
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Page:
     ttfb: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    cards: dict[str, int] = field(default_factory=dict)
     gzipped: dict[str, int] = field(default_factory=dict)
 
 
@@ -99,11 +101,18 @@ def pages(http: httpx.Client, titles: int) -> list[Page]:
     series_ids = [t["id"] for t in series.json()["titles"]]
     if not film_ids or not series_ids:
         raise RuntimeError("the seeded catalogue lists no films or no series")
-    account = http.post("/api/auth/register", json={
-        "email": f"{unique('bench-pages-')}@example.com", "password": PASSWORD,
-        "display_name": "Page Bench"})
-    account.raise_for_status()
+    # A client of its own: the measuring client must not keep the session cookie the
+    # registration sets, or every "visitor" request would be logged in.
+    with httpx.Client(base_url=str(http.base_url), timeout=30) as registering:
+        account = registering.post("/api/auth/register", json={
+            "email": f"{unique('bench-pages-')}@example.com", "password": PASSWORD,
+            "display_name": "Page Bench"})
+        account.raise_for_status()
     bearer = {"Authorization": "Bearer " + account.json()["token"]}
+    for headers, logged_in in (({}, False), (bearer, True)):
+        _, _, body = fetch(http, "/", headers)
+        if (b'class="hero"' in body) == logged_in:
+            raise RuntimeError(f"home page: expected logged_in={logged_in}, got the other")
     return [
         Page("home (visitor)", ["/"]),
         Page("home (logged in)", ["/"], bearer),
@@ -119,6 +128,7 @@ def run(http: httpx.Client, page: Page, runs: int, warmup: int) -> None:
         for _ in range(max(1, warmup)):
             _, _, body = fetch(http, path, page.headers)
         page.sizes[path] = len(body)
+        page.cards[path] = body.count(CARD)
         page.gzipped[path] = len(gzip.compress(body, compresslevel=6))
     paths = cycle(page.paths)
     for _ in range(runs):
@@ -129,16 +139,18 @@ def run(http: httpx.Client, page: Page, runs: int, warmup: int) -> None:
 
 def print_table(rows: list[Page]) -> None:
     print(f"{'page':<22} {'TTFB p50':>9} {'TTFB p99':>9} {'total p50':>10} {'total p99':>10} "
-          f"{'bytes':>8} {'gzip-6':>7} {'p50 / home':>11}")
+          f"{'bytes':>8} {'gzip-6':>7} {'cards':>5} {'p50 / home':>11}")
     base = percentiles_ms(rows[0].ttfb)[0]
     for page in rows:
         t50, t99 = percentiles_ms(page.ttfb)
         a50, a99 = percentiles_ms(page.total)
         size = statistics.median(page.sizes.values())
         zipped = statistics.median(page.gzipped.values())
+        cards = statistics.median(page.cards.values())
         print(f"{page.name:<22} {t50:9.1f} {t99:9.1f} {a50:10.1f} {a99:10.1f} "
-              f"{size:8,.0f} {zipped:7,.0f} {t50 / base:11.2f}")
-    print("(milliseconds; bytes = HTML body, median over the row's URLs; "
+              f"{size:8,.0f} {zipped:7,.0f} {cards:5.0f} {t50 / base:11.2f}")
+    print("(milliseconds; bytes = HTML body, gzip-6 = its size gzipped here, cards = title "
+          "cards on the page,\n the last three the median over the row's URLs; "
           "p50 / home = TTFB p50 over the visitor home's)")
     for page in rows:
         if len(page.sizes) > 1:
@@ -170,7 +182,8 @@ def main() -> None:
           f"({written.created:,} created, {written.updated:,} updated, "
           f"{written.unchanged:,} unchanged, {len(written.failed)} failed; rebuilt "
           f"{result.rebuilt.titles:,} titles, search index "
-          f"{result.rebuilt.index_bytes / 2**10:,.0f} KiB)")
+          f"{result.rebuilt.index_bytes / 2**10:,.0f} KiB, rankings for "
+          f"{result.rebuilt.countries} countries)")
     print(f"{args.runs} sequential requests per page after {args.warmup} warm-up requests of "
           f"each URL, a connection per request; measured in {measure_s:.1f} s\n")
     print_table(rows)

@@ -53,6 +53,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
                                    "/plans."),
     "stream_not_found": (404, "No such stream file."),
     "page_not_found": (404, "There is no page here."),
+    "episode_not_found": (404, "This series has no playable episode {episode} (episodes look "
+                               "like S1E3)."),
     "bad_upload_name": (422, "Upload a video ({suffixes}) with its file name."),
     "upload_too_large": (413, "Files up to {limit} bytes can be uploaded."),
     "upload_not_found": (404, "No upload has this id."),

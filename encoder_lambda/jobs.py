@@ -30,11 +30,12 @@ class JobStore:
         self.lease_seconds = lease_seconds
 
     def open(self, bucket: str, key: str, etag: str, size: int,
-             title_id: str | None) -> JobModel:
+             title_id: str | None, episode: str | None = None) -> JobModel:
         """The upload's job: created QUEUED on first delivery, the same record afterwards."""
         now = iso()
         job = JobModel(job_id_for(bucket, key, etag), status="QUEUED", bucket=bucket, key=key,
-                       etag=etag.strip('"'), size=size, title_id=title_id, created_at=now,
+                       etag=etag.strip('"'), size=size, title_id=title_id, episode=episode,
+                       created_at=now,
                        updated_at=now,
                        stages={})
         try:

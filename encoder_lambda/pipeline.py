@@ -20,6 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.catalogue.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel
 from encoder_lambda.jobs import JobStore, TransitionRefused
 from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
@@ -44,7 +45,8 @@ CANCEL_CHECK_SECONDS = 2.0
 #: Uploaded beside a video (`film.mp4` + `film.en.srt`, sent first): read by the video's job.
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
-AttachAsset = Callable[[str, dict[str, Any]], bool]
+#: (title id, asset summary, episode key or None) -> whether the title (or episode) exists.
+AttachAsset = Callable[[str, dict[str, Any], str | None], bool]
 
 
 class OutOfTime(Exception):
@@ -92,8 +94,11 @@ class Pipeline:
         if head is None:  # moved or deleted since the event: nothing left to encode
             logger.info("upload is gone; nothing to do", key=upload.key)
             return "GONE"
-        title_id = (head.get("Metadata") or {}).get("title-id")
-        job = self.jobs.open(upload.bucket, upload.key, upload.etag, upload.size, title_id)
+        metadata = head.get("Metadata") or {}
+        title_id = metadata.get("title-id")
+        episode = episode_key(metadata.get("episode")) if title_id else None
+        job = self.jobs.open(upload.bucket, upload.key, upload.etag, upload.size, title_id,
+                             episode)
         logger.append_keys(job_id=job.job_id)
         try:
             if job.status in FINAL:
@@ -251,7 +256,7 @@ class Pipeline:
     def _finish(self, job: JobModel, upload: Upload, asset_id: str, summary: dict[str, Any],
                 how: str) -> str:
         if job.title_id:
-            self.attach_asset(job.title_id, summary)
+            self.attach_asset(job.title_id, summary, job.episode)
         log_key = self._write_log(job, f"{how} {upload.key} as asset {asset_id}\n"
                                        f"{json.dumps(summary, indent=2)}\n")
         self.jobs.move(job, "PUBLISHED", outcome=how, asset_id=asset_id, progress=1,

@@ -30,8 +30,9 @@ def pipeline() -> Pipeline:
     feed = GraphFeed(GraphOutbox(sqs, lambda: str(
         sqs.get_queue_url(QueueName=settings.graph_queue)["QueueUrl"])))
 
-    def attach_and_tell_the_graph(title_id: str, asset: dict[str, Any]) -> bool:
-        attached = attach_asset(title_id, asset)
+    def attach_and_tell_the_graph(title_id: str, asset: dict[str, Any],
+                                  episode: str | None = None) -> bool:
+        attached = attach_asset(title_id, asset, episode)
         if attached:
             feed.title_published(title_id)
         return attached

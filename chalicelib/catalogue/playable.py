@@ -6,17 +6,36 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.catalogue.models import FacetModel, TitleModel
+from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel
 from chalicelib.catalogue.writer import facet_items
 from chalicelib.clock import iso
 
+#: A series' own asset: it plays through its episodes' assets.
+EPISODES = {"kind": "episodes"}
 
-def attach_asset(title_id: str, asset: dict[str, Any]) -> bool:
-    """Set the title's asset (False when there is no such title)."""
+
+def attach_asset(title_id: str, asset: dict[str, Any], episode: str | None = None) -> bool:
+    """Set the title's (or one episode's) asset; False when there is no such title/episode.
+
+    A series with a playable episode is playable itself (its asset says "episodes").
+    """
     try:
         title = TitleModel.get(title_id, consistent_read=True)
     except TitleModel.DoesNotExist:
         return False
+    if episode is not None:
+        if title.kind != "series":
+            return False
+        try:
+            EpisodeModel(title_id, episode).update(actions=[EpisodeModel.asset.set(asset)],
+                                                   condition=EpisodeModel.series_id.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        if title.asset is not None:
+            return True
+        asset = EPISODES
     try:
         title.update(actions=[TitleModel.asset.set(asset), TitleModel.updated_at.set(iso())],
                      condition=TitleModel.id.exists())

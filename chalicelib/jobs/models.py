@@ -67,6 +67,8 @@ class JobModel(Model):
     etag = UnicodeAttribute(default="")
     size = NumberAttribute(default=0)
     title_id = UnicodeAttribute(null=True)
+    #: ``0001#0003`` when the upload is an episode of the series ``title_id``.
+    episode = UnicodeAttribute(null=True)
     sha256 = UnicodeAttribute(null=True)
     asset_id = UnicodeAttribute(null=True)
     #: {stage: {started_at, ended_at, outcome}}

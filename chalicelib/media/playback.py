@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.catalogue.browse import card
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.episodes import episode_key, episode_label
+from chalicelib.catalogue.models import EpisodeModel, TitleModel
 from chalicelib.errors import catalogued
-from chalicelib.usage.resume import ResumeStore
+from chalicelib.usage.resume import WATCHED_FROM, ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
 #: Small text files served through the API itself, so that players resolve the relative
@@ -62,21 +63,34 @@ class Playback:
         self._entitled: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def play(self, user_id: str, title_id: str) -> dict[str, Any]:
+    def play(self, user_id: str, title_id: str, episode: str | None = None) -> dict[str, Any]:
+        """Where to play a film, or an episode of a series (``S1E3``; by default the one in
+        progress, or the one after the last one finished, else the first), and where to
+        resume."""
         try:
             title = TitleModel.get(title_id)
         except TitleModel.DoesNotExist:
             raise catalogued("title_not_found") from None
-        asset = title.asset
+        chosen: dict[str, Any] | None = None
+        following: dict[str, Any] | None = None
+        if title.kind == "series":
+            chosen, following = self._episodes(user_id, title_id, episode)
+            asset = chosen["asset"]
+        else:
+            asset = title.asset
         if not asset or not ASSET_ID.match(str(asset.get("asset_id", ""))):
             raise catalogued("title_not_playable")
         self.require_entitlement(user_id)
         asset_id = str(asset["asset_id"])
+        resume_id = f"{title_id}#{chosen['key']}" if chosen else title_id
         try:
-            point = self.resume.get(user_id, title_id)
+            point = self.resume.get(user_id, resume_id)
         except Exception:  # Redis down: play from the start rather than not at all
             point = None
         return {
+            "episode": ({k: chosen[k] for k in ("label", "season", "number", "name")}
+                        if chosen else None),
+            "next_episode": following,
             "title": card(title, self.image_base), "asset_id": asset_id,
             "manifest_url": stream_path(asset_id, "manifest.mpd"),
             "hls_url": stream_path(asset_id, "master.m3u8"),
@@ -114,6 +128,42 @@ class Playback:
             raise catalogued("stream_not_found")
         return StreamFile(body=found["Body"].read().decode("utf-8", "replace"),
                           content_type=SERVED[suffix])
+
+    def _episodes(self, user_id: str, series_id: str, wanted: str | None
+                  ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The episode to play and the playable one after it."""
+        playable = [e for e in EpisodeModel.query(series_id) if e.asset]
+        if not playable:
+            raise catalogued("title_not_playable")
+        keys = [e.episode_key for e in playable]
+        if wanted is not None:
+            key = episode_key(wanted)
+            if key is None or key not in keys:
+                raise catalogued("episode_not_found", episode=wanted[:12])
+            index = keys.index(key)
+        else:
+            index = self._next_to_watch(user_id, series_id, keys)
+        current = playable[index]
+        after = playable[index + 1] if index + 1 < len(playable) else None
+        chosen = {"key": current.episode_key, "label": episode_label(current.episode_key),
+                  "season": int(current.season), "number": int(current.number),
+                  "name": current.name, "asset": current.asset}
+        following = ({"label": episode_label(after.episode_key), "name": after.name,
+                      "url": f"/watch/{series_id}?episode={episode_label(after.episode_key)}"}
+                     if after is not None else None)
+        return chosen, following
+
+    def _next_to_watch(self, user_id: str, series_id: str, keys: list[str]) -> int:
+        try:
+            points = self.resume.many(user_id, [f"{series_id}#{k}" for k in keys])
+        except Exception:  # Redis down: from the first episode
+            return 0
+        if not points:
+            return 0
+        latest = max(points, key=lambda i: str(points[i].get("at", "")))
+        index = keys.index(latest.split("#", 1)[1])
+        finished = points[latest]["progress"] >= WATCHED_FROM
+        return min(index + 1, len(keys) - 1) if finished else index
 
     @staticmethod
     def _check(asset_id: str, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.catalogue.browse import card
+from chalicelib.catalogue.episodes import episode_label
 from chalicelib.catalogue.models import TitleModel
 from chalicelib.usage.resume import ResumeStore
 
@@ -15,10 +16,17 @@ class ContinueWatching:
         self.image_base = image_base
 
     def titles(self, user_id: str, limit: int) -> list[dict[str, Any]]:
-        points = self.resume.continuing(user_id, limit)
-        if not points:
+        """Films and series in progress; a series once, at its latest episode."""
+        latest: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        for member, point in self.resume.continuing(user_id, limit * 2):
+            title_id, _, key = member.partition("#")
+            if title_id not in latest:
+                latest[title_id] = (key or None, point)
+        ids = list(latest)[:limit]
+        if not ids:
             return []
-        titles = {t.id: t for t in TitleModel.batch_get([i for i, _ in points])}
-        return [{**card(titles[i], self.image_base), "resume_s": p["resume_s"],
-                 "progress": p["progress"], "watched_at": p.get("at")}
-                for i, p in points if i in titles]
+        titles = {t.id: t for t in TitleModel.batch_get(ids)}
+        return [{**card(titles[i], self.image_base), "resume_s": point["resume_s"],
+                 "progress": point["progress"], "watched_at": point.get("at"),
+                 "episode": episode_label(key) if key else None}
+                for i in ids if i in titles for key, point in [latest[i]]]

@@ -20,10 +20,10 @@ class ViewingHistory:
 
     @staticmethod
     def record(user_id: str, title_id: str, event: str, position_s: float, progress: float,
-               at: datetime) -> None:
+               at: datetime, episode: str | None = None) -> None:
         """Idempotent per (time, title, event): a retried post writes the same item."""
         HistoryModel(user_id, f"{iso(at)}#{title_id}#{event}", title_id=title_id, event=event,
-                     at=iso(at), position_s=position_s, progress=progress,
+                     episode=episode, at=iso(at), position_s=position_s, progress=progress,
                      expires_at=at + KEEP).save()
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -32,7 +32,8 @@ class ViewingHistory:
                                     last_evaluated_key=start)
         items = list(result)
         titles = {t.id: t for t in TitleModel.batch_get({i.title_id for i in items})}
-        entries = [{"at": i.at, "event": i.event, "position_s": float(i.position_s),
+        entries = [{"at": i.at, "event": i.event, "episode": i.episode,
+                    "position_s": float(i.position_s),
                     "progress": float(i.progress),
                     "title": (card(titles[i.title_id], self.image_base)
                               if i.title_id in titles else {"id": i.title_id})}

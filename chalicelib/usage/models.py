@@ -18,6 +18,7 @@ class HistoryModel(Model):
     entry = UnicodeAttribute(range_key=True)
     title_id = UnicodeAttribute()
     event = UnicodeAttribute()  # started | finished
+    episode = UnicodeAttribute(null=True)  # S1E3 for an episode of a series
     at = UnicodeAttribute()
     position_s = NumberAttribute()
     progress = NumberAttribute()

@@ -21,7 +21,8 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.catalogue.models import TitleModel, UserTitleModel
+from chalicelib.catalogue.episodes import episode_key, episode_label
+from chalicelib.catalogue.models import EpisodeModel, TitleModel, UserTitleModel
 from chalicelib.clock import iso, now
 from chalicelib.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
@@ -50,7 +51,9 @@ class ProgressService:
     def record(self, user_id: str, update: Progress) -> dict[str, Any]:
         if update.position_s > update.duration_s + 1:
             raise catalogued("bad_progress", duration=round(update.duration_s, 3))
-        self._playable(update.title_id)
+        episode = self._playable(update.title_id, update.episode)
+        resume_id = f"{update.title_id}#{episode}" if episode else update.title_id
+        label = episode_label(episode) if episode else None
         at = now()
         position = min(update.position_s, update.duration_s)
         fraction = round(position / update.duration_s, 4)
@@ -58,11 +61,13 @@ class ProgressService:
         item, new_play = self._save(user_id, update.title_id, play_id, position,
                                     update.duration_s, fraction, iso(at))
         completed_now = fraction >= WATCHED_FROM and self._complete(item, play_id, iso(at))
-        self._remember(user_id, update.title_id, position, update.duration_s, fraction, at)
+        self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
         if new_play:
-            self.history.record(user_id, update.title_id, "started", position, fraction, at)
+            self.history.record(user_id, update.title_id, "started", position, fraction, at,
+                                label)
         if completed_now:
-            self.history.record(user_id, update.title_id, "finished", position, fraction, at)
+            self.history.record(user_id, update.title_id, "finished", position, fraction, at,
+                                label)
         if new_play:
             self._best_effort("trending", lambda: self.trending.record_play(update.title_id,
                                                                             at.timestamp()))
@@ -73,7 +78,8 @@ class ProgressService:
                            last_at=iso(at), progress=fraction,
                            completed=bool(item.watched) or completed_now)
             self._best_effort("graph queue", lambda: self.outbox.watches([row]))
-        return {"title_id": update.title_id, "play_id": play_id, "position_s": position,
+        return {"title_id": update.title_id, "episode": label, "play_id": play_id,
+                "position_s": position,
                 "duration_s": update.duration_s, "progress": fraction,
                 "resume_s": resume_point(position, fraction),
                 "watched": bool(item.watched) or completed_now,
@@ -81,13 +87,26 @@ class ProgressService:
 
     # -- parts ------------------------------------------------------------------------------
     @staticmethod
-    def _playable(title_id: str) -> None:
+    def _playable(title_id: str, episode: str | None) -> str | None:
+        """Check the title (or its episode) has a stream; the episode's key, if any."""
         try:
-            title = TitleModel.get(title_id, attributes_to_get=["id", "asset"])
+            title = TitleModel.get(title_id, attributes_to_get=["id", "asset", "kind"])
         except TitleModel.DoesNotExist:
             raise catalogued("title_not_found") from None
         if title.asset is None:
             raise catalogued("title_not_playable")
+        if title.kind != "series":
+            return None
+        key = episode_key(episode)
+        if key is None:
+            raise catalogued("episode_not_found", episode=(episode or "(none)")[:12])
+        try:
+            found = EpisodeModel.get(title_id, key, attributes_to_get=["asset"])
+        except EpisodeModel.DoesNotExist:
+            raise catalogued("episode_not_found", episode=episode) from None
+        if found.asset is None:
+            raise catalogued("episode_not_found", episode=episode)
+        return key
 
     @staticmethod
     def _current_play(user_id: str, title_id: str, at: datetime) -> str:

@@ -49,6 +49,13 @@ class ResumeStore:
         raw = self.redis.hget(self._keys(user_id)[0], title_id)
         return _point(str(raw)) if raw else None
 
+    def many(self, user_id: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The resume points of several titles (or episodes) that have one."""
+        if not ids:
+            return {}
+        raws: list[str | None] = self.redis.hmget(self._keys(user_id)[0], ids)  # type: ignore[assignment]
+        return {i: _point(raw) for i, raw in zip(ids, raws, strict=True) if raw}
+
     def continuing(self, user_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
         """(title id, resume point) most recently watched first."""
         points, continuing = self._keys(user_id)

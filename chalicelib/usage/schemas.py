@@ -22,3 +22,5 @@ class ProgressIn(BaseModel):
     duration_s: Annotated[float, Field(gt=0, le=MAX_DURATION_S, allow_inf_nan=False)]
     #: One per playback (the player makes it when it starts): plays are counted by it.
     play_id: PlayId | None = None
+    #: For a series: which episode, as ``S1E3``.
+    episode: Annotated[str, StringConstraints(pattern=r"^[Ss]\d{1,4}[Ee]\d{1,4}$")] | None = None

@@ -12,3 +12,5 @@ class Progress:
     duration_s: float
     #: One per playback, made by the player; None lets a 30-minute pause start a new play.
     play_id: str | None = None
+    #: ``S1E3`` for an episode of a series.
+    episode: str | None = None

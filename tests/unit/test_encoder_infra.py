@@ -62,6 +62,7 @@ EXPECTED_GRANTS = {
     (f"{DYNAMO}-jobs/index/by-title", "dynamodb:Query"),
     (f"{DYNAMO}-titles", "dynamodb:GetItem"), (f"{DYNAMO}-titles", "dynamodb:UpdateItem"),
     (f"{DYNAMO}-title-facets", "dynamodb:BatchWriteItem"),
+    (f"{DYNAMO}-title-episodes", "dynamodb:UpdateItem"),  # an episode's stream
     *((QUEUE, action) for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage",
                                      "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")),
     # chalicelib/recommendations/feed.py: a published title is playable in the graph too.

@@ -63,8 +63,10 @@
   function body() {
     const duration = video.duration && isFinite(video.duration) ? video.duration : parseFloat(video.dataset.duration || "0");
     if (!duration) { return null; }
-    return JSON.stringify({ title_id: titleId, position_s: Math.min(video.currentTime, duration),
-                            duration_s: duration, play_id: playId.slice(0, 64) });
+    const update = { title_id: titleId, position_s: Math.min(video.currentTime, duration),
+                     duration_s: duration, play_id: playId.slice(0, 64) };
+    if (video.dataset.episode) { update.episode = video.dataset.episode; }
+    return JSON.stringify(update);
   }
   function send(beacon) {
     const data = body();
