@@ -501,6 +501,13 @@ def login_page() -> Response:
 
 @app.route("/reset", methods=["GET"])
 def reset_page() -> Response:
+    """Ask for a reset link, or (with ?token= from the mail) choose the new password."""
+    return page("reset.html", viewer(), token=query("token"))
+
+
+@app.route("/reset-password", methods=["GET"])
+def reset_password_page() -> Response:
+    """Where the reset mail's link points: the same page."""
     return page("reset.html", viewer(), token=query("token"))
 
 

@@ -14,6 +14,13 @@ API_PREFIXES = ("/api/", "/stream/", "/webhooks/", "/health", "/static/", "/post
                 "/openapi")
 
 
+def is_form_post(request: Request) -> bool:
+    """A browser's form submission (register, log in, subscribe...) to an API route."""
+    return (request.method == "POST" and "text/html" in str(request.headers.get("accept", ""))
+            and str(request.headers.get("content-type", "")).startswith(
+                "application/x-www-form-urlencoded"))
+
+
 def is_page(request: Request) -> bool:
     path = request.path or "/"
     return (not path.startswith(API_PREFIXES)
@@ -21,7 +28,10 @@ def is_page(request: Request) -> bool:
 
 
 def page_error(request: Request, error: AppError) -> Response | None:
-    """The HTML answer to an error on a page, or None for API requests."""
+    """The HTML answer to an error on a page or a form, or None for API requests."""
+    if is_form_post(request):  # the message, and a way back to the form
+        return page("error.html", None, status=error.status, error=error,
+                    plans_link=error.code == "subscription_required", back=True)
     if not is_page(request):
         return None
     if error.status == 401:

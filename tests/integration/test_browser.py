@@ -315,3 +315,18 @@ def test_pages_fit_a_small_phone_and_label_their_inputs(browser: Browser, api_ur
                        full_page=True)
     finally:
         context.close()
+
+
+def test_a_failed_form_shows_the_catalogued_message(page: Page, api_url: str) -> None:
+    page.goto(f"{api_url}/login")
+    page.get_by_label("Email").fill(f"{unique('nobody-')}@example.com")
+    page.get_by_label("Password").fill("not the password at all")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_role("heading", name="Something is not right").is_visible()
+    assert page.get_by_role("link", name="Back to the form").is_visible()
+    page.goto(f"{api_url}/reset-password?token=abc")
+    assert page.get_by_role("heading", name="Choose a new password").is_visible()
+    page.goto(f"{api_url}/titles/no-such-title")
+    assert page.get_by_role("heading", name="Not found").is_visible()
+    assert page.get_by_text("No title has this id.").is_visible()
