@@ -1,7 +1,8 @@
 """Demo streams: `make run` leaves a few titles playable out of the box.
 
 On a stack whose demo titles have no stream yet, short generated clips (test patterns with a
-tone, one with English subtitles beside it) are uploaded to the uploads bucket with the
+tone, one with English subtitles beside it, and the first two episodes of a demo series) are
+uploaded to the uploads bucket with the
 title they play for, exactly as an uploader would; the event runner's encoder publishes
 them within a minute of start-up. The same clip content is linked, never encoded twice.
 """
@@ -61,22 +62,44 @@ def make_clip(ffmpeg: str, clip: DemoClip, path: Path) -> Path:
     return path
 
 
+EPISODE_CLIPS = (DemoClip("testsrc2", "854x480", 20, 784),
+                 DemoClip("rgbtestsrc", "854x480", 20, 880))
+
+
+def demo_series_title() -> TitleModel | None:
+    """The first generated demo series (its first episodes get streams)."""
+    from chalicelib.catalogue.seed import demo_series
+
+    records = demo_series()
+    if not records:
+        return None
+    try:
+        return TitleModel.get(records[0].id)
+    except TitleModel.DoesNotExist:
+        return None
+
+
 def upload_demo_streams(s3: Any, bucket: str, ffmpeg: str, report: ProgressFn) -> int:
-    """Upload a clip for each demo title without a stream; how many were sent."""
-    titles = demo_titles(len(CLIPS))
-    todo = [(t, c) for t, c in zip(titles, CLIPS, strict=False) if t.asset is None]
+    """Upload a clip for each demo title (and episode) without a stream; how many were sent."""
+    todo: list[tuple[TitleModel, DemoClip, str | None]] = [
+        (t, c, None) for t, c in zip(demo_titles(len(CLIPS)), CLIPS, strict=False)
+        if t.asset is None]
+    series = demo_series_title()
+    if series is not None and series.asset is None:
+        todo += [(series, c, f"S1E{n}") for n, c in enumerate(EPISODE_CLIPS, 1)]
     if not todo:
         report(1, 1, "demo streams already playable")
         return 0
     with tempfile.TemporaryDirectory(prefix="notflix-demo-") as tmp:
-        for n, (title, clip) in enumerate(todo, 1):
-            stem = f"uploads/demo/{title.id}"
+        for n, (title, clip, episode) in enumerate(todo, 1):
+            stem = f"uploads/demo/{title.id}" + (f"-{episode}" if episode else "")
             if clip.subtitles:  # beside the video, and before it, as the encoder expects
                 s3.put_object(Bucket=bucket, Key=f"{stem}.en.srt", Body=SUBTITLES.encode(),
                               ContentType="application/x-subrip")
             path = make_clip(ffmpeg, clip, Path(tmp) / f"{n}.mp4")
+            metadata = {"title-id": title.id, **({"episode": episode} if episode else {})}
             s3.upload_file(str(path), bucket, f"{stem}.mp4",
-                           ExtraArgs={"Metadata": {"title-id": title.id},
-                                      "ContentType": "video/mp4"})
-            report(n, len(todo), f"demo stream for {title.name} uploaded")
+                           ExtraArgs={"Metadata": metadata, "ContentType": "video/mp4"})
+            label = f"{title.name} {episode}" if episode else title.name
+            report(n, len(todo), f"demo stream for {label} uploaded")
     return len(todo)

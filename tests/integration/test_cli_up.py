@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chalicelib.catalogue.seed import demo_series
 from localcloud.paths import PROJECT_ROOT
 from localcloud.ports import is_listening
 from tests.support import eventually, free_port, unique
@@ -80,12 +81,16 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
         assert re.search(rf"{part}\s.*\sup\b", status), status
 
     # a demo that plays: generated clips went through the real upload -> encode pipeline
-    def demo_playable() -> list[str]:
+    series_id = demo_series()[0].id
+
+    def demo_playable() -> bool:
         films = httpx.get(f"{url}/api/titles", params={"type": "film", "limit": "3"},
                           timeout=20).json()["titles"]
-        return [t["name"] for t in films if t["playable"]]
+        season = httpx.get(f"{url}/api/titles/{series_id}/seasons/1", timeout=20).json()
+        return (len(films) == 3 and all(t["playable"] for t in films)
+                and [e["playable"] for e in season["episodes"][:2]] == [True, True])
 
-    assert len(eventually(demo_playable, timeout=300, interval=2.0)) >= 1
+    eventually(demo_playable, timeout=400, interval=2.0)
     home = httpx.get(url, headers={"Accept": "text/html"}, timeout=20)
     assert home.status_code == 200 and "Trending now" in home.text
 
