@@ -330,3 +330,20 @@ def test_a_failed_form_shows_the_catalogued_message(page: Page, api_url: str) ->
     page.goto(f"{api_url}/titles/no-such-title")
     assert page.get_by_role("heading", name="Not found").is_visible()
     assert page.get_by_text("No title has this id.").is_visible()
+
+
+def test_search_as_you_type_and_edit_the_profile(page: Page, api_url: str,
+                                                 encoded_title: str,
+                                                 catalogue_services: Services) -> None:
+    catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
+    page.goto(f"{api_url}/search")
+    page.get_by_label("Title, person or genre").press_sequentially("Browser Test", delay=30)
+    page.locator("#results .card").first.wait_for()
+    assert "Browser Test Film" in page.locator("#results").inner_text()
+    assert "results for" in page.locator("#search-status").inner_text()
+    register_in_page(page, api_url, "/account")
+    page.get_by_label("Your name").fill("Renamed Viewer")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    page.reload()
+    assert page.get_by_label("Your name").input_value() == "Renamed Viewer"

@@ -17,6 +17,14 @@
                  document.getElementById("password-status"), "Your password is changed.");
     });
   }
+  const profile = document.getElementById("profile-form");
+  if (profile) {
+    profile.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submitJson(profile, "PATCH", { display_name: profile.display_name.value },
+                 document.getElementById("profile-status"), "Saved.");
+    });
+  }
   document.querySelectorAll("form.roles").forEach(function (form) {
     form.addEventListener("submit", function (e) {
       e.preventDefault();
