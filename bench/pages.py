@@ -1,8 +1,9 @@
 """Page benchmark: time to first byte and bytes of the home, title and search pages.
 
 Starts a private embedded stack and the API (`chalice local`), seeds the demo catalogue
-(~3,200 vega films and the generated series; search index and rankings rebuilt), registers
-one user, then requests each HTML page (`GET` with `Accept: text/html`) `--runs` times,
+(~3,200 vega films and the generated series; search index and rankings rebuilt), writes the
+titles into the graph, makes the 24 most popular films playable and gives them plays (so the
+home rows and "more like this" hold cards, as on a running service), registers one user, then requests each HTML page (`GET` with `Accept: text/html`) `--runs` times,
 sequentially, after `--warmup` untimed requests of each URL:
 
 - home, as a visitor and as the logged-in user (`Authorization: Bearer <token>`);
@@ -75,9 +76,33 @@ def seed_catalogue(settings: Settings) -> tuple[SeedResult, float]:
         services.catalogue  # binds the tables  # noqa: B018
         started = time.perf_counter()
         result = seed(services.catalogue_writer, services.catalogue_indexer)
+        fill_rows(services)
         return result, time.perf_counter() - started
     finally:
         resources.close()
+
+
+def fill_rows(services: Services) -> None:
+    """What a running service has besides the catalogue, so the rows hold cards: the titles
+    in the graph, the 24 most popular films playable, and plays for trending."""
+    import uuid
+
+    from chalicelib.catalogue.models import FacetModel, TitleModel
+    from chalicelib.catalogue.playable import attach_asset
+    from chalicelib.recommendations.events import TitlesEvent, title_row
+    from chalicelib.recommendations.resync import resync_titles
+    from chalicelib.recommendations.schema import apply_schema
+    from chalicelib.recommendations.sync import GraphSync
+
+    sync = GraphSync(services.resources.neo4j)
+    apply_schema(services.resources.neo4j)
+    resync_titles(sync)
+    films = [f.id for f in FacetModel.query("type#film", limit=24)]
+    for n, title_id in enumerate(films):
+        attach_asset(title_id, {"asset_id": uuid.uuid4().hex, "duration_s": 600.0})
+        for _ in range(1 + n % 3):
+            services.trending.record_play(title_id)
+    sync.apply([TitlesEvent([title_row(t) for t in TitleModel.batch_get(films)])])
 
 
 def fetch(http: httpx.Client, path: str, headers: dict[str, str]) -> tuple[float, float, bytes]:
