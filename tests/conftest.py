@@ -29,7 +29,7 @@ from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
-from tests.support import free_port, unique
+from tests.support import free_port, queue_worker, unique
 
 #: Short windows so lockout-expiry tests take seconds, not minutes.
 API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536",
@@ -175,28 +175,18 @@ def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: 
                   paypal_env: dict[str, str], tmdb_env: dict[str, str],
                   api_port: int) -> Iterator[None]:
     """The event runner, driving only the catalogue-import queue's function (as Lambda would)."""
-    env = {**_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
-           "NOTFLIX_RUNNER_QUEUES": settings.import_queue}
-    runner = EmbeddedStack(env=env, record_pids=False)
-    runner.start_runner()
-    try:
+    with queue_worker(_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
+                      settings.import_queue):
         yield
-    finally:
-        runner.stop()
 
 
 @pytest.fixture
 def encoder_worker(stack_env: dict[str, str], settings: Settings,
                    stack_outputs: dict[str, str]) -> Iterator[None]:
     """The event runner driving only the encoder, as Lambda's event source mapping would."""
-    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
-    runner = EmbeddedStack(env=env, record_pids=False)
-    runner.start_runner()
-    try:
+    with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix},
+                      settings.encode_queue):
         yield
-    finally:
-        runner.stop()
 
 
 @pytest.fixture(scope="session")
@@ -210,14 +200,9 @@ def graph_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: d
                  paypal_env: dict[str, str], tmdb_env: dict[str, str], api_port: int,
                  graph_schema: None) -> Iterator[None]:
     """The event runner, driving only the graph-sync queue's function (as Lambda would)."""
-    env = {**_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
-           "NOTFLIX_RUNNER_QUEUES": settings.graph_queue}
-    runner = EmbeddedStack(env=env, record_pids=False)
-    runner.start_runner()
-    try:
+    with queue_worker(_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
+                      settings.graph_queue):
         yield
-    finally:
-        runner.stop()
 
 
 @pytest.fixture

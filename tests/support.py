@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -31,3 +32,16 @@ def eventually(probe: Callable[[], T | None], timeout: float = 15.0, interval: f
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+@contextmanager
+def queue_worker(env: dict[str, str], queue: str) -> Iterator[None]:
+    """The event runner, driving only one queue's function (as Lambda's mapping would)."""
+    from localcloud.stack import EmbeddedStack
+
+    runner = EmbeddedStack(env={**env, "NOTFLIX_RUNNER_QUEUES": queue}, record_pids=False)
+    runner.start_runner()
+    try:
+        yield
+    finally:
+        runner.stop()

@@ -23,10 +23,9 @@ from chalicelib.config import Settings
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
-from localcloud.stack import EmbeddedStack
 from tests.integration.auth_client import STRONG_PASSWORD
 from tests.media_clips import clip
-from tests.support import eventually, unique
+from tests.support import eventually, queue_worker, unique
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,14 +38,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
 @pytest.fixture(scope="module")
 def encoder(stack_env: dict[str, str], settings: Settings,
             stack_outputs: dict[str, str]) -> Iterator[None]:
-    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
-    runner = EmbeddedStack(env=env, record_pids=False)
-    runner.start_runner()
-    try:
+    with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix},
+                      settings.encode_queue):
         yield
-    finally:
-        runner.stop()
 
 
 def make_title(services: Services, name: str) -> str:
