@@ -3,8 +3,9 @@
 Starts a private embedded stack and the API (`chalice local`), seeds the demo catalogue
 (~3,200 vega films and the generated series; search index and rankings rebuilt), writes the
 titles into the graph, makes the 24 most popular films playable and gives them plays (so the
-home rows and "more like this" hold cards, as on a running service), registers one user, then requests each HTML page (`GET` with `Accept: text/html`) `--runs` times,
-sequentially, after `--warmup` untimed requests of each URL:
+home rows and "more like this" hold cards, as on a running service), registers one user,
+then requests each HTML page (`GET` with `Accept: text/html`) `--runs` times, sequentially,
+after `--warmup` untimed requests of each URL:
 
 - home, as a visitor and as the logged-in user (`Authorization: Bearer <token>`);
 - a title page, cycling through real film ids from `GET /api/titles`, and a series page
