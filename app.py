@@ -308,6 +308,7 @@ def start_tmdb_import() -> Response:
     data = body(catalogue_schemas.TmdbImportIn)
     day = data.date or latest_export_day(datetime.now(UTC))
     run = services.imports.start(list(data.kinds), day, data.limit, current().user.id)
+    audit("import.start", str(run["id"]), kinds=list(data.kinds), day=str(day))
     return json_response(run, 202, {"Location": f"/api/admin/imports/{run['id']}"})
 
 
@@ -412,9 +413,10 @@ def sync_graph(event: SQSEvent) -> None:
 @requires("uploader", "admin")
 def start_upload() -> Response:
     data = body(job_schemas.UploadIn)
-    return json_response(services.uploads.start(current().user.id, data.file_name,
-                                                data.content_type, data.size, data.title_id),
-                         201)
+    started = services.uploads.start(current().user.id, data.file_name, data.content_type,
+                                     data.size, data.title_id)
+    audit("upload.start", started["key"], title_id=data.title_id, size=data.size)
+    return json_response(started, 201)
 
 
 @app.route("/api/admin/uploads/{upload_id}", methods=["GET"])
@@ -422,6 +424,63 @@ def start_upload() -> Response:
 def upload_status(upload_id: str) -> Response:
     return json_response(services.uploads.status(upload_id),
                          headers={"Cache-Control": "no-store"})
+
+
+# -- operations -------------------------------------------------------------------------------
+def audit(action: str, target: str, **details: object) -> None:
+    """Record an admin action: who, what, when, from where (the action has happened: if the
+    table refuses the entry, it goes to the error log whole instead of failing the answer)."""
+    who, where = current().user, client()
+    try:
+        services.audit.record(who.id, who.email, action, target, ip=where.ip,
+                              user_agent=where.user_agent, details=details)
+    except Exception:
+        logs.logger.exception("audit entry not stored", action=action, target=target,
+                              actor_id=who.id, ip=where.ip, details=str(details)[:500])
+
+
+@app.route("/api/admin/jobs", methods=["GET"])
+@requires("uploader", "admin")
+def admin_jobs() -> Response:
+    limit = page_size(query("limit"), default=20, maximum=100)
+    viewer = current().user
+    title = query("title")
+    if title:
+        return json_response({"title_id": title, "jobs": services.jobs_console.for_title(
+            viewer, title, limit)})
+    panel = query("panel") or "active"
+    return json_response({"panel": panel,
+                          "jobs": services.jobs_console.panel(viewer, panel, limit)})
+
+
+@app.route("/api/admin/jobs/{job_id}", methods=["GET"])
+@requires("uploader", "admin")
+def admin_job(job_id: str) -> Response:
+    return json_response(services.jobs_console.describe(current().user, job_id))
+
+
+@app.route("/api/admin/jobs/{job_id}/log", methods=["GET"])
+@requires("uploader", "admin")
+def admin_job_log(job_id: str) -> Response:
+    text = services.jobs_console.log(current().user, job_id)
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="job-{job_id[:32]}.log"'})
+
+
+@app.route("/api/admin/jobs/{job_id}/cancel", methods=["POST"], content_types=BODY_TYPES)
+@requires("uploader", "admin")
+def admin_cancel_job(job_id: str) -> Response:
+    outcome = services.jobs_console.cancel(current().user, job_id)
+    audit("job.cancel", job_id, was=outcome["was"])
+    return json_response(outcome, 202)
+
+
+@app.route("/api/admin/audit", methods=["GET"])
+@requires("admin")
+def admin_audit() -> Response:
+    return json_response({"entries": services.audit.recent(
+        page_size(query("limit"), default=50, maximum=200))})
 
 
 # -- admin ------------------------------------------------------------------------------------
@@ -441,6 +500,7 @@ def admin_set_roles(user_id: str) -> Response:
     if not is_uuid(user_id) or services.users.get(user_id) is None:
         raise catalogued("user_not_found")
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
+    audit("user.roles", user_id, roles=sorted(user.roles))
     return json_response(user.public())
 
 

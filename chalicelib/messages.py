@@ -58,6 +58,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "bad_upload_name": (422, "Upload a video ({suffixes}) with its file name."),
     "upload_too_large": (413, "Files up to {limit} bytes can be uploaded."),
     "upload_not_found": (404, "No upload has this id."),
+    "job_not_found": (404, "No encode job has this id."),
+    "job_log_missing": (404, "This job has no log yet."),
+    "job_finished": (409, "The job has already finished ({status}): there is nothing to cancel."),
+    "unknown_panel": (400, "Unknown panel {panel}; panels are {panels}."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
 }
 

@@ -16,6 +16,7 @@ from chalicelib.resources import Resources
 from chalicelib.web_security import origin_of
 
 if TYPE_CHECKING:
+    from chalicelib.audit.log import AuditLog
     from chalicelib.auth.guard import Guard
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.sessions import SessionStore
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_client import TmdbClient
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.uploads import Uploads
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
@@ -64,6 +66,7 @@ class Services:
         """Point every pynamodb model at this target's tables (once, before any use)."""
         if self._tables_bound:
             return
+        from chalicelib.audit.log import AUDIT_MODELS
         from chalicelib.auth.models import AUTH_MODELS
         from chalicelib.catalogue.import_models import IMPORT_MODELS
         from chalicelib.catalogue.models import CATALOGUE_MODELS
@@ -73,7 +76,8 @@ class Services:
         from chalicelib.usage.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
-                                    **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS})
+                                    **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
+                                    **AUDIT_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -327,6 +331,20 @@ class Services:
         self._bind_tables()
         return Uploads(self.resources.s3, self.settings.uploads_bucket,
                        self.settings.upload_max_bytes)
+
+    @cached_property
+    def jobs_console(self) -> JobsConsole:
+        from chalicelib.jobs.console import JobsConsole
+
+        self._bind_tables()
+        return JobsConsole(self.resources.s3, self.settings.data_bucket)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from chalicelib.audit.log import AuditLog
+
+        self._bind_tables()
+        return AuditLog()
 
     @cached_property
     def playback(self) -> Playback:

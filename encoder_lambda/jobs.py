@@ -16,7 +16,14 @@ from typing import Any
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.clock import iso
-from chalicelib.jobs.models import FINAL, MOVES, STAGES, JobModel, job_id_for
+from chalicelib.jobs.models import (
+    FINAL,
+    MOVES,
+    STAGES,
+    JobModel,
+    job_id_for,
+    next_job_number,
+)
 
 
 class TransitionRefused(Exception):
@@ -30,12 +37,16 @@ class JobStore:
         self.lease_seconds = lease_seconds
 
     def open(self, bucket: str, key: str, etag: str, size: int,
-             title_id: str | None, episode: str | None = None) -> JobModel:
-        """The upload's job: created QUEUED on first delivery, the same record afterwards."""
+             title_id: str | None, episode: str | None = None,
+             uploader: str | None = None) -> JobModel:
+        """The upload's job: created QUEUED on first delivery, the same record afterwards.
+
+        The job that creates the record also takes the title's next job number.
+        """
         now = iso()
         job = JobModel(job_id_for(bucket, key, etag), status="QUEUED", bucket=bucket, key=key,
                        etag=etag.strip('"'), size=size, title_id=title_id, episode=episode,
-                       created_at=now,
+                       uploader=uploader, created_at=now,
                        updated_at=now,
                        stages={})
         try:
@@ -44,6 +55,9 @@ class JobStore:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
             return JobModel.get(job.job_id, consistent_read=True)
+        if title_id:
+            number = next_job_number(title_id)
+            job.update(actions=[JobModel.number.set(number)])
         return job
 
     def find(self, bucket: str, key: str, etag: str) -> JobModel | None:

@@ -98,7 +98,7 @@ class Pipeline:
         title_id = metadata.get("title-id")
         episode = episode_key(metadata.get("episode")) if title_id else None
         job = self.jobs.open(upload.bucket, upload.key, upload.etag, upload.size, title_id,
-                             episode)
+                             episode, metadata.get("uploader"))
         logger.append_keys(job_id=job.job_id)
         try:
             if job.status in FINAL:

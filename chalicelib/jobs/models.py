@@ -47,6 +47,15 @@ class ByTitle(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call
     created_at = UnicodeAttribute(range_key=True)
 
 
+class ByUploader(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-uploader"
+        projection = AllProjection()
+
+    uploader = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class ByKey(GlobalSecondaryIndex["JobModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by-key"
@@ -69,6 +78,10 @@ class JobModel(Model):
     title_id = UnicodeAttribute(null=True)
     #: ``0001#0003`` when the upload is an episode of the series ``title_id``.
     episode = UnicodeAttribute(null=True)
+    #: Who uploaded it (a browser upload's user id; absent for uploads straight to S3).
+    uploader = UnicodeAttribute(null=True)
+    #: 1, 2, 3... per title: the title's job index.
+    number = NumberAttribute(null=True)
     sha256 = UnicodeAttribute(null=True)
     asset_id = UnicodeAttribute(null=True)
     #: {stage: {started_at, ended_at, outcome}}
@@ -86,6 +99,27 @@ class JobModel(Model):
     by_status = ByStatus()
     by_title = ByTitle()
     by_key = ByKey()
+    by_uploader = ByUploader()
+
+
+class JobCounterModel(Model):
+    """``counter#<title id>`` items in the jobs table: the last job number of a title.
+
+    They carry no status, title or key, so no index sees them.
+    """
+
+    class Meta:
+        table_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    last_number = NumberAttribute(default=0)
+
+
+def next_job_number(title_id: str) -> int:
+    """Atomically the title's next job number (1, 2, 3...)."""
+    counter = JobCounterModel(f"counter#{title_id}")
+    counter.update(actions=[JobCounterModel.last_number.add(1)])
+    return int(counter.last_number)
 
 
 def job_id_for(bucket: str, key: str, etag: str) -> str:
@@ -94,4 +128,4 @@ def job_id_for(bucket: str, key: str, etag: str) -> str:
     return hashlib.sha256(f"{bucket}\n{key}\n{plain}".encode()).hexdigest()[:32]
 
 
-JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs"}
+JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs", JobCounterModel: "jobs"}

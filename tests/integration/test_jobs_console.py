@@ -1,0 +1,103 @@
+"""The jobs console's API: panels, the per-title index, logs, cancel, roles and the audit log."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import JOB_MODELS, JobModel
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from encoder_lambda.jobs import JobStore
+from tests.integration.auth_client import Account, register
+from tests.support import unique
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def people(api_url: str, catalogue_services: Services) -> dict[str, Account]:
+    accounts = {name: register(api_url) for name in ("admin", "alice", "bob", "viewer")}
+    roles = {"admin": ["admin", "viewer"], "alice": ["uploader", "viewer"],
+             "bob": ["uploader", "viewer"]}
+    for name, granted in roles.items():
+        catalogue_services.accounts.set_roles(accounts[name].user["id"], granted)
+    return accounts
+
+
+@pytest.fixture
+def jobs(people: dict[str, Account], resources: Resources) -> dict[str, JobModel]:
+    bind_models(resources.settings, JOB_MODELS)
+    store = JobStore()
+    bucket = resources.settings.uploads_bucket
+    title = unique("jt-")
+    alice, bob = people["alice"].user["id"], people["bob"].user["id"]
+    first = store.open(bucket, f"uploads/{unique()}/a.mp4", unique("e"), 10, title, None, alice)
+    second = store.open(bucket, f"uploads/{unique()}/b.mp4", unique("e"), 10, title, None, alice)
+    other = store.open(bucket, f"uploads/{unique()}/c.mp4", unique("e"), 10, None, None, bob)
+    log_key = f"jobs/{first.job_id}/log.txt"
+    resources.s3.put_object(Bucket=resources.settings.data_bucket, Key=log_key,
+                            Body=b"ffmpeg said: all good\n")
+    first.update(actions=[JobModel.log_key.set(log_key)])
+    return {"first": first, "second": second, "other": other, "title": title}  # type: ignore[dict-item]
+
+
+def get(api_url: str, account: Account | None, path: str) -> httpx.Response:
+    return httpx.get(f"{api_url}{path}", headers=account.bearer if account else {},
+                     timeout=20)
+
+
+def ids(response: httpx.Response) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {j["job_id"] for j in response.json()["jobs"]}
+
+
+def test_each_role_sees_what_it_may(api_url: str, people: dict[str, Account],
+                                    jobs: dict[str, JobModel]) -> None:
+    first, second, other = jobs["first"].job_id, jobs["second"].job_id, jobs["other"].job_id
+    queued = "/api/admin/jobs?panel=queued&limit=100"
+    assert ids(get(api_url, people["alice"], queued)) >= {first, second}
+    assert other not in ids(get(api_url, people["alice"], queued))
+    assert ids(get(api_url, people["bob"], queued)) == {other}
+    assert ids(get(api_url, people["admin"], queued)) >= {first, second, other}
+    assert get(api_url, people["viewer"], queued).status_code == 403
+    assert get(api_url, None, queued).status_code == 401
+    # another uploader's job does not exist for you
+    assert get(api_url, people["bob"], f"/api/admin/jobs/{first}").status_code == 404
+    assert get(api_url, people["bob"], f"/api/admin/jobs/{first}/log").status_code == 404
+    mine = get(api_url, people["alice"], f"/api/admin/jobs/{first}").json()
+    assert mine["status"] == "QUEUED" and mine["number"] == 1
+    assert mine["log_url"] == f"/api/admin/jobs/{first}/log"
+    log = get(api_url, people["admin"], mine["log_url"])
+    assert log.status_code == 200 and log.text == "ffmpeg said: all good\n"
+    assert "attachment" in log.headers["content-disposition"]
+    # the title's job index: job 2, then job 1
+    index = get(api_url, people["admin"], f"/api/admin/jobs?title={jobs['title']}").json()
+    assert [(j["job_id"], j["number"]) for j in index["jobs"]] == [(second, 2), (first, 1)]
+    bad = get(api_url, people["admin"], "/api/admin/jobs?panel=everything")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_panel"
+
+
+def test_cancel_is_audited_and_a_finished_job_says_so(
+        api_url: str, people: dict[str, Account], jobs: dict[str, JobModel]) -> None:
+    first, other = jobs["first"], jobs["other"]
+    alice = people["alice"]
+    refused = httpx.post(f"{api_url}/api/admin/jobs/{other.job_id}/cancel",
+                         headers=alice.bearer, timeout=20)
+    assert refused.status_code == 404  # bob's
+    accepted = httpx.post(f"{api_url}/api/admin/jobs/{first.job_id}/cancel",
+                          headers=alice.bearer, timeout=20)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["was"] == "queued" and "will not start" in accepted.json()["message"]
+    assert JobModel.get(first.job_id, consistent_read=True).cancel_requested is True
+    JobStore().move(JobModel.get(other.job_id), "CANCELLED")
+    finished = httpx.post(f"{api_url}/api/admin/jobs/{other.job_id}/cancel",
+                          headers=people["bob"].bearer, timeout=20)
+    assert finished.status_code == 409
+    assert finished.json()["error"]["code"] == "job_finished"
+    entries = get(api_url, people["admin"], "/api/admin/audit").json()["entries"]
+    cancel = next(e for e in entries if e["target"] == first.job_id)
+    assert cancel["action"] == "job.cancel" and cancel["actor_email"] == alice.email
+    assert cancel["ip"] and cancel["details"] == {"was": "queued"}
+    assert get(api_url, alice, "/api/admin/audit").status_code == 403
