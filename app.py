@@ -476,6 +476,14 @@ def admin_cancel_job(job_id: str) -> Response:
     return json_response(outcome, 202)
 
 
+@app.route("/api/admin/dashboard", methods=["GET"])
+@requires("uploader", "admin")
+def admin_dashboard() -> Response:
+    """Only the panels that changed since ?since= (empty lists otherwise), and a new cursor."""
+    return json_response(services.dashboard.delta(current().user, query("since")),
+                         headers={"Cache-Control": "no-store"})
+
+
 @app.route("/api/admin/audit", methods=["GET"])
 @requires("admin")
 def admin_audit() -> Response:
@@ -602,6 +610,16 @@ def upload_page() -> Response:
 @requires("admin")
 def admin_page() -> Response:
     return page("admin.html", current(), **services.pages.admin())
+
+
+@app.route("/console", methods=["GET"])
+@requires("uploader", "admin")
+def console_page() -> Response:
+    who = current()
+    audit_entries = services.audit.recent(30) if "admin" in who.user.roles else None
+    return page("console.html", who, audit=audit_entries,
+                panels=[("active", "Active"), ("queued", "Queued"), ("recent", "Published"),
+                        ("failed", "Failed or cancelled")])
 
 
 @app.route("/static/{name}", methods=["GET"])

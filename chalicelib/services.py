@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
     from chalicelib.jobs.console import JobsConsole
+    from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.uploads import Uploads
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
@@ -338,6 +339,12 @@ class Services:
 
         self._bind_tables()
         return JobsConsole(self.resources.s3, self.settings.data_bucket)
+
+    @cached_property
+    def dashboard(self) -> Dashboard:
+        from chalicelib.jobs.dashboard import Dashboard
+
+        return Dashboard(self.jobs_console)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -21,6 +21,7 @@ from chalicelib.jobs.models import (
     MOVES,
     STAGES,
     JobModel,
+    bump_panels,
     job_id_for,
     next_job_number,
 )
@@ -58,6 +59,7 @@ class JobStore:
         if title_id:
             number = next_job_number(title_id)
             job.update(actions=[JobModel.number.set(number)])
+        bump_panels("QUEUED")
         return job
 
     def find(self, bucket: str, key: str, etag: str) -> JobModel | None:
@@ -98,6 +100,7 @@ class JobStore:
                 raise TransitionRefused(f"job {job.job_id} cannot move from its state to {to}"
                                         ) from exc
             raise
+        bump_panels(current, to)
 
     def superseded(self, job: JobModel) -> bool:
         """True when a later upload of the same key, or for the same title, is not cancelled."""
@@ -120,6 +123,7 @@ class JobStore:
         job.update(actions=[JobModel.progress.set(round(fraction, 3)),
                             JobModel.updated_at.set(iso())],
                    condition=JobModel.status == "ENCODING")
+        bump_panels("ENCODING")
 
     def cancel(self, job_id: str) -> JobModel:
         """Ask a job to stop: a queued one is skipped, a running one stops its ffmpeg."""
@@ -129,6 +133,7 @@ class JobStore:
         job.update(actions=[JobModel.cancel_requested.set(True),
                             JobModel.updated_at.set(iso())],
                    condition=JobModel.status.is_in(*MOVES))
+        bump_panels(str(job.status))
         return job
 
     def cancel_requested(self, job_id: str) -> bool:

@@ -12,15 +12,8 @@ from typing import Any
 from chalicelib.auth.users import User
 from chalicelib.catalogue.episodes import episode_label
 from chalicelib.errors import catalogued
-from chalicelib.jobs.models import FINAL, MOVES, JobModel
+from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
 
-#: Panel -> the states it shows.
-PANELS: dict[str, tuple[str, ...]] = {
-    "active": ("PROBING", "ENCODING", "PACKAGING"),
-    "queued": ("QUEUED",),
-    "recent": ("PUBLISHED",),
-    "failed": ("FAILED", "CANCELLED"),
-}
 MAX_JOB_ID = 64
 
 
@@ -119,6 +112,7 @@ class JobsConsole:
                 raise
             current = JobModel.get(job_id, consistent_read=True)
             raise catalogued("job_finished", status=current.status.lower()) from None
+        bump_panels(job.status)
         state = "queued" if job.status == "QUEUED" else "running"
         message = ("Cancel accepted: the job will not start." if state == "queued" else
                    "Cancel accepted: the encoder stops it within seconds and publishes nothing.")

@@ -128,4 +128,52 @@ def job_id_for(bucket: str, key: str, etag: str) -> str:
     return hashlib.sha256(f"{bucket}\n{key}\n{plain}".encode()).hexdigest()[:32]
 
 
-JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs", JobCounterModel: "jobs"}
+
+
+
+#: The dashboard's panels and the states each shows.
+PANELS: dict[str, tuple[str, ...]] = {
+    "active": ("PROBING", "ENCODING", "PACKAGING"),
+    "queued": ("QUEUED",),
+    "recent": ("PUBLISHED",),
+    "failed": ("FAILED", "CANCELLED"),
+}
+PANEL_OF = {state: panel for panel, states in PANELS.items() for state in states}
+VERSIONS_ID = "versions#dashboard"
+
+
+class PanelVersionsModel(Model):
+    """One item in the jobs table counting changes per dashboard panel.
+
+    Every job change bumps the panels it touches, so "has anything changed since?" is one
+    read, whatever the number of jobs.
+    """
+
+    class Meta:
+        table_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    active = NumberAttribute(default=0)
+    queued = NumberAttribute(default=0)
+    recent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+
+
+def bump_panels(*states: str) -> None:
+    """Count a change in the panels showing these states."""
+    panels = {PANEL_OF[s] for s in states if s in PANEL_OF}
+    if panels:
+        PanelVersionsModel(VERSIONS_ID).update(
+            actions=[getattr(PanelVersionsModel, p).add(1) for p in sorted(panels)])
+
+
+def panel_versions() -> dict[str, int]:
+    try:
+        item = PanelVersionsModel.get(VERSIONS_ID, consistent_read=True)
+    except PanelVersionsModel.DoesNotExist:
+        return dict.fromkeys(PANELS, 0)
+    return {p: int(getattr(item, p) or 0) for p in PANELS}
+
+
+JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs", JobCounterModel: "jobs",
+                                      PanelVersionsModel: "jobs"}

@@ -341,3 +341,28 @@ def test_search_as_you_type_and_edit_the_profile(page: Page, api_url: str,
     page.get_by_text("Saved.").wait_for()
     page.reload()
     assert page.get_by_label("Your name").input_value() == "Renamed Viewer"
+
+
+def test_the_jobs_console_updates_live_and_cancels(page: Page, api_url: str,
+                                                   catalogue_services: Services,
+                                                   resources: Resources) -> None:
+    from chalicelib.dynamo import bind_models
+    from chalicelib.jobs.models import JOB_MODELS
+    from encoder_lambda.jobs import JobStore
+
+    register_in_page(page, api_url)
+    account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
+        c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
+    catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
+    page.goto(f"{api_url}/console")
+    page.get_by_text("Up to date").wait_for()
+    bind_models(resources.settings, JOB_MODELS)
+    key = f"uploads/{unique()}/live.mp4"
+    JobStore().open(resources.settings.uploads_bucket, key, unique("e"), 10, None, None,
+                    account_id)
+    queued = page.locator("#jobs-queued")
+    queued.get_by_text(key).wait_for(timeout=10_000)  # appears without a reload
+    queued.get_by_role("button", name="Cancel job").click()
+    page.get_by_text("Cancel accepted: the job will not start.").wait_for()
+    queued.get_by_text("(cancelling)").wait_for(timeout=10_000)
+    shot(page, "console")

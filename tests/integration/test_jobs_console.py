@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -101,3 +103,40 @@ def test_cancel_is_audited_and_a_finished_job_says_so(
     assert cancel["action"] == "job.cancel" and cancel["actor_email"] == alice.email
     assert cancel["ip"] and cancel["details"] == {"was": "queued"}
     assert get(api_url, alice, "/api/admin/audit").status_code == 403
+
+
+def dashboard(api_url: str, account: Account, since: str | None = None) -> dict[str, Any]:
+    params = {"since": since} if since else {}
+    response = httpx.get(f"{api_url}/api/admin/dashboard", params=params,
+                         headers=account.bearer, timeout=20)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_the_dashboard_sends_only_what_changed(api_url: str, people: dict[str, Account],
+                                               jobs: dict[str, JobModel]) -> None:
+    admin = people["admin"]
+    first = dashboard(api_url, admin)
+    assert set(first["changed"]) == {"active", "queued", "recent", "failed"}
+    panels = first["panels"]
+    assert jobs["first"].job_id in {j["job_id"] for j in panels["queued"]}
+    # nothing changed: every panel empty, the same cursor
+    idle = dashboard(api_url, admin, str(first["cursor"]))
+    assert idle["changed"] == [] and idle["cursor"] == first["cursor"]
+    assert all(v == [] for v in idle["panels"].values())
+    # a job starts: the queued and active panels change, the others stay empty
+    store = JobStore()
+    store.move(JobModel.get(jobs["second"].job_id), "PROBING")
+    moved = dashboard(api_url, admin, str(first["cursor"]))
+    assert sorted(moved["changed"]) == ["active", "queued"]
+    assert jobs["second"].job_id in {
+        j["job_id"] for j in moved["panels"]["active"]}
+    assert moved["panels"]["recent"] == [] and moved["panels"]["failed"] == []
+    # uploaders poll it too, seeing their own jobs only
+    bob = dashboard(api_url, people["bob"])
+    assert {j["job_id"] for j in bob["panels"]["queued"]} == {
+        jobs["other"].job_id}
+    bad = httpx.get(f"{api_url}/api/admin/dashboard", params={"since": "%%%"},
+                    headers=admin.bearer, timeout=20)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_cursor"

@@ -1,0 +1,52 @@
+"""The console's live view: only the panels that changed since the caller's cursor.
+
+The cursor is the panels' change counters as the caller last saw them; a poll reads the
+counters (one item) and queries only the panels whose counter moved, so an idle console
+costs one read a poll whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalicelib.auth.users import User
+from chalicelib.errors import catalogued
+from chalicelib.jobs.console import JobsConsole
+from chalicelib.jobs.models import PANELS, panel_versions
+
+
+def encode_cursor(versions: dict[str, int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(versions, separators=(",", ":")).encode()
+                                    ).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> dict[str, int]:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as exc:
+        raise catalogued("bad_cursor") from exc
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) for k, v in data.items()):
+        raise catalogued("bad_cursor")
+    return data
+
+
+class Dashboard:
+    def __init__(self, console: JobsConsole) -> None:
+        self.console = console
+
+    def delta(self, viewer: User, since: str | None, limit: int = 20) -> dict[str, Any]:
+        seen = decode_cursor(since) if since else {}
+        versions = panel_versions()
+        panels: dict[str, list[dict[str, Any]]] = {}
+        changed: list[str] = []
+        for name in PANELS:
+            if since and seen.get(name) == versions[name]:
+                panels[name] = []
+            else:
+                panels[name] = self.console.panel(viewer, name, limit)
+                changed.append(name)
+        return {"cursor": encode_cursor(versions), "changed": changed, "panels": panels}
