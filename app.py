@@ -53,6 +53,7 @@ from chalicelib.web_security import (
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
     from chalicelib.catalogue import schemas as catalogue_schemas
+    from chalicelib.ingest import schemas as ingest_schemas
     from chalicelib.jobs import schemas as job_schemas
     from chalicelib.payments import schemas as payment_schemas
     from chalicelib.usage import schemas as usage_schemas
@@ -60,6 +61,7 @@ else:  # pydantic and email-validator load with the first request that parses a 
     auth_schemas = lazy_module("chalicelib.auth.schemas")
     catalogue_schemas = lazy_module("chalicelib.catalogue.schemas")
     job_schemas = lazy_module("chalicelib.jobs.schemas")
+    ingest_schemas = lazy_module("chalicelib.ingest.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
     usage_schemas = lazy_module("chalicelib.usage.schemas")
 
@@ -482,6 +484,34 @@ def admin_dashboard() -> Response:
     """Only the panels that changed since ?since= (empty lists otherwise), and a new cursor."""
     return json_response(services.dashboard.delta(current().user, query("since")),
                          headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/webhooks", methods=["POST"], content_types=["application/json"])
+@requires("admin")
+def create_webhook() -> Response:
+    data = body(ingest_schemas.WebhookIn)
+    created = services.ingest.create(data.name, list(data.actors), current().user.id)
+    audit("webhook.create", created["id"], name=data.name, actors=list(data.actors))
+    return json_response(created, 201)
+
+
+@app.route("/api/admin/webhooks", methods=["GET"])
+@requires("admin")
+def list_webhooks() -> Response:
+    return json_response({"webhooks": services.ingest.list()})
+
+
+@app.route("/webhooks/ingest", methods=["POST"], content_types=["application/json"])
+def ingest_webhook() -> Response:
+    """An external system asks for an ingest: signed, fresh, once, by a listed actor."""
+    current = request()
+    raw = current.raw_body or b""
+    payload = raw.encode() if isinstance(raw, str) else raw
+    hook = services.ingest.verify({k.lower(): str(v) for k, v in current.headers.items()},
+                                  payload)
+    data = body(ingest_schemas.IngestIn)
+    return json_response(services.ingest.ingest(hook, data.actor, data.key, data.title_id,
+                                                data.episode), 202)
 
 
 @app.route("/api/admin/audit", methods=["GET"])

@@ -61,6 +61,12 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "job_not_found": (404, "No encode job has this id."),
     "job_log_missing": (404, "This job has no log yet."),
     "job_finished": (409, "The job has already finished ({status}): there is nothing to cancel."),
+    "webhook_unverified": (401, "The request's webhook id or signature is not valid."),
+    "webhook_stale": (401, "The request's timestamp is more than {seconds} s away from now."),
+    "webhook_replay": (409, "This signed request was already received."),
+    "actor_not_allowed": (403, "{actor} may not ingest through this webhook."),
+    "ingest_key_invalid": (422, "key must be an object under incoming/ or uploads/."),
+    "ingest_key_missing": (404, "The uploads bucket has no object {key}."),
     "unknown_panel": (400, "Unknown panel {panel}; panels are {panels}."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
 }

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_client import TmdbClient
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.ingest.service import Ingest
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.uploads import Uploads
@@ -72,13 +73,14 @@ class Services:
         from chalicelib.catalogue.import_models import IMPORT_MODELS
         from chalicelib.catalogue.models import CATALOGUE_MODELS
         from chalicelib.dynamo import bind_models
+        from chalicelib.ingest.models import INGEST_MODELS
         from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
         from chalicelib.usage.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
                                     **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
-                                    **AUDIT_MODELS})
+                                    **AUDIT_MODELS, **INGEST_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -345,6 +347,14 @@ class Services:
         from chalicelib.jobs.dashboard import Dashboard
 
         return Dashboard(self.jobs_console)
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        from chalicelib.ingest.service import Ingest
+
+        self._bind_tables()
+        return Ingest(self.resources.s3, self.settings.uploads_bucket, self.resources.redis,
+                      self.settings.resource_prefix)
 
     @cached_property
     def audit(self) -> AuditLog:
