@@ -478,6 +478,34 @@ def admin_cancel_job(job_id: str) -> Response:
     return json_response(outcome, 202)
 
 
+@app.route("/api/admin/jobs/{job_id}/retry", methods=["POST"], content_types=BODY_TYPES)
+@requires("uploader", "admin")
+def admin_retry_job(job_id: str) -> Response:
+    outcome = services.job_actions.retry(current().user, job_id)
+    audit("job.retry", job_id, new_key=outcome["key"])
+    return json_response(outcome, 202)
+
+
+@app.route("/api/admin/titles/{title_id}/reencode", methods=["POST"], content_types=BODY_TYPES)
+@requires("uploader", "admin")
+def admin_reencode(title_id: str) -> Response:
+    outcome = services.job_actions.reencode(current().user, title_id)
+    audit("title.reencode", title_id, new_key=outcome["key"])
+    return json_response(outcome, 202)
+
+
+@app.route("/api/admin/titles/{title_id}/encode-settings", methods=["PUT"],
+           content_types=["application/json"])
+@requires("admin")
+def admin_encode_settings(title_id: str) -> Response:
+    services.catalogue.details(title_id)  # 404 for an unknown title
+    data = body(job_schemas.EncodeSettingsIn)
+    saved = services.job_actions.settings(title_id, data.only_latest, data.cooldown_s)
+    audit("title.encode_settings", title_id, **{k: v for k, v in saved.items()
+                                                if k != "title_id"})
+    return json_response(saved)
+
+
 @app.route("/api/admin/dashboard", methods=["GET"])
 @requires("uploader", "admin")
 def admin_dashboard() -> Response:

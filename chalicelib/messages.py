@@ -67,6 +67,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "actor_not_allowed": (403, "{actor} may not ingest through this webhook."),
     "ingest_key_invalid": (422, "key must be an object under incoming/ or uploads/."),
     "ingest_key_missing": (404, "The uploads bucket has no object {key}."),
+    "job_running": (409, "The job is still {status}: cancel it first, or wait for it to end."),
+    "job_published": (409, "The job published its stream; re-encode the title instead."),
+    "nothing_to_reencode": (404, "This title has no published stream to encode again."),
+    "job_source_gone": (410, "The job's source file is no longer kept (retention removed it)."),
     "unknown_panel": (400, "Unknown panel {panel}; panels are {panels}."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
 }

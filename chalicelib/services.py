@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.tmdb_import import TmdbImporter
     from chalicelib.catalogue.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
+    from chalicelib.jobs.actions import JobActions
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.uploads import Uploads
@@ -341,6 +342,12 @@ class Services:
 
         self._bind_tables()
         return JobsConsole(self.resources.s3, self.settings.data_bucket)
+
+    @cached_property
+    def job_actions(self) -> JobActions:
+        from chalicelib.jobs.actions import JobActions
+
+        return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console)
 
     @cached_property
     def dashboard(self) -> Dashboard:

@@ -21,7 +21,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.episodes import episode_key
-from chalicelib.jobs.models import FINAL, JobModel
+from chalicelib.jobs.models import FINAL, JobModel, title_settings
 from encoder_lambda.jobs import JobStore, TransitionRefused
 from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
 from encoder_lambda.media.ladder import choose_ladder
@@ -107,12 +107,14 @@ class Pipeline:
             if job.cancel_requested:
                 self.jobs.move(job, "CANCELLED")
                 return "CANCELLED"
-            if job.status == "QUEUED" and self.jobs.repeated_within(job, self.cooldown_s):
+            only_latest, cooldown = title_settings(job.title_id)
+            cooldown = cooldown if job.title_id else self.cooldown_s
+            if job.status == "QUEUED" and self.jobs.repeated_within(job, cooldown):
                 self.jobs.move(job, "CANCELLED", outcome="cooldown", error=(
-                    f"ignored: the same file was uploaded less than {self.cooldown_s:.0f} s "
+                    f"ignored: the same file was uploaded less than {cooldown:.0f} s "
                     "earlier, and that upload encodes what the file now holds"))
                 return "CANCELLED"
-            if job.status == "QUEUED" and self.jobs.superseded(job):
+            if job.status == "QUEUED" and only_latest and self.jobs.superseded(job):
                 self.jobs.move(job, "CANCELLED", outcome="superseded", error="superseded by a "
                                "newer upload of the same file or title")
                 return "CANCELLED"
@@ -148,7 +150,8 @@ class Pipeline:
             except InvalidSource as exc:
                 info, invalid = None, exc.reason
             asset_id = _asset_id(digest.result(), [str(item["ETag"]) for item in sidecars])
-        if is_published(self.s3, self.media_bucket, asset_id):
+        forced = (self._head(upload) or {}).get("Metadata", {}).get("force") == "1"
+        if not forced and is_published(self.s3, self.media_bucket, asset_id):
             return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
         if info is None:
             return self._fail(job, upload, invalid)

@@ -74,7 +74,7 @@ class JobsConsole:
     def for_title(self, viewer: User, title_id: str, limit: int) -> list[dict[str, Any]]:
         """The title's job index, newest first (job 3, 2, 1)."""
         jobs = JobModel.by_title.query(title_id, scan_index_forward=False, limit=limit)
-        return [public(j) for j in jobs if self._visible(viewer, j)]
+        return [public(j) for j in jobs if self.visible(viewer, j)]
 
     def job(self, viewer: User, job_id: str) -> JobModel:
         if not 0 < len(job_id) <= MAX_JOB_ID or job_id.startswith("counter#"):
@@ -83,7 +83,7 @@ class JobsConsole:
             job = JobModel.get(job_id, consistent_read=True)
         except JobModel.DoesNotExist:
             raise catalogued("job_not_found") from None
-        if not self._visible(viewer, job):
+        if not self.visible(viewer, job):
             raise catalogued("job_not_found")
         return job
 
@@ -119,5 +119,5 @@ class JobsConsole:
         return {"job": public(job), "was": state, "message": message}
 
     @staticmethod
-    def _visible(viewer: User, job: JobModel) -> bool:
+    def visible(viewer: User, job: JobModel) -> bool:
         return is_admin(viewer) or (job.uploader is not None and job.uploader == viewer.id)

@@ -175,5 +175,32 @@ def panel_versions() -> dict[str, int]:
     return {p: int(getattr(item, p) or 0) for p in PANELS}
 
 
+class TitleSettingsModel(Model):
+    """``settings#<title id>`` items in the jobs table: how a title's uploads are handled."""
+
+    class Meta:
+        table_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    #: A newer upload for the title cancels older ones still queued.
+    only_latest = BooleanAttribute(default=True)
+    #: Uploads of one key closer together than this collapse into the first.
+    cooldown_s = NumberAttribute(default=10)
+
+
+DEFAULT_COOLDOWN_S = 10.0
+
+
+def title_settings(title_id: str | None) -> tuple[bool, float]:
+    """(only latest, cooldown seconds) for a title's uploads; the defaults without one."""
+    if not title_id:
+        return True, DEFAULT_COOLDOWN_S
+    try:
+        item = TitleSettingsModel.get(f"settings#{title_id}")
+    except TitleSettingsModel.DoesNotExist:
+        return True, DEFAULT_COOLDOWN_S
+    return bool(item.only_latest), float(item.cooldown_s)
+
+
 JOB_MODELS: dict[type[Model], str] = {JobModel: "jobs", JobCounterModel: "jobs",
-                                      PanelVersionsModel: "jobs"}
+                                      PanelVersionsModel: "jobs", TitleSettingsModel: "jobs"}

@@ -19,3 +19,10 @@ class UploadIn(BaseModel):
     content_type: ContentType
     size: Annotated[int, Field(ge=1)]
     title_id: TitleId | None = None
+
+
+class EncodeSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    only_latest: bool
+    cooldown_s: Annotated[int, Field(ge=0, le=86_400)]

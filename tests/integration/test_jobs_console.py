@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from chalicelib.catalogue.records import TitleRecord
 from chalicelib.dynamo import bind_models
-from chalicelib.jobs.models import JOB_MODELS, JobModel
+from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda.jobs import JobStore
 from tests.integration.auth_client import Account, register
-from tests.support import unique
+from tests.media_clips import clip
+from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +143,113 @@ def test_the_dashboard_sends_only_what_changed(api_url: str, people: dict[str, A
     bad = httpx.get(f"{api_url}/api/admin/dashboard", params={"since": "%%%"},
                     headers=admin.bearer, timeout=20)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_cursor"
+
+
+def test_retry_reencode_and_settings(api_url: str, people: dict[str, Account],
+                                     resources: Resources, catalogue_services: Services,
+                                     encoder_worker: None, tmp_path: Path) -> None:
+    admin = people["admin"]
+    bind_models(resources.settings, JOB_MODELS)
+    title = unique("rt-")
+    catalogue_services.catalogue_writer.upsert([TitleRecord(id=title, kind="film",
+                                                            name="Retried",
+                                                            source="generated")])
+    bucket = resources.settings.uploads_bucket
+    broken = f"uploads/{unique()}/broken.mp4"
+    resources.s3.put_object(Bucket=bucket, Key=broken, Body=b"not a video at all",
+                            Metadata={"title-id": title})
+    failed = wait_for(lambda: next((j for j in JobModel.by_key.query(broken)
+                                    if j.status == "FAILED"), None))
+    retried = httpx.post(f"{api_url}/api/admin/jobs/{failed.job_id}/retry",
+                         headers=admin.bearer, timeout=20)
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["key"].startswith("uploads/retry/")
+    again = wait_for(lambda: job_if_final(retried.json()["job_id"]))
+    assert again.status == "FAILED" and again.title_id == title  # a new job, same file
+    good = f"uploads/{unique()}/good.mp4"
+    resources.s3.upload_file(str(clip(tmp_path / "good.mp4", seconds=2)), bucket, good,
+                             ExtraArgs={"Metadata": {"title-id": title}})
+    published = wait_for(lambda: next((j for j in JobModel.by_key.query(good)
+                                       if j.status == "PUBLISHED"), None))
+    not_again = httpx.post(f"{api_url}/api/admin/jobs/{published.job_id}/retry",
+                           headers=admin.bearer, timeout=20)
+    assert not_again.status_code == 409 and not_again.json()["error"]["code"] == "job_published"
+    reencoded = httpx.post(f"{api_url}/api/admin/titles/{title}/reencode",
+                           headers=admin.bearer, timeout=20)
+    assert reencoded.status_code == 202, reencoded.text
+    redone = wait_for(lambda: job_if_final(reencoded.json()["job_id"]))
+    assert redone.status == "PUBLISHED"
+    assert redone.stages["ENCODING"]["outcome"] == "ok"  # encoded again, not linked
+    # per-title settings
+    settings = httpx.put(f"{api_url}/api/admin/titles/{title}/encode-settings",
+                         headers=admin.bearer, timeout=20,
+                         json={"only_latest": False, "cooldown_s": 0})
+    assert settings.status_code == 200 and settings.json()["only_latest"] is False
+    assert title_settings(title) == (False, 0)
+    assert httpx.put(f"{api_url}/api/admin/titles/{title}/encode-settings",
+                     headers=admin.bearer, timeout=20,
+                     json={"only_latest": True, "cooldown_s": -1}).status_code == 422
+    assert httpx.put(f"{api_url}/api/admin/titles/nope/encode-settings",
+                     headers=admin.bearer, timeout=20,
+                     json={"only_latest": True, "cooldown_s": 5}).status_code == 404
+    assert httpx.put(f"{api_url}/api/admin/titles/{title}/encode-settings",
+                     headers=people["alice"].bearer, timeout=20,
+                     json={"only_latest": True, "cooldown_s": 5}).status_code == 403
+
+
+def wait_for(probe: Any) -> Any:
+    return eventually(probe, timeout=120, interval=0.5)
+
+
+def job_if_final(job_id: str) -> JobModel | None:
+    try:
+        job = JobModel.get(job_id, consistent_read=True)
+    except JobModel.DoesNotExist:
+        return None
+    return job if job.status in ("PUBLISHED", "FAILED", "CANCELLED") else None
+
+
+def test_cancel_racing_completion_ends_in_one_consistent_state(
+        people: dict[str, Account], resources: Resources,
+        catalogue_services: Services) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.errors import AppError
+    from chalicelib.jobs.console import JobsConsole
+    from encoder_lambda.jobs import TransitionRefused
+
+    bind_models(resources.settings, JOB_MODELS)
+    store, console = JobStore(), JobsConsole(resources.s3, resources.settings.data_bucket)
+    viewer = catalogue_services.users.get(people["admin"].user["id"])
+    assert viewer is not None
+    outcomes: list[tuple[str, str]] = []
+    for _ in range(8):
+        job = store.open(resources.settings.uploads_bucket, f"uploads/{unique()}/r.mp4",
+                         unique("e"), 10, None)
+        store.move(job, "PROBING")
+        store.move(job, "ENCODING")
+        store.move(job, "PACKAGING")
+
+        def publish(job: JobModel = job) -> str:
+            try:
+                store.move(job, "PUBLISHED")
+                return "published"
+            except TransitionRefused:
+                store.move(JobModel.get(job.job_id, consistent_read=True), "CANCELLED")
+                return "cancelled"
+
+        def cancel(job_id: str = job.job_id) -> str:
+            try:
+                console.cancel(viewer, job_id)
+                return "accepted"
+            except AppError as exc:
+                return exc.code
+
+        with ThreadPoolExecutor(2) as pool:
+            published, cancelled = pool.submit(publish), pool.submit(cancel)
+            outcome = (published.result(), cancelled.result())
+        final = JobModel.get(job.job_id, consistent_read=True).status
+        assert outcome in {("published", "job_finished"), ("cancelled", "accepted")}, outcome
+        assert final == outcome[0].upper()
+        outcomes.append(outcome)
+    assert outcomes

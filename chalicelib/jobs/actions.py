@@ -1,0 +1,82 @@
+"""Steering the encoder: retry a failed job, re-encode a title, a title's upload settings.
+
+A retry or a re-encode copies the job's source (from ``failed/``, ``uploads/`` or
+``processed/``) back under ``uploads/`` with its metadata: S3's event starts a new job as for
+any upload. A re-encode is marked ``force`` so the encoder encodes the content again instead
+of linking the asset it already published.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+from typing import Any
+
+from chalicelib.auth.users import User
+from chalicelib.errors import catalogued
+from chalicelib.jobs.console import JobsConsole
+from chalicelib.jobs.models import FINAL, JobModel, TitleSettingsModel, job_id_for
+
+
+class JobActions:
+    def __init__(self, s3: Any, bucket: str, console: JobsConsole) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.console = console
+
+    def retry(self, viewer: User, job_id: str) -> dict[str, Any]:
+        job = self.console.job(viewer, job_id)
+        if job.status not in FINAL:
+            raise catalogued("job_running", status=job.status.lower())
+        if job.status == "PUBLISHED":
+            raise catalogued("job_published")
+        source = self._source(job, ("failed/", "uploads/"))
+        return self._again(source, "retry", force=False,
+                           message="Retry accepted: a new job starts on the same file.")
+
+    def reencode(self, viewer: User, title_id: str) -> dict[str, Any]:
+        published = [j for j in JobModel.by_title.query(title_id, scan_index_forward=False,
+                                                        limit=50)
+                     if j.status == "PUBLISHED" and self.console.visible(viewer, j)]
+        if not published:
+            raise catalogued("nothing_to_reencode")
+        source = self._source(published[0], ("processed/",))
+        return self._again(source, "reencode", force=True,
+                           message="Re-encode accepted: the title's latest source is encoded "
+                                   "again and replaces its stream when done.")
+
+    @staticmethod
+    def settings(title_id: str, only_latest: bool, cooldown_s: int) -> dict[str, Any]:
+        TitleSettingsModel(f"settings#{title_id}", only_latest=only_latest,
+                           cooldown_s=cooldown_s).save()
+        return {"title_id": title_id, "only_latest": only_latest, "cooldown_s": cooldown_s}
+
+    def _source(self, job: JobModel, prefixes: tuple[str, ...]) -> str:
+        """Where the job's file is now (the encoder moves it when it is done with it)."""
+        from botocore.exceptions import ClientError
+
+        from chalicelib.aws import is_missing
+
+        rest = str(job.key).removeprefix("uploads/")
+        for prefix in prefixes:
+            key = prefix + rest
+            try:
+                self.s3.head_object(Bucket=self.bucket, Key=key)
+                return key
+            except ClientError as exc:
+                if not is_missing(exc):
+                    raise
+        raise catalogued("job_source_gone")
+
+    def _again(self, source: str, why: str, *, force: bool, message: str) -> dict[str, Any]:
+        head = self.s3.head_object(Bucket=self.bucket, Key=source)
+        metadata = dict(head.get("Metadata") or {})
+        if force:
+            metadata["force"] = "1"
+        target = f"uploads/{why}/{uuid.uuid4().hex}/{PurePosixPath(source).name}"
+        copied = self.s3.copy_object(Bucket=self.bucket, Key=target, Metadata=metadata,
+                                     MetadataDirective="REPLACE",
+                                     CopySource={"Bucket": self.bucket, "Key": source})
+        etag = str(copied.get("CopyObjectResult", {}).get("ETag", ""))
+        return {"accepted": True, "key": target,
+                "job_id": job_id_for(self.bucket, target, etag), "message": message}
