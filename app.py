@@ -506,6 +506,26 @@ def admin_encode_settings(title_id: str) -> Response:
     return json_response(saved)
 
 
+@app.route("/api/admin/retention", methods=["POST"], content_types=["application/json"])
+@requires("admin")
+def admin_retention() -> Response:
+    """What the cleanup deletes (a dry run by default), or the cleanup itself."""
+    data = body(job_schemas.RetentionIn)
+    days = settings.retention_days if data.days is None else data.days
+    keep = settings.retention_keep_monthly if data.keep_monthly is None else data.keep_monthly
+    report = services.retention.run(datetime.now(UTC), days, keep, data.dry_run)
+    if not data.dry_run:
+        audit("retention.run", f"{days} days", deleted=report["deleted_files"])
+    return json_response(report)
+
+
+@app.schedule(Cron(0, 4, "*", "*", "?", "*"))
+def retention_cleanup(event: Any) -> None:
+    """Every day at 04:00 UTC: sources and superseded encodes past the retention period."""
+    services.retention.run(datetime.now(UTC), settings.retention_days,
+                           settings.retention_keep_monthly, dry_run=False)
+
+
 @app.route("/api/admin/dashboard", methods=["GET"])
 @requires("uploader", "admin")
 def admin_dashboard() -> Response:

@@ -125,6 +125,9 @@ def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
         "graph_retry_max_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_MAX_SECONDS", 900),
         "stream_url_seconds": _int(env, "NOTFLIX_STREAM_URL_SECONDS", 300, minimum=10),
         "upload_max_bytes": _int(env, "NOTFLIX_UPLOAD_MAX_BYTES", 5 * 1024**3),
+        "retention_days": _int(env, "NOTFLIX_RETENTION_DAYS", 30, minimum=0),
+        "retention_keep_monthly": env.get("NOTFLIX_RETENTION_KEEP_MONTHLY", "true").lower()
+        not in ("0", "false", "no"),
     }
 
 
@@ -205,6 +208,10 @@ class Settings:
     stream_url_seconds: int = 300
     #: The largest browser upload (a presigned POST takes at most 5 GiB).
     upload_max_bytes: int = 5 * 1024**3
+    #: The daily cleanup deletes sources and superseded encodes older than this...
+    retention_days: int = 30
+    #: ...keeping the first and the last superseded asset of each month.
+    retention_keep_monthly: bool = True
 
     @property
     def local(self) -> bool:

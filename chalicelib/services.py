@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.actions import JobActions
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.dashboard import Dashboard
+    from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.uploads import Uploads
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
@@ -348,6 +349,14 @@ class Services:
         from chalicelib.jobs.actions import JobActions
 
         return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from chalicelib.jobs.retention import Retention
+
+        self._bind_tables()
+        return Retention(self.resources.s3, self.settings.uploads_bucket,
+                         self.settings.media_bucket)
 
     @cached_property
     def dashboard(self) -> Dashboard:

@@ -26,3 +26,11 @@ class EncodeSettingsIn(BaseModel):
 
     only_latest: bool
     cooldown_s: Annotated[int, Field(ge=0, le=86_400)]
+
+
+class RetentionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: bool = True
+    days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    keep_monthly: bool | None = None
