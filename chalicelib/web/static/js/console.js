@@ -39,6 +39,18 @@
       });
       actions.append(button);
     }
+    if (job.status === "FAILED" || job.status === "CANCELLED") {
+      const retry = document.createElement("button");
+      retry.type = "button"; retry.className = "secondary"; retry.textContent = "Retry";
+      retry.setAttribute("aria-label", "Retry job " + (job.number || job.job_id));
+      retry.addEventListener("click", function () {
+        retry.disabled = true;
+        fetch("/api/admin/jobs/" + encodeURIComponent(job.job_id) + "/retry", { method: "POST", credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (b) { tell(b.message || (b.error && b.error.message) || ""); poll(); });
+      });
+      actions.append(retry);
+    }
     tr.append(actions);
     return tr;
   }
