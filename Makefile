@@ -51,6 +51,8 @@ bench: setup
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.encode --rounds 3
 	$(BIN)/python -m bench.recs
+	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.dashboard
 
 clean:
 	rm -rf .local/logs .local/run
