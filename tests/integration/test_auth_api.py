@@ -258,6 +258,14 @@ def call(api_url: str, path: str, method: str, headers: dict[str, str]) -> httpx
     if path == "/api/admin/imports/tmdb":  # an export that does not exist: fails at once
         return httpx.request(method, url, headers=headers, timeout=30,
                              json={"date": "2001-01-01", "kinds": ["movie"], "limit": 1})
+    if path == "/api/admin/retention":  # a dry run: nothing is deleted
+        return httpx.request(method, url, headers=headers, timeout=60, json={"dry_run": True})
+    if path == "/api/admin/webhooks" and method == "POST":
+        return httpx.request(method, url, headers=headers, timeout=30,
+                             json={"name": "route check", "actors": ["checker"]})
+    if path.endswith("/encode-settings"):
+        return httpx.request(method, url, headers=headers, timeout=30,
+                             json={"only_latest": True, "cooldown_s": 10})
     if path == "/api/admin/uploads":  # a presigned POST for a small file
         return httpx.request(method, url, headers=headers, timeout=30, json={
             "file_name": "clip.mp4", "content_type": "video/mp4", "size": 10})
