@@ -122,7 +122,8 @@ class Pipeline:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:
-                return self._run(job, upload, work, remaining)
+                return self._run(job, upload, work, remaining,
+                                 forced=metadata.get("force") == "1")
             finally:
                 shutil.rmtree(work, ignore_errors=True)
         except TransitionRefused as refused:
@@ -137,7 +138,8 @@ class Pipeline:
             logger.remove_keys(["job_id"])
 
     def _run(self, job: JobModel, upload: Upload, work: Path,
-             remaining: Callable[[], float]) -> str:
+             remaining: Callable[[], float], *, forced: bool = False) -> str:
+        """Encode and publish; ``forced`` (a re-encode) encodes content already published."""
         self.jobs.move(job, "PROBING")
         source = work / ("source" + Path(upload.key).suffix.lower()[:10])
         self.s3.download_file(upload.bucket, upload.key, str(source))
@@ -150,7 +152,6 @@ class Pipeline:
             except InvalidSource as exc:
                 info, invalid = None, exc.reason
             asset_id = _asset_id(digest.result(), [str(item["ETag"]) for item in sidecars])
-        forced = (self._head(upload) or {}).get("Metadata", {}).get("force") == "1"
         if not forced and is_published(self.s3, self.media_bucket, asset_id):
             return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
         if info is None:
