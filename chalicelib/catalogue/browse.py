@@ -26,6 +26,16 @@ MAX_ID_LENGTH = 64
 MAX_QUERIES_PER_PAGE = 5
 
 
+def find_title(title_id: str) -> TitleModel:
+    """A title by id; 404 ``title_not_found`` for an unknown or impossible id."""
+    if not 0 < len(title_id) <= MAX_ID_LENGTH:
+        raise catalogued("title_not_found")
+    try:
+        return TitleModel.get(title_id)
+    except TitleModel.DoesNotExist as exc:
+        raise catalogued("title_not_found") from exc
+
+
 def filter_condition(filters: Filters, facet: str) -> Condition | None:
     """The filters the chosen facet does not already apply."""
     parts: list[Condition] = []
@@ -96,15 +106,13 @@ class CatalogueReader:
         return [card(item, self.image_base) for item in found], next_cursor
 
     def title(self, title_id: str) -> TitleModel:
-        if not 0 < len(title_id) <= MAX_ID_LENGTH:
-            raise catalogued("title_not_found")
-        try:
-            return TitleModel.get(title_id)
-        except TitleModel.DoesNotExist as exc:
-            raise catalogued("title_not_found") from exc
+        return find_title(title_id)
 
     def details(self, title_id: str) -> dict[str, Any]:
-        title = self.title(title_id)
+        return self.describe(self.title(title_id))
+
+    def describe(self, title: TitleModel) -> dict[str, Any]:
+        """A title's page data, from a title already read."""
         return {**card(title, self.image_base), "original_name": title.original_name,
                 "overview": title.overview, "runtime": title.runtime,
                 "votes": int(title.votes or 0), "popularity": float(title.popularity or 0),
@@ -112,8 +120,10 @@ class CatalogueReader:
                 "people": title.people or [], "seasons": title.seasons or [],
                 "asset": title.asset}
 
-    def season(self, title_id: str, number: int) -> dict[str, Any]:
-        title = self.title(title_id)
+    def season(self, title_id: str, number: int,
+               title: TitleModel | None = None) -> dict[str, Any]:
+        """A season's episodes (``title``: the title when the caller has read it already)."""
+        title = title if title is not None and title.id == title_id else self.title(title_id)
         summary = next((s for s in title.seasons or [] if s.get("number") == number), None)
         if title.kind != "series" or summary is None:
             raise catalogued("season_not_found", season=number)

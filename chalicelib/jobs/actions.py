@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.auth.users import User
 from chalicelib.errors import catalogued
-from chalicelib.jobs.console import JobsConsole
+from chalicelib.jobs.console import MAX_JOB_ID, JobsConsole
 from chalicelib.jobs.models import FINAL, JobModel, TitleSettingsModel, job_id_for
 
 
@@ -35,6 +35,8 @@ class JobActions:
                            message="Retry accepted: a new job starts on the same file.")
 
     def reencode(self, viewer: User, title_id: str) -> dict[str, Any]:
+        if not 0 < len(title_id) <= MAX_JOB_ID:
+            raise catalogued("nothing_to_reencode")
         published = [j for j in JobModel.by_title.query(title_id, scan_index_forward=False,
                                                         limit=50)
                      if j.status == "PUBLISHED" and self.console.visible(viewer, j)]

@@ -73,6 +73,8 @@ class JobsConsole:
 
     def for_title(self, viewer: User, title_id: str, limit: int) -> list[dict[str, Any]]:
         """The title's job index, newest first (job 3, 2, 1)."""
+        if not 0 < len(title_id) <= MAX_JOB_ID:
+            raise catalogued("title_not_found")
         jobs = JobModel.by_title.query(title_id, scan_index_forward=False, limit=limit)
         return [public(j) for j in jobs if self.visible(viewer, j)]
 

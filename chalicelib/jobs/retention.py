@@ -4,8 +4,8 @@ Deleted: source files kept under ``processed/`` and ``failed/`` of the uploads b
 assets under ``media/`` that no title or episode plays any more (an older encode a newer
 upload replaced, a re-encode's predecessor), both older than ``days``. With
 ``keep_monthly`` the first and the last such asset published in each month stay. An asset a
-title or an episode plays is never deleted: the in-use set is read again right before each
-asset goes. A dry run lists what a real run would delete.
+title or an episode plays is never deleted: the in-use set is read again right before the
+deletions start. A dry run lists what a real run would delete.
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ class Retention:
             return report
         deleted = self._delete(self.uploads_bucket, plan.sources)
         skipped: list[str] = []
+        in_use = assets_in_use()  # read again: anything attached since the plan stays
         for asset_id in plan.assets:
-            if asset_id in assets_in_use():  # attached since the plan: it stays
+            if asset_id in in_use:
                 skipped.append(asset_id)
                 continue
             keys = [str(o["Key"]) for o in self._objects(self.media_bucket,

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalogue.browse import card
+from chalicelib.catalogue.browse import card, find_title
 from chalicelib.catalogue.episodes import episode_key, episode_label
-from chalicelib.catalogue.models import EpisodeModel, TitleModel
+from chalicelib.catalogue.models import EpisodeModel
 from chalicelib.errors import catalogued
 from chalicelib.usage.resume import WATCHED_FROM, ResumeStore
 
@@ -67,10 +67,7 @@ class Playback:
         """Where to play a film, or an episode of a series (``S1E3``; by default the one in
         progress, or the one after the last one finished, else the first), and where to
         resume."""
-        try:
-            title = TitleModel.get(title_id)
-        except TitleModel.DoesNotExist:
-            raise catalogued("title_not_found") from None
+        title = find_title(title_id)
         chosen: dict[str, Any] | None = None
         following: dict[str, Any] | None = None
         if title.kind == "series":

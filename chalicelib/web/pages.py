@@ -89,7 +89,8 @@ class Pages:
 
     def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
         s = self.services
-        title = s.catalogue.details(title_id)
+        model = s.catalogue.title(title_id)
+        title = s.catalogue.describe(model)
         people = title.get("people") or []
         context: dict[str, Any] = {
             "title": title,
@@ -105,7 +106,7 @@ class Pages:
             numbers = [int(x["number"]) for x in context["seasons"]]
             wanted = int(season) if season and season.isdigit() and int(season) in numbers \
                 else next((n for n in numbers if n > 0), numbers[0])
-            context["season"] = s.catalogue.season(title["id"], wanted)
+            context["season"] = s.catalogue.season(title["id"], wanted, model)
         if user is not None:
             try:
                 point = s.resume.get(user.id, title["id"])

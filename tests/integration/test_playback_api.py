@@ -113,6 +113,8 @@ def test_a_subscriber_plays_resumes_and_sees_history(
 
 def test_playing_what_cannot_be_played(api_url: str, film: dict[str, str]) -> None:
     account, _ = subscriber(api_url)
+    too_long = get(api_url, f"/api/titles/{'x' * 3000}/play", account)
+    assert too_long.status_code == 404  # an impossible id, not a backend error
     missing = get(api_url, "/api/titles/no-such-title/play", account)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "title_not_found"
     soon = get(api_url, f"/api/titles/{film['unplayable']}/play", account)
