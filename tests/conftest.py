@@ -54,7 +54,9 @@ def stack_env() -> Iterator[dict[str, str]]:
     if reused is not None:
         yield reused
         return
-    local_dir = str(paths.PROJECT_ROOT / ".local" / "test-stack")
+    # NOTFLIX_TEST_STACK_DIR lets two suites (e.g. two checkouts' or helpers') run side by side.
+    local_dir = os.environ.get("NOTFLIX_TEST_STACK_DIR") or str(
+        paths.PROJECT_ROOT / ".local" / "test-stack")
     os.environ["NOTFLIX_LOCAL_DIR"] = local_dir
     env = {
         **os.environ,
