@@ -66,6 +66,7 @@ def stack_env() -> Iterator[dict[str, str]]:
         "NOTFLIX_REDIS_PORT": str(free_port()),
         "NOTFLIX_NEO4J_PORT": str(free_port()),
         "NOTFLIX_PAYPAL_PORT": str(free_port()),
+        "NOTFLIX_API_PORT": str(free_port()),  # `notflix up` may hold the default one
     }
     stack = EmbeddedStack(env=env, record_pids=False)
     stack.install()
