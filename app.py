@@ -35,6 +35,7 @@ from chalicelib.http import (
     see_other,
 )
 from chalicelib.lazy import lazy_module
+from chalicelib.metrics import record_worker, webhook_delivery
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.resources import Resources
 from chalicelib.services import Services
@@ -68,6 +69,7 @@ else:  # pydantic and email-validator load with the first request that parses a 
 app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
 logs.use_for(app, settings.log_level)
+logs.install_event_ids(app)
 resources = Resources(settings)
 services = Services(resources)
 if settings.cors_origins:
@@ -334,8 +336,11 @@ def run_catalogue_import(event: SQSEvent) -> None:
     context: Any = event.context
     for record in event:
         run_id = str(json.loads(record.body)["run_id"])
-        services.imports.work(run_id, remaining=lambda: (
-            context.get_remaining_time_in_millis() / 1000 if context else float("inf")))
+        with logs.log_keys(run_id=run_id):
+            status = services.imports.work(run_id, remaining=lambda: (
+                context.get_remaining_time_in_millis() / 1000 if context else float("inf")))
+        record_worker("catalogue_import", processed=int(status != "FAILED"),
+                      failed=int(status == "FAILED"))
 
 
 @app.schedule(Cron(0, 9, "*", "*", "?", "*"))
@@ -555,11 +560,13 @@ def ingest_webhook() -> Response:
     current = request()
     raw = current.raw_body or b""
     payload = raw.encode() if isinstance(raw, str) else raw
-    hook = services.ingest.verify({k.lower(): str(v) for k, v in current.headers.items()},
-                                  payload)
-    data = body(ingest_schemas.IngestIn)
-    return json_response(services.ingest.ingest(hook, data.actor, data.key, data.title_id,
-                                                data.episode), 202)
+    with webhook_delivery("ingest"):
+        hook = services.ingest.verify({k.lower(): str(v) for k, v in current.headers.items()},
+                                      payload)
+        data = body(ingest_schemas.IngestIn)
+        accepted = services.ingest.ingest(hook, data.actor, data.key, data.title_id,
+                                          data.episode)
+    return json_response(accepted, 202)
 
 
 @app.route("/api/admin/audit", methods=["GET"])

@@ -15,6 +15,7 @@ from chalice.app import Chalice, Request, Response
 from chalicelib.digits import is_whole_number
 from chalicelib.errors import AppError, catalogued, error_body
 from chalicelib.logs import logger
+from chalicelib.metrics import record_request
 from chalicelib.web_security import SecurityHeaders
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ def _internal_error(request_id: str) -> Response:
                    request_id=request_id),
         500,
     )
+
+
+def route_template(request: Request) -> str:
+    """The matched route (`/api/titles/{title_id}`), never the path with its ids."""
+    return str((request.context or {}).get("resourcePath") or request.path)
 
 
 def is_form(request: Request) -> bool:
@@ -149,7 +155,7 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
     @app.middleware("http")
     def request_context(request: Request, get_response: Callable[[Request], Response]) -> Response:
         request_id = _request_id(request)
-        logger.append_keys(request_id=request_id)
+        logger.thread_safe_append_keys(request_id=request_id)  # chalice local is threaded
         started = time.perf_counter()
         try:
             response = get_response(request)
@@ -166,12 +172,15 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
         response.headers["X-Request-Id"] = request_id
         if security is not None:
             security.apply(request, response, request.path)
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
         logger.info(
             "request",
             method=request.method,
             path=request.path,
             status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            duration_ms=duration_ms,
         )
-        logger.remove_keys(["request_id"])
+        record_request(route_template(request), request.method, response.status_code,
+                       duration_ms)
+        logger.thread_safe_remove_keys(["request_id"])
         return response

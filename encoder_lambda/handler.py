@@ -32,7 +32,7 @@ def make_handler(process: ProcessUpload | None = None, *,
         failures: list[dict[str, str]] = []
         for record in event.get("Records", []):
             message_id = record.get("messageId", "")
-            logger.append_keys(message_id=message_id)
+            logger.thread_safe_append_keys(message_id=message_id)
             try:
                 for upload in parse_body(record.get("body", "")):
                     work(upload)
@@ -42,7 +42,7 @@ def make_handler(process: ProcessUpload | None = None, *,
                 logger.exception("upload processing failed; will be retried")
                 failures.append({"itemIdentifier": message_id})
             finally:
-                logger.remove_keys(["message_id"])
+                logger.thread_safe_remove_keys(["message_id"])
         return {"batchItemFailures": failures}
 
     return handler

@@ -25,6 +25,7 @@ from chalicelib.jobs.models import (
     job_id_for,
     next_job_number,
 )
+from encoder_lambda.job_metrics import record_job_end
 
 
 class TransitionRefused(Exception):
@@ -101,6 +102,8 @@ class JobStore:
                                         ) from exc
             raise
         bump_panels(current, to)
+        if to in FINAL:
+            record_job_end(job, outcome or to.lower())
 
     def superseded(self, job: JobModel) -> bool:
         """True when a later upload of the same key, or for the same title, is not cancelled."""

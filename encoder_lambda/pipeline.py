@@ -99,7 +99,7 @@ class Pipeline:
         episode = episode_key(metadata.get("episode")) if title_id else None
         job = self.jobs.open(upload.bucket, upload.key, upload.etag, upload.size, title_id,
                              episode, metadata.get("uploader"))
-        logger.append_keys(job_id=job.job_id)
+        logger.thread_safe_append_keys(job_id=job.job_id)
         try:
             if job.status in FINAL:
                 logger.info("job already final; nothing to do", status=job.status)
@@ -135,7 +135,7 @@ class Pipeline:
                 return "CANCELLED"
             raise JobBusy(str(refused)) from refused
         finally:
-            logger.remove_keys(["job_id"])
+            logger.thread_safe_remove_keys(["job_id"])
 
     def _run(self, job: JobModel, upload: Upload, work: Path,
              remaining: Callable[[], float], *, forced: bool = False) -> str:

@@ -8,7 +8,6 @@ of a million ids proceeds over as many invocations as it needs. The CLI runs in-
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -18,8 +17,9 @@ from chalicelib.catalogue.rebuild import CatalogueIndexer
 from chalicelib.catalogue.tmdb_client import TmdbError
 from chalicelib.catalogue.tmdb_import import ImportProgress, TmdbImporter
 from chalicelib.errors import AppError
+from chalicelib.logs import child
 
-log = logging.getLogger(__name__)
+log = child(__name__)
 KINDS = ("movie", "tv")
 #: A queued run that finds another one running tries again this much later.
 RETRY_WHEN_BUSY_SECONDS = 300

@@ -8,7 +8,6 @@ the (much larger) title items.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from chalicelib.catalogue.models import FacetModel, RankingModel, str_list
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote
 from chalicelib.catalogue.search_index import SearchDoc, build
 from chalicelib.clock import iso
+from chalicelib.logs import child
 
-log = logging.getLogger(__name__)
+log = child(__name__)
 SEARCH_INDEX_KEY = "search/titles.idx"
 
 

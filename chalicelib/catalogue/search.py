@@ -6,7 +6,6 @@ whether a newer one was built (a conditional GET on the ETag: 304 costs no trans
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,8 +18,9 @@ from chalicelib.catalogue.posters import poster_url
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
 from chalicelib.catalogue.search_index import SearchIndex
 from chalicelib.errors import catalogued
+from chalicelib.logs import child
 
-log = logging.getLogger(__name__)
+log = child(__name__)
 MAX_QUERY_LENGTH = 100
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from array import array
 from collections.abc import Callable, Iterator
@@ -31,8 +30,9 @@ from chalicelib.catalogue.tmdb_client import ExportKind, TmdbClient, TmdbError, 
 from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
 from chalicelib.catalogue.tmdb_mapping import MappingError, movie_record, series_record
 from chalicelib.catalogue.writer import CatalogueWriter
+from chalicelib.logs import child
 
-log = logging.getLogger(__name__)
+log = child(__name__)
 CHECKPOINT_SECONDS = 10.0
 BATCH = 50
 #: Stop taking new ids when less than this much of the time budget is left.

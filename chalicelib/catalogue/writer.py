@@ -11,7 +11,6 @@ is never overwritten by an import.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel, st
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.catalogue.text import title_year_key
 from chalicelib.clock import iso
+from chalicelib.logs import child
 
-log = logging.getLogger(__name__)
+log = child(__name__)
 BATCH = 25
 _ENCODE = msgspec.json.Encoder(order="deterministic")
 

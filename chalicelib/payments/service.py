@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalicelib.clock import iso
 from chalicelib.errors import AppError, catalogued
 from chalicelib.logs import logger
+from chalicelib.metrics import webhook_delivery
 from chalicelib.payments.events import EventApplier, MalformedEvent
 from chalicelib.payments.ledger import Ledger, Payment
 from chalicelib.payments.paypal_client import PayPalClient, PayPalError
@@ -29,6 +30,11 @@ from chalicelib.payments.verify import Transmission, Verifier
 
 #: PayPal retries a webhook for up to 3 days; remember handled events for a week.
 EVENT_MEMORY_SECONDS = 7 * 24 * 3600
+
+
+def _mark_replayed(response: Any, idempotent_data: Any) -> Any:
+    """The stored result of an event handled before, marked as a replay."""
+    return {**response, "replayed": True} if isinstance(response, dict) else response
 
 
 class PaymentsService:
@@ -43,7 +49,8 @@ class PaymentsService:
         self.public_url = public_url.rstrip("/")
         applier = EventApplier(subscriptions, ledger, plans)
         config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True,
-                                   expires_after_seconds=EVENT_MEMORY_SECONDS)
+                                   expires_after_seconds=EVENT_MEMORY_SECONDS,
+                                   response_hook=_mark_replayed)
         self._idempotency_config = config
 
         def apply_once(event: dict[str, Any]) -> dict[str, str]:
@@ -94,8 +101,18 @@ class PaymentsService:
         """Verify, then apply once. Raises AppError (4xx) before any state changes.
 
         With the Lambda context, an in-progress record expires with the invocation, so a
-        retry after a timeout is not blocked until the record's full expiry.
+        retry after a timeout is not blocked until the record's full expiry. Every delivery
+        counts as a ``WebhookOutcome`` metric: its outcome, "duplicate" for a replay, or why
+        it was refused.
         """
+        with webhook_delivery("paypal") as delivery:
+            outcome, replayed = self._receive(headers, raw_body, lambda_context)
+            delivery.outcome = "duplicate" if replayed else outcome
+        return outcome
+
+    def _receive(self, headers: Mapping[str, str], raw_body: bytes,
+                 lambda_context: Any) -> tuple[str, bool]:
+        """The event's outcome, and whether it was handled before (a replay)."""
         transmission = Transmission.from_headers(headers)
         try:
             self.verifier.verify(transmission, raw_body)
@@ -121,9 +138,10 @@ class PaymentsService:
             raise AppError(f"the webhook event is malformed: {exc}", status=422,
                            code="webhook_malformed") from exc
         outcome = str(result["outcome"])
+        replayed = bool(result.get("replayed"))
         logger.info("PayPal webhook handled", event_id=event["id"],
-                    event_type=event.get("event_type"), outcome=outcome)
-        return outcome
+                    event_type=event.get("event_type"), outcome=outcome, replayed=replayed)
+        return outcome, replayed
 
     # -- reading -------------------------------------------------------------------------------
     def all_plans(self) -> list[Plan]:

@@ -14,11 +14,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.metrics import record_worker
 from chalicelib.recommendations.events import BadEvent, GraphEvent, decode
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.recommendations.sync import GraphSync
 
 logger = Logger(service="notflix", child=True)
+#: The ``worker`` dimension of this consumer's metrics.
+WORKER = "graph_sync"
 
 
 class GraphUnavailable(RuntimeError):
@@ -49,7 +52,9 @@ class GraphSyncWorker:
                 events.append(decode(message.body))
             except BadEvent as exc:
                 logger.error("not a graph event; dropped", reason=str(exc)[:300])
+        dropped = len(messages) - len(events)
         if not events:
+            record_worker(WORKER, processed=0, dropped=dropped)
             return {}
         try:
             written = self.sync.apply(events)
@@ -57,8 +62,10 @@ class GraphSyncWorker:
             self._hold_back(messages)
             logger.warning("graph sync failed; messages retried later",
                            error=type(exc).__name__, messages=len(messages))
+            record_worker(WORKER, processed=0, failed=len(messages))
             raise GraphUnavailable(f"graph sync failed: {type(exc).__name__}") from exc
         logger.info("graph synced", extra={"rows": written})
+        record_worker(WORKER, processed=len(events), dropped=dropped)
         return written
 
     def _hold_back(self, messages: Sequence[QueuedMessage]) -> None:
