@@ -3,9 +3,6 @@ state machine (against a scripted CloudFormation client; the real one is in inte
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any, cast
 
 import boto3
@@ -17,7 +14,7 @@ from infra import deployer
 from infra.deployer import DeployError, deploy
 from infra.intrinsics import StackContext, UnresolvableError
 from infra.moto_gaps import UnsupportedProperty, notification_configuration
-from infra.template import TEMPLATE_PATH, load_template, resources_of_type
+from infra.template import load_template, resources_of_type
 
 NAMED = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName",
          "AWS::DynamoDB::Table": "TableName"}
@@ -32,13 +29,7 @@ def context(template: dict[str, Any], prefix: str = "demo") -> StackContext:
 
 # --- the template -----------------------------------------------------------------------------
 
-def test_cfn_lint_reports_nothing() -> None:
-    lint = Path(sys.executable).with_name("cfn-lint")
-    result = subprocess.run([str(lint), str(TEMPLATE_PATH)], capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == ""
-
+# cfn-lint: tests/unit/test_chalice_package.py lints every template in one run.
 
 def test_short_tags_load_as_their_long_forms() -> None:
     template = load_template()
