@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck unit setup down status bench clean
+.PHONY: run test lint typecheck unit setup down status bench bench-load clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -53,6 +53,11 @@ bench: setup
 	$(BIN)/python -m bench.recs
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.dashboard
+	$(MAKE) bench-load
+
+# Against `make run`'s stack: uses a running one, else starts one for the run and stops it.
+bench-load: setup
+	$(BIN)/python -m bench.load --start-stack
 
 clean:
 	rm -rf .local/logs .local/run
