@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck unit setup down status bench bench-load clean
+.PHONY: run test lint typecheck unit setup down status bench bench-load clean deploy deploy-check
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -58,6 +58,26 @@ bench: setup
 # Against `make run`'s stack: uses a running one, else starts one for the run and stops it.
 bench-load: setup
 	$(BIN)/python -m bench.load --start-stack
+
+# Deploy to AWS with your AWS credentials (README: "Deploying to AWS"). DRY_RUN=1 or
+# `make deploy-check` packages and lints everything without touching AWS. PREFIX (only from
+# the command line: the environment's PREFIX is often an install path) must be the stage's.
+STAGE ?= dev
+REGION ?=
+PREFIX ?=
+ENCODER_IMAGE_URI ?=
+ENCODER_CONCURRENCY ?= 5
+DRY_RUN ?=
+DEPLOY_ARGS = --stage $(STAGE) --encoder-concurrency $(ENCODER_CONCURRENCY) \
+	$(if $(REGION),--region $(REGION)) \
+	$(if $(filter command line,$(origin PREFIX)),--prefix $(PREFIX)) \
+	$(if $(ENCODER_IMAGE_URI),--encoder-image $(ENCODER_IMAGE_URI)) $(if $(DRY_RUN),--dry-run)
+
+deploy: $(PY_STAMP)
+	$(BIN)/python -m infra.deploy_aws $(DEPLOY_ARGS)
+
+deploy-check: $(PY_STAMP)
+	$(BIN)/python -m infra.deploy_aws $(DEPLOY_ARGS) --dry-run
 
 clean:
 	rm -rf .local/logs .local/run

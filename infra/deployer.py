@@ -7,7 +7,7 @@ from the same template (see `infra.moto_gaps`), so every target ends up configur
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +121,15 @@ def _create_or_update(cfn: Any, name: str, body: str, parameters: list[dict[str,
     return True
 
 
-def _parameters(template: dict[str, Any], settings: Settings) -> dict[str, str]:
+def _parameters(template: dict[str, Any], settings: Settings,
+                extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Values for the parameters this template declares (others keep their defaults)."""
-    known = {"ResourcePrefix": settings.resource_prefix, "MailFrom": settings.mail_from}
+    known = {"ResourcePrefix": settings.resource_prefix, "MailFrom": settings.mail_from,
+             **(extra or {})}
     declared = template.get("Parameters") or {}
+    unknown = set(extra or {}) - set(declared)
+    if unknown:
+        raise DeployError(f"the template declares no parameter {', '.join(sorted(unknown))}")
     return {key: value for key, value in known.items() if key in declared}
 
 
@@ -160,11 +165,13 @@ def _stack_context(cfn: Any, clients: dict[str, Any], session: boto3.Session, se
 
 
 def deploy(settings: Settings, session: boto3.Session, *, template_path: Path = TEMPLATE_PATH,
-           stack_name: str | None = None, progress: ProgressFn | None = None) -> dict[str, str]:
+           stack_name: str | None = None, progress: ProgressFn | None = None,
+           parameters: Mapping[str, str] | None = None) -> dict[str, str]:
     """Create or update the stack on `settings.target` and wait; returns the stack's outputs.
 
-    Re-deploying an unchanged template is a quiet no-op. On the embedded target (moto) the
-    properties moto's CloudFormation ignores are applied afterwards, idempotently.
+    `parameters` adds values for other parameters the template declares (e.g. the encoder's
+    ImageUri). Re-deploying an unchanged template is a quiet no-op. On the embedded target
+    (moto) the properties moto's CloudFormation ignores are applied afterwards, idempotently.
     Raises `DeployError` with CloudFormation's reasons when the stack fails or rolls back.
     """
     report = progress or no_progress
@@ -174,13 +181,13 @@ def deploy(settings: Settings, session: boto3.Session, *, template_path: Path = 
     if len(body.encode()) > MAX_TEMPLATE_BODY_BYTES:
         raise DeployError(f"{template_path} is over CloudFormation's {MAX_TEMPLATE_BODY_BYTES}"
                           " byte TemplateBody limit; split it or upload it to S3 (TemplateURL)")
-    parameters = _parameters(template, settings)
+    values = _parameters(template, settings, parameters)
     cfn = make_client(session, settings, "cloudformation")
     total = len(template["Resources"])
     report(0, total, f"{name}: deploying to {settings.target.value}")
     changed = _create_or_update(cfn, name, body,
                                 [{"ParameterKey": k, "ParameterValue": v}
-                                 for k, v in parameters.items()], report, total)
+                                 for k, v in values.items()], report, total)
     stack = _wait(cfn, name, report, total) if changed else _stack(cfn, name)
     if stack is None:
         raise DeployError(f"stack {name} disappeared while deploying")
