@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -131,30 +132,28 @@ def dynamodb_units(operation: str, params: Mapping[str, Any], response: Mapping[
     return 0.0, 0.0, 0.0  # DescribeTable and the like: control plane, not billed by unit
 
 
-def s3_stored_bytes(operation: str, params: Mapping[str, Any]) -> float:
-    if operation not in ("PutObject", "UploadPart"):
-        return 0.0
-    body = params.get("Body")
+def body_size(body: Any) -> float:
+    """Bytes of a request body (bytes, str or a seekable stream), 0 when unknown."""
     if isinstance(body, bytes | bytearray | str):
         return float(len(body))
-    if body is not None and hasattr(body, "seek") and hasattr(body, "tell"):
-        try:
-            here = body.tell()
-            end = body.seek(0, io.SEEK_END)
-            body.seek(here)
-            return float(end - here)
-        except (OSError, ValueError):
-            return 0.0
-    return 0.0
+    try:
+        here = body.tell()
+        body.seek(0, io.SEEK_END)
+        end = body.tell()
+        body.seek(here)
+        return float(end - here)
+    except (AttributeError, OSError, TypeError, ValueError):
+        return 0.0
 
 
 def describe(service: str, operation: str, params: Mapping[str, Any],
-             response: Mapping[str, Any]) -> AwsCall:
+             response: Mapping[str, Any], body_bytes: float = 0.0) -> AwsCall:
+    """One call as billed; ``body_bytes``: the request body's size, taken before sending."""
     if service == "dynamodb":
         rru, wru, stored = dynamodb_units(operation, params, response)
         return AwsCall(service, operation, rru, wru, stored)
-    if service == "s3":
-        return AwsCall(service, operation, stored_bytes=s3_stored_bytes(operation, params))
+    if service == "s3" and operation in ("PutObject", "UploadPart"):
+        return AwsCall(service, operation, stored_bytes=body_bytes)
     return AwsCall(service, operation)
 
 
@@ -198,9 +197,13 @@ class AwsMeter:
         meter = self
 
         def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            response = original(client, operation, params)
             service = client.meta.service_model.service_name
-            call = describe(service, operation, params, response)
+            body = body_size(params.get("Body")) if service == "s3" else 0.0
+            response = original(client, operation, params)
+            try:
+                call = describe(service, operation, params, response, body)
+            except Exception:  # a meter must never break the call it watches
+                call = AwsCall(service, operation)
             with meter._lock:
                 meter._calls.append(call)
             return response
@@ -235,13 +238,16 @@ class _CountingStream(io.TextIOBase):
 
 
 class LogMeter:
-    """Counts (and swallows) what the named loggers' stream handlers write."""
+    """Counts (and swallows) what the named loggers' stream handlers write, and everything
+    printed to standard output (CloudWatch takes a Lambda's stdout too: embedded-metric
+    lines, stray prints). Print progress to stderr while it is installed."""
 
     def __init__(self, logger_names: Iterable[str]) -> None:
         self.names = list(logger_names)
         self._bytes = 0
         self._lock = threading.Lock()
         self._saved: list[tuple[logging.StreamHandler[Any], Any]] = []
+        self._stdout: Any = None
 
     def add(self, count: int) -> None:
         with self._lock:
@@ -253,11 +259,14 @@ class LogMeter:
             for handler in logging.getLogger(name).handlers:
                 if isinstance(handler, logging.StreamHandler):
                     self._saved.append((handler, handler.setStream(stream)))
+        self._stdout, sys.stdout = sys.stdout, stream
 
     def uninstall(self) -> None:
         for handler, previous in self._saved:
             handler.setStream(previous)
         self._saved.clear()
+        if self._stdout is not None:
+            sys.stdout, self._stdout = self._stdout, None
 
     def take(self) -> int:
         with self._lock:

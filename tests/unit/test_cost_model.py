@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.cost_meter import AwsCall, dynamodb_units, item_size, usage_of, value_size
+from bench.cost import chalice_setting
+from bench.cost_meter import (
+    AwsCall,
+    LogMeter,
+    body_size,
+    describe,
+    dynamodb_units,
+    item_size,
+    usage_of,
+    value_size,
+)
 from bench.cost_model import (
     GB,
     PRICES_FILE,
@@ -239,3 +249,48 @@ def test_fixed_costs_run_all_month_and_tiers_reprice_the_video_share() -> None:
     tiered = by_name(with_transfer_tiers(lines, prices, monthly_gb=40, share=0.5))
     assert tiered["Transfer out: video via CloudFront (volume tiers)"] == pytest.approx(
         (10 * 0.08 + 30 * 0.04) * 0.5)
+
+
+def test_put_bodies_are_sized_whatever_their_form() -> None:
+    import io
+
+    assert body_size(b"abcd") == 4
+    stream = io.BytesIO(b"0123456789")
+    stream.seek(3)
+    assert body_size(stream) == 7 and stream.tell() == 3  # left where it was
+    assert body_size(None) == 0
+    assert describe("s3", "PutObject", {}, {}, body_bytes=10).stored_bytes == 10
+    assert describe("s3", "GetObject", {}, {}, body_bytes=10).stored_bytes == 0
+
+
+def test_log_meter_counts_logger_lines_and_stdout_and_restores_both() -> None:
+    import logging
+    import sys
+
+    logger = logging.getLogger("cost-meter-test")
+    handler = logging.StreamHandler(sys.stderr)
+    logger.addHandler(handler)
+    before = sys.stdout
+    meter = LogMeter(["cost-meter-test"])
+    meter.install()
+    try:
+        logger.warning("héllo")  # 6 bytes + newline
+        print("abc")  # 3 bytes + newline
+    finally:
+        meter.uninstall()
+        logger.removeHandler(handler)
+    assert meter.take() == 7 + 4
+    assert meter.take() == 0
+    assert sys.stdout is before and handler.stream is sys.stderr
+
+
+def test_memory_settings_resolve_as_chalice_resolves_them() -> None:
+    config = {"lambda_memory_size": 1024,
+              "lambda_functions": {"sync_graph": {"lambda_memory_size": 512}},
+              "stages": {"dev": {"lambda_functions": {"run": {"lambda_memory_size": 2048}}},
+                         "big": {"lambda_memory_size": 3008}}}
+    assert chalice_setting(config, "dev", "api_handler", "lambda_memory_size", 128) == 1024
+    assert chalice_setting(config, "dev", "sync_graph", "lambda_memory_size", 128) == 512
+    assert chalice_setting(config, "dev", "run", "lambda_memory_size", 128) == 2048
+    assert chalice_setting(config, "big", "sync_graph", "lambda_memory_size", 128) == 3008
+    assert chalice_setting({}, "dev", "x", "lambda_memory_size", 128) == 128
