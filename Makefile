@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m bench.recs
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.cost
 	$(MAKE) bench-load
 
 # Against `make run`'s stack: uses a running one, else starts one for the run and stops it.
