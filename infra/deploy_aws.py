@@ -34,8 +34,9 @@ CHALICE_CONFIG = PROJECT_ROOT / ".chalice" / "config.json"
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
 ENCODER_TEMPLATE = PROJECT_ROOT / "infra" / "encoder.yaml"
 BIN = Path(sys.executable).parent
-#: Set by config.json per stage; a parameter under /<prefix>/ may not override them.
-FIXED_SETTINGS = frozenset({"NOTFLIX_TARGET", "NOTFLIX_PREFIX"})
+#: Set by config.json per stage; a parameter under /<prefix>/ may not override them (the
+#: stacks, the policies and the SES identity and its policy condition are made from them).
+FIXED_SETTINGS = frozenset({"NOTFLIX_TARGET", "NOTFLIX_PREFIX", "NOTFLIX_MAIL_FROM"})
 SETTING_NAME = re.compile(r"^NOTFLIX_[A-Z0-9_]+$")
 IMAGE_URI = re.compile(r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+"
                        r"(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$")

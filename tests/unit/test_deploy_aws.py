@@ -193,6 +193,7 @@ def test_secrets_are_the_notflix_settings_under_the_prefix() -> None:
     ssm = FakeSsm([{"Name": "/notflix-dev/NOTFLIX_NEO4J_PASSWORD", "Value": "pw"},
                    {"Name": "/notflix-dev/NOTFLIX_PAYPAL_CLIENT_SECRET", "Value": "ps"},
                    {"Name": "/notflix-dev/NOTFLIX_PREFIX", "Value": "hijack"},
+                   {"Name": "/notflix-dev/NOTFLIX_MAIL_FROM", "Value": "x@elsewhere.example"},
                    {"Name": "/notflix-dev/OTHER", "Value": "ignored"}])
     found = deploy_aws.stage_secrets(FakeSession(ssm), "notflix-dev")
     assert found == {"NOTFLIX_NEO4J_PASSWORD": "pw", "NOTFLIX_PAYPAL_CLIENT_SECRET": "ps"}

@@ -549,3 +549,8 @@ def test_the_prefix_matches_the_stage_settings() -> None:
     for function in WORKERS:
         assert all(f":{PREFIX}-" in arn or f"/{PREFIX}-" in arn or f":::{PREFIX}-" in arn
                    for arn, _ in grants(function))
+
+
+def test_the_mail_condition_names_the_stages_sender() -> None:
+    (mail,) = [s for s in statements(API) if s["Sid"] == "AccountMail"]
+    assert mail["Condition"] == {"StringEquals": {"ses:FromAddress": SETTINGS.mail_from}}
