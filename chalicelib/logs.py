@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from chalice.app import Chalice, CloudWatchEvent, SQSEvent
+
+if TYPE_CHECKING:  # the encoder logs through this module too, and has no Chalice
+    from chalice.app import Chalice, CloudWatchEvent, SQSEvent
 
 #: One logger for the whole app; handlers add `request_id` / `job_id` keys per invocation.
 #: It is the stdlib logger Chalice's `app.log` uses ("notflix"), so Chalice's lines are JSON too.

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -23,8 +24,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from chalicelib.errors import AppError
 from chalicelib.logs import logger
+
+if TYPE_CHECKING:  # the encoder emits metrics too, and has no Chalice
+    from chalicelib.errors import AppError
 
 NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 DEFAULT_NAMESPACE = "Notflix"
@@ -118,14 +121,13 @@ def webhook_delivery(source: str, accepted: str = "accepted") -> Iterator[Webhoo
 
     An AppError names its outcome (see ``rejection``); any other exception is "error".
     """
+    from chalicelib.errors import AppError
+
     delivery = WebhookDelivery(accepted)
     try:
         yield delivery
-    except AppError as exc:
-        delivery.outcome = rejection(exc)
-        raise
-    except Exception:
-        delivery.outcome = "error"
+    except Exception as exc:
+        delivery.outcome = rejection(exc) if isinstance(exc, AppError) else "error"
         raise
     finally:
         emit(SERVICE, {"WebhookOutcome": (Count, 1)}, source=source, outcome=delivery.outcome)

@@ -126,11 +126,11 @@ class QueuePoller:
             result = self.mapping.handler(event, context)
         except Exception as exc:
             logger.exception("handler raised; batch will be retried",
-                             function=self.mapping.function_name)
+                             function=self.mapping.function_name, message_ids=sorted(batch_ids))
             return BatchOutcome(len(messages), 0, len(messages), f"{type(exc).__name__}: {exc}")
         if time.monotonic() - started > self.mapping.timeout_seconds:
             logger.error("handler exceeded its timeout; batch will be retried",
-                         function=self.mapping.function_name)
+                         function=self.mapping.function_name, message_ids=sorted(batch_ids))
             return BatchOutcome(len(messages), 0, len(messages), "timeout")
         failed = self._failed_ids(result, batch_ids)
         done = [m for m in messages if m["MessageId"] not in failed]
