@@ -32,6 +32,7 @@ import math
 import os
 import re
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -46,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from bench.cost_meter import AwsCall, AwsMeter, LogMeter, usage_of
+from bench.cost_meter import AwsCall, AwsMeter, LogMeter, MetricKey, usage_of
 from bench.cost_model import (
     FREE_EPHEMERAL_MB,
     GB,
@@ -386,6 +387,8 @@ class Measured:
     fetched_segment_bytes: int
     fetched_segments: int
     peak_rss_mb: float
+    metrics: set[MetricKey]  # custom metrics the run's EMF lines created
+    route_methods: int  # the app's (route, method) pairs: each gets its own metrics
 
 
 def run(samples: int, clip_seconds: int) -> Measured:
@@ -412,7 +415,9 @@ def run(samples: int, clip_seconds: int) -> Measured:
             meters.logs.uninstall()
             meters.aws.uninstall()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measured(kinds, enc, stream, fetched[0], fetched[1], peak)
+    routes = sum(len(methods) for methods in app_module.app.routes.values())
+    return Measured(kinds, enc, stream, fetched[0], fetched[1], peak, set(meters.logs.metrics),
+                    routes)
 
 
 def measure_kinds(app_module: Any, http: Any, meters: Meters, memory: Memory, enc: Encode,
@@ -607,11 +612,22 @@ def per_subscriber_month(m: Measured) -> Usage:
             + m.kinds["PayPal webhook (monthly renewal)"].usage().scaled(RENEWALS_PER_SUBSCRIBER))
 
 
-def fixed_lines(prices: Prices) -> list[LineItem]:
+def custom_metrics(m: Measured) -> tuple[int, float]:
+    """(custom metrics the run created, the estimate once every route has had traffic)."""
+    by_route = [k for k in m.metrics if any(d == "route" for d, _ in k[2])]
+    routes = {tuple(v for d, v in k[2] if d in ("route", "method")) for k in by_route}
+    per_route = len(by_route) / len(routes) if routes else 0.0
+    return len(m.metrics), len(m.metrics) - len(by_route) + per_route * m.route_methods
+
+
+def fixed_lines(prices: Prices, m: Measured) -> list[LineItem]:
     polls = ESM_POLLS_PER_QUEUE_MONTH * POLLED_QUEUES
+    _, metrics = custom_metrics(m)
     return [*fixed_monthly(prices, NEO4J_VOLUME_GB),
             LineItem(f"SQS idle polling ({POLLED_QUEUES} queues)", polls, "requests",
-                     prices["sqs_requests"].cost(polls))]
+                     prices["sqs_requests"].cost(polls)),
+            LineItem("CloudWatch custom metrics (EMF, every route)", metrics, "metrics",
+                     prices["cloudwatch_custom_metric_month"].cost(metrics))]
 
 
 # -- printing ------------------------------------------------------------------------------------
@@ -669,6 +685,9 @@ def print_measured(m: Measured, memory: Memory) -> None:
           f"{s.segment_s:g} s; fetched through the redirects: {m.fetched_segments} segments, "
           f"{m.fetched_segment_bytes / 1e6:.2f} MB")
     print(f"  this process's peak RSS (app + SDKs + bench): {m.peak_rss_mb:,.0f} MB")
+    seen, every = custom_metrics(m)
+    print(f"  CloudWatch custom metrics created by the run's EMF lines: {seen}; with traffic on "
+          f"all {m.route_methods} route/method pairs: ~{every:,.0f}")
 
 
 def report(m: Measured, prices: Prices, memory: Memory) -> dict[str, float]:
@@ -706,7 +725,7 @@ def report(m: Measured, prices: Prices, memory: Memory) -> dict[str, float]:
     monthly_gb = sub.video_bytes / GB / share
     variable = with_transfer_tiers(line_items(sub, prices, options), prices, monthly_gb, share)
     fixed = [LineItem(f"fixed: {line.name}", line.quantity * share, line.unit,
-                      line.dollars * share) for line in fixed_lines(prices)]
+                      line.dollars * share) for line in fixed_lines(prices, m)]
     subscriber_lines = variable + fixed
     per_1000_subs = print_lines(
         f"COST PER 1,000 ACTIVE SUBSCRIBERS A MONTH (fixed costs: {share:.0%} of the "
@@ -752,6 +771,8 @@ def main() -> None:
     parser.add_argument("--clip-seconds", type=int, default=CLIP_SECONDS,
                         help="length of the encoded 1080p clip")
     args = parser.parse_args()
+    # a TERM (a timeout, a kill) must still stop the stack's servers: run the finally blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     prices = load_prices()
     memory = configured_memory()
     started = time.perf_counter()

@@ -11,6 +11,7 @@ Both are for benchmarks only; nothing in the app imports this module.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 import threading
@@ -225,12 +226,39 @@ class AwsMeter:
         return calls
 
 
+#: One CloudWatch custom metric: (namespace, metric name, ((dimension, value), ...)).
+MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def emf_metrics(line: str) -> set[MetricKey]:
+    """The custom metrics an Embedded Metric Format line creates: one per metric name and
+    dimension set (with that line's dimension values). Not EMF: none."""
+    if not line.startswith('{"_aws"'):
+        return set()
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return set()
+    found: set[MetricKey] = set()
+    for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+        namespace = str(directive.get("Namespace", ""))
+        for dimension_set in directive.get("Dimensions", []):
+            values = tuple((d, str(document.get(d, ""))) for d in dimension_set)
+            for metric in directive.get("Metrics", []):
+                found.add((namespace, str(metric.get("Name", "")), values))
+    return found
+
+
 class _CountingStream(io.TextIOBase):
     def __init__(self, meter: LogMeter) -> None:
         self.meter = meter
+        self._partial = ""
 
     def write(self, text: str) -> int:
         self.meter.add(len(text.encode("utf-8")))
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self.meter.metrics |= emf_metrics(line)
         return len(text)
 
     def flush(self) -> None:
@@ -248,6 +276,8 @@ class LogMeter:
         self._lock = threading.Lock()
         self._saved: list[tuple[logging.StreamHandler[Any], Any]] = []
         self._stdout: Any = None
+        #: Every custom metric the EMF lines written so far create.
+        self.metrics: set[MetricKey] = set()
 
     def add(self, count: int) -> None:
         with self._lock:

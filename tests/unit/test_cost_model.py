@@ -14,6 +14,7 @@ from bench.cost_meter import (
     body_size,
     describe,
     dynamodb_units,
+    emf_metrics,
     item_size,
     usage_of,
     value_size,
@@ -294,3 +295,21 @@ def test_memory_settings_resolve_as_chalice_resolves_them() -> None:
     assert chalice_setting(config, "dev", "run", "lambda_memory_size", 128) == 2048
     assert chalice_setting(config, "big", "sync_graph", "lambda_memory_size", 128) == 3008
     assert chalice_setting({}, "dev", "x", "lambda_memory_size", 128) == 128
+
+
+def test_each_emf_metric_and_dimension_set_is_one_custom_metric() -> None:
+    line = ('{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"N","Dimensions":'
+            '[["service"],["service","route"]],"Metrics":[{"Name":"Requests"},'
+            '{"Name":"Latency"}]}]},"service":"api","route":"/a","Requests":[1],"Latency":[2]}')
+    found = emf_metrics(line)
+    assert len(found) == 4  # 2 metrics x 2 dimension sets
+    assert ("N", "Latency", (("service", "api"), ("route", "/a"))) in found
+    assert emf_metrics('{"level":"INFO"}') == set() and emf_metrics('{"_aws": oops') == set()
+    meter = LogMeter([])
+    meter.install()
+    try:
+        print(line)
+        print(line.replace('"/a"', '"/b"'))  # another route: two more metrics
+    finally:
+        meter.uninstall()
+    assert len(meter.metrics) == 6
