@@ -9,11 +9,14 @@ from botocore.config import Config
 
 from chalicelib.config import Settings
 
-#: Short timeouts and standard retries: a Lambda must fail fast rather than hang.
+#: Short timeouts and one retry: a Lambda must fail fast rather than hang. An unreachable or
+#: hung AWS endpoint costs a request at most ~2 x (2 s connect or 5 s read) before the API
+#: answers 503 (see ``outages``); a 5 s silent socket is an outage, not a slow answer.
+#: (botocore's ``max_attempts`` counts retries only; ``total_max_attempts`` counts every try.)
 CLIENT_CONFIG = Config(
     connect_timeout=2,
-    read_timeout=10,
-    retries={"mode": "standard", "max_attempts": 3},
+    read_timeout=5,
+    retries={"mode": "standard", "total_max_attempts": 2},
 )
 #: S3's presigned URLs (stream files, browser uploads) signed with SigV4, as every region takes.
 S3_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4"))

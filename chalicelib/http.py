@@ -16,6 +16,13 @@ from chalicelib.digits import is_whole_number
 from chalicelib.errors import AppError, catalogued, error_body
 from chalicelib.logs import logger
 from chalicelib.metrics import record_request
+from chalicelib.outages import (
+    ViewErrorNote,
+    forget_view_error,
+    named,
+    unavailable,
+    view_error,
+)
 from chalicelib.web_security import SecurityHeaders
 
 if TYPE_CHECKING:
@@ -146,27 +153,53 @@ def _rewrite_chalice_error(response: Response) -> Response:
                          {k: str(v) for k, v in (response.headers or {}).items()})
 
 
+def _error_response(request: Request, exc: AppError,
+                    html_errors: Callable[[Request, AppError], Response | None] | None
+                    ) -> Response:
+    """An AppError as JSON, or as the page ``html_errors`` renders (with the error's headers)."""
+    shown = html_errors(request, exc) if html_errors is not None else None
+    if shown is None:
+        return json_response(exc.body(), exc.status, exc.headers)
+    if shown.status_code == exc.status:
+        for name, value in exc.headers.items():
+            shown.headers.setdefault(name, value)
+    return shown
+
+
+def _unexpected(request: Request, request_id: str, exc: BaseException | None,
+                html_errors: Callable[[Request, AppError], Response | None] | None
+                ) -> Response:
+    """A dependency outage is a 503 naming it (see ``outages``); anything else is a 500."""
+    outage = unavailable(exc)
+    if outage is None:
+        return _internal_error(request_id)
+    logger.warning("dependency unavailable", dependency=outage.dependency.name,
+                   error=type(exc).__name__)
+    return _error_response(request, outage, html_errors)
+
+
 def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
                        html_errors: Callable[[Request, AppError], Response | None] | None = None
                        ) -> None:
     """Every response carries X-Request-Id; every error is JSON (or, on a page, the page
     ``html_errors`` renders); every request is logged once."""
+    app.log.addFilter(ViewErrorNote())  # a view's exception, kept for `_unexpected`
 
     @app.middleware("http")
     def request_context(request: Request, get_response: Callable[[Request], Response]) -> Response:
         request_id = _request_id(request)
         logger.thread_safe_append_keys(request_id=request_id)  # chalice local is threaded
         started = time.perf_counter()
+        forget_view_error()
         try:
             response = get_response(request)
         except AppError as exc:
-            shown = html_errors(request, exc) if html_errors is not None else None
-            response = shown or json_response(exc.body(), exc.status, exc.headers)
-        except Exception:
+            response = _error_response(request, named(exc), html_errors)
+        except Exception as exc:
             logger.exception("unhandled error")
-            response = _internal_error(request_id)
+            response = _unexpected(request, request_id, exc, html_errors)
         if response.status_code == 500 and response.body == _CHALICE_500:
-            response = _internal_error(request_id)
+            response = _unexpected(request, request_id, view_error(), html_errors)
         elif _is_chalice_error(response):
             response = _rewrite_chalice_error(response)
         response.headers["X-Request-Id"] = request_id

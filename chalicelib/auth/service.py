@@ -36,6 +36,12 @@ class AccountService:
                  client: ClientInfo) -> LoggedIn:
         """Create the account, send the welcome mail and open a first session."""
         passwords.check_policy(password, email=email, name=display_name)
+        # No account without its first session: with Redis down, refuse (503) before writing
+        # anything, so the client's retry after the outage creates the account, not a 409.
+        try:
+            self.sessions.redis.ping()
+        except redis.RedisError as exc:
+            raise catalogued("service_unavailable") from exc
         user = self.users.create(email, display_name, passwords.hash_password(password))
         self._send_mail(lambda: self.mailer.welcome(user.email, user.display_name), "welcome")
         if self.on_registered is not None:

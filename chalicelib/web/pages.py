@@ -16,6 +16,7 @@ from chalicelib.catalogue.countries import country_name
 from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.models import TitleModel
 from chalicelib.jobs.models import JobModel
+from chalicelib.outages import classify
 
 if TYPE_CHECKING:
     from chalicelib.auth.users import User
@@ -37,6 +38,25 @@ def _quietly(what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[s
         return []
 
 
+class _Rows:
+    """A page's rows, each left out when it fails. After one meets a dependency outage the
+    rest are left out at once: each would wait out the same timeouts, and the page should
+    answer after one wait, not one per row."""
+
+    def __init__(self) -> None:
+        self.outage = False
+
+    def fill(self, what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        if self.outage:
+            return []
+        try:
+            return work()
+        except Exception as exc:
+            self.outage = classify(exc) is not None
+            logger.warning(f"{what} row unavailable", error=type(exc).__name__)
+            return []
+
+
 def blank_to_none(value: str | None) -> str | None:
     return value if value not in (None, "") else None
 
@@ -48,16 +68,17 @@ class Pages:
 
     def home(self, user: User | None, country: str) -> dict[str, Any]:
         s = self.services
+        rows = _Rows()
         context: dict[str, Any] = {
-            "trending": _quietly("trending", lambda: s.recommender.popular.cards(ROW)),
-            "best": _quietly("ranking", lambda: s.catalogue.ranking(country, ROW)["titles"]),
-            "recent": _quietly("recently added", self.recently_added),
+            "trending": rows.fill("trending", lambda: s.recommender.popular.cards(ROW)),
+            "best": rows.fill("ranking", lambda: s.catalogue.ranking(country, ROW)["titles"]),
+            "recent": rows.fill("recently added", self.recently_added),
             "country_name": country_name(country) or country,
         }
         if user is not None:
-            context["continuing"] = _quietly(
+            context["continuing"] = rows.fill(
                 "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
-            context["recommended"] = _quietly(
+            context["recommended"] = rows.fill(
                 "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
         return context
 
