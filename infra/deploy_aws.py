@@ -192,13 +192,11 @@ def deploy_encoder(stage: Stage, region: str, session: Any, image: str,
                   if what.endswith(("deployed", "up to date")) else None)
 
 
-def chalice_config(stage: Stage, region: str,
-                   secrets: Mapping[str, str]) -> tuple[Any, Any]:
+def chalice_config(stage: Stage, secrets: Mapping[str, str]) -> tuple[Any, Any]:
     """Chalice's own configuration object for the stage, with the secrets added to every
     function's environment (they override nothing config.json sets)."""
     from chalice.cli.factory import CLIFactory
 
-    os.environ["AWS_DEFAULT_REGION"] = region
     factory = CLIFactory(project_dir=str(PROJECT_ROOT))
     merged = {**secrets, **stage.environment}
     return factory, factory.create_config_obj(
@@ -206,11 +204,11 @@ def chalice_config(stage: Stage, region: str,
         user_provided_params={"environment_variables": merged})
 
 
-def check_app_config(stage: Stage, region: str) -> list[str]:
+def check_app_config(stage: Stage) -> list[str]:
     """What `deploy_app` hands Chalice, checked with a stand-in secret: every function gets
     the stage's environment plus the secrets, and its own policy file. Its function names."""
     probe = "NOTFLIX_DEPLOY_CHECK"
-    _factory, config = chalice_config(stage, region, {probe: "x"})
+    _factory, config = chalice_config(stage, {probe: "x"})
     import app
 
     names = ["api_handler", *(source.name for source in app.app.event_sources)]
@@ -228,7 +226,8 @@ def deploy_app(stage: Stage, region: str, secrets: Mapping[str, str]) -> str:
     """`chalice deploy --stage` (the same code path), returning the REST API's URL."""
     from chalice.utils import UI
 
-    factory, config = chalice_config(stage, region, secrets)
+    os.environ["AWS_DEFAULT_REGION"] = region  # Chalice's botocore session reads it
+    factory, config = chalice_config(stage, secrets)
     deployer = factory.create_default_deployer(session=factory.create_botocore_session(),
                                                config=config, ui=UI())
     deployed = deployer.deploy(config, chalice_stage_name=stage.name)
@@ -252,7 +251,7 @@ class Steps:
     encoder: Callable[[Stage, str, Any, str, int], dict[str, str]] = deploy_encoder
     package: Callable[[Stage, str, Path], Path] = package
     lint: Callable[[Sequence[Path]], None] = lint
-    app_config: Callable[[Stage, str], list[str]] = check_app_config
+    app_config: Callable[[Stage], list[str]] = check_app_config
 
 
 def run(options: Options, steps: Steps | None = None) -> str:
@@ -269,7 +268,7 @@ def run(options: Options, steps: Steps | None = None) -> str:
     say(f"stage {stage.name}: prefix {stage.prefix}, region {region}"
         + (f", account {account}" if account else " (dry run: AWS is not touched)"))
     say("checking: chalice configuration, chalice package, cfn-lint")
-    steps.app_config(stage, region)
+    steps.app_config(stage)
     sam = steps.package(stage, region, options.out_dir)
     steps.lint([TEMPLATE, ENCODER_TEMPLATE, sam])
     say(f"  templates lint clean; CloudFormation package in {sam.parent}")

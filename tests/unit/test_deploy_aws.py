@@ -203,13 +203,13 @@ def test_secrets_are_the_notflix_settings_under_the_prefix() -> None:
 def test_chalice_gets_the_secrets_for_every_function_and_keeps_the_stage_settings() -> None:
     stage = load_stage(Options())
     _factory, config = deploy_aws.chalice_config(
-        stage, "eu-west-1", {"NOTFLIX_NEO4J_PASSWORD": "pw", "NOTFLIX_TARGET": "embedded"})
+        stage, {"NOTFLIX_NEO4J_PASSWORD": "pw", "NOTFLIX_TARGET": "embedded"})
     for function in ("api_handler", *stage.functions):
         env: Mapping[str, str] = config.scope("dev", function).environment_variables
         assert env["NOTFLIX_NEO4J_PASSWORD"] == "pw"
         assert env["NOTFLIX_TARGET"] == "aws"
         assert env["NOTFLIX_PREFIX"] == stage.prefix
-    assert deploy_aws.check_app_config(stage, "eu-west-1") == [
+    assert deploy_aws.check_app_config(stage) == [
         "api_handler", "run_catalogue_import", "daily_tmdb_import", "sync_graph",
         "retention_cleanup"]
 
