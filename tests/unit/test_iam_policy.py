@@ -288,6 +288,11 @@ def model_tables() -> dict[str, tuple[str, str]]:
 
 
 INDEX_QUERY = re.compile(r"(\w+Model)\.(\w+)\.(?:query|scan|count)\(")
+#: pynamodb class methods -> the DynamoDB action; the code makes these calls no other way
+#: (checked by test_batch_and_scan_calls_are_all_model_class_calls).
+MODEL_CALLS = {"scan": "dynamodb:Scan", "batch_get": "dynamodb:BatchGetItem",
+               "batch_write": "dynamodb:BatchWriteItem"}
+MODEL_CALL = re.compile(r"(\w+Model)\.(scan|batch_get|batch_write)\(")
 
 
 @dataclass
@@ -334,6 +339,18 @@ class Reach:
                 defined_in, short = model_tables()[model_name]
                 index = getattr(getattr(import_module(defined_in), model_name), attribute)
                 found.add(f"{PREFIX}-{short}/index/{index.Meta.index_name}")
+        return found
+
+    def model_calls(self) -> set[tuple[str, str]]:
+        """(table, action) for each scan, batch get and batch write the code can make."""
+        if not self.binds_tables:
+            return set()
+        found = set()
+        for module in closure(frozenset(self.modules)):
+            path = module_path(module)
+            assert path is not None
+            for model_name, call in MODEL_CALL.findall(path.read_text()):
+                found.add((f"{PREFIX}-{model_tables()[model_name][1]}", MODEL_CALLS[call]))
         return found
 
     def buckets(self) -> set[str]:
@@ -554,3 +571,23 @@ def test_the_prefix_matches_the_stage_settings() -> None:
 def test_the_mail_condition_names_the_stages_sender() -> None:
     (mail,) = [s for s in statements(API) if s["Sid"] == "AccountMail"]
     assert mail["Condition"] == {"StringEquals": {"ses:FromAddress": SETTINGS.mail_from}}
+
+
+@pytest.mark.parametrize("function", functions())
+def test_scans_and_batch_calls_are_granted_only_on_tables_the_code_makes_them_on(
+    function: str,
+) -> None:
+    reach = api_reach() if function == API else worker_reach(function)
+    granted = {(named_resource(arn)[1], action) for arn, action in grants(function)
+               if action in MODEL_CALLS.values()}
+    assert granted <= reach.model_calls()
+
+
+def test_batch_and_scan_calls_are_all_model_class_calls() -> None:
+    """Otherwise MODEL_CALL would miss some: no raw client calls, no calls on a variable."""
+    pattern = re.compile(r"\.(scan|batch_get|batch_write|scan_table|batch_get_item|"
+                         r"batch_write_item)\(")
+    for path in [PROJECT_ROOT / "app.py", *(PROJECT_ROOT / "chalicelib").rglob("*.py")]:
+        for line in path.read_text().splitlines():
+            for match in pattern.finditer(line):
+                assert MODEL_CALL.search(line[:match.end()]), f"{path}: {line.strip()}"
