@@ -209,7 +209,17 @@ def test_aws_frozen_routes_answer_503_a_retried_registration_makes_one_account(
     api = faults.api
     account = register(api)
     email = new_email()
+    title_id = f"t-{unique()}"
+    _make_title(faults, title_id, playable=True)
+    play = {"title_id": title_id, "position_s": 12.0, "duration_s": 60.0,
+            "play_id": unique("play-")}
+
+    def progress() -> httpx.Response:
+        return httpx.post(f"{api}/api/me/progress", json=play, headers=account.bearer,
+                          timeout=PATIENCE)
+
     with frozen(faults.moto):  # hung: connections open, nothing answers
+        _unavailable(progress(), "aws")
         _unavailable(httpx.get(f"{api}/api/titles", timeout=PATIENCE), "aws")
         _unavailable(httpx.get(f"{api}/api/me", headers=account.bearer, timeout=PATIENCE),
                      "aws")
@@ -229,6 +239,12 @@ def test_aws_frozen_routes_answer_503_a_retried_registration_makes_one_account(
     assert _users_with_email(faults, email) == 1
     assert login(api, email, STRONG_PASSWORD).status_code == 200
     assert httpx.get(f"{api}/api/me", headers=account.bearer, timeout=PATIENCE).status_code == 200
+    # the player posts the same play again (every ~10 s): it is counted, and only once
+    counted = [progress().json() for _ in range(2)]
+    assert [(c["play_count"], c["new_play"]) for c in counted] == [(1, True), (1, False)]
+    history = httpx.get(f"{api}/api/me/history", headers=account.bearer, timeout=PATIENCE)
+    assert [(h["title"]["id"], h["event"]) for h in history.json()["history"]] == [
+        (title_id, "started")]
 
 
 def test_aws_stopped_and_restarted_the_same_api_serves_again(faults: FaultStack) -> None:
@@ -288,9 +304,11 @@ def _item(faults: FaultStack, table: str, key: dict[str, str]) -> dict[str, Any]
     return dict(item) if item else None
 
 
-def _make_title(faults: FaultStack, title_id: str) -> None:
-    """A catalogue title, written by the app's own writer in a process bound to this stack."""
+def _make_title(faults: FaultStack, title_id: str, *, playable: bool = False) -> None:
+    """A catalogue title, written by the app's own code in a process bound to this stack
+    (binding the models here would point other tests' models at this stack)."""
     script = (
+        "from chalicelib.catalogue.playable import attach_asset\n"
         "from chalicelib.catalogue.records import TitleRecord\n"
         "from chalicelib.config import Settings\n"
         "from chalicelib.resources import Resources\n"
@@ -299,6 +317,9 @@ def _make_title(faults: FaultStack, title_id: str) -> None:
         "services.catalogue  # binds the models\n"
         f"services.catalogue_writer.upsert([TitleRecord(id={title_id!r}, kind='film',"
         " name='Frozen Film', source='generated', year=2024)])\n")
+    if playable:
+        script += (f"assert attach_asset({title_id!r}, {{'asset_id': 'f' * 32,"
+                   " 'manifest': 'media/' + 'f' * 32 + '/manifest.mpd', 'duration_s': 60.0})\n")
     done = subprocess.run([sys.executable, "-c", script], env=faults.stack.child_env(),
                           cwd=paths.PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
