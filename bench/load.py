@@ -29,8 +29,10 @@ route's success status; latencies include failed requests. Each request opens it
 connection (see `bench.harness.http_client`: `chalice local` on a kept-alive connection adds
 ~40 ms of delayed ACK that API Gateway does not).
 
-Output: per route count, errors, p50, p99 and max in ms; total throughput; the client's and
-the API process's CPU use over the window. Exit status 1 if any request failed, 2 if the
+Output: per route count, errors, p50, p99 and max in ms; total throughput; the CPU the client
+and each process of the stack (from `.local/run/*.pid`) used over the window, and the stack's
+CPU seconds per request (background work included: the event runner polls its queues), which
+says more than latency on a shared machine. Exit status 1 if any request failed, 2 if the
 stack is not up or the set-up failed.
 
 Run: `make run` in one terminal, then `.venv/bin/python -m bench.load`. With `--start-stack`
@@ -228,19 +230,22 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def api_cpu_seconds() -> float | None:
-    """utime + stime of the API process `notflix up` recorded, if it runs on this machine."""
-    try:
-        from localcloud import pidfiles
+def stack_cpu_seconds() -> dict[str, float]:
+    """utime + stime of each process `notflix up` recorded (moto, redis, neo4j, api, ...)."""
+    from localcloud import pidfiles
 
-        pid = pidfiles.read("api")
+    found: dict[str, float] = {}
+    for name in pidfiles.names():
+        pid = pidfiles.read(name)
         if pid is None:
-            return None
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, ImportError):
-        return None
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            found[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
 async def warm_up(user: User) -> None:
@@ -280,21 +285,20 @@ async def run(args: argparse.Namespace) -> int:
             return 2
         say(f"running {args.users} users for {args.seconds:.0f}s "
             f"(closed loop, think {args.think:g}s x 0.5-1.5)")
-        cpu_client, cpu_api = time.process_time(), api_cpu_seconds()
+        cpu_client, cpu_stack = time.process_time(), stack_cpu_seconds()
         started = time.perf_counter()
         deadline = started + args.seconds
         await asyncio.gather(*(u.run(deadline) for u in users))
         elapsed = time.perf_counter() - started
         cpu_client = time.process_time() - cpu_client
-        cpu_api_end = api_cpu_seconds()
-        api_cpu = (cpu_api_end - cpu_api
-                   if cpu_api is not None and cpu_api_end is not None else None)
-    print_report(recorder, args, elapsed, cpu_client, api_cpu)
+        cpu_stack = {name: seconds - cpu_stack[name]
+                     for name, seconds in stack_cpu_seconds().items() if name in cpu_stack}
+    print_report(recorder, args, elapsed, {"load client": cpu_client, **cpu_stack})
     return 1 if recorder.errors else 0
 
 
 def print_report(recorder: Recorder, args: argparse.Namespace, elapsed: float,
-                 cpu_client: float, cpu_api: float | None) -> None:
+                 cpu: dict[str, float]) -> None:
     print()
     print(f"{'route':<28} {'count':>7} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'req/s':>7}")
@@ -314,10 +318,12 @@ def print_report(recorder: Recorder, args: argparse.Namespace, elapsed: float,
               f"{len(everything) / elapsed:7.1f}")
     print(f"\n{args.users} users, {elapsed:.1f}s window, {recorder.requests} requests, "
           f"{recorder.requests / elapsed:.1f} req/s, {recorder.errors} errors")
-    api = f"{cpu_api / elapsed:.0%} of a core" if cpu_api is not None else "unknown"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"CPU: load client {cpu_client / elapsed:.0%} of a core, API process {api}; "
-          f"load average {load} ({os.cpu_count()} cores)")
+    parts = ", ".join(f"{name} {seconds / elapsed:.0%}"
+                      for name, seconds in sorted(cpu.items(), key=lambda i: -i[1]))
+    per_request = sum(v for k, v in cpu.items() if k != "load client") / max(recorder.requests, 1)
+    print(f"CPU over the window, in cores: {parts}; the stack's CPU per request "
+          f"{per_request * 1000:.1f} ms; load average {load} ({os.cpu_count()} cores)")
     for route, stats in sorted(recorder.routes.items()):
         for kind, n in stats.errors.most_common():
             print(f"  error: {route}: {kind} x{n}: {stats.samples[kind]}")
