@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from chalicelib.catalogue import schemas as catalogue_schemas
     from chalicelib.ingest import schemas as ingest_schemas
     from chalicelib.jobs import schemas as job_schemas
+    from chalicelib.openapi import document as openapi_document
+    from chalicelib.openapi import reference as openapi_reference
     from chalicelib.payments import schemas as payment_schemas
     from chalicelib.usage import schemas as usage_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
@@ -65,6 +67,8 @@ else:  # pydantic and email-validator load with the first request that parses a 
     ingest_schemas = lazy_module("chalicelib.ingest.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
     usage_schemas = lazy_module("chalicelib.usage.schemas")
+    openapi_document = lazy_module("chalicelib.openapi.document")
+    openapi_reference = lazy_module("chalicelib.openapi.reference")
 
 app = Chalice(app_name="notflix", configure_logs=False)
 settings = Settings.from_env()
@@ -705,6 +709,22 @@ def console_page() -> Response:
     return page("console.html", who, audit=audit_entries,
                 panels=[("active", "Active"), ("queued", "Queued"), ("recent", "Published"),
                         ("failed", "Failed or cancelled")])
+
+
+def api_document() -> dict[str, Any]:
+    return openapi_document.document_for(
+        tuple((method, path) for path, methods in app.routes.items() for method in methods))
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    return json_response(api_document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@app.route("/docs", methods=["GET"])
+def docs_page() -> Response:
+    return page("docs.html", viewer(),
+                tags=openapi_reference.operations_by_tag(api_document()))
 
 
 @app.route("/static/{name}", methods=["GET"])

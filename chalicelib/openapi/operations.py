@@ -1,0 +1,241 @@
+"""What each route takes and answers: the one table the OpenAPI document is built from.
+
+Request bodies name the pydantic models the handlers parse with; responses name the models in
+``responses``. ``tests/unit/test_openapi.py`` fails when a route of the app is missing here
+(or an entry names a route that no longer exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+from chalicelib.openapi import responses as r
+
+#: Non-JSON answers: pages, files, redirects.
+Media = Literal["html", "text", "svg", "static", "redirect", "stream"]
+Body = type[BaseModel] | Media | None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    kind: Literal["string", "integer"] = "string"
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    tag: str
+    out: Body
+    ok: int = 200
+    #: "package.module:Model" (imported when the document is built) or a media kind.
+    body: str | None = None
+    #: None: anyone; (): any logged-in user; otherwise one of these roles.
+    roles: tuple[str, ...] | None = None
+    query: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
+    #: Other successful statuses: {status: (description, body)}.
+    also: dict[int, tuple[str, Body]] = field(default_factory=dict)
+    description: str = ""
+
+
+LIMIT = Param("limit", "Page size", "integer", minimum=1, maximum=100)
+CURSOR = Param("cursor", "The `next` value of the previous page", max_length=512)
+EPISODE = Param("episode", "For a series: the episode, as `S1E3`", max_length=16)
+FILTERS = (Param("type", "`movie` or `series`", max_length=16),
+           Param("genre", "A genre name", max_length=64),
+           Param("year", "A release year", max_length=8),
+           Param("country", "An ISO 3166-1 alpha-2 code", max_length=8))
+NEXT = Param("next", "Where to go after logging in (a local path)", max_length=512)
+TOKEN = Param("token", "A password-reset token from the mail", max_length=128)
+USER = ()
+ANY_STAFF = ("uploader", "admin")
+ADMIN = ("admin",)
+SEE_OTHER: dict[int, tuple[str, Body]] = {303: ("A form post: where the browser goes next",
+                                                "redirect")}
+
+#: (method, path) -> operation; every route of app.py has one entry.
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "/health"): Op("Health of each dependency", "operations", r.Health,
+                           also={503: ("A dependency is down", r.Health)}),
+    # -- auth
+    ("POST", "/api/auth/register"): Op(
+        "Create an account and log in", "auth", r.LoggedIn, 201,
+        "chalicelib.auth.schemas:RegisterIn", errors=(403, 409, 422, 429), also=SEE_OTHER),
+    ("POST", "/api/auth/login"): Op(
+        "Log in with email and password", "auth", r.LoggedIn,
+        body="chalicelib.auth.schemas:LoginIn", errors=(401, 403, 422, 429), also=SEE_OTHER),
+    ("POST", "/api/auth/logout"): Op(
+        "End this session", "auth", None, 204, roles=USER, also=SEE_OTHER),
+    ("POST", "/api/auth/password-reset"): Op(
+        "Mail a password-reset link", "auth", r.Message, 202,
+        "chalicelib.auth.schemas:ResetRequestIn", errors=(403, 429), also=SEE_OTHER),
+    ("POST", "/api/auth/password-reset/confirm"): Op(
+        "Choose a new password with a reset token", "auth", r.Message,
+        body="chalicelib.auth.schemas:ResetConfirmIn", errors=(403, 422, 429),
+        also=SEE_OTHER),
+    # -- me
+    ("GET", "/api/me"): Op("The logged-in user and their subscription", "me", r.Me,
+                           roles=USER),
+    ("PATCH", "/api/me"): Op("Change the display name", "me", r.User,
+                             body="chalicelib.auth.schemas:ProfilePatch", roles=USER),
+    ("POST", "/api/me/password"): Op(
+        "Change the password (other sessions end)", "me", r.User,
+        body="chalicelib.auth.schemas:PasswordChangeIn", roles=USER, errors=(403, 422, 429)),
+    ("GET", "/api/me/logins"): Op("Recent logins to this account", "me", r.Logins,
+                                  roles=USER),
+    # -- payments
+    ("GET", "/api/plans"): Op("The plans on offer", "payments", r.Plans),
+    ("POST", "/api/subscriptions"): Op(
+        "Start a PayPal subscription (approve it at `approve_url`)", "payments",
+        r.SubscriptionCreated, 201, "chalicelib.payments.schemas:SubscribeIn", roles=USER,
+        errors=(409, 422, 502), also=SEE_OTHER),
+    ("POST", "/api/subscriptions/cancel"): Op(
+        "Cancel the subscription (paid time remains)", "payments", r.Subscription, roles=USER,
+        errors=(404, 409, 502), also=SEE_OTHER),
+    ("GET", "/api/me/payments"): Op("The payments ledger, newest first", "payments",
+                                    r.Payments, roles=USER, query=(LIMIT, CURSOR)),
+    ("POST", "/webhooks/paypal"): Op(
+        "PayPal's webhook (signature-verified; each event applied once)", "payments",
+        r.WebhookOutcome, body="object", errors=(401,)),
+    # -- catalogue
+    ("GET", "/api/titles"): Op("Browse films and series", "catalogue", r.TitlePage,
+                               query=(*FILTERS, LIMIT, CURSOR)),
+    ("GET", "/api/titles/{title_id}"): Op("A title's details", "catalogue", r.Title,
+                                          errors=(404,)),
+    ("GET", "/api/titles/{title_id}/seasons/{number}"): Op(
+        "A season's episodes", "catalogue", r.Season, errors=(404,)),
+    ("GET", "/api/search"): Op(
+        "Search titles by name (typo-tolerant)", "catalogue", r.SearchResults,
+        query=(Param("q", "What to look for", max_length=200),
+               Param("limit", "How many results", "integer", minimum=1, maximum=50))),
+    ("GET", "/api/rankings/countries/{country}"): Op(
+        "Best-rated titles of a country", "catalogue", r.CountryRanking, errors=(404,),
+        query=(LIMIT,)),
+    ("GET", "/posters/placeholder.svg"): Op("The poster shown when a title has none",
+                                            "catalogue", "svg"),
+    ("POST", "/api/me/imports/imdb"): Op(
+        "Import an IMDb ratings/watchlist CSV export", "me", r.ImdbImport, body="csv",
+        roles=USER, errors=(413, 422)),
+    ("POST", "/api/admin/imports/tmdb"): Op(
+        "Start a TMDB catalogue import", "operations", r.ImportRun, 202,
+        "chalicelib.catalogue.schemas:TmdbImportIn", roles=ADMIN, errors=(409, 422)),
+    ("GET", "/api/admin/imports"): Op("Recent catalogue imports", "operations", r.ImportRuns,
+                                      roles=ADMIN),
+    ("GET", "/api/admin/imports/{run_id}"): Op("One import's progress", "operations",
+                                               r.ImportRun, roles=ADMIN, errors=(404,)),
+    # -- viewing
+    ("POST", "/api/me/progress"): Op(
+        "Record the playback position (also counts plays)", "viewing", r.ProgressRecorded,
+        body="chalicelib.usage.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
+    ("GET", "/api/titles/{title_id}/play"): Op(
+        "Authorise playback: the stream's URLs and where to resume", "viewing", r.PlayGrant,
+        roles=USER, query=(EPISODE,), errors=(402, 404, 409)),
+    ("GET", "/stream/{asset_id}/{name}"): Op(
+        "A stream file: manifests, playlists and WebVTT served; segments and images "
+        "redirected to short-lived signed URLs", "viewing", "stream", roles=USER,
+        errors=(402, 404), also={302: ("The file's signed URL", "redirect")}),
+    ("GET", "/api/me/continue-watching"): Op(
+        "Titles in progress, most recent first", "viewing", r.ContinueWatching, roles=USER,
+        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+    ("GET", "/api/me/history"): Op("Viewing history, newest first", "viewing", r.History,
+                                   roles=USER, query=(LIMIT, CURSOR)),
+    ("GET", "/api/me/recommendations"): Op(
+        "Recommended titles with reasons (popular titles when degraded)", "viewing",
+        r.Recommendations, roles=USER,
+        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+    ("GET", "/api/titles/{title_id}/similar"): Op(
+        "Titles like this one", "viewing", r.Recommendations, errors=(404,),
+        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+    # -- uploads and operations
+    ("POST", "/api/admin/uploads"): Op(
+        "Start an upload: a presigned POST for the file", "uploads", r.UploadStarted, 201,
+        "chalicelib.jobs.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422)),
+    ("GET", "/api/admin/uploads/{upload_id}"): Op(
+        "An upload's encode status", "uploads", r.UploadStatus, roles=ANY_STAFF,
+        errors=(404,)),
+    ("GET", "/api/admin/jobs"): Op(
+        "Encode jobs by panel, or a title's jobs", "operations", r.JobPanel, roles=ANY_STAFF,
+        query=(Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),
+               Param("title", "A title id: that title's jobs", max_length=64),
+               LIMIT), errors=(404,)),
+    ("GET", "/api/admin/jobs/{job_id}"): Op("One encode job", "operations", r.Job,
+                                            roles=ANY_STAFF, errors=(404,)),
+    ("GET", "/api/admin/jobs/{job_id}/log"): Op("An encode job's log", "operations", "text",
+                                                roles=ANY_STAFF, errors=(404,)),
+    ("POST", "/api/admin/jobs/{job_id}/cancel"): Op(
+        "Cancel an encode job", "operations", r.JobCancelled, 202, roles=ANY_STAFF,
+        errors=(404, 409)),
+    ("POST", "/api/admin/jobs/{job_id}/retry"): Op(
+        "Retry a failed or cancelled job", "operations", r.Accepted, 202, roles=ANY_STAFF,
+        errors=(404, 409)),
+    ("POST", "/api/admin/titles/{title_id}/reencode"): Op(
+        "Encode a title's source again", "operations", r.Accepted, 202, roles=ANY_STAFF,
+        errors=(404, 409)),
+    ("PUT", "/api/admin/titles/{title_id}/encode-settings"): Op(
+        "A title's encode rules: only the latest upload, cooldown", "operations",
+        r.EncodeSettings, body="chalicelib.jobs.schemas:EncodeSettingsIn", roles=ADMIN,
+        errors=(404, 422)),
+    ("POST", "/api/admin/retention"): Op(
+        "What the retention cleanup deletes (dry run), or run it", "operations",
+        r.RetentionReport, body="chalicelib.jobs.schemas:RetentionIn", roles=ADMIN,
+        errors=(422,)),
+    ("GET", "/api/admin/dashboard"): Op(
+        "Job panels changed since a cursor", "operations", r.Dashboard, roles=ANY_STAFF,
+        query=(Param("since", "The previous answer's cursor", max_length=512),)),
+    ("POST", "/api/admin/webhooks"): Op(
+        "Create an ingest webhook (its secret is shown once)", "operations",
+        r.WebhookCreated, 201, "chalicelib.ingest.schemas:WebhookIn", roles=ADMIN,
+        errors=(422,)),
+    ("GET", "/api/admin/webhooks"): Op("Ingest webhooks", "operations", r.Webhooks,
+                                       roles=ADMIN),
+    ("POST", "/webhooks/ingest"): Op(
+        "An external system asks for an ingest (HMAC-signed)", "operations", r.Accepted, 202,
+        "chalicelib.ingest.schemas:IngestIn", errors=(401, 403, 404, 409, 422)),
+    ("GET", "/api/admin/audit"): Op(
+        "Recent admin actions", "operations", r.AuditLog, roles=ADMIN,
+        query=(Param("limit", "How many", "integer", minimum=1, maximum=200),)),
+    ("GET", "/api/admin/users"): Op(
+        "Users, 50 at a time", "admin", r.UserPage, roles=ADMIN,
+        query=(Param("after", "The `next` value of the previous page", max_length=64),)),
+    ("PUT", "/api/admin/users/{user_id}/roles"): Op(
+        "Set a user's roles", "admin", r.User, body="chalicelib.auth.schemas:RolesIn",
+        roles=ADMIN, errors=(404, 422)),
+    # -- pages (HTML)
+    ("GET", "/"): Op("Home page", "pages", "html"),
+    ("GET", "/browse"): Op("Browse page", "pages", "html", query=(*FILTERS, CURSOR)),
+    ("GET", "/search"): Op("Search page", "pages", "html",
+                           query=(Param("q", "What to look for", max_length=200),)),
+    ("GET", "/titles/{title_id}"): Op("Title page", "pages", "html", errors=(404,),
+                                      query=(Param("season", "Season number", max_length=8),)),
+    ("GET", "/watch/{title_id}"): Op("Player page", "pages", "html", roles=USER,
+                                     query=(EPISODE,), errors=(402, 404, 409)),
+    ("GET", "/register"): Op("Registration page", "pages", "html", query=(NEXT,)),
+    ("GET", "/login"): Op("Login page", "pages", "html",
+                          query=(NEXT, Param("reset", "`sent` or `done`", max_length=8))),
+    ("GET", "/reset"): Op("Password-reset page", "pages", "html", query=(TOKEN,)),
+    ("GET", "/reset-password"): Op("Password-reset page (the mail's link)", "pages", "html",
+                                   query=(TOKEN,)),
+    ("GET", "/plans"): Op("Plans page", "pages", "html"),
+    ("GET", "/account"): Op("Account page", "pages", "html", roles=USER,
+                            query=(Param("subscribed", "Set after PayPal approval",
+                                         max_length=8),)),
+    ("GET", "/history"): Op("Viewing history page", "pages", "html", roles=USER,
+                            query=(CURSOR,)),
+    ("GET", "/upload"): Op("Upload page", "pages", "html", roles=ANY_STAFF,
+                           query=(Param("title", "Attach the upload to this title",
+                                        max_length=64),)),
+    ("GET", "/admin"): Op("Admin console", "pages", "html", roles=ADMIN),
+    ("GET", "/console"): Op("Encode jobs console", "pages", "html", roles=ANY_STAFF),
+    ("GET", "/docs"): Op("This API's documentation", "pages", "html"),
+    ("GET", "/openapi.json"): Op("This API's OpenAPI document", "pages", "static"),
+    ("GET", "/static/{name}"): Op("A stylesheet or image", "pages", "static", errors=(404,)),
+    ("GET", "/static/{folder}/{name}"): Op("A script", "pages", "static", errors=(404,)),
+}

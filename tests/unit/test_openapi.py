@@ -1,0 +1,76 @@
+"""/openapi.json: every route described, from the same models the handlers parse with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from openapi_spec_validator import validate
+
+import app
+from chalicelib.openapi.document import build
+from chalicelib.openapi.operations import OPERATIONS
+
+ROUTES = {(method, path) for path, methods in app.app.routes.items() for method in methods}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return app.api_document()
+
+
+def test_every_route_has_exactly_one_entry_in_the_operations_table() -> None:
+    assert set(OPERATIONS) == ROUTES
+
+
+def test_a_route_without_an_entry_is_refused() -> None:
+    with pytest.raises(KeyError, match="GET /nowhere"):
+        build([("GET", "/nowhere")])
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    assert sum(len(methods) for methods in document["paths"].values()) == len(ROUTES)
+
+
+def test_request_bodies_are_the_handlers_pydantic_models(document: dict[str, Any]) -> None:
+    register = document["paths"]["/api/auth/register"]["post"]
+    schema = register["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/RegisterIn"}
+    model = document["components"]["schemas"]["RegisterIn"]
+    assert set(model["required"]) == {"email", "password", "display_name"}
+    assert model["additionalProperties"] is False  # unknown fields are refused
+    progress = document["components"]["schemas"]["ProgressIn"]["properties"]
+    assert progress["position_s"]["maximum"] == 86_400.0
+
+
+def test_protected_routes_name_their_roles_and_their_refusals(
+        document: dict[str, Any]) -> None:
+    roles = document["paths"]["/api/admin/users/{user_id}/roles"]["put"]
+    assert roles["x-roles"] == ["admin"]
+    assert {"401", "403", "404", "200"} <= set(roles["responses"])
+    assert roles["security"] == [{"bearer": []}, {"session": []}]
+    assert document["paths"]["/api/titles"]["get"]["security"] == []
+    page = document["paths"]["/account"]["get"]["responses"]
+    assert "303" in page  # browsers go to the login page; other clients get a 401
+    assert set(page["401"]["content"]) == {"application/json", "text/html"}
+
+
+def test_errors_share_one_schema(document: dict[str, Any]) -> None:
+    missing = document["paths"]["/api/titles/{title_id}"]["get"]["responses"]["404"]
+    assert missing["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+
+
+def test_the_document_and_the_docs_page_are_served() -> None:
+    with Client(app.app) as client:
+        served = client.http.get("/openapi.json")
+        assert served.status_code == 200
+        assert served.json_body["paths"]["/api/search"]["get"]["summary"]
+        docs = client.http.get("/docs")
+    assert docs.status_code == 200
+    html = docs.body.decode()
+    assert 'id="post_api_auth_register"' in html
+    assert "display_name" in html and "at most 80 characters" in html
