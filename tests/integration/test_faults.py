@@ -199,7 +199,7 @@ def test_neo4j_stopped_recommendations_degrade_then_recover(faults: FaultStack) 
 
     faults.restart(faults.neo4j)
     # (the first query after a restart may miss the budget; its answer is cached for the next)
-    eventually(lambda: not recommendations()["degraded"], timeout=60, interval=0.5)
+    eventually(lambda: not recommendations()["degraded"], timeout=90, interval=0.5)
     assert httpx.get(f"{api}/health", timeout=PATIENCE).status_code == 200
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -123,3 +125,24 @@ def test_a_services_own_503_for_an_outage_is_named_too() -> None:
     assert response.status_code == 503
     assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
     assert json.loads(response.body)["error"]["dependency"] == "redis"
+
+
+def test_page_rows_after_an_outage_are_left_out_without_waiting_again() -> None:
+    from chalicelib.web.pages import _Rows
+
+    tried: list[str] = []
+
+    def row(name: str, fails: Exception | None = None) -> Callable[[], list[dict[str, Any]]]:
+        def work() -> list[dict[str, Any]]:
+            tried.append(name)
+            if fails is not None:
+                raise fails
+            return [{"id": name}]
+        return work
+
+    rows = _Rows()
+    assert rows.fill("bug", row("bug", KeyError("x"))) == []  # a bug: the next row still tries
+    assert rows.fill("first", row("first")) == [{"id": "first"}]
+    assert rows.fill("down", row("down", _pynamodb_get_error())) == []
+    assert rows.fill("after", row("after")) == []
+    assert tried == ["bug", "first", "down"]
