@@ -122,6 +122,13 @@ class JobStore:
         return any(other.job_id != job.job_id
                    for other in JobModel.by_key.query(job.key, window))
 
+    def release(self, job: JobModel) -> None:
+        """Give up the lease this worker took (its try failed): the message's next delivery
+        may take the job at once instead of waiting out the lease. Only this try's lease:
+        a later try has counted another attempt."""
+        job.update(actions=[JobModel.lease_until.set(0)],
+                   condition=JobModel.attempts == job.attempts)
+
     def progress(self, job: JobModel, fraction: float) -> None:
         job.update(actions=[JobModel.progress.set(round(fraction, 3)),
                             JobModel.updated_at.set(iso())],

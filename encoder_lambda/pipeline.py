@@ -139,8 +139,25 @@ class Pipeline:
 
     def _run(self, job: JobModel, upload: Upload, work: Path,
              remaining: Callable[[], float], *, forced: bool = False) -> str:
-        """Encode and publish; ``forced`` (a re-encode) encodes content already published."""
+        """Take the job's lease, then work it; a try that fails lets go of the lease.
+
+        The lease outlasts the message's visibility timeout (both are the encoder's timeout,
+        the lease counted from a little later), so a failed try that kept it would make the
+        message's next delivery fail too (JobBusy), spending one of its few receives.
+        """
         self.jobs.move(job, "PROBING")
+        try:
+            return self._work(job, upload, work, remaining, forced=forced)
+        except Exception:
+            try:
+                self.jobs.release(job)
+            except Exception as exc:  # the store is down too: the lease runs out by itself
+                logger.warning("job lease not released", error=type(exc).__name__)
+            raise
+
+    def _work(self, job: JobModel, upload: Upload, work: Path,
+              remaining: Callable[[], float], *, forced: bool = False) -> str:
+        """Encode and publish; ``forced`` (a re-encode) encodes content already published."""
         source = work / ("source" + Path(upload.key).suffix.lower()[:10])
         self.s3.download_file(upload.bucket, upload.key, str(source))
         sidecars = self._sidecars(upload)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib.catalogue.models import FacetModel, TitleModel
 from chalicelib.catalogue.playable import attach_asset
@@ -307,6 +308,24 @@ def test_a_job_near_the_time_limit_stops_cleanly_and_the_retry_publishes(
     assert listed.get("KeyCount") == 0
     time.sleep(LEASE + 0.2)
     assert pipeline.process(sent) == "PUBLISHED"
+    assert JobModel.get(job.job_id).attempts == 2
+
+
+def test_a_failed_try_lets_go_of_the_job_so_the_next_delivery_takes_it_at_once(
+        pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    settings = resources.settings
+    as_in_aws = JobStore(lease_seconds=900)  # the encoder's timeout, as the queue's visibility
+    broken = Pipeline(pipeline.s3, f"{settings.media_bucket}-gone", settings.data_bucket,
+                      as_in_aws, attach_asset, preset="ultrafast")
+    sent = upload(resources, clip(tmp_path / "retry.mp4", seconds=2),
+                  f"uploads/{unique()}/retry.mp4")
+    with pytest.raises(ClientError):  # S3 refuses the publish (no such bucket)
+        broken.process(sent)
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag), consistent_read=True)
+    assert (job.status, job.attempts, job.lease_until) == ("PACKAGING", 1, 0)
+    healthy = Pipeline(pipeline.s3, settings.media_bucket, settings.data_bucket, as_in_aws,
+                       attach_asset, preset="ultrafast")
+    assert healthy.process(sent) == "PUBLISHED"  # the redelivery: no lease left to wait out
     assert JobModel.get(job.job_id).attempts == 2
 
 
