@@ -5,9 +5,11 @@ of the table* (comparing DynamoType objects in Python) and then filters by hash 
 Query costs O(n log n) in the table's size (0.8 s for one page of a 22,000-item table),
 so browse pages and catalogue rebuilds slow down as the catalogue grows, unlike DynamoDB.
 
-While a Query runs, `all_items()` here returns only the queried partition (base table) or
-the unsorted items (index queries); `query()` sorts its results itself either way. Scans
-keep moto's sorted order, which their pagination relies on. Results are unchanged.
+While a Query runs, `all_items()` here returns only the queried partition (base table),
+already in range-key order (sorted on plain values, so moto's own sort of DynamoType objects
+finds it in order in one pass), or the unsorted items (index queries); `query()` sorts its
+results itself either way. Scans keep moto's sorted order, which their pagination relies on.
+Results are unchanged.
 
 S3: every ranged GET (boto3's download_file fetches 8 MB ranges on 10 threads) made moto copy
 the *whole* object out of its buffer and then slice it: a 120 MB download cost 15 full
@@ -18,6 +20,7 @@ asks for the body gets the full bytes as before.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 from collections.abc import Callable
@@ -44,9 +47,15 @@ def _all_items(self: Table) -> list[Any]:
     else:
         partition = self.items.get(hash_key)
         partitions = [partition] if partition is not None else []
-    if self.range_key_attr:
-        return [item for partition in partitions for item in partition.values()]
-    return list(partitions)
+    if not self.range_key_attr:
+        return list(partitions)
+    items = [item for partition in partitions for item in partition.values()]
+    if hash_key is not _MISSING:
+        # query() then sorts by range key comparing DynamoType objects (two casts a comparison:
+        # ~50 ms for a 3,000-item partition); in order already, that sort is one pass.
+        with contextlib.suppress(AttributeError, TypeError):  # query() sorts them anyway
+            items.sort(key=lambda item: item.range_key.cast_value)
+    return items
 
 
 def _query(self: Table, *args: Any, **kwargs: Any) -> Any:
