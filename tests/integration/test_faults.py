@@ -185,6 +185,8 @@ def test_redis_stopped_sessions_answer_503_nothing_half_written_and_recovery(
 def test_neo4j_stopped_recommendations_degrade_then_recover(faults: FaultStack) -> None:
     api = faults.api
     account = register(api)
+    title_id = f"t-{unique()}"
+    _make_title(faults, title_id)
 
     def recommendations() -> dict[str, Any]:
         response = httpx.get(f"{api}/api/me/recommendations", headers=account.bearer,
@@ -194,6 +196,8 @@ def test_neo4j_stopped_recommendations_degrade_then_recover(faults: FaultStack) 
 
     faults.neo4j.stop()
     assert recommendations()["degraded"] is True  # popular titles, not an error
+    similar = httpx.get(f"{api}/api/titles/{title_id}/similar", timeout=PATIENCE)
+    assert similar.status_code == 200 and similar.json()["degraded"] is True
     health = httpx.get(f"{api}/health", timeout=PATIENCE)
     assert health.status_code == 503 and health.json()["down"] == ["neo4j"]
 
