@@ -12,3 +12,8 @@ def now() -> datetime:
 def iso(moment: datetime | None = None) -> str:
     return (moment or now()).astimezone(UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    """The moment `iso` wrote: `iso(parse_iso(s)) == s`."""
+    return datetime.fromisoformat(value).astimezone(UTC)

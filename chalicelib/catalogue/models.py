@@ -153,6 +153,11 @@ class UserTitleModel(Model):
     duration_s = NumberAttribute(null=True)
     progress = NumberAttribute(null=True)  # 0..1
     last_at = UnicodeAttribute(null=True)
+    #: Follow-ups (history, trending, graph) of a counted play or completion not yet done:
+    #: set by the write that counts it, removed once they are; a retried post redoes them.
+    pending_play_id = UnicodeAttribute(null=True)
+    pending_started_at = UnicodeAttribute(null=True)
+    pending_finished_at = UnicodeAttribute(null=True)
 
 
 CATALOGUE_MODELS: dict[type[Model], str] = {

@@ -9,6 +9,11 @@ The user-title item in DynamoDB is the record; Redis holds the resume point and 
 continue-watching set; a new play feeds trending; a new play or a completion queues a
 WATCHED update for the graph and drops the user's cached recommendations. Redis and the
 queue are best effort: their failure is logged, the record stands.
+
+The write that counts a play (or a completion) also marks its follow-ups pending, with the
+time they happened; they are cleared only once done. A post that fails in between (a 503)
+is retried by the player with the same play id: it finds the mark and redoes them at the
+recorded time, so the history entry is the same item, not lost and not doubled.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.catalogue.episodes import episode_key, episode_label
 from chalicelib.catalogue.models import EpisodeModel, TitleModel, UserTitleModel
-from chalicelib.clock import iso, now
+from chalicelib.clock import iso, now, parse_iso
 from chalicelib.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
 from chalicelib.usage.history import ViewingHistory
@@ -62,28 +67,62 @@ class ProgressService:
                                     update.duration_s, fraction, iso(at))
         completed_now = fraction >= WATCHED_FROM and self._complete(item, play_id, iso(at))
         self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
-        if new_play:
-            self.history.record(user_id, update.title_id, "started", position, fraction, at,
-                                label)
-        if completed_now:
-            self.history.record(user_id, update.title_id, "finished", position, fraction, at,
-                                label)
-        if new_play:
-            self._best_effort("trending", lambda: self.trending.record_play(update.title_id,
-                                                                            at.timestamp()))
-        if new_play or completed_now:
-            self._best_effort("recommendation cache",
-                              lambda: self.recommendations.invalidate(user_id))
-            row = WatchRow(user=user_id, title=update.title_id, count=int(item.play_count or 1),
-                           last_at=iso(at), progress=fraction,
-                           completed=bool(item.watched) or completed_now)
-            self._best_effort("graph queue", lambda: self.outbox.watches([row]))
+        started, finished = self._pending(item, play_id)
+        if started or finished:
+            self._follow_up(user_id, update.title_id, label, item, started, finished,
+                            position, fraction)
+            self._done(item, play_id, started, finished)
         return {"title_id": update.title_id, "episode": label, "play_id": play_id,
                 "position_s": position,
                 "duration_s": update.duration_s, "progress": fraction,
                 "resume_s": resume_point(position, fraction),
                 "watched": bool(item.watched) or completed_now,
-                "play_count": int(item.play_count or 1), "new_play": new_play}
+                "play_count": int(item.play_count or 1),
+                "new_play": new_play or started is not None}
+
+    @staticmethod
+    def _pending(item: UserTitleModel, play_id: str) -> tuple[str | None, str | None]:
+        """When this play's start and finish happened, if their follow-ups are not done."""
+        if item.pending_play_id != play_id:
+            return None, None
+        return item.pending_started_at, item.pending_finished_at
+
+    def _follow_up(self, user_id: str, title_id: str, label: str | None,
+                   item: UserTitleModel, started: str | None, finished: str | None,
+                   position: float, fraction: float) -> None:
+        """History (must succeed), then trending, cache and graph (best effort)."""
+        if started:
+            self.history.record(user_id, title_id, "started", position, fraction,
+                                parse_iso(started), label)
+        if finished:
+            self.history.record(user_id, title_id, "finished", position, fraction,
+                                parse_iso(finished), label)
+        if started:
+            self._best_effort("trending", lambda: self.trending.record_play(
+                title_id, parse_iso(started).timestamp()))
+        self._best_effort("recommendation cache",
+                          lambda: self.recommendations.invalidate(user_id))
+        row = WatchRow(user=user_id, title=title_id, count=int(item.play_count or 1),
+                       last_at=finished or started or iso(now()), progress=fraction,
+                       completed=bool(item.watched))
+        self._best_effort("graph queue", lambda: self.outbox.watches([row]))
+
+    @staticmethod
+    def _done(item: UserTitleModel, play_id: str, started: str | None,
+              finished: str | None) -> None:
+        """Clear the mark, unless another post has meanwhile marked something else."""
+        condition = UserTitleModel.pending_play_id == play_id
+        for attribute, value in ((UserTitleModel.pending_started_at, started),
+                                 (UserTitleModel.pending_finished_at, finished)):
+            condition &= (attribute == value) if value else attribute.does_not_exist()
+        try:
+            item.update(actions=[UserTitleModel.pending_play_id.remove(),
+                                 UserTitleModel.pending_started_at.remove(),
+                                 UserTitleModel.pending_finished_at.remove()],
+                        condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # the next post of this play redoes the follow-ups (idempotent)
 
     # -- parts ------------------------------------------------------------------------------
     @staticmethod
@@ -133,7 +172,10 @@ class ProgressService:
                   UserTitleModel.watched.set(UserTitleModel.watched | False)]
         try:
             item.update(actions=[*common, UserTitleModel.play_count.add(1),
-                                 UserTitleModel.last_play_id.set(play_id)],
+                                 UserTitleModel.last_play_id.set(play_id),
+                                 UserTitleModel.pending_play_id.set(play_id),
+                                 UserTitleModel.pending_started_at.set(at),
+                                 UserTitleModel.pending_finished_at.remove()],
                         condition=(UserTitleModel.last_play_id.does_not_exist()
                                    | (UserTitleModel.last_play_id != play_id)))
             return item, True
@@ -146,10 +188,14 @@ class ProgressService:
     @staticmethod
     def _complete(item: UserTitleModel, play_id: str, at: str) -> bool:
         """Mark this play's completion once; True the first time."""
+        stale: list[Action] = ([] if item.pending_play_id == play_id
+                               else [UserTitleModel.pending_started_at.remove()])
         try:
             item.update(actions=[UserTitleModel.completed_play_id.set(play_id),
                                  UserTitleModel.watched.set(True),
-                                 UserTitleModel.watched_at.set(at)],
+                                 UserTitleModel.watched_at.set(at),
+                                 UserTitleModel.pending_play_id.set(play_id),
+                                 UserTitleModel.pending_finished_at.set(at), *stale],
                         condition=(UserTitleModel.completed_play_id.does_not_exist()
                                    | (UserTitleModel.completed_play_id != play_id)))
             return True
