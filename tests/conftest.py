@@ -31,10 +31,12 @@ from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
 from tests.support import free_port, queue_worker, unique
 
-#: Short windows so lockout-expiry tests take seconds, not minutes.
+#: Short windows so lockout-expiry tests take seconds, not minutes; a recommendation budget
+#: no busy test machine overruns, so the graph's answers are tested, not the machine's speed
+#: (the budget itself is tested with a frozen Neo4j in test_graph_outage).
 API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536",
                 "NOTFLIX_SEARCH_REFRESH_SECONDS": "0", "NOTFLIX_GRAPH_RETRY_SECONDS": "1",
-                "NOTFLIX_GRAPH_RETRY_MAX_SECONDS": "2"}
+                "NOTFLIX_GRAPH_RETRY_MAX_SECONDS": "2", "NOTFLIX_RECS_BUDGET_MS": "5000"}
 TMDB_TEST_KEY = "tmdb-test-key-0123456789"
 
 
