@@ -36,10 +36,10 @@ def make_session(settings: Settings) -> boto3.Session:
 
 def make_client(session: boto3.Session, settings: Settings, service: str) -> Any:
     """A low-level client; on local targets it points at the emulator's endpoint."""
+    config = (S3_CONFIG if service == "s3" else CLIENT_CONFIG).merge(
+        Config(read_timeout=settings.aws_read_timeout_s))
     return session.client(  # type: ignore[call-overload]
-        service, endpoint_url=settings.aws_endpoint_url,
-        config=S3_CONFIG if service == "s3" else CLIENT_CONFIG,
-    )
+        service, endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 #: What S3 answers for an object (or a HEAD of one) that is not there.

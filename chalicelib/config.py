@@ -118,6 +118,7 @@ def _catalogue(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
     return {
+        "aws_read_timeout_s": _int(env, "NOTFLIX_AWS_READ_TIMEOUT_SECONDS", 5),
         "recs_budget_ms": _int(env, "NOTFLIX_RECS_BUDGET_MS", 300),
         "recs_cache_seconds": _int(env, "NOTFLIX_RECS_CACHE_SECONDS", 900),
         "trending_half_life_hours": _float(env, "NOTFLIX_TRENDING_HALF_LIFE_HOURS", 24.0, 0.01),
@@ -196,6 +197,9 @@ class Settings:
     image_base_url: str = "https://image.tmdb.org/t/p/w342"
     #: How often a warm function checks S3 for a rebuilt search index (0: every request).
     search_refresh_seconds: int = 60
+    #: How long an AWS call may stay silent before it is retried once (then a 503); batch
+    #: work run by hand (`notflix seed`, imports) waits longer.
+    aws_read_timeout_s: int = 5
     #: The graph's time budget for one recommendation request; past it, popular titles answer.
     recs_budget_ms: int = 300
     recs_cache_seconds: int = 900

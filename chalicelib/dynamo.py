@@ -21,7 +21,7 @@ def bind_models(settings: Settings, models: Mapping[type[Model], str]) -> None:
         # a hung endpoint fails in ~2 x 5 s (a 503, inside API Gateway's 29 s); 5 s, not
         # less: a busy emulator (or a large query page) can take seconds to answer
         meta.connect_timeout_seconds = 2
-        meta.read_timeout_seconds = 5
+        meta.read_timeout_seconds = settings.aws_read_timeout_s
         meta.max_retry_attempts = 1
         if settings.local:
             meta.aws_access_key_id = LOCAL_CREDENTIALS["aws_access_key_id"]
@@ -33,7 +33,8 @@ def transaction_connection(settings: Settings) -> Connection:
     """A connection for TransactWrite/TransactGet against the same target."""
     local = settings.local
     return Connection(region=settings.region, host=settings.aws_endpoint_url,
-                      connect_timeout_seconds=2, read_timeout_seconds=5, max_retry_attempts=1,
+                      connect_timeout_seconds=2, read_timeout_seconds=settings.aws_read_timeout_s,
+                      max_retry_attempts=1,
                       aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"] if local else None,
                       aws_secret_access_key=(LOCAL_CREDENTIALS["aws_secret_access_key"]
                                              if local else None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -24,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from chalicelib.config import ConfigError
+from chalicelib.config import ConfigError, Settings
 from localcloud import pidfiles
 from localcloud.ports import PortInUseError
 from localcloud.sidecars.base import ProgressFn, SidecarError
@@ -37,6 +38,8 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Notflix's local cloud: moto, Redis, Neo4j, the API and the event runner.")
 console = Console()
 SUPERVISOR = "up"
+#: How long `notflix seed`, imports and other hand-run work let one AWS call take.
+BATCH_READ_TIMEOUT_SECONDS = 60
 
 
 def _progress() -> Progress:
@@ -157,6 +160,14 @@ def down() -> None:
         console.print("nothing was running")
 
 
+def batch_settings(stack: EmbeddedStack) -> Settings:
+    """Settings for work run by hand: AWS calls may be slow (a busy emulator, big pages),
+    and nobody is waiting on a 503."""
+    settings = stack.settings()
+    return dataclasses.replace(settings, aws_read_timeout_s=max(settings.aws_read_timeout_s,
+                                                                BATCH_READ_TIMEOUT_SECONDS))
+
+
 @contextmanager
 def _services(action: str) -> Iterator[Services]:
     """The domain services on the configured target; a refused action exits with 1."""
@@ -164,7 +175,7 @@ def _services(action: str) -> Iterator[Services]:
     from chalicelib.resources import Resources
     from chalicelib.services import Services
 
-    resources = Resources(EmbeddedStack().settings())
+    resources = Resources(batch_settings(EmbeddedStack()))
     try:
         yield Services(resources)
     except AppError as exc:
@@ -229,7 +240,7 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
     from chalicelib.resources import Resources
     from chalicelib.services import Services
 
-    resources = Resources(stack.settings())
+    resources = Resources(batch_settings(stack))
     try:
         services = Services(resources)
         services.catalogue  # binds the tables  # noqa: B018
