@@ -18,8 +18,11 @@ class ProgressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title_id: TitleId
-    position_s: Annotated[float, Field(ge=0, le=MAX_DURATION_S, allow_inf_nan=False)]
-    duration_s: Annotated[float, Field(gt=0, le=MAX_DURATION_S, allow_inf_nan=False)]
+    #: Numbers only (strict): `false` or `"12"` is a client bug, not a position of 0 or 12.
+    position_s: Annotated[float, Field(strict=True, ge=0, le=MAX_DURATION_S,
+                                       allow_inf_nan=False)]
+    duration_s: Annotated[float, Field(strict=True, gt=0, le=MAX_DURATION_S,
+                                       allow_inf_nan=False)]
     #: One per playback (the player makes it when it starts): plays are counted by it.
     play_id: PlayId | None = None
     #: For a series: which episode, as ``S1E3``.

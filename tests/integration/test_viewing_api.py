@@ -157,6 +157,8 @@ def test_bad_progress_posts_are_clear_4xx(api_url: str, titles: dict[str, str]) 
         ({"title_id": film, "position_s": -1, "duration_s": 600}, 422, None),
         ({"title_id": film, "position_s": 1, "duration_s": 0}, 422, None),
         ({"title_id": film, "position_s": 1}, 422, None),
+        ({"title_id": film, "position_s": False, "duration_s": 60}, 422, None),
+        ({"title_id": film, "position_s": "12", "duration_s": 60}, 422, None),
         ({"title_id": film, "position_s": 1, "duration_s": 60, "extra": 1}, 422, None),
         ({"title_id": film, "position_s": 1, "duration_s": 60, "play_id": "x"}, 422, None),
         ({"title_id": "../etc", "position_s": 1, "duration_s": 60}, 422, None),
