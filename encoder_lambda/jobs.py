@@ -70,8 +70,12 @@ class JobStore:
             return None
 
     def move(self, job: JobModel, to: str, *, outcome: str | None = None,
-             **fields: Any) -> None:
-        """Move `job` to `to` if its stored state allows it (and no cancel is pending)."""
+             lease_for: float | None = None, **fields: Any) -> None:
+        """Move `job` to `to` if its stored state allows it (and no cancel is pending).
+
+        Moving to PROBING takes the job's lease: ``lease_seconds``, or ``lease_for`` when
+        that is shorter (the invocation ends then anyway, so its lease should too).
+        """
         if to not in MOVES.get(job.status, frozenset()):
             raise TransitionRefused(f"job {job.job_id} cannot move from {job.status} to {to}")
         now = iso()
@@ -89,8 +93,9 @@ class JobStore:
         condition = JobModel.status == current
         if to == "PROBING":
             now_s = time.time()
-            actions += [JobModel.attempts.add(1),
-                        JobModel.lease_until.set(now_s + self.lease_seconds)]
+            lease = min(self.lease_seconds, max(lease_for, 1.0)) if lease_for is not None else (
+                self.lease_seconds)
+            actions += [JobModel.attempts.add(1), JobModel.lease_until.set(now_s + lease)]
             condition &= JobModel.lease_until < now_s
         if to != "CANCELLED":
             condition &= JobModel.cancel_requested == False  # noqa: E712 - a DynamoDB condition

@@ -141,11 +141,13 @@ class Pipeline:
              remaining: Callable[[], float], *, forced: bool = False) -> str:
         """Take the job's lease, then work it; a try that fails lets go of the lease.
 
-        The lease outlasts the message's visibility timeout (both are the encoder's timeout,
-        the lease counted from a little later), so a failed try that kept it would make the
-        message's next delivery fail too (JobBusy), spending one of its few receives.
+        The lease ends with this invocation (its remaining time), so it never outlasts the
+        message's visibility timeout; a failed try also lets go of it at once, so the
+        message's next delivery takes the job instead of failing with JobBusy (which would
+        spend one of its few receives).
         """
-        self.jobs.move(job, "PROBING")
+        left = remaining()
+        self.jobs.move(job, "PROBING", lease_for=left if left != float("inf") else None)
         try:
             return self._work(job, upload, work, remaining, forced=forced)
         except Exception:

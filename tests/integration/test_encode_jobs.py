@@ -59,6 +59,20 @@ def test_a_crashed_job_restarts_at_probing_and_a_stale_copy_cannot_move_it(
         jobs.move(stale, "PACKAGING")  # the first worker's view is out of date
 
 
+def test_a_lease_ends_with_the_invocation_that_took_it(jobs: JobStore) -> None:
+    store = JobStore(lease_seconds=900)
+    job = store.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
+    store.move(job, "PROBING", lease_for=1.0)  # the invocation had a second left
+    redelivered = store.open("b", job.key, "e", 1, None)
+    with pytest.raises(TransitionRefused):
+        store.move(redelivered, "PROBING")
+    time.sleep(1.2)  # not 900 s: the lease ended with the invocation
+    store.move(redelivered, "PROBING", lease_for=3600.0)
+    stored = JobModel.get(job.job_id)
+    assert stored.attempts == 2
+    assert stored.lease_until <= time.time() + 900  # never longer than lease_seconds
+
+
 def test_a_cancel_request_stops_every_move_but_cancelling(jobs: JobStore) -> None:
     job = jobs.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
     jobs.cancel(job.job_id)
