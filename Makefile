@@ -68,11 +68,13 @@ REGION ?=
 PREFIX ?=
 ENCODER_IMAGE_URI ?=
 ENCODER_CONCURRENCY ?= 5
+ALERT_EMAIL ?=
 DRY_RUN ?=
 DEPLOY_ARGS = --stage $(STAGE) --encoder-concurrency $(ENCODER_CONCURRENCY) \
 	$(if $(REGION),--region $(REGION)) \
 	$(if $(filter command line,$(origin PREFIX)),--prefix $(PREFIX)) \
-	$(if $(ENCODER_IMAGE_URI),--encoder-image $(ENCODER_IMAGE_URI)) $(if $(DRY_RUN),--dry-run)
+	$(if $(ENCODER_IMAGE_URI),--encoder-image $(ENCODER_IMAGE_URI)) \
+	$(if $(ALERT_EMAIL),--alert-email $(ALERT_EMAIL)) $(if $(DRY_RUN),--dry-run)
 
 deploy: $(PY_STAMP)
 	$(BIN)/python -m infra.deploy_aws $(DEPLOY_ARGS)

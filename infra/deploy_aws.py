@@ -2,12 +2,14 @@
 the checks and touches nothing in AWS.
 
 1. Checks (both modes): the Chalice stage exists and targets AWS; cfn-lint passes
-   infra/template.yaml, infra/encoder.yaml and the app as `chalice package` renders it.
+   infra/template.yaml, infra/encoder.yaml, infra/alarms.yaml and the app as
+   `chalice package` renders it.
 2. Refusals before anything is created: no AWS credentials (or ones STS rejects), no region,
    a prefix other than the stage's, an encoder image URI CloudFormation would reject.
 3. The data plane stack (infra/template.yaml, stack and resource prefix = the stage's
    NOTFLIX_PREFIX), then `chalice deploy` of the stage with the secrets read from SSM
-   Parameter Store, then the encoder stack (infra/encoder.yaml) when an image URI is given.
+   Parameter Store, then the encoder stack (infra/encoder.yaml) when an image URI is given,
+   then the alarms stack (infra/alarms.yaml: an SNS topic, mailed to ALERT_EMAIL if given).
    Prints the API's URL.
 
 Secrets: every SecureString (or String) parameter under `/<prefix>/` whose name is a NOTFLIX_
@@ -33,6 +35,7 @@ from localcloud.paths import PROJECT_ROOT
 CHALICE_CONFIG = PROJECT_ROOT / ".chalice" / "config.json"
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
 ENCODER_TEMPLATE = PROJECT_ROOT / "infra" / "encoder.yaml"
+ALARMS_TEMPLATE = PROJECT_ROOT / "infra" / "alarms.yaml"
 BIN = Path(sys.executable).parent
 #: Set by config.json per stage; a parameter under /<prefix>/ may not override them (the
 #: stacks, the policies and the SES identity and its policy condition are made from them).
@@ -55,6 +58,7 @@ class Options:
     prefix: str | None = None
     encoder_image: str | None = None
     encoder_concurrency: int = 5
+    alert_email: str | None = None
     dry_run: bool = False
     out_dir: Path = PROJECT_ROOT / ".local" / "deploy"
 
@@ -192,6 +196,19 @@ def deploy_encoder(stage: Stage, region: str, session: Any, image: str,
                   if what.endswith(("deployed", "up to date")) else None)
 
 
+def deploy_alarms(stage: Stage, region: str, session: Any,
+                  alert_email: str | None) -> dict[str, str]:
+    from chalicelib.config import Settings
+    from infra.deployer import deploy
+
+    settings = Settings.from_env({**stage.environment, "AWS_REGION": region})
+    return deploy(settings, session, template_path=ALARMS_TEMPLATE,
+                  stack_name=f"{stage.prefix}-alarms",
+                  parameters={"AlertEmail": alert_email or ""},
+                  progress=lambda _d, _t, what: say(f"  {what}")
+                  if what.endswith(("deployed", "up to date")) else None)
+
+
 def chalice_config(stage: Stage, secrets: Mapping[str, str]) -> tuple[Any, Any]:
     """Chalice's own configuration object for the stage, with the secrets added to every
     function's environment (they override nothing config.json sets)."""
@@ -249,6 +266,7 @@ class Steps:
     data_plane: Callable[[Stage, str, Any], dict[str, str]] = deploy_data_plane
     app: Callable[[Stage, str, Mapping[str, str]], str] = deploy_app
     encoder: Callable[[Stage, str, Any, str, int], dict[str, str]] = deploy_encoder
+    alarms: Callable[[Stage, str, Any, str | None], dict[str, str]] = deploy_alarms
     package: Callable[[Stage, str, Path], Path] = package
     lint: Callable[[Sequence[Path]], None] = lint
     app_config: Callable[[Stage], list[str]] = check_app_config
@@ -270,14 +288,17 @@ def run(options: Options, steps: Steps | None = None) -> str:
     say("checking: chalice configuration, chalice package, cfn-lint")
     steps.app_config(stage)
     sam = steps.package(stage, region, options.out_dir)
-    steps.lint([TEMPLATE, ENCODER_TEMPLATE, sam])
+    steps.lint([TEMPLATE, ENCODER_TEMPLATE, ALARMS_TEMPLATE, sam])
     say(f"  templates lint clean; CloudFormation package in {sam.parent}")
     plan = [f"1. stack {stage.prefix} from infra/template.yaml (ResourcePrefix={stage.prefix})",
             f"2. chalice deploy --stage {stage.name}: the API and workers "
             f"({', '.join(stage.functions)}), secrets from SSM /{stage.prefix}/NOTFLIX_*",
             f"3. stack {stage.prefix}-encoder from infra/encoder.yaml" + (
                 f" (ImageUri={options.encoder_image})" if options.encoder_image
-                else ": skipped, no ENCODER_IMAGE_URI")]
+                else ": skipped, no ENCODER_IMAGE_URI"),
+            f"4. stack {stage.prefix}-alarms from infra/alarms.yaml" + (
+                f" (alerts mailed to {options.alert_email})" if options.alert_email
+                else " (alerts to its SNS topic; ALERT_EMAIL subscribes a mailbox)")]
     if options.dry_run:
         say("would deploy:\n  " + "\n  ".join(plan))
         return ""
@@ -292,6 +313,8 @@ def run(options: Options, steps: Steps | None = None) -> str:
     if options.encoder_image:
         steps.encoder(stage, region, session, options.encoder_image,
                       options.encoder_concurrency)
+    say(plan[3])
+    steps.alarms(stage, region, session, options.alert_email)
     say(f"\nNotflix ({stage.name}) is deployed: {url}")
     return url
 
@@ -306,6 +329,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--encoder-image", default=None,
                         help="ECR image URI of encoder_lambda/Dockerfile; none skips the encoder")
     parser.add_argument("--encoder-concurrency", type=int, default=5)
+    parser.add_argument("--alert-email", default=None,
+                        help="mailbox subscribed to the alarms' SNS topic (confirm the mail)")
     parser.add_argument("--dry-run", action="store_true",
                         help="package and lint only; AWS is not touched")
     parser.add_argument("--out", type=Path, default=Options.out_dir,
@@ -313,7 +338,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     args = parser.parse_args(argv)
     return Options(stage=args.stage, region=args.region or None, prefix=args.prefix or None,
                    encoder_image=args.encoder_image or None,
-                   encoder_concurrency=args.encoder_concurrency, dry_run=args.dry_run,
+                   encoder_concurrency=args.encoder_concurrency,
+                   alert_email=args.alert_email or None, dry_run=args.dry_run,
                    out_dir=args.out)
 
 

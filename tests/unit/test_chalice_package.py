@@ -29,7 +29,7 @@ STAGE = CONFIG["stages"][STAGE_NAME]
 API = "api_handler"
 #: Where CloudFormation templates may live; `.venv`, `node_modules` and `.local` are not ours.
 TEMPLATE_DIRS = ("infra", "localstack", "encoder_lambda", "bench", "localcloud")
-KNOWN_TEMPLATES = {"infra/template.yaml", "infra/encoder.yaml"}
+KNOWN_TEMPLATES = {"infra/template.yaml", "infra/encoder.yaml", "infra/alarms.yaml"}
 
 
 def package(pkg_format: str, out: Path) -> Path:

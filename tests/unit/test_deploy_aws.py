@@ -1,5 +1,6 @@
 """`make deploy` (infra/deploy_aws.py): refuses clearly before touching AWS, checks everything
-in a dry run (what `make deploy-check` runs), and deploys in order: data plane, app, encoder.
+in a dry run (what `make deploy-check` runs), and deploys in order: data plane, app, encoder,
+alarms.
 
 The AWS steps are replaced by recorders here; the dry run packages and lints for real.
 """
@@ -60,6 +61,7 @@ class Recorder:
             data_plane=self.step("data_plane", {"UploadsBucketName": "notflix-dev-uploads"}),
             app=self.step("app", "https://abc.execute-api.eu-west-1.amazonaws.com/api/"),
             encoder=self.step("encoder", {}),
+            alarms=self.step("alarms", {"AlertsTopicArn": "arn:aws:sns:eu-west-1:1:t"}),
             package=self.step("package", tmp_path / "sam.json"),
             lint=self.step("lint", None),
             app_config=self.step("app_config", ["api_handler"]),
@@ -87,12 +89,12 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_make_deploy_passes_its_variables_and_refuses_without_credentials() -> None:
     variables = ["STAGE=dev", "REGION=eu-west-1", f"ENCODER_IMAGE_URI={IMAGE}",
-                 "PREFIX=notflix-dev", "ENCODER_CONCURRENCY=7"]
+                 "PREFIX=notflix-dev", "ENCODER_CONCURRENCY=7", "ALERT_EMAIL=ops@example.com"]
     command = make("-n", "deploy", *variables).stdout.split()
     assert command[:3] == [".venv/bin/python", "-m", "infra.deploy_aws"]
     assert deploy_aws.parse_args(command[3:]) == Options(
         stage="dev", region="eu-west-1", prefix="notflix-dev", encoder_image=IMAGE,
-        encoder_concurrency=7)
+        encoder_concurrency=7, alert_email="ops@example.com")
     assert "--dry-run" in make("-n", "deploy-check").stdout.split()
     assert "--dry-run" in make("-n", "deploy", "DRY_RUN=1").stdout.split()
     result = make("deploy", *variables)
@@ -136,7 +138,7 @@ def test_it_checks_then_deploys_data_plane_app_and_encoder_in_order(
     recorder = Recorder()
     url = run(Options(encoder_image=IMAGE, out_dir=tmp_path), recorder.steps(tmp_path))
     assert recorder.calls == ["session", "account", "app_config", "package", "lint",
-                              "data_plane", "secrets", "app", "encoder"]
+                              "data_plane", "secrets", "app", "encoder", "alarms"]
     printed = capsys.readouterr().out
     assert url in printed and url.startswith("https://")
     assert "NOTFLIX_NEO4J_PASSWORD" in printed
@@ -146,7 +148,7 @@ def test_it_checks_then_deploys_data_plane_app_and_encoder_in_order(
 def test_without_an_image_the_encoder_stack_is_skipped(tmp_path: Path) -> None:
     recorder = Recorder()
     run(Options(out_dir=tmp_path), recorder.steps(tmp_path))
-    assert "encoder" not in recorder.calls and recorder.calls[-1] == "app"
+    assert "encoder" not in recorder.calls and recorder.calls[-2:] == ["app", "alarms"]
 
 
 def test_a_failed_step_stops_the_ones_after_it(tmp_path: Path) -> None:
@@ -220,7 +222,7 @@ def test_the_dry_run_packages_and_lints_without_touching_aws(
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     steps = Steps(session=never, account=never, secrets=never, data_plane=never, app=never,
-                  encoder=never)
+                  encoder=never, alarms=never)
     assert run(Options(dry_run=True, encoder_image=IMAGE, out_dir=tmp_path), steps) == ""
     sam = json.loads((tmp_path / "dev" / "cloudformation" / "sam.json").read_text())
     assert "APIHandler" in sam["Resources"]
@@ -245,8 +247,8 @@ def lint_args(recorded: list[Sequence[Path]]) -> Callable[[Sequence[Path]], None
 def test_every_template_is_linted(tmp_path: Path) -> None:
     recorded: list[Sequence[Path]] = []
     steps = Steps(session=never, account=never, secrets=never, data_plane=never, app=never,
-                  encoder=never, package=lambda *_: tmp_path / "sam.json",
+                  encoder=never, alarms=never, package=lambda *_: tmp_path / "sam.json",
                   lint=lint_args(recorded), app_config=lambda *_: [])
     run(Options(dry_run=True, out_dir=tmp_path), steps)
     assert recorded == [[deploy_aws.TEMPLATE, deploy_aws.ENCODER_TEMPLATE,
-                         tmp_path / "sam.json"]]
+                         deploy_aws.ALARMS_TEMPLATE, tmp_path / "sam.json"]]
