@@ -1,4 +1,8 @@
-"""Request bodies of the upload routes; unknown fields are refused."""
+"""Request bodies of the upload routes; unknown fields are refused.
+
+These routes take JSON only, so numbers and booleans are strict: `false` is not 0, `"5"` is
+not 5, `0` is not false.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +21,20 @@ class UploadIn(BaseModel):
 
     file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     content_type: ContentType
-    size: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(strict=True, ge=1)]
     title_id: TitleId | None = None
 
 
 class EncodeSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    only_latest: bool
-    cooldown_s: Annotated[int, Field(ge=0, le=86_400)]
+    only_latest: Annotated[bool, Field(strict=True)]
+    cooldown_s: Annotated[int, Field(strict=True, ge=0, le=86_400)]
 
 
 class RetentionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = True
-    days: Annotated[int, Field(ge=0, le=3650)] | None = None
-    keep_monthly: bool | None = None
+    dry_run: Annotated[bool, Field(strict=True)] = True
+    days: Annotated[int, Field(strict=True, ge=0, le=3650)] | None = None
+    keep_monthly: Annotated[bool, Field(strict=True)] | None = None

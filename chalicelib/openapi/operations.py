@@ -53,8 +53,9 @@ FILTERS = (Param("type", "`movie` or `series`", max_length=16),
            Param("genre", "A genre name", max_length=64),
            Param("year", "A release year", max_length=8),
            Param("country", "An ISO 3166-1 alpha-2 code", max_length=8))
-NEXT = Param("next", "Where to go after logging in (a local path)", max_length=512)
-TOKEN = Param("token", "A password-reset token from the mail", max_length=128)
+#: Pages take their query hints leniently: a value they cannot use is ignored, not refused.
+NEXT = Param("next", "Where to go after logging in (a local path; anything else: home)")
+TOKEN = Param("token", "A password-reset token from the mail (checked when it is used)")
 USER = ()
 ANY_STAFF = ("uploader", "admin")
 ADMIN = ("admin",)
@@ -213,25 +214,24 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/browse"): Op("Browse page", "pages", "html", query=(*FILTERS, CURSOR)),
     ("GET", "/search"): Op("Search page", "pages", "html",
                            query=(Param("q", "What to look for", max_length=200),)),
-    ("GET", "/titles/{title_id}"): Op("Title page", "pages", "html", errors=(404,),
-                                      query=(Param("season", "Season number", max_length=8),)),
+    ("GET", "/titles/{title_id}"): Op(
+        "Title page", "pages", "html", errors=(404,),
+        query=(Param("season", "Season number (another value: the first season)"),)),
     ("GET", "/watch/{title_id}"): Op("Player page", "pages", "html", roles=USER,
                                      query=(EPISODE,), errors=(402, 404, 409)),
     ("GET", "/register"): Op("Registration page", "pages", "html", query=(NEXT,)),
     ("GET", "/login"): Op("Login page", "pages", "html",
-                          query=(NEXT, Param("reset", "`sent` or `done`", max_length=8))),
+                          query=(NEXT, Param("reset", "`sent` or `done` (a notice)"))),
     ("GET", "/reset"): Op("Password-reset page", "pages", "html", query=(TOKEN,)),
     ("GET", "/reset-password"): Op("Password-reset page (the mail's link)", "pages", "html",
                                    query=(TOKEN,)),
     ("GET", "/plans"): Op("Plans page", "pages", "html"),
     ("GET", "/account"): Op("Account page", "pages", "html", roles=USER,
-                            query=(Param("subscribed", "Set after PayPal approval",
-                                         max_length=8),)),
+                            query=(Param("subscribed", "Set after PayPal approval"),)),
     ("GET", "/history"): Op("Viewing history page", "pages", "html", roles=USER,
                             query=(CURSOR,)),
     ("GET", "/upload"): Op("Upload page", "pages", "html", roles=ANY_STAFF,
-                           query=(Param("title", "Attach the upload to this title",
-                                        max_length=64),)),
+                           query=(Param("title", "Attach the upload to this title"),)),
     ("GET", "/admin"): Op("Admin console", "pages", "html", roles=ADMIN),
     ("GET", "/console"): Op("Encode jobs console", "pages", "html", roles=ANY_STAFF),
     ("GET", "/docs"): Op("This API's documentation", "pages", "html"),
