@@ -58,11 +58,12 @@ def _model(dotted: str) -> type[BaseModel]:
 
 def _param(param: Param, where: str = "query") -> dict[str, Any]:
     schema: dict[str, Any] = {"type": param.kind}
-    for key, value in (("maxLength", param.max_length), ("minimum", param.minimum),
-                       ("maximum", param.maximum)):
+    for key, value in (("maxLength", param.max_length), ("minLength", param.min_length),
+                       ("minimum", param.minimum), ("maximum", param.maximum),
+                       ("format", param.format)):
         if value is not None:
             schema[key] = value
-    doc = {"name": param.name, "in": where, "required": where == "path",
+    doc = {"name": param.name, "in": where, "required": where == "path" or param.required,
            "description": param.description, "schema": schema}
     if where == "path" and param.name in PATH_EXAMPLES:
         doc["example"] = PATH_EXAMPLES[param.name]

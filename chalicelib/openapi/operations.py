@@ -25,6 +25,9 @@ class Param:
     description: str
     kind: Literal["string", "integer"] = "string"
     max_length: int | None = None
+    min_length: int | None = None
+    format: str | None = None
+    required: bool = False
     minimum: int | None = None
     maximum: int | None = None
 
@@ -115,7 +118,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "A season's episodes", "catalogue", r.Season, errors=(404,)),
     ("GET", "/api/search"): Op(
         "Search titles by name (typo-tolerant)", "catalogue", r.SearchResults,
-        query=(Param("q", "What to look for", max_length=200),
+        query=(Param("q", "What to look for", max_length=100, min_length=1, required=True),
                Param("limit", "How many results", "integer", minimum=1, maximum=50))),
     ("GET", "/api/rankings/countries/{country}"): Op(
         "Best-rated titles of a country", "catalogue", r.CountryRanking, errors=(404,),
@@ -205,7 +208,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         query=(Param("limit", "How many", "integer", minimum=1, maximum=200),)),
     ("GET", "/api/admin/users"): Op(
         "Users, 50 at a time", "admin", r.UserPage, roles=ADMIN,
-        query=(Param("after", "The `next` value of the previous page", max_length=64),)),
+        query=(Param("after", "The `next` value of the previous page", format="uuid"),)),
     ("PUT", "/api/admin/users/{user_id}/roles"): Op(
         "Set a user's roles", "admin", r.User, body="chalicelib.auth.schemas:RolesIn",
         roles=ADMIN, errors=(404, 422)),
@@ -213,7 +216,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/"): Op("Home page", "pages", "html"),
     ("GET", "/browse"): Op("Browse page", "pages", "html", query=(*FILTERS, CURSOR)),
     ("GET", "/search"): Op("Search page", "pages", "html",
-                           query=(Param("q", "What to look for", max_length=200),)),
+                           query=(Param("q", "What to look for", max_length=100),)),
     ("GET", "/titles/{title_id}"): Op(
         "Title page", "pages", "html", errors=(404,),
         query=(Param("season", "Season number (another value: the first season)"),)),
