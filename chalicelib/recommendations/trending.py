@@ -3,7 +3,9 @@
 Each play adds ``2 ** ((t - epoch) / half_life)`` to its title's score ("forward decay"), so
 a play a half-life older counts half as much, without rewriting any other score. When the
 exponent grows large, one Lua call rescales the whole set and moves the epoch forward; the
-order never changes. The set keeps the ``keep`` best titles.
+order never changes. The set keeps the ``keep`` best titles. A play named by an id counts
+once however often it is recorded (a retried progress post), through a marker key that
+expires after ``play_marker_s``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ if TYPE_CHECKING:
     import redis
 
 RECORD = """
+if ARGV[6] ~= '' and not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[6]) then
+  return 0
+end
 local epoch = tonumber(redis.call('GET', KEYS[2]))
 local now = tonumber(ARGV[2])
 local half_life = tonumber(ARGV[3])
@@ -36,19 +41,26 @@ return 1
 
 class Trending:
     def __init__(self, client: redis.Redis, prefix: str, half_life_s: float = 86_400.0,
-                 keep: int = 5_000, rescale_after: float = 64.0) -> None:
+                 keep: int = 5_000, rescale_after: float = 64.0,
+                 play_marker_s: int = 2 * 86_400) -> None:
         self.redis = client
         self.key = f"{prefix}:trending"
         self.epoch_key = f"{prefix}:trending:epoch"
         self.half_life_s = half_life_s
         self.keep = keep
         self.rescale_after = rescale_after
+        self.play_marker_s = play_marker_s
         self._record = client.register_script(RECORD)
 
-    def record_play(self, title_id: str, at: float | None = None) -> None:
-        self._record(keys=[self.key, self.epoch_key],
-                     args=[title_id, at if at is not None else time.time(), self.half_life_s,
-                           self.rescale_after, self.keep])
+    def record_play(self, title_id: str, at: float | None = None,
+                    play: str | None = None) -> bool:
+        """Count a play of `title_id`; with a `play` id, only its first recording counts.
+        True when it was counted."""
+        marker = f"{self.key}:play:{play}" if play else self.epoch_key  # unused without play
+        return bool(self._record(
+            keys=[self.key, self.epoch_key, marker],
+            args=[title_id, at if at is not None else time.time(), self.half_life_s,
+                  self.rescale_after, self.keep, self.play_marker_s if play else ""]))
 
     def top(self, limit: int) -> list[tuple[str, float]]:
         """(title id, decayed score) best first."""

@@ -69,8 +69,8 @@ class ProgressService:
         self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
         started, finished = self._pending(item, play_id)
         if started or finished:
-            self._follow_up(user_id, update.title_id, label, item, started, finished,
-                            position, fraction)
+            self._follow_up(user_id, update.title_id, label, item, play_id, started,
+                            finished, position, fraction)
             self._done(item, play_id, started, finished)
         return {"title_id": update.title_id, "episode": label, "play_id": play_id,
                 "position_s": position,
@@ -88,9 +88,10 @@ class ProgressService:
         return item.pending_started_at, item.pending_finished_at
 
     def _follow_up(self, user_id: str, title_id: str, label: str | None,
-                   item: UserTitleModel, started: str | None, finished: str | None,
-                   position: float, fraction: float) -> None:
-        """History (must succeed), then trending, cache and graph (best effort)."""
+                   item: UserTitleModel, play_id: str, started: str | None,
+                   finished: str | None, position: float, fraction: float) -> None:
+        """History (must succeed), then trending, cache and graph (best effort); each is
+        idempotent, so a retry (or a concurrent post of the same play) redoes them safely."""
         if started:
             self.history.record(user_id, title_id, "started", position, fraction,
                                 parse_iso(started), label)
@@ -99,11 +100,11 @@ class ProgressService:
                                 parse_iso(finished), label)
         if started:
             self._best_effort("trending", lambda: self.trending.record_play(
-                title_id, parse_iso(started).timestamp()))
+                title_id, parse_iso(started).timestamp(), play=f"{user_id}:{play_id}"))
         self._best_effort("recommendation cache",
                           lambda: self.recommendations.invalidate(user_id))
         row = WatchRow(user=user_id, title=title_id, count=int(item.play_count or 1),
-                       last_at=finished or started or iso(now()), progress=fraction,
+                       last_at=str(finished or started), progress=fraction,
                        completed=bool(item.watched))
         self._best_effort("graph queue", lambda: self.outbox.watches([row]))
 

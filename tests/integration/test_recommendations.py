@@ -282,6 +282,17 @@ def test_trending_decays_with_time(resources: Resources, ns: str) -> None:
     assert float(resources.redis.get(trending.epoch_key) or 0) == pytest.approx(now + 36_000)
 
 
+def test_a_named_play_counts_once_however_often_it_is_recorded(resources: Resources,
+                                                                ns: str) -> None:
+    trending = Trending(resources.redis, f"{resources.settings.resource_prefix}:{ns}")
+    now = time.time()
+    assert trending.record_play("film", now, play="user-1:play-1") is True
+    assert trending.record_play("film", now, play="user-1:play-1") is False  # a retry
+    assert trending.record_play("film", now, play="user-2:play-1") is True
+    assert trending.record_play("film", now) is True  # unnamed plays always count
+    assert dict(trending.top(5))["film"] == pytest.approx(3.0)
+
+
 def test_resync_writes_catalogue_titles_to_the_graph(driver: Driver, sync: GraphSync,
                                                      catalogue_services: Services,
                                                      ns: str) -> None:
