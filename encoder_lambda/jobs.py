@@ -70,7 +70,7 @@ class JobStore:
             return None
 
     def move(self, job: JobModel, to: str, *, outcome: str | None = None,
-             lease_for: float | None = None, **fields: Any) -> None:
+             lease_for: float = float("inf"), **fields: Any) -> None:
         """Move `job` to `to` if its stored state allows it (and no cancel is pending).
 
         Moving to PROBING takes the job's lease: ``lease_seconds``, or ``lease_for`` when
@@ -93,8 +93,7 @@ class JobStore:
         condition = JobModel.status == current
         if to == "PROBING":
             now_s = time.time()
-            lease = min(self.lease_seconds, max(lease_for, 1.0)) if lease_for is not None else (
-                self.lease_seconds)
+            lease = min(self.lease_seconds, max(lease_for, 1.0))
             actions += [JobModel.attempts.add(1), JobModel.lease_until.set(now_s + lease)]
             condition &= JobModel.lease_until < now_s
         if to != "CANCELLED":

@@ -146,8 +146,7 @@ class Pipeline:
         message's next delivery takes the job instead of failing with JobBusy (which would
         spend one of its few receives).
         """
-        left = remaining()
-        self.jobs.move(job, "PROBING", lease_for=left if left != float("inf") else None)
+        self.jobs.move(job, "PROBING", lease_for=remaining())
         try:
             return self._work(job, upload, work, remaining, forced=forced)
         except Exception:
