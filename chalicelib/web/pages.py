@@ -30,18 +30,10 @@ GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", 
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
 
-def _quietly(what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    try:
-        return work()
-    except Exception as exc:  # a row that cannot be filled is left out, not the page
-        logger.warning(f"{what} row unavailable", error=type(exc).__name__)
-        return []
-
-
 class _Rows:
-    """A page's rows, each left out when it fails. After one meets a dependency outage the
-    rest are left out at once: each would wait out the same timeouts, and the page should
-    answer after one wait, not one per row."""
+    """A page's optional parts (rows), each left out when it fails. After one meets a
+    dependency outage the rest are left out at once: each would wait out the same timeouts,
+    and the page should answer after one wait, not one per row."""
 
     def __init__(self) -> None:
         self.outage = False
@@ -119,7 +111,7 @@ class Pages:
             "cast": [p["name"] for p in sorted((p for p in people if p.get("role") == "actor"),
                                                key=lambda p: int(p.get("order") or 0))][:8],
             "seasons": title.get("seasons") or [],
-            "similar": _quietly("similar", lambda: s.recommender.similar(
+            "similar": _Rows().fill("similar", lambda: s.recommender.similar(
                 title["id"], (title.get("genres") or [None])[0], ROW)["results"]),
             "resume_s": 0.0, "season": None,
         }
@@ -161,4 +153,4 @@ class Pages:
             jobs += list(JobModel.by_status.query(state, scan_index_forward=False, limit=10))
         jobs.sort(key=lambda j: str(j.created_at), reverse=True)
         return {"users": [u.public() for u in users], "roles": ROLES,
-                "imports": _quietly("imports", s.imports.recent), "jobs": jobs[:30]}
+                "imports": _Rows().fill("imports", s.imports.recent), "jobs": jobs[:30]}
