@@ -161,6 +161,14 @@ class Settings:
     #: Where browsers reach the site; links in mail point here.
     public_url: str = "http://127.0.0.1:8000"
     mail_from: str = "no-reply@notflix.example"
+    #: The encoder function's time limit (Lambda's cap, 900 s, in AWS; lower locally to prove
+    #: that long sources still finish in chunks). The encode queues' visibility follows it.
+    encoder_timeout_seconds: int = 900
+    #: Encoder invocations at once: the local event runner's worker pool (in AWS, the
+    #: function's reserved concurrency and its queue mappings' maximum concurrency).
+    encoder_concurrency: int = 2
+    #: Length of one chunk of video, a whole number of 4 s segments (bench/RESULTS.md: why).
+    encode_chunk_seconds: int = 60
     #: Origins allowed to call the API cross-origin (CORS); empty means closed.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
@@ -256,6 +264,15 @@ class Settings:
     def encode_dlq(self) -> str:
         return f"{self.resource_prefix}-encode-jobs-dlq"
 
+    @property
+    def encode_tasks_queue(self) -> str:
+        """A planned job's fan-out: chunks, audio, artwork and text tracks."""
+        return f"{self.resource_prefix}-encode-tasks"
+
+    @property
+    def encode_tasks_dlq(self) -> str:
+        return f"{self.resource_prefix}-encode-tasks-dlq"
+
     def table_name(self, short_name: str) -> str:
         """Physical DynamoDB table name for a domain's table, e.g. ``users``."""
         return f"{self.resource_prefix}-{short_name}"
@@ -293,6 +310,9 @@ class Settings:
             log_level=env.get("NOTFLIX_LOG_LEVEL", "INFO").upper(),
             public_url=env.get("NOTFLIX_PUBLIC_URL", f"http://127.0.0.1:{port(env, 'api')}"),
             mail_from=env.get("NOTFLIX_MAIL_FROM", "no-reply@notflix.example"),
+            encoder_timeout_seconds=_int(env, "NOTFLIX_ENCODER_TIMEOUT_SECONDS", 900),
+            encoder_concurrency=max(1, _int(env, "NOTFLIX_ENCODER_CONCURRENCY", 2)),
+            encode_chunk_seconds=_int(env, "NOTFLIX_ENCODE_CHUNK_SECONDS", 60),
             cors_origins=_csv(env.get("NOTFLIX_CORS_ORIGINS", "")),
             max_body_bytes=_int(env, "NOTFLIX_MAX_BODY_BYTES", 1_048_576),
             session_ttl_seconds=_int(env, "NOTFLIX_SESSION_TTL_SECONDS", 14 * 24 * 3600),

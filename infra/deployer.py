@@ -125,7 +125,7 @@ def _parameters(template: dict[str, Any], settings: Settings,
                 extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Values for the parameters this template declares (others keep their defaults)."""
     known = {"ResourcePrefix": settings.resource_prefix, "MailFrom": settings.mail_from,
-             **(extra or {})}
+             "EncoderTimeoutSeconds": str(settings.encoder_timeout_seconds), **(extra or {})}
     declared = template.get("Parameters") or {}
     unknown = set(extra or {}) - set(declared)
     if unknown:

@@ -12,8 +12,10 @@ import hashlib
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -94,6 +96,18 @@ class JobModel(Model):
     error = UnicodeAttribute(null=True)
     log_key = UnicodeAttribute(null=True)
     source_info = JSONAttribute(null=True)
+    #: The plan of a fanned-out encode: {"tasks": [names], "chunks": n, "chunk_seconds": s,
+    #: "segment_seconds": s, "duration_s": d, ...}; absent before planning.
+    plan = JSONAttribute(null=True)
+    #: How many tasks the plan fanned out, and the names of those done (a set: adding a name
+    #: twice counts it once, so exactly one task's write sees the set complete).
+    tasks_total = NumberAttribute(null=True)
+    tasks_done = UnicodeSetAttribute(null=True)
+    #: {task name: fraction done} while tasks run; what the console's percent is made of.
+    task_progress = MapAttribute(null=True)  # type: ignore[var-annotated]
+    #: Epoch seconds of the last sign of life from any worker on this job (the watchdog's
+    #: clock: a non-final job whose heartbeat stops is stalled).
+    heartbeat_at = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_status = ByStatus()
