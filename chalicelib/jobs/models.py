@@ -104,7 +104,7 @@ class JobModel(Model):
     tasks_total = NumberAttribute(null=True)
     tasks_done = UnicodeSetAttribute(null=True)
     #: {task name: fraction done} while tasks run; what the console's percent is made of.
-    task_progress = MapAttribute(null=True)  # type: ignore[var-annotated]
+    task_progress = MapAttribute(null=True)  # type: ignore[var-annotated,no-untyped-call]
     #: Epoch seconds of the last sign of life from any worker on this job (the watchdog's
     #: clock: a non-final job whose heartbeat stops is stalled).
     heartbeat_at = NumberAttribute(default=0)
