@@ -7,7 +7,8 @@ its short side (9:16 for portrait), so for any shape up to 16:9 the short side I
 and a wider-than-16:9 film (2.39:1) is bounded by the box's long side instead (1920x804, not
 2582x1080). Sizes are even (H.264 4:2:0). Nothing is ever upscaled: a rung is kept only if it
 fits inside the source, and a source smaller than the smallest rung gets one rung of its own
-size.
+size. A source just short of a rung (within :data:`SHORTFALL_TOLERANCE`: a 1916x1078 or
+1276x718 crop) keeps that rung at its own size rather than losing it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ _REFERENCE_KBPS = (
     (1280 * 720, 2800),
     (1920 * 1080, 5000),
 )
+#: How far (as a fraction of the rung) a source may fall short of a rung and still get it,
+#: at the source's own size. 1% is 10.8 lines at 1080p and 7.2 at 720p: enough for the
+#: common trims of a few pixels (1916x1078, 1276x718, 1912x1072 from cropped black edges or
+#: macroblock-padded encodes), while a source 1% short is still, to the eye, that rung's
+#: resolution, and players scale it to the screen anyway. A real step down (1280x720
+#: against 1080p is 33% short) is far from it, so no rung is ever faked by upscaling.
+SHORTFALL_TOLERANCE = 0.01
 HIGH_FPS_FACTOR = 1.5  # above 30 fps
 MIN_VIDEO_KBPS = 100
 MAXRATE_FACTOR = 1.1  # capped VBR: peaks at most 10% above average
@@ -59,13 +67,23 @@ def choose_ladder(info: SourceInfo) -> list[Rendition]:
     ladder: list[Rendition] = []
     for short in STANDARD_RUNGS:
         width, height = fit_box(info.width, info.height, short)
-        # within a rounding step of the source (odd-sized sources): the source's own size
-        if width <= max_w + 2 and height <= max_h + 2:
+        if _reaches(info.width, info.height, width, height):
+            # a rung at most a little bigger than the source is the source's own size
             width, height = min(width, max_w), min(height, max_h)
             ladder.append(_rendition(f"{short}p", width, height, info.fps))
     if not ladder:
         ladder.append(_rendition(f"{min(max_w, max_h)}p", max_w, max_h, info.fps))
     return ladder
+
+
+def _reaches(src_w: int, src_h: int, width: int, height: int) -> bool:
+    """The source is big enough for a ``width`` x ``height`` rung: it fits, or it is within a
+    rounding step (2 pixels: odd sizes) or :data:`SHORTFALL_TOLERANCE` of it."""
+    even_w, even_h = _even_floor(src_w), _even_floor(src_h)
+    if width <= even_w + 2 and height <= even_h + 2:
+        return True
+    shortfall = max(width / src_w, height / src_h) - 1
+    return shortfall <= SHORTFALL_TOLERANCE
 
 
 def fit_box(width: int, height: int, short: int) -> tuple[int, int]:
