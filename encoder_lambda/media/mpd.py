@@ -43,6 +43,13 @@ class Representation:
     initialization: str | None
     segments: tuple[str, ...]
     segment_durations: tuple[float, ...]  # seconds, parallel to ``segments`` when known
+    # (start, duration) of each segment in ``timescale`` ticks, when from a SegmentTemplate
+    timeline: tuple[tuple[int, int], ...] = ()
+    frame_rate: str | None = None  # as written: "24/1", "30000/1001"
+    sar: str | None = None
+    language: str | None = None  # the AdaptationSet's (or Representation's) lang
+    audio_sampling_rate: int | None = None
+    channels: int | None = None  # AudioChannelConfiguration, when a plain number
 
     @property
     def files(self) -> list[str]:
@@ -143,6 +150,7 @@ def _representation(
     initialization: str | None = None
     segments: list[str] = []
     durations: list[float] = []
+    spans: list[tuple[int, int]] = []
     templates = [e.find(f"{NS}SegmentTemplate") for e in (rep, adaptation, period)]
     chain = [t for t in templates if t is not None]
     seg_list = rep.find(f"{NS}SegmentList")
@@ -168,6 +176,7 @@ def _representation(
                 segments.append(base + _fill(media, {**values, "Number": str(number),
                                                      "Time": str(time)}))
                 durations.append(duration / timescale)
+                spans.append((time, duration))
     elif seg_list is not None:
         timescale = int(seg_list.get("timescale", "1"))
         init = seg_list.find(f"{NS}Initialization")
@@ -189,7 +198,22 @@ def _representation(
         initialization=initialization,
         segments=tuple(segments),
         segment_durations=tuple(durations),
+        timeline=tuple(spans),
+        frame_rate=rep.get("frameRate") or adaptation.get("frameRate"),
+        sar=rep.get("sar") or adaptation.get("sar"),
+        language=rep.get("lang") or adaptation.get("lang"),
+        audio_sampling_rate=_int(rep.get("audioSamplingRate")
+                                 or adaptation.get("audioSamplingRate")),
+        channels=_channels(rep, adaptation),
     )
+
+
+def _channels(rep: ET.Element, adaptation: ET.Element) -> int | None:
+    for element in (rep, adaptation):
+        config = element.find(f"{NS}AudioChannelConfiguration")
+        if config is not None:
+            return _int(config.get("value"))
+    return None
 
 
 def _timeline(
