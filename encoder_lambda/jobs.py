@@ -9,6 +9,7 @@ and outcome.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +92,7 @@ class JobStore:
                               JobModel.stages.set(stages)]
         actions += [getattr(JobModel, name).set(value) for name, value in fields.items()]
         condition = JobModel.status == current
+        actions.append(JobModel.heartbeat_at.set(time.time()))
         if to == "PROBING":
             now_s = time.time()
             lease = min(self.lease_seconds, max(lease_for, 1.0))
@@ -119,11 +121,13 @@ class JobStore:
             JobModel.by_title.query(job.title_id, later, filter_condition=alive))
 
     def repeated_within(self, job: JobModel, seconds: float) -> bool:
-        """True when the same key was uploaded less than `seconds` before this job."""
+        """True when the same key was uploaded less than `seconds` before this job, and that
+        earlier job has not started yet: it will encode what the key holds now. (One that
+        has been planned is pinned to the older content, so this upload must encode.)"""
         since = (datetime.fromisoformat(job.created_at.replace("Z", "+00:00"))
                  - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         window = JobModel.created_at.between(since, job.created_at)
-        return any(other.job_id != job.job_id
+        return any(other.job_id != job.job_id and other.status == "QUEUED"
                    for other in JobModel.by_key.query(job.key, window))
 
     def release(self, job: JobModel) -> None:
@@ -132,6 +136,64 @@ class JobStore:
         a later try has counted another attempt."""
         job.update(actions=[JobModel.lease_until.set(0)],
                    condition=JobModel.attempts == job.attempts)
+
+    def start_fanout(self, job: JobModel, plan: dict[str, Any], total: int,
+                     **fields: Any) -> None:
+        """PROBING -> ENCODING with the plan: ``total`` tasks to run, none counted twice.
+
+        A job planned again (its planner was retried) keeps the tasks already done: the plan
+        of the same content is the same plan.
+        """
+        progress = job.task_progress.as_dict() if job.task_progress is not None else {}  # type: ignore[no-untyped-call]
+        self.move(job, "ENCODING", plan=plan, tasks_total=total, progress=0,
+                  task_progress=progress, **fields)
+
+    def task_progress(self, job_id: str, name: str, fraction: float) -> bool:
+        """Record a running task's fraction (and the job's heartbeat); False when the job
+        no longer wants the work (cancelled, failed, or moved on): the task stops."""
+        job = JobModel(job_id)
+        try:
+            job.update(actions=[JobModel.task_progress[name].set(round(fraction, 3)),
+                                JobModel.heartbeat_at.set(time.time())],
+                       condition=(JobModel.status == "ENCODING")
+                       & (JobModel.cancel_requested == False))  # noqa: E712
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        bump_panels("ENCODING")
+        return True
+
+    def task_done(self, job_id: str, name: str) -> JobModel:
+        """Count task ``name`` done, once; the job as stored after the write.
+
+        Adding a name to a set is idempotent and the write is conditional on the name not
+        being there yet, so of all the tasks of a job exactly one write sees the set reach
+        ``tasks_total``: that task's invocation assembles the title.
+        """
+        job = JobModel(job_id)
+        try:
+            job.update(actions=[JobModel.tasks_done.add({name}),
+                                JobModel.task_progress[name].set(1),
+                                JobModel.heartbeat_at.set(time.time()),
+                                JobModel.updated_at.set(iso())],
+                       condition=(JobModel.status == "ENCODING")
+                       & ~JobModel.tasks_done.contains(name))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return JobModel.get(job_id, consistent_read=True)
+        done, total = len(job.tasks_done or ()), int(job.tasks_total or 0)
+        if total:
+            # moved on meanwhile (assembled, cancelled): no matter
+            with contextlib.suppress(UpdateError):
+                job.update(actions=[JobModel.progress.set(round(min(done / total, 0.99), 3))],
+                           condition=JobModel.status == "ENCODING")
+        bump_panels("ENCODING")
+        return job
+
+    def heartbeat(self, job: JobModel) -> None:
+        job.update(actions=[JobModel.heartbeat_at.set(time.time())])
 
     def progress(self, job: JobModel, fraction: float) -> None:
         job.update(actions=[JobModel.progress.set(round(fraction, 3)),

@@ -13,8 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,19 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel, title_settings
+from encoder_lambda import task_work
+from encoder_lambda.assemble import AssemblyFailed, assemble
+from encoder_lambda.content_id import content_id
+from encoder_lambda.dispatch import Dispatcher, InlineDispatcher
 from encoder_lambda.jobs import JobStore, TransitionRefused
-from encoder_lambda.media.encode import EncodeCancelled, EncodeFailed, encode
 from encoder_lambda.media.ladder import choose_ladder
-from encoder_lambda.media.probe import InvalidSource, SourceInfo, probe
-from encoder_lambda.media.subtitles import (
-    InvalidSubtitles,
-    extract,
-    language_from_name,
-    to_webvtt,
-)
-from encoder_lambda.media.text_tracks import TextTrack, add_to_hls, add_to_mpd
-from encoder_lambda.media.thumbnails import finish_sprite, plan_sprite, poster, poster_time
-from encoder_lambda.publish import MANIFEST, is_published, publish, remove
+from encoder_lambda.media.probe import InvalidSource, SourceInfo
+from encoder_lambda.publish import MANIFEST, is_published, publish, remove, stored_names
 from encoder_lambda.s3_events import Upload
+from encoder_lambda.source_probe import audio_streams, probe_source
+from encoder_lambda.source_url import source_url
+from encoder_lambda.task_store import TaskStore
+from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_tasks
 
 logger = Logger(service="notflix-encoder", use_rfc3339=True)
 #: Stop encoding when less than this much of the invocation's time is left.
@@ -47,6 +45,8 @@ SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
 #: (title id, asset summary, episode key or None) -> whether the title (or episode) exists.
 AttachAsset = Callable[[str, dict[str, Any], str | None], bool]
+#: (title id, episode key or None) -> whether uploads may name it.
+TitleExists = Callable[[str, str | None], bool]
 
 
 class OutOfTime(Exception):
@@ -68,7 +68,9 @@ def sha256_of(path: Path) -> str:
 class Pipeline:
     def __init__(self, s3: Any, media_bucket: str, log_bucket: str, jobs: JobStore,
                  attach_asset: AttachAsset, workdir: Path | None = None,
-                 preset: str = "veryfast", cooldown_s: float = 10.0) -> None:
+                 preset: str = "veryfast", cooldown_s: float = 10.0, *,
+                 dispatcher: Dispatcher | None = None, chunk_seconds: int = 60,
+                 title_exists: TitleExists | None = None, max_attempts: int = 3) -> None:
         self.s3 = s3
         self.media_bucket = media_bucket
         self.log_bucket = log_bucket
@@ -78,6 +80,18 @@ class Pipeline:
         self.preset = preset
         #: Repeat uploads of one key within this window collapse into the first one.
         self.cooldown_s = cooldown_s
+        self.chunk_seconds = chunk_seconds
+        #: A task failing this many times (the queue's maxReceiveCount) fails its job.
+        self.max_attempts = max_attempts
+        self.title_exists: TitleExists = title_exists or (lambda _title, _episode: True)
+        self.tasks = TaskStore(s3, log_bucket)
+        self._planned_remaining: Callable[[], float] = lambda: float("inf")
+        if dispatcher is None:
+            # Without a queue the tasks run here, one after another, on the planner's clock;
+            # a failure is final at once (there is no redelivery to wait for).
+            dispatcher = InlineDispatcher(lambda task: self.run_task(
+                task, self._planned_remaining, attempt=self.max_attempts))
+        self.dispatcher = dispatcher
 
     def process(self, upload: Upload, remaining: Callable[[], float] = lambda: float("inf")
                 ) -> str:
@@ -123,7 +137,9 @@ class Pipeline:
             work.mkdir(parents=True)
             try:
                 return self._run(job, upload, work, remaining,
-                                 forced=metadata.get("force") == "1")
+                                 forced=metadata.get("force") == "1",
+                                 current=_bare(str(head.get("ETag", upload.etag))),
+                                 size=int(head.get("ContentLength", upload.size)))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
         except TransitionRefused as refused:
@@ -138,7 +154,8 @@ class Pipeline:
             logger.thread_safe_remove_keys(["job_id"])
 
     def _run(self, job: JobModel, upload: Upload, work: Path,
-             remaining: Callable[[], float], *, forced: bool = False) -> str:
+             remaining: Callable[[], float], *, forced: bool = False, current: str = "",
+             size: int = 0) -> str:
         """Take the job's lease, then work it; a try that fails lets go of the lease.
 
         The lease ends with this invocation (its remaining time), so it never outlasts the
@@ -148,7 +165,8 @@ class Pipeline:
         """
         self.jobs.move(job, "PROBING", lease_for=remaining())
         try:
-            return self._work(job, upload, work, remaining, forced=forced)
+            return self._work(job, upload, remaining, forced=forced,
+                              current=current or _bare(job.etag), size=size)
         except Exception:
             try:
                 self.jobs.release(job)
@@ -156,73 +174,234 @@ class Pipeline:
                 logger.warning("job lease not released", error=type(exc).__name__)
             raise
 
-    def _work(self, job: JobModel, upload: Upload, work: Path,
-              remaining: Callable[[], float], *, forced: bool = False) -> str:
-        """Encode and publish; ``forced`` (a re-encode) encodes content already published."""
-        source = work / ("source" + Path(upload.key).suffix.lower()[:10])
-        self.s3.download_file(upload.bucket, upload.key, str(source))
+    def _work(self, job: JobModel, upload: Upload, remaining: Callable[[], float], *,
+              forced: bool, current: str, size: int) -> str:
+        """Plan the job and fan its tasks out; ``forced`` (a re-encode) encodes content that
+        is already published.
+
+        The job encodes what the key holds when it is planned (``current``, its ETag: a
+        repeat upload within the cooldown was folded into this job); every read of every
+        task is pinned to that ETag, so a newer object written meanwhile stops this job
+        (CANCELLED, superseded) and is encoded by its own.
+        """
+        upload = replace(upload, etag=current)
+        if job.title_id and not self.title_exists(job.title_id, job.episode):
+            what = f"episode {job.episode} of " if job.episode else ""
+            return self._fail(job, upload, f"The upload names {what}title {job.title_id}, "
+                                           "which does not exist; nothing was published.")
         sidecars = self._sidecars(upload)
-        with ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher:
-            digest = hasher.submit(sha256_of, source)  # hashlib releases the GIL: alongside
-            try:
-                info: SourceInfo | None = probe(source)
-                invalid = ""
-            except InvalidSource as exc:
-                info, invalid = None, exc.reason
-            asset_id = _asset_id(digest.result(), [str(item["ETag"]) for item in sidecars])
+        size = size or int(job.size or upload.size)
+        content = content_id(self.s3, upload.bucket, upload.key, size, if_match=current)
+        asset_id = _asset_id(content, [str(item["ETag"]) for item in sidecars])
         if not forced and is_published(self.s3, self.media_bucket, asset_id):
             return self._finish(job, upload, asset_id, self._asset_summary(asset_id), "linked")
-        if info is None:
-            return self._fail(job, upload, invalid)
-        _check_time(job, remaining)
-        self.jobs.move(job, "ENCODING", sha256=asset_id, asset_id=asset_id,
-                       source_info=_info_dict(info))
-        out = work / "out"
-        # The poster reads one frame of the source: it is made while the ladder encodes. The
-        # sprite is an extra output of the encode itself (tiled from its smallest rung).
-        pool = ThreadPoolExecutor(1, thread_name_prefix="poster")
-        made_poster = pool.submit(poster, source, work / "poster.jpg", poster_time(info))
-        sprite_plan = plan_sprite(info)
+        source = source_url(self.s3, upload.bucket, upload.key, current)
         try:
-            result = encode(source, out, info, choose_ladder(info), preset=self.preset,
-                            on_progress=self._progress(job),
-                            should_stop=self._stop_check(job, remaining),
-                            sprite=(sprite_plan, out))
-        except EncodeCancelled:
-            if remaining() < SAFETY_SECONDS:
-                raise OutOfTime(f"job {job.job_id} stopped before the time limit") from None
-            self.jobs.move(job, "CANCELLED")
-            return "CANCELLED"
-        except EncodeFailed as exc:
-            return self._fail(job, upload, "ffmpeg could not encode the file", exc.stderr_tail)
+            info = probe_source(source)
+        except InvalidSource as exc:
+            return self._fail(job, upload, exc.reason)
+        _check_time(job, remaining)
+        tracks = audio_streams(info)
+        tasks = plan_tasks(job.job_id, asset_id, info.duration_s, self.chunk_seconds, tracks)
+        chunks = sum(1 for t in tasks if t.kind == "chunk")
+        plan = {"tasks": [t.name for t in tasks], "chunks": chunks,
+                "chunk_seconds": chunk_seconds_for(self.chunk_seconds),
+                "segment_seconds": SEGMENT_SECONDS, "duration_s": info.duration_s,
+                "ladder": [asdict(r) for r in choose_ladder(info)],
+                "sidecars": [str(item["Key"]) for item in sidecars], "forced": forced,
+                "source_etag": current,
+                "chunk_ranges": {t.name: [t.start_s, t.end_s] for t in tasks
+                                 if t.kind == "chunk"}}
+        self.jobs.start_fanout(job, plan, len(tasks), sha256=asset_id, asset_id=asset_id,
+                               source_info=_info_dict(info))
+        logger.info("planned", asset_id=asset_id, chunks=chunks, tasks=len(tasks),
+                    duration_s=info.duration_s)
+        self._planned_remaining = remaining
+        self.dispatcher.dispatch(tasks)
+        return str(JobModel.get(job.job_id, consistent_read=True).status)
+
+    # --- tasks -------------------------------------------------------------------------
+
+    def run_task(self, task: Task, remaining: Callable[[], float] = lambda: float("inf"),
+                 *, attempt: int = 1) -> str:
+        """Do one task of a planned job; the last one to finish assembles and publishes.
+
+        A failure raises (the message is retried) until ``attempt`` reaches the queue's
+        ``max_attempts``: then the job is FAILED naming the task and ffmpeg's last lines.
+        """
+        logger.thread_safe_append_keys(job_id=task.job_id, task=task.name)
+        try:
+            return self._task(task, remaining, attempt)
         finally:
-            pool.shutdown(wait=True)
-        self.jobs.move(job, "PACKAGING")
-        shutil.move(str(made_poster.result()), out / "poster.jpg")
-        finish_sprite(sprite_plan, out)
-        tracks = self._subtitles(upload, sidecars, source, info, out, work / "subtitles")
-        add_to_mpd(out / MANIFEST, tracks)
-        add_to_hls(out / "master.m3u8", tracks, info.duration_s)
-        summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
-                   "hls": f"media/{asset_id}/master.m3u8", "poster": f"media/{asset_id}/poster.jpg",
-                   "thumbnails": f"media/{asset_id}/thumbnails.vtt",
-                   "duration_s": round(info.duration_s, 3),
-                   "subtitles": [{"language": t.language, "file": t.file_name} for t in tracks],
-                   "renditions": [asdict(r) for r in choose_ladder(info)],
-                   "encode_seconds": round(result.elapsed_s, 2)}
-        (out / "asset.json").write_text(json.dumps(summary))
-        _check_time(job, remaining)
-        if self.jobs.cancel_requested(job.job_id):
-            self.jobs.move(job, "CANCELLED")
-            return "CANCELLED"
-        files = [(p, p.relative_to(out).as_posix()) for p in sorted(out.rglob("*"))
-                 if p.is_file()]
+            logger.thread_safe_remove_keys(["job_id", "task"])
+
+    def _task(self, task: Task, remaining: Callable[[], float], attempt: int) -> str:
         try:
+            job = JobModel.get(task.job_id, consistent_read=True)
+        except JobModel.DoesNotExist:
+            logger.warning("task of an unknown job dropped")
+            return "GONE"
+        if job.status in FINAL:
+            return str(job.status)
+        if job.cancel_requested:
+            return self._cancel(job)
+        done = set(job.tasks_done or ())
+        if task.name in done or job.status == "PACKAGING":
+            if job.status == "PACKAGING" or len(done) >= int(job.tasks_total or 0):
+                return self._assemble(job, remaining)  # its assembler died: again, at once
+            return "DONE"
+        if job.status != "ENCODING":
+            raise JobBusy(f"job {job.job_id} is {job.status}, not yet fanned out")
+        if remaining() < SAFETY_SECONDS:
+            raise OutOfTime(f"{task.label}: under {SAFETY_SECONDS:.0f} s left")
+        upload = _upload_of(job)
+        try:
+            result = task_work.run_task(self._env(job, task, remaining), task)
+        except task_work.TaskStopped:
+            if remaining() < SAFETY_SECONDS:
+                raise OutOfTime(f"{task.label} stopped before the time limit") from None
+            return self._after_stop(task.job_id)
+        except task_work.SourceShort as exc:
+            return self._fail(self._fresh(job), upload, exc.reason)
+        except task_work.SourceReplaced:
+            return self._end(self._fresh(job), "CANCELLED", "superseded",
+                             "the file was replaced by a newer upload while it encoded; "
+                             "the newer upload is encoded instead")
+        except InvalidSource as exc:
+            return self._fail(self._fresh(job), upload, exc.reason)
+        except Exception as exc:
+            if attempt < self.max_attempts:
+                logger.exception("task failed; will be retried", attempt=attempt)
+                raise
+            logger.exception("task failed for the last time", attempt=attempt)
+            detail = getattr(exc, "stderr_tail", "") or f"{type(exc).__name__}: {exc}"
+            return self._fail(self._fresh(job), upload,
+                              f"{task.label} failed {attempt} times; see the job's log.",
+                              detail)
+        self.tasks.put_result(task.job_id, task.name, result)
+        updated = self.jobs.task_done(task.job_id, task.name)
+        finished = len(updated.tasks_done or ())
+        logger.info("task done", done=finished, total=updated.tasks_total)
+        if updated.status == "ENCODING" and finished >= int(updated.tasks_total or 0):
+            return self._assemble(updated, remaining)
+        return "DONE"
+
+    def _env(self, job: JobModel, task: Task, remaining: Callable[[], float]
+             ) -> task_work.TaskEnv:
+        source = source_url(self.s3, job.bucket, job.key, _source_etag(job))
+        info = probe_source(source)
+        plan = job.plan or {}
+        report = self._reporter(job.job_id, task.name)
+        last_ok = [True]
+
+        def go_on(fraction: float) -> bool:
+            last_ok[0] = report(fraction)
+            return last_ok[0]
+
+        def should_stop() -> bool:
+            return remaining() < SAFETY_SECONDS or not last_ok[0] or not report(None)
+
+        return task_work.TaskEnv(
+            s3=self.s3, media_bucket=self.media_bucket, store=self.tasks, source=source,
+            info=info, ladder=choose_ladder(info), workdir=self.workdir, preset=self.preset,
+            report=go_on, should_stop=should_stop,
+            segment_seconds=int(plan.get("segment_seconds", SEGMENT_SECONDS)),
+            sidecars=tuple(plan.get("sidecars", ())), uploads_bucket=job.bucket)
+
+    def _reporter(self, job_id: str, name: str) -> Callable[[float | None], bool]:
+        """Write the task's progress at most every PROGRESS_EVERY_SECONDS; False once the
+        job no longer wants the work. ``None`` only asks (it writes the last fraction)."""
+        last_write = float("-inf")
+        fraction_seen = 0.0
+        wanted = True
+
+        def report(fraction: float | None) -> bool:
+            nonlocal last_write, fraction_seen, wanted
+            if fraction is not None:
+                fraction_seen = max(fraction_seen, fraction)
+            now = time.monotonic()
+            if wanted and (now - last_write >= PROGRESS_EVERY_SECONDS
+                           or fraction == 1.0):
+                last_write = now
+                wanted = self.jobs.task_progress(job_id, name, fraction_seen)
+            return wanted
+
+        return report
+
+    def _assemble(self, job: JobModel, remaining: Callable[[], float]) -> str:
+        upload = _upload_of(job)
+        if job.status == "ENCODING":
+            try:
+                self.jobs.move(job, "PACKAGING")
+            except TransitionRefused:
+                return str(self._fresh(job).status)
+        asset_id = str(job.asset_id)
+        work = self.workdir / job.job_id / "assemble"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            source = source_url(self.s3, job.bucket, job.key, _source_etag(job))
+            info = probe_source(source)
+            results = self.tasks.results(job.job_id)
+            tiles = self.tasks.download_tiles(job.job_id, work / "tiles")
+            stored = stored_names(self.s3, self.media_bucket, asset_id)
+            try:
+                made = assemble(results, job.plan or {}, info, tiles, work / "out", stored)
+            except AssemblyFailed as exc:
+                return self._fail(job, upload, f"The title could not be assembled: {exc.reason}")
+            summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
+                       "hls": f"media/{asset_id}/master.m3u8",
+                       "poster": f"media/{asset_id}/poster.jpg",
+                       "thumbnails": f"media/{asset_id}/thumbnails.vtt",
+                       "duration_s": round(made.duration_s, 3),
+                       "subtitles": [{"language": t.language, "file": t.file_name}
+                                     for t in made.text_tracks],
+                       "audio": [{"id": t.id, "language": t.language, "label": t.label}
+                                 for t in made.tracks if t.kind == "audio"],
+                       "renditions": (job.plan or {}).get("ladder", []),
+                       "chunks": (job.plan or {}).get("chunks", 1),
+                       "encode_seconds": round(_stage_seconds(job, "ENCODING"), 2)}
+            (made.folder / "asset.json").write_text(json.dumps(summary))
+            if self.jobs.cancel_requested(job.job_id):
+                return self._cancel(self._fresh(job))
+            files = [(p, p.relative_to(made.folder).as_posix())
+                     for p in sorted(made.folder.rglob("*")) if p.is_file()]
             publish(self.s3, self.media_bucket, asset_id, files)
-        except Exception:
-            remove(self.s3, self.media_bucket, asset_id)
-            raise
-        return self._finish(job, upload, asset_id, summary, "encoded")
+            return self._finish(self._fresh(job), upload, asset_id, summary, "encoded")
+        except InvalidSource as exc:
+            return self._fail(job, upload, exc.reason)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _after_stop(self, job_id: str) -> str:
+        job = JobModel.get(job_id, consistent_read=True)
+        if job.status in FINAL:
+            return str(job.status)
+        if job.cancel_requested:
+            return self._cancel(job)
+        return str(job.status)
+
+    def _cancel(self, job: JobModel) -> str:
+        return self._end(job, "CANCELLED", None, None)
+
+    def _end(self, job: JobModel, status: str, outcome: str | None, error: str | None) -> str:
+        """Move the job to a final state (unless someone did already) and clear its files."""
+        try:
+            fields: dict[str, Any] = {"error": error} if error else {}
+            self.jobs.move(job, status, outcome=outcome, **fields)
+        except TransitionRefused:
+            return str(self._fresh(job).status)
+        self._discard_partial(job)
+        return status
+
+    def _discard_partial(self, job: JobModel) -> None:
+        """Segments of an asset that never got its manifest are removed."""
+        if job.asset_id and not is_published(self.s3, self.media_bucket, str(job.asset_id)):
+            remove(self.s3, self.media_bucket, str(job.asset_id))
+
+    @staticmethod
+    def _fresh(job: JobModel) -> JobModel:
+        return JobModel.get(job.job_id, consistent_read=True)
 
     def _sidecars(self, upload: Upload) -> list[dict[str, Any]]:
         """Subtitle files uploaded beside the video: `film.mp4` -> `film.en.srt`."""
@@ -230,32 +409,6 @@ class Pipeline:
         listed = self.s3.list_objects_v2(Bucket=upload.bucket, Prefix=stem).get("Contents", [])
         return [item for item in listed if str(item["Key"]).lower().endswith(SUBTITLE_SUFFIXES)
                 and int(item.get("Size", 0)) <= 5_000_000]
-
-    def _subtitles(self, upload: Upload, sidecars: list[dict[str, Any]], source: Path,
-                   info: SourceInfo, out: Path, scratch: Path) -> list[TextTrack]:
-        """Sidecar .srt/.vtt files uploaded beside the video, then the source's own tracks."""
-        tracks: list[TextTrack] = []
-
-        def add(vtt: str, language: str | None, label: str) -> None:
-            lang = language or "und"
-            name = f"subtitles-{lang}.vtt"
-            if any(t.file_name == name for t in tracks):
-                name = f"subtitles-{lang}-{len(tracks)}.vtt"
-            (out / name).write_text(vtt, encoding="utf-8")
-            tracks.append(TextTrack(name, lang, label))
-
-        for item in sidecars:
-            name = str(item["Key"])
-            raw = self.s3.get_object(Bucket=upload.bucket, Key=name)["Body"].read()
-            try:
-                add(to_webvtt(raw), language_from_name(name), Path(name).name)
-            except InvalidSubtitles as exc:
-                logger.warning("subtitles skipped", key=name, reason=exc.reason)
-        scratch.mkdir(parents=True, exist_ok=True)
-        for found in extract(source, scratch, info):
-            add(found.path.read_text(encoding="utf-8"), found.language,
-                found.title or found.language or f"track {found.stream_index}")
-        return tracks
 
     def _head(self, upload: Upload) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
@@ -277,8 +430,10 @@ class Pipeline:
 
     def _finish(self, job: JobModel, upload: Upload, asset_id: str, summary: dict[str, Any],
                 how: str) -> str:
-        if job.title_id:
-            self.attach_asset(job.title_id, summary, job.episode)
+        if job.title_id and not self.attach_asset(job.title_id, summary, job.episode):
+            what = f"episode {job.episode} of " if job.episode else ""
+            return self._fail(job, upload, f"The upload names {what}title {job.title_id}, "
+                                           "which no longer exists; nothing was published.")
         log_key = self._write_log(job, f"{how} {upload.key} as asset {asset_id}\n"
                                        f"{json.dumps(summary, indent=2)}\n")
         self.jobs.move(job, "PUBLISHED", outcome=how, asset_id=asset_id, progress=1,
@@ -289,47 +444,43 @@ class Pipeline:
 
     def _fail(self, job: JobModel, upload: Upload, reason: str, detail: str = "") -> str:
         log_key = self._write_log(job, f"{reason}\n\nffmpeg said:\n{detail}\n")
-        self.jobs.move(job, "FAILED", outcome="failed", error=reason, log_key=log_key)
+        try:
+            self.jobs.move(job, "FAILED", outcome="failed", error=reason, log_key=log_key)
+        except TransitionRefused:
+            current = self._fresh(job)
+            if current.status in FINAL:  # another task ended it first: its word stands
+                return str(current.status)
+            self.jobs.move(current, "FAILED", outcome="failed", error=reason,
+                           log_key=log_key)
+        self._discard_partial(job)
         self._move_source(upload, "failed/")
         logger.warning("job failed", reason=reason)
         return "FAILED"
 
     def _move_source(self, upload: Upload, prefix: str) -> None:
+        """Archive the upload this job encoded; a newer object at the same key (uploaded
+        while this one encoded) is left where it is, for its own job."""
+        from botocore.exceptions import ClientError
+
         name = upload.key.removeprefix("uploads/")
-        self.s3.copy_object(Bucket=upload.bucket, Key=prefix + name,
-                            CopySource={"Bucket": upload.bucket, "Key": upload.key})
-        self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
+        etag = upload.etag.strip('"')
+        try:
+            self.s3.copy_object(Bucket=upload.bucket, Key=prefix + name,
+                                CopySource={"Bucket": upload.bucket, "Key": upload.key},
+                                CopySourceIfMatch=f'"{etag}"' if etag else "*")
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "412", "NoSuchKey", "404"):
+                logger.info("upload replaced or gone; not archived", key=upload.key)
+                return
+            raise
+        head = self._head(upload)
+        if head is not None and (not etag or str(head.get("ETag", "")).strip('"') == etag):
+            self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
 
     def _asset_summary(self, asset_id: str) -> dict[str, Any]:
         found = self.s3.get_object(Bucket=self.media_bucket, Key=f"media/{asset_id}/asset.json")
         return dict(json.loads(found["Body"].read()))
-
-    def _progress(self, job: JobModel) -> Callable[[float], None]:
-        last = 0.0
-
-        def report(fraction: float) -> None:
-            nonlocal last
-            if time.monotonic() - last >= PROGRESS_EVERY_SECONDS or fraction >= 1:
-                last = time.monotonic()
-                self.jobs.progress(job, fraction)
-
-        return report
-
-    def _stop_check(self, job: JobModel, remaining: Callable[[], float]
-                    ) -> Callable[[], bool]:
-        """Stop when time runs short (checked every poll) or on a cancel (read every 2 s)."""
-        last_read = float("-inf")
-
-        def should_stop() -> bool:
-            nonlocal last_read
-            if remaining() < SAFETY_SECONDS:
-                return True
-            if time.monotonic() - last_read < CANCEL_CHECK_SECONDS:
-                return False
-            last_read = time.monotonic()
-            return self.jobs.cancel_requested(job.job_id)
-
-        return should_stop
 
 
 def _asset_id(video_sha256: str, sidecar_etags: list[str]) -> str:
@@ -338,6 +489,33 @@ def _asset_id(video_sha256: str, sidecar_etags: list[str]) -> str:
         return video_sha256[:32]
     combined = "\n".join([video_sha256, *sorted(sidecar_etags)])
     return hashlib.sha256(combined.encode()).hexdigest()[:32]
+
+
+def _upload_of(job: JobModel) -> Upload:
+    return Upload(bucket=job.bucket, key=job.key, size=int(job.size or 0),
+                  etag=_source_etag(job), event_name="", event_time="", sequencer="")
+
+
+def _source_etag(job: JobModel) -> str:
+    """The ETag of the content the job encodes (pinned when it was planned)."""
+    return str((job.plan or {}).get("source_etag") or _bare(job.etag))
+
+
+def _bare(etag: str) -> str:
+    return etag.strip('"')
+
+
+def _stage_seconds(job: JobModel, stage: str) -> float:
+    from datetime import datetime
+
+    found = (job.stages or {}).get(stage) or {}
+    if "started_at" not in found:
+        return 0.0
+    started = datetime.fromisoformat(str(found["started_at"]).replace("Z", "+00:00"))
+    ended = found.get("ended_at")
+    end = (datetime.fromisoformat(str(ended).replace("Z", "+00:00")) if ended
+           else datetime.now(started.tzinfo))
+    return max(0.0, (end - started).total_seconds())
 
 
 def _check_time(job: JobModel, remaining: Callable[[], float]) -> None:

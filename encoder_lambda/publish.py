@@ -71,6 +71,15 @@ def is_published(s3: Any, bucket: str, asset_id: str) -> bool:
     return True
 
 
+def stored_names(s3: Any, bucket: str, asset_id: str) -> set[str]:
+    """Names of the files already stored under the asset's prefix."""
+    prefix = media_prefix(asset_id)
+    paginator = s3.get_paginator("list_objects_v2")
+    return {str(item["Key"]).removeprefix(prefix)
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])}
+
+
 def remove(s3: Any, bucket: str, asset_id: str) -> None:
     """Delete whatever a cancelled or failed publish left under the asset's prefix."""
     paginator = s3.get_paginator("list_objects_v2")

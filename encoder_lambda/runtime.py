@@ -15,11 +15,12 @@ def pipeline() -> Pipeline:
     import os
 
     from chalicelib.catalogue.models import CATALOGUE_MODELS
-    from chalicelib.catalogue.playable import attach_asset
+    from chalicelib.catalogue.playable import attach_asset, title_exists
     from chalicelib.dynamo import bind_models
     from chalicelib.jobs.models import JOB_MODELS
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
+    from encoder_lambda.dispatch import QueueDispatcher
     from encoder_lambda.jobs import JobStore
 
     settings = Settings.from_env()
@@ -37,5 +38,11 @@ def pipeline() -> Pipeline:
             feed.title_published(title_id)
         return attached
 
+    def tasks_queue_url() -> str:
+        return str(sqs.get_queue_url(QueueName=settings.encode_tasks_queue)["QueueUrl"])
+
     return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                    JobStore(lease_seconds=lease), attach_and_tell_the_graph)
+                    JobStore(lease_seconds=lease), attach_and_tell_the_graph,
+                    dispatcher=QueueDispatcher(sqs, tasks_queue_url),
+                    chunk_seconds=settings.encode_chunk_seconds,
+                    title_exists=title_exists)

@@ -191,7 +191,8 @@ def deploy_encoder(stage: Stage, region: str, session: Any, image: str,
     settings = Settings.from_env({**stage.environment, "AWS_REGION": region})
     return deploy(settings, session, template_path=ENCODER_TEMPLATE,
                   stack_name=f"{stage.prefix}-encoder",
-                  parameters={"ImageUri": image, "ReservedConcurrency": str(concurrency)},
+                  parameters={"ImageUri": image, "ReservedConcurrency": str(concurrency),
+                              "TaskConcurrency": str(max(2, concurrency - 2))},
                   progress=lambda _d, _t, what: say(f"  {what}")
                   if what.endswith(("deployed", "up to date")) else None)
 

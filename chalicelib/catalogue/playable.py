@@ -14,6 +14,23 @@ from chalicelib.clock import iso
 EPISODES = {"kind": "episodes"}
 
 
+def title_exists(title_id: str, episode: str | None = None) -> bool:
+    """Whether an upload may name this title (and episode): it exists in the catalogue."""
+    try:
+        title = TitleModel.get(title_id, consistent_read=True)
+    except TitleModel.DoesNotExist:
+        return False
+    if episode is None:
+        return True
+    if title.kind != "series":
+        return False
+    try:
+        EpisodeModel.get(title_id, episode, consistent_read=True)
+    except EpisodeModel.DoesNotExist:
+        return False
+    return True
+
+
 def attach_asset(title_id: str, asset: dict[str, Any], episode: str | None = None) -> bool:
     """Set the title's (or one episode's) asset; False when there is no such title/episode.
 

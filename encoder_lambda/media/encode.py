@@ -96,7 +96,7 @@ def build_command(
     target_fps = _capped_fps(info.fps)
     if target_fps != info.fps:
         video = video.filter("fps", fps=f"{target_fps:.6g}")
-    outputs, smallest = _scaled_ladder(video, ladder, keep_smallest=sprite is not None)
+    outputs, smallest = scaled_ladder(video, ladder, keep_smallest=sprite is not None)
     options: dict[str, Any] = {
         "format": "dash",
         "c:v": "libx264",
@@ -342,7 +342,7 @@ def _tail(lines: deque[str], extra: str | None = None) -> str:
     return "\n".join(text[-STDERR_TAIL_LINES:])
 
 
-def _scaled_ladder(video: Any, ladder: Sequence[Rendition], *, keep_smallest: bool
+def scaled_ladder(video: Any, ladder: Sequence[Rendition], *, keep_smallest: bool
                    ) -> tuple[list[Any], Any | None]:
     """One yuv420p stream per rung, in the ladder's order, each scaled from the rung above.
 
