@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, CORSConfig, Cron, Request, Response, SQSEvent
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    CORSConfig,
+    Cron,
+    Rate,
+    Request,
+    Response,
+    SQSEvent,
+)
 
 from chalicelib import logs
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
@@ -533,6 +543,16 @@ def retention_cleanup(event: Any) -> None:
     """Every day at 04:00 UTC: sources and superseded encodes past the retention period."""
     services.retention.run(datetime.now(UTC), settings.retention_days,
                            settings.retention_keep_monthly, dry_run=False)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def encode_watchdog(event: CloudWatchEvent) -> None:
+    """Every minute: encode jobs no worker reports on any more end FAILED with the reason,
+    and each message of the encode DLQs ends its job and is stored beside it."""
+    context: Any = event.context
+    budget = context.get_remaining_time_in_millis() / 1000 - 5 if context else 50.0
+    report = services.encode_watchdog.sweep(time.time(), budget_s=budget)
+    logs.logger.info("encode watchdog swept", **report.as_dict())
 
 
 @app.route("/api/admin/dashboard", methods=["GET"])

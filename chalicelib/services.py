@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.uploads import Uploads
+    from chalicelib.jobs.watchdog import Watchdog
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
@@ -357,6 +358,16 @@ class Services:
         self._bind_tables()
         return Retention(self.resources.s3, self.settings.uploads_bucket,
                          self.settings.media_bucket)
+
+    @cached_property
+    def encode_watchdog(self) -> Watchdog:
+        from chalicelib.jobs.watchdog import Watchdog, stall_after
+
+        self._bind_tables()
+        settings = self.settings
+        return Watchdog(self.resources.s3, self.resources.sqs, settings.data_bucket,
+                        {"upload": settings.encode_dlq, "task": settings.encode_tasks_dlq},
+                        stall_after(settings.encoder_timeout_seconds))
 
     @cached_property
     def dashboard(self) -> Dashboard:

@@ -6,6 +6,7 @@ Admins see every job; uploaders see only the jobs of their own uploads (anything
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from chalicelib.auth.users import User
 from chalicelib.catalogue.episodes import episode_label
 from chalicelib.errors import catalogued
 from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
+from chalicelib.jobs.progress import summarize
 
 MAX_JOB_ID = 64
 
@@ -30,9 +32,14 @@ def _seconds(stage: dict[str, Any]) -> float | None:
     return round((end - start).total_seconds(), 3)
 
 
-def public(job: JobModel) -> dict[str, Any]:
-    """A job as the console shows it: state, stages with durations, source and outputs."""
-    stages = {name: {**stage, "seconds": _seconds(stage)}
+def public(job: JobModel, now: float | None = None) -> dict[str, Any]:
+    """A job as the console shows it: state, progress, stages with durations (a running
+    stage's so far), source and outputs."""
+    detail = summarize(job, time.time() if now is None else now)
+    elapsed = {s.name: (s.elapsed_s, s.running) for s in detail.stages}
+    stages = {name: {**stage, "seconds": _seconds(stage),
+                     "elapsed_s": elapsed.get(name, (None, False))[0],
+                     "running": elapsed.get(name, (None, False))[1]}
               for name, stage in (job.stages or {}).items()}
     return {
         "job_id": job.job_id, "number": int(job.number) if job.number is not None else None,
@@ -40,7 +47,8 @@ def public(job: JobModel) -> dict[str, Any]:
         "episode": episode_label(job.episode) if job.episode else None,
         "source": {"bucket": job.bucket, "key": job.key, "size": int(job.size or 0),
                    "info": job.source_info},
-        "uploader": job.uploader, "progress": float(job.progress or 0),
+        "uploader": job.uploader, "progress": round(detail.percent / 100, 4),
+        "progress_detail": detail.as_dict(),
         "attempts": int(job.attempts or 0), "stages": stages, "error": job.error,
         "cancel_requested": bool(job.cancel_requested),
         "outputs": ({"asset_id": job.asset_id,
@@ -69,14 +77,16 @@ class JobsConsole:
                                                           limit=limit * 4)
                     if j.status in states]
         jobs.sort(key=lambda j: str(j.created_at), reverse=True)
-        return [public(j) for j in jobs[:limit]]
+        now = time.time()
+        return [public(j, now) for j in jobs[:limit]]
 
     def for_title(self, viewer: User, title_id: str, limit: int) -> list[dict[str, Any]]:
         """The title's job index, newest first (job 3, 2, 1)."""
         if not 0 < len(title_id) <= MAX_JOB_ID:
             raise catalogued("title_not_found")
         jobs = JobModel.by_title.query(title_id, scan_index_forward=False, limit=limit)
-        return [public(j) for j in jobs if self.visible(viewer, j)]
+        now = time.time()
+        return [public(j, now) for j in jobs if self.visible(viewer, j)]
 
     def job(self, viewer: User, job_id: str) -> JobModel:
         if not 0 < len(job_id) <= MAX_JOB_ID or job_id.startswith("counter#"):

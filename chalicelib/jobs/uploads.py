@@ -9,6 +9,7 @@ started the upload.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import PurePosixPath
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from chalicelib.catalogue.models import TitleModel
 from chalicelib.errors import catalogued
 from chalicelib.jobs.models import JobModel
+from chalicelib.jobs.progress import summarize
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts")
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
@@ -85,8 +87,10 @@ class Uploads:
         if not jobs:
             return {"upload_id": upload_id, "key": key, "state": "RECEIVED", "progress": 0}
         job = jobs[0]
+        detail = summarize(job, time.time())
         return {"upload_id": upload_id, "key": key, "state": job.status,
-                "job_id": job.job_id, "progress": float(job.progress or 0),
+                "job_id": job.job_id, "progress": round(detail.percent / 100, 4),
+                "progress_detail": detail.as_dict(),
                 "stages": job.stages or {}, "title_id": job.title_id,
                 "asset_id": job.asset_id, "error": job.error}
 

@@ -62,6 +62,10 @@ TOKEN = Param("token", "A password-reset token from the mail (checked when it is
 USER = ()
 ANY_STAFF = ("uploader", "admin")
 ADMIN = ("admin",)
+PROGRESS = ("`progress_detail` says how far the encode has come as of the answer: chunks "
+            "and tasks done of total, percent (100 only once published), each stage's "
+            "elapsed time, `eta_seconds` (null until there is a basis) and `summary`, the "
+            "same as one line of text. `progress` is its percent as a fraction.")
 SEE_OTHER: dict[int, tuple[str, Body]] = {303: ("A form post: where the browser goes next",
                                                 "redirect")}
 
@@ -164,14 +168,15 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "chalicelib.jobs.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422)),
     ("GET", "/api/admin/uploads/{upload_id}"): Op(
         "An upload's encode status", "uploads", r.UploadStatus, roles=ANY_STAFF,
-        errors=(404,)),
+        errors=(404,), description=PROGRESS),
     ("GET", "/api/admin/jobs"): Op(
         "Encode jobs by panel, or a title's jobs", "operations", r.JobPanel, roles=ANY_STAFF,
         query=(Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),
                Param("title", "A title id: that title's jobs", max_length=64),
                LIMIT), errors=(404,)),
     ("GET", "/api/admin/jobs/{job_id}"): Op("One encode job", "operations", r.Job,
-                                            roles=ANY_STAFF, errors=(404,)),
+                                            roles=ANY_STAFF, errors=(404,),
+                                            description=PROGRESS),
     ("GET", "/api/admin/jobs/{job_id}/log"): Op("An encode job's log", "operations", "text",
                                                 roles=ANY_STAFF, errors=(404,)),
     ("POST", "/api/admin/jobs/{job_id}/cancel"): Op(

@@ -271,10 +271,52 @@ class UploadStarted(Out):
     expires_in: int
 
 
+class StageProgress(Out):
+    name: str
+    started_at: str | None
+    ended_at: str | None
+    outcome: str | None
+    #: Seconds from its start to its end, or to now while it runs.
+    elapsed_s: float | None
+    running: bool
+
+
+class JobProgress(Out):
+    """How far a job has come: chunks and tasks done of total, percent (100 only once
+    published), time per stage, an estimate of the time left and the heartbeat's age."""
+
+    status: str
+    chunks_done: int
+    chunks_total: int
+    tasks_done: int
+    tasks_total: int
+    percent: float
+    stage: str | None
+    stages: list[StageProgress]
+    elapsed_s: float | None
+    eta_seconds: float | None
+    heartbeat_age_s: float | None
+    #: "Encoding: 7 of 20 chunks · 38% · 1:12 elapsed · about 2:00 left"
+    summary: str
+
+
 class UploadStatus(Out):
     upload_id: str
     state: str
     progress: float
+    #: Once the upload has a job.
+    progress_detail: JobProgress | None = None
+
+
+class JobStage(Out):
+    started_at: str | None = None
+    ended_at: str | None = None
+    outcome: str | None = None
+    #: A finished stage's duration (None while it runs).
+    seconds: float | None
+    #: Its duration so far while it runs, else as `seconds`.
+    elapsed_s: float | None
+    running: bool
 
 
 class Job(Out):
@@ -283,8 +325,9 @@ class Job(Out):
     title_id: str | None
     source: dict[str, Any]
     progress: float
+    progress_detail: JobProgress
     attempts: int
-    stages: dict[str, Any]
+    stages: dict[str, JobStage]
     error: str | None
     created_at: str | None
 
@@ -320,7 +363,7 @@ class RetentionReport(Out):
 class Dashboard(Out):
     cursor: str
     changed: list[str]
-    panels: dict[str, Any]
+    panels: dict[str, list[Job]]
 
 
 class Webhook(Out):

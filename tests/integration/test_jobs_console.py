@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +13,7 @@ import httpx
 import pytest
 
 from chalicelib.catalogue.records import TitleRecord
+from chalicelib.clock import iso
 from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
 from chalicelib.resources import Resources
@@ -73,6 +78,7 @@ def test_each_role_sees_what_it_may(api_url: str, people: dict[str, Account],
     assert get(api_url, people["bob"], f"/api/admin/jobs/{first}/log").status_code == 404
     mine = get(api_url, people["alice"], f"/api/admin/jobs/{first}").json()
     assert mine["status"] == "QUEUED" and mine["number"] == 1
+    assert mine["progress"] == 0 and mine["progress_detail"]["summary"] == "Queued"
     assert mine["log_url"] == f"/api/admin/jobs/{first}/log"
     log = get(api_url, people["admin"], mine["log_url"])
     assert log.status_code == 200 and log.text == "ffmpeg said: all good\n"
@@ -255,3 +261,48 @@ def test_cancel_racing_completion_ends_in_one_consistent_state(
         assert final == outcome[0].upper()
         outcomes.append(outcome)
     assert outcomes
+
+
+def ago(seconds: float) -> str:
+    return iso(datetime.fromtimestamp(time.time() - seconds, UTC))
+
+
+def test_a_running_job_shows_chunks_percent_elapsed_and_time_left(
+        api_url: str, people: dict[str, Account], resources: Resources) -> None:
+    """On the console (panels, the job) and on the uploader's status API alike."""
+    bind_models(resources.settings, JOB_MODELS)
+    upload_id = uuid.uuid4().hex
+    key = f"uploads/{upload_id}/film.mp4"
+    # the file as the encoder leaves it (outside uploads/, so no S3 event starts an encode)
+    resources.s3.put_object(Bucket=resources.settings.uploads_bucket,
+                            Key=f"processed/{upload_id}/film.mp4", Body=b"x")
+    chunks = [f"chunk-{i:04d}" for i in range(20)]
+    job = JobModel(unique("pj-"), status="ENCODING", bucket=resources.settings.uploads_bucket,
+                   key=key, uploader=people["alice"].user["id"], created_at=ago(90),
+                   updated_at=ago(1), heartbeat_at=time.time() - 1,
+                   plan={"tasks": chunks, "chunks": 20, "chunk_seconds": 60,
+                         "segment_seconds": 4, "duration_s": 1200},
+                   tasks_total=20, tasks_done=set(chunks[:7]),
+                   task_progress={"chunk-0007": 0.5, "chunk-0008": 0.1},
+                   stages={"PROBING": {"started_at": ago(82), "ended_at": ago(72),
+                                       "outcome": "ok"},
+                           "ENCODING": {"started_at": ago(72)}})
+    job.save()
+    line = re.compile(r"^Encoding: 7 of 20 chunks · 38% · 1:1\d elapsed · about \d:\d\d left$")
+    shown = get(api_url, people["alice"], f"/api/admin/jobs/{job.job_id}").json()
+    detail = shown["progress_detail"]
+    assert line.match(detail["summary"]), detail["summary"]
+    assert (detail["chunks_done"], detail["chunks_total"], detail["percent"]) == (7, 20, 38)
+    assert shown["progress"] == 0.38 and detail["eta_seconds"] > 0
+    assert detail["heartbeat_age_s"] < 60
+    assert shown["stages"]["PROBING"]["seconds"] == shown["stages"]["PROBING"]["elapsed_s"] == 10
+    assert shown["stages"]["ENCODING"]["running"] is True
+    assert shown["stages"]["ENCODING"]["seconds"] is None
+    assert shown["stages"]["ENCODING"]["elapsed_s"] >= 72
+    active = get(api_url, people["alice"], "/api/admin/jobs?panel=active&limit=100").json()
+    (listed,) = [j for j in active["jobs"] if j["job_id"] == job.job_id]
+    assert line.match(listed["progress_detail"]["summary"])
+    status = get(api_url, people["alice"], f"/api/admin/uploads/{upload_id}").json()
+    assert status["state"] == "ENCODING" and status["job_id"] == job.job_id
+    assert status["progress"] == 0.38 and line.match(status["progress_detail"]["summary"])
+    assert [s["name"] for s in status["progress_detail"]["stages"]] == ["PROBING", "ENCODING"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.jobs.models import JobModel
+from chalicelib.jobs.watchdog import record_end
 from chalicelib.metrics import record_request, record_worker, webhook_delivery
 from encoder_lambda.job_metrics import record_job_end
 from infra.template import load_template
@@ -38,6 +39,7 @@ def emitted() -> Emitted:
         record_job_end(JobModel("job-1", status="FAILED", bucket="b", key="k", stages={},
                                 created_at="2026-11-23T10:00:00.000Z",
                                 updated_at="2026-11-23T10:00:01.000Z"), "failed")
+        record_end("FAILED", "stalled")  # the encode watchdog ends a silent job
     found: Emitted = set()
     for line in out.getvalue().splitlines():
         document = json.loads(line)
@@ -50,7 +52,7 @@ def emitted() -> Emitted:
 
 def test_every_alarm_on_our_namespace_watches_an_emitted_metric(emitted: Emitted) -> None:
     ours = [a for a in alarms() if a["Namespace"] == {"Ref": "MetricsNamespace"}]
-    assert len(ours) == 5
+    assert len(ours) == 6
     for alarm in ours:
         dims = frozenset((d["Name"], d["Value"]) for d in alarm["Dimensions"])
         assert (alarm["MetricName"], dims) in emitted, alarm["AlarmName"]

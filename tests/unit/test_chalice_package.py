@@ -95,13 +95,22 @@ def camel(name: str) -> str:
 
 
 def queue_visibility() -> dict[str, int]:
-    """Queue name (prefix resolved for the stage) -> VisibilityTimeout in infra/template.yaml."""
+    """Queue name (prefix resolved for the stage) -> VisibilityTimeout in infra/template.yaml.
+
+    A timeout given by a parameter (`!Ref EncoderTimeoutSeconds`) counts as the lowest value
+    the parameter allows: the check must hold however the stack is deployed.
+    """
     prefix = STAGE["environment_variables"]["NOTFLIX_PREFIX"]
+    template = load_template()
     found = {}
-    for res in load_template()["Resources"].values():
+    for res in template["Resources"].values():
         if res["Type"] == "AWS::SQS::Queue":
             name = res["Properties"]["QueueName"]["Fn::Sub"].replace("${ResourcePrefix}", prefix)
-            found[name] = int(res["Properties"].get("VisibilityTimeout", 30))
+            visibility = res["Properties"].get("VisibilityTimeout", 30)
+            if isinstance(visibility, dict):
+                parameter = template["Parameters"][visibility["Ref"]]
+                visibility = parameter.get("MinValue", parameter["Default"])
+            found[name] = int(visibility)
     return found
 
 

@@ -42,11 +42,13 @@ STAGE = CONFIG["stages"][STAGE_NAME]
 SETTINGS = Settings.from_env(STAGE["environment_variables"])
 PREFIX = SETTINGS.resource_prefix
 API = "api_handler"
-WORKERS = ("run_catalogue_import", "daily_tmdb_import", "sync_graph", "retention_cleanup")
+WORKERS = ("run_catalogue_import", "daily_tmdb_import", "sync_graph", "retention_cleanup",
+           "encode_watchdog")
 
 #: Settings attributes that name a bucket or a queue.
 BUCKET_SETTINGS = ("uploads_bucket", "media_bucket", "data_bucket")
-QUEUE_SETTINGS = ("import_queue", "graph_queue", "encode_queue")
+QUEUE_SETTINGS = ("import_queue", "graph_queue", "encode_queue", "encode_dlq",
+                  "encode_tasks_dlq")
 #: What Lambda's SQS event source mapping needs on the function's own queue.
 MAPPING_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 #: Sid -> why `Resource: "*"` is unavoidable (the statement must also carry a Condition).
@@ -117,6 +119,18 @@ WORKER_GRANTS: dict[str, set[tuple[str, str]]] = {
         *each([bucket("uploads"), bucket("media")], "s3:ListBucket"),
         *each([bucket("uploads", "processed/*"), bucket("uploads", "failed/*"),
                bucket("media", "media/*")], "s3:DeleteObject"),
+    },
+    # app.encode_watchdog -> Watchdog.sweep (jobs/watchdog.py).
+    "encode_watchdog": {
+        # find_stalled: the non-final jobs, one status at a time.
+        (f"{table('jobs')}/index/by-status", "dynamodb:Query"),
+        # fail_stalled / a dead letter's job: read it, end it (conditional), bump the panels.
+        *each([table("jobs")], "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        # Both encode DLQs: read, delete what is tied to a job, release what is not.
+        *each([queue("encode-jobs-dlq"), queue("encode-tasks-dlq")], "sqs:GetQueueUrl",
+              "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"),
+        # Each dead letter is stored beside its job before it is deleted.
+        (bucket("data", "jobs/*/dead-letters/*"), "s3:PutObject"),
     },
 }
 
@@ -511,6 +525,10 @@ def test_the_static_reach_sees_what_the_workers_do() -> None:
     assert f"{PREFIX}-users" not in imports.tables()
     assert imports.buckets() == {SETTINGS.data_bucket}
     assert imports.queues() == {SETTINGS.import_queue, SETTINGS.graph_queue}
+    watchdog = worker_reach("encode_watchdog")
+    assert watchdog.queues() == {SETTINGS.encode_dlq, SETTINGS.encode_tasks_dlq}
+    assert watchdog.tables() == {f"{PREFIX}-jobs"}
+    assert watchdog.indexes() == {f"{PREFIX}-jobs/index/by-status"}
 
 
 def test_the_api_names_only_tables_buckets_and_queues_its_code_reaches() -> None:

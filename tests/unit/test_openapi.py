@@ -74,3 +74,17 @@ def test_the_document_and_the_docs_page_are_served() -> None:
     html = docs.body.decode()
     assert 'id="post_api_auth_register"' in html
     assert "display_name" in html and "at most 80 characters" in html
+
+
+def test_jobs_and_uploads_promise_their_progress(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    progress = schemas["JobProgress"]
+    assert {"chunks_done", "chunks_total", "percent", "stages", "eta_seconds", "summary",
+            "heartbeat_age_s"} <= set(progress["required"])
+    assert "progress_detail" in schemas["Job"]["required"]
+    assert "progress_detail" not in schemas["UploadStatus"].get("required", [])  # no job yet
+    assert {"elapsed_s", "running"} <= set(schemas["JobStage"]["required"])
+    job = document["paths"]["/api/admin/jobs/{job_id}"]["get"]
+    assert "eta_seconds" in job["description"]
+    panels = schemas["Dashboard"]["properties"]["panels"]
+    assert panels["additionalProperties"]["items"] == {"$ref": "#/components/schemas/Job"}

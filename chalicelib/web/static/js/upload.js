@@ -12,15 +12,39 @@
                    QUEUED: "Queued", PROBING: "Checking the file", ENCODING: "Encoding",
                    PACKAGING: "Publishing", PUBLISHED: "Published: the title is playable",
                    FAILED: "Failed", CANCELLED: "Cancelled" };
+  const encoding = document.getElementById("encode-progress");
+  const encodeBar = document.getElementById("encode-bar");
+  const encodePercent = document.getElementById("encode-percent");
+  const encodeStages = document.getElementById("encode-stages");
+  const RUNNING = ["PROBING", "ENCODING", "PACKAGING"];
+  const STAGES = { PROBING: "planning", ENCODING: "encoding", PACKAGING: "packaging" };
   function say(text) { status.textContent = text; }
   function error(body, fallback) { return body && body.error ? body.error.message : fallback; }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function clock(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s % 60);
+  }
+  // The job's progress (the status API's `progress_detail`): bar, percent, time per stage.
+  function show(progress) {
+    if (!progress || progress.status === "QUEUED") { return; }
+    encoding.hidden = false;
+    encodeBar.value = progress.percent;
+    encodePercent.textContent = Number(progress.percent) + "%";
+    encodeStages.textContent = progress.stages.filter(function (s) { return s.elapsed_s !== null; }).map(function (s) {
+      return (STAGES[s.name] || s.name.toLowerCase()) + " " + clock(s.elapsed_s) + (s.running ? " so far" : "");
+    }).join(", ");
+  }
 
   function follow(url, titleId) {
     fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (job) {
-      let text = STATES[job.state] || job.state;
-      if (job.state === "ENCODING") { text += " " + Math.round((job.progress || 0) * 100) + "%"; }
+      const progress = job.progress_detail;
+      // "Encoding: 7 of 20 chunks · 38% · 1:12 elapsed · about 2:00 left" while it runs
+      let text = RUNNING.indexOf(job.state) >= 0 && progress ? progress.summary : (STATES[job.state] || job.state);
       if (job.error) { text += ": " + job.error; }
       say(text);
+      show(progress);
       if (job.state === "PUBLISHED" && titleId) {
         const link = document.createElement("a");
         link.href = "/watch/" + encodeURIComponent(titleId); link.textContent = " Watch it";
