@@ -1,0 +1,173 @@
+"""Chunked encoding through the real pipeline (real ffmpeg, emulated S3 and DynamoDB): a
+source cut into several chunks is published as one seamless title; a truncated source, an
+upload for no title and a chunk that always fails end FAILED with a reason a person reads."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chalicelib.catalogue.playable import attach_asset, title_exists
+from chalicelib.catalogue.records import TitleRecord
+from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for
+from chalicelib.resources import Resources
+from chalicelib.services import Services
+from encoder_lambda import task_work
+from encoder_lambda.jobs import JobStore
+from encoder_lambda.media.binaries import find_tools
+from encoder_lambda.media.encode import EncodeFailed
+from encoder_lambda.media.mpd import parse
+from encoder_lambda.media.packaging import discontinuities, read_tracks
+from encoder_lambda.pipeline import Pipeline
+from encoder_lambda.s3_events import Upload
+from encoder_lambda.tasks import plan_chunks
+from tests.support import unique
+
+pytestmark = pytest.mark.integration
+FPS = 24
+
+
+@pytest.fixture(scope="module")
+def chunked(resources: Resources, catalogue_services: Services) -> Pipeline:
+    """The pipeline with 4 s chunks, so a 10 s clip is three chunks."""
+    bind_models(resources.settings, JOB_MODELS)
+    settings = resources.settings
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                    JobStore(lease_seconds=1.0), attach_asset, preset="ultrafast",
+                    chunk_seconds=4, title_exists=title_exists)
+
+
+def make_clip(path: Path, seconds: float, *, languages: tuple[str, ...] = ("eng",)) -> Path:
+    args = [find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size=320x180:rate={FPS}:duration={seconds}"]
+    for n, _ in enumerate(languages):
+        args += ["-f", "lavfi", "-i", f"sine=frequency={300 + 50 * n + hash(path) % 40}"
+                                      f":duration={seconds}"]
+    args += ["-map", "0:v"] + [arg for n in range(len(languages))
+                               for arg in ("-map", f"{n + 1}:a")]
+    for n, language in enumerate(languages):
+        args += [f"-metadata:s:a:{n}", f"language={language}"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+             "-movflags", "+faststart", str(path)]
+    subprocess.run(args, check=True, timeout=60)
+    return path
+
+
+def send(resources: Resources, path: Path, title_id: str | None = None) -> Upload:
+    s3, bucket = resources.s3, resources.settings.uploads_bucket
+    key = f"uploads/{unique()}/{path.name}"
+    s3.upload_file(str(path), bucket, key,
+                   ExtraArgs={"Metadata": {"title-id": title_id}} if title_id else None)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return Upload(bucket=bucket, key=key, size=head["ContentLength"], etag=head["ETag"],
+                  event_name="ObjectCreated:Put", event_time="", sequencer="")
+
+
+def film(catalogue_services: Services) -> str:
+    title_id = f"t-{unique()}"
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=title_id, kind="film", name="Chunked Film", source="generated", year=2021)])
+    return title_id
+
+
+def test_a_source_of_several_chunks_is_published_as_one_seamless_title(
+        chunked: Pipeline, resources: Resources, catalogue_services: Services,
+        tmp_path: Path) -> None:
+    sent = send(resources, make_clip(tmp_path / "three.mp4", 10, languages=("eng", "fra")),
+                film(catalogue_services))
+    assert chunked.process(sent) == "PUBLISHED"
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert job.plan["chunks"] == 3 and job.tasks_total == 3 + 2 + 2
+    assert set(job.tasks_done) == set(job.plan["tasks"]) and job.progress == 1
+    s3, media, prefix = resources.s3, resources.settings.media_bucket, f"media/{job.asset_id}/"
+    text = s3.get_object(Bucket=media, Key=prefix + "manifest.mpd")["Body"].read()
+    tracks = read_tracks(text)
+    video = [t for t in tracks if t.kind == "video"]
+    audio = [t for t in tracks if t.kind == "audio"]
+    assert [a.language for a in audio] == ["eng", "fra"]  # every track, the default first
+    for rung in video:
+        assert discontinuities(rung) == []  # each segment starts where the one before ended
+        assert len(rung.segments) == 3  # 4 + 4 + 2 s, numbered across the chunks
+    stored = {o["Key"].removeprefix(prefix)
+              for o in s3.list_objects_v2(Bucket=media, Prefix=prefix)["Contents"]}
+    assert set(parse(text).files()) <= stored
+    assert {"master.m3u8", "media_a0.m3u8", "media_a1.m3u8", "poster.jpg", "sprite.jpg",
+            "thumbnails.vtt"} <= stored
+    # Every frame of the source, once, in order: init + the segments of all chunks decode
+    # to exactly the source's frames.
+    rung = video[-1]
+    joined = tmp_path / "joined.mp4"
+    with joined.open("wb") as out:
+        for name in rung.files:
+            out.write(s3.get_object(Bucket=media, Key=prefix + name)["Body"].read())
+    frames = subprocess.run(
+        [find_tools().ffmpeg, "-hide_banner", "-i", str(joined), "-map", "0:v",
+         "-f", "framemd5", "-"], capture_output=True, text=True, check=True).stdout
+    pts = [int(line.split(",")[2]) for line in frames.splitlines() if line[:1].isdigit()]
+    assert len(pts) == 10 * FPS
+    steps = {b - a for a, b in itertools.pairwise(pts)}
+    assert len(steps) == 1  # no gap or overlap at the seams
+
+
+def test_a_truncated_source_fails_naming_where_it_ends(
+        chunked: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    whole = make_clip(tmp_path / "whole.mp4", 10)
+    cut = tmp_path / "cut.mp4"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.6)])  # the header declares 10 s
+    sent = send(resources, cut)
+    assert chunked.process(sent) == "FAILED"
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert job.error.startswith("The source ends at ")
+    assert "of a declared 10.00 s" in job.error
+
+
+def test_an_upload_for_a_title_that_does_not_exist_fails_and_publishes_nothing(
+        chunked: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    sent = send(resources, make_clip(tmp_path / "orphan.mp4", 2), title_id="t-no-such-title")
+    assert chunked.process(sent) == "FAILED"
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert "title t-no-such-title, which does not exist" in job.error
+    assert job.asset_id is None
+
+
+def test_a_chunk_that_always_fails_fails_its_job_naming_the_chunk(
+        resources: Resources, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = resources.settings
+    queued: list[object] = []
+
+    class Held:  # a queue that holds the tasks, so the test delivers them
+        def dispatch(self, tasks: list[object]) -> None:
+            queued.extend(tasks)
+
+    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                        JobStore(lease_seconds=1.0), attach_asset, preset="ultrafast",
+                        chunk_seconds=4, dispatcher=Held())
+    real = task_work.encode_chunk
+
+    def broken(env: task_work.TaskEnv, task: object, work: Path) -> dict[str, object]:
+        if getattr(task, "name", "") == "chunk-0001":
+            raise EncodeFailed("Invalid data found when processing input", 1)
+        return real(env, task, work)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(task_work, "encode_chunk", broken)
+    sent = send(resources, make_clip(tmp_path / "bad.mp4", 10))
+    assert pipeline.process(sent) == "ENCODING"
+    job_id = job_id_for(sent.bucket, sent.key, sent.etag)
+    chunk = next(t for t in plan_chunks(job_id, "", 10, 4) if t.name == "chunk-0001")
+    task = next(t for t in queued if getattr(t, "name", "") == chunk.name)
+    for attempt in (1, 2):  # SQS delivers it again: the job waits
+        with pytest.raises(EncodeFailed):
+            pipeline.run_task(task, attempt=attempt)  # type: ignore[arg-type]
+        assert JobModel.get(job_id).status == "ENCODING"
+    assert pipeline.run_task(task, attempt=3) == "FAILED"  # type: ignore[arg-type]
+    job = JobModel.get(job_id)
+    assert job.error == "chunk 1 (4-8 s) failed 3 times; see the job's log."
+    log = resources.s3.get_object(Bucket=settings.data_bucket, Key=job.log_key)
+    assert b"Invalid data found when processing input" in log["Body"].read()
+    for other in queued:  # the rest of the job's tasks now do nothing
+        assert pipeline.run_task(other) == "FAILED"  # type: ignore[arg-type]
