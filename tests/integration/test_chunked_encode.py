@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from encoder_lambda.media.mpd import parse
 from encoder_lambda.media.packaging import discontinuities, read_tracks
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.s3_events import Upload
-from encoder_lambda.tasks import plan_chunks
+from encoder_lambda.tasks import Task, plan_chunks
 from tests.support import unique
 
 pytestmark = pytest.mark.integration
@@ -138,10 +139,10 @@ def test_an_upload_for_a_title_that_does_not_exist_fails_and_publishes_nothing(
 def test_a_chunk_that_always_fails_fails_its_job_naming_the_chunk(
         resources: Resources, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = resources.settings
-    queued: list[object] = []
+    queued: list[Task] = []
 
     class Held:  # a queue that holds the tasks, so the test delivers them
-        def dispatch(self, tasks: list[object]) -> None:
+        def dispatch(self, tasks: Sequence[Task]) -> None:
             queued.extend(tasks)
 
     pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
@@ -159,15 +160,15 @@ def test_a_chunk_that_always_fails_fails_its_job_naming_the_chunk(
     assert pipeline.process(sent) == "ENCODING"
     job_id = job_id_for(sent.bucket, sent.key, sent.etag)
     chunk = next(t for t in plan_chunks(job_id, "", 10, 4) if t.name == "chunk-0001")
-    task = next(t for t in queued if getattr(t, "name", "") == chunk.name)
+    task = next(t for t in queued if t.name == chunk.name)
     for attempt in (1, 2):  # SQS delivers it again: the job waits
         with pytest.raises(EncodeFailed):
-            pipeline.run_task(task, attempt=attempt)  # type: ignore[arg-type]
+            pipeline.run_task(task, attempt=attempt)
         assert JobModel.get(job_id).status == "ENCODING"
-    assert pipeline.run_task(task, attempt=3) == "FAILED"  # type: ignore[arg-type]
+    assert pipeline.run_task(task, attempt=3) == "FAILED"
     job = JobModel.get(job_id)
     assert job.error == "chunk 1 (4-8 s) failed 3 times; see the job's log."
     log = resources.s3.get_object(Bucket=settings.data_bucket, Key=job.log_key)
     assert b"Invalid data found when processing input" in log["Body"].read()
     for other in queued:  # the rest of the job's tasks now do nothing
-        assert pipeline.run_task(other) == "FAILED"  # type: ignore[arg-type]
+        assert pipeline.run_task(other) == "FAILED"
