@@ -48,11 +48,12 @@ from chalicelib.config import Settings
 from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 from chalicelib.resources import Resources
+from encoder_lambda.content_id import file_content_id
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.encode import MANIFEST_NAME, build_command
 from encoder_lambda.media.ladder import Rendition, choose_ladder
 from encoder_lambda.media.probe import SourceInfo, probe
-from encoder_lambda.pipeline import Pipeline, sha256_of
+from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.publish import MANIFEST
 from localcloud import paths
 from localcloud.stack import EmbeddedStack
@@ -281,7 +282,7 @@ def _job(job_id: str) -> JobModel | None:
 def upload_and_wait(settings: Settings, s3: Any, clip: Path, key: str, timeout_s: float,
                     runner_pid: int | None, ladder: Sequence[Rendition] = ()) -> PipelineRun:
     """PUT ``clip`` to the uploads bucket and wait for its manifest and PUBLISHED job."""
-    asset_id = sha256_of(clip)[:32]
+    asset_id = file_content_id(clip)[:32]
     manifest_key = f"media/{asset_id}/{MANIFEST}"
     cpu_before = process_tree_cpu_s(runner_pid) if runner_pid else None
     machine_before = machine_cpu()

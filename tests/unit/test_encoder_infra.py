@@ -44,6 +44,7 @@ S3 = f"arn:aws:s3:::{PREFIX}"
 DYNAMO = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-encode-jobs"
 GRAPH_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-graph-sync"
+TASKS_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-encode-tasks"
 EXPECTED_GRANTS = {
     # HeadObject answers 404 for a vanished upload or an unpublished asset only with ListBucket;
     # a failed publish lists media/<asset_id>/ to clean up.
@@ -54,7 +55,10 @@ EXPECTED_GRANTS = {
     # Publish (multipart for large renditions), head/read asset.json, remove a partial publish.
     *((f"{S3}-media/media/*", action) for action in (
         "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")),
-    (f"{S3}-data/jobs/*", "s3:PutObject"),  # a failed job's log
+    # A job's log, and its tasks' results and thumbnail tiles, listed and read to assemble.
+    *((f"{S3}-data/jobs/*", action) for action in (
+        "s3:PutObject", "s3:GetObject", "s3:DeleteObject")),
+    (f"{S3}-data", "s3:ListBucket"),
     *((f"{DYNAMO}-jobs", action) for action in (
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")),
     # JobStore.superseded: a newer upload of the same key or title.
@@ -62,9 +66,14 @@ EXPECTED_GRANTS = {
     (f"{DYNAMO}-jobs/index/by-title", "dynamodb:Query"),
     (f"{DYNAMO}-titles", "dynamodb:GetItem"), (f"{DYNAMO}-titles", "dynamodb:UpdateItem"),
     (f"{DYNAMO}-title-facets", "dynamodb:BatchWriteItem"),
-    (f"{DYNAMO}-title-episodes", "dynamodb:UpdateItem"),  # an episode's stream
-    *((QUEUE, action) for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage",
-                                     "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")),
+    # An upload must name an existing episode; then the episode gets its stream.
+    (f"{DYNAMO}-title-episodes", "dynamodb:GetItem"),
+    (f"{DYNAMO}-title-episodes", "dynamodb:UpdateItem"),
+    *((queue, action) for queue in (QUEUE, TASKS_QUEUE)
+      for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                     "sqs:GetQueueAttributes")),
+    # The planner fans the job's tasks out.
+    (TASKS_QUEUE, "sqs:GetQueueUrl"), (TASKS_QUEUE, "sqs:SendMessage"),
     # chalicelib/recommendations/feed.py: a published title is playable in the graph too.
     (f"{GRAPH_QUEUE}", "sqs:GetQueueUrl"), (f"{GRAPH_QUEUE}", "sqs:SendMessage"),
 }
@@ -126,7 +135,11 @@ def data_plane_indexes() -> dict[str, set[str]]:
 
 
 def encode_queue() -> dict[str, Any]:
-    props = data_plane()["Resources"]["EncodeJobsQueue"]["Properties"]
+    return resource_of_data_plane("EncodeJobsQueue")
+
+
+def resource_of_data_plane(logical: str) -> dict[str, Any]:
+    props = data_plane()["Resources"][logical]["Properties"]
     assert isinstance(props, dict)
     return props
 
@@ -181,20 +194,26 @@ def test_the_function_is_an_image_with_room_to_encode() -> None:
     assert function["Code"] == {"ImageUri": {"Ref": "ImageUri"}}
     assert "Handler" not in function and "Runtime" not in function  # the image's CMD decides
     assert function["MemorySize"] == ENCODER_MEMORY_MB == 3008
-    assert function["EphemeralStorage"] == {"Size": 10240}
+    # One chunk's renditions at most: the source is read over HTTP, never copied here.
+    assert function["EphemeralStorage"] == {"Size": 4096}
     assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
     assert function["Role"] == {"Fn::GetAtt": ["EncoderRole", "Arn"]}
 
 
 def test_the_timeout_fits_the_queues_visibility_timeout() -> None:
     _, function = one_of_type("AWS::Lambda::Function")
-    timeout = function["Timeout"]
-    assert timeout <= LAMBDA_MAX_TIMEOUT
-    # Lambda refuses the mapping below this, and a message would reappear mid-encode.
-    assert timeout <= encode_queue()["VisibilityTimeout"]
-    # The local runner never allows more than AWS; the pipeline's margin leaves time to stop.
-    assert timeout >= ENCODER_TIMEOUT_SECONDS
-    assert timeout > SAFETY_SECONDS
+    # One parameter sets the function's timeout and both encode queues' visibility timeout:
+    # Lambda refuses a mapping below it, and a message would reappear mid-task.
+    assert function["Timeout"] == {"Ref": "EncoderTimeoutSeconds"}
+    tasks = resource_of_data_plane("EncodeTasksQueue")
+    assert encode_queue()["VisibilityTimeout"] == tasks["VisibilityTimeout"] == {
+        "Ref": "EncoderTimeoutSeconds"}
+    for template in (encoder(), data_plane()):
+        spec = template["Parameters"]["EncoderTimeoutSeconds"]
+        assert spec["Default"] == spec["MaxValue"] == LAMBDA_MAX_TIMEOUT
+        assert spec["MinValue"] >= 2 * SAFETY_SECONDS  # a task has time to work and stop
+    # The local runner enforces the same limit by default.
+    assert ENCODER_TIMEOUT_SECONDS == LAMBDA_MAX_TIMEOUT
 
 
 def test_the_environment_points_the_code_at_the_data_plane() -> None:
@@ -210,16 +229,24 @@ def test_the_environment_points_the_code_at_the_data_plane() -> None:
         "AWS::DynamoDB::Table"]
 
 
-def test_the_mapping_feeds_one_message_at_a_time_from_the_encode_queue() -> None:
-    _, mapping = one_of_type("AWS::Lambda::EventSourceMapping")
-    assert mapping["BatchSize"] == 1
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["FunctionName"] == {"Ref": "EncoderFunction"}
-    # Never poll faster than the reserved concurrency lets the function run.
-    assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "ReservedConcurrency"}}
-    queue_name = data_plane_context().resolve(encode_queue()["QueueName"])
-    assert encoder_context().resolve(mapping["EventSourceArn"]) == (
-        f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}")
+def test_the_mappings_feed_one_message_at_a_time_from_the_encode_queues() -> None:
+    mappings = {name: resource(name) for name in encoder()["Resources"]
+                if encoder()["Resources"][name]["Type"] == "AWS::Lambda::EventSourceMapping"}
+    assert set(mappings) == {"EncodeJobsMapping", "EncodeTasksMapping"}
+    for mapping in mappings.values():
+        assert mapping["BatchSize"] == 1
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["FunctionName"] == {"Ref": "EncoderFunction"}
+    # Never poll faster than the reserved concurrency lets the function run: planning takes
+    # 2, the tasks the rest (make deploy passes ReservedConcurrency - 2).
+    assert mappings["EncodeJobsMapping"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert mappings["EncodeTasksMapping"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "TaskConcurrency"}}
+    for name, queue in (("EncodeJobsMapping", encode_queue()),
+                        ("EncodeTasksMapping", resource_of_data_plane("EncodeTasksQueue"))):
+        queue_name = data_plane_context().resolve(queue["QueueName"])
+        assert encoder_context().resolve(mappings[name]["EventSourceArn"]) == (
+            f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}")
 
 
 def test_every_arn_in_the_role_names_a_resource_of_the_data_plane() -> None:

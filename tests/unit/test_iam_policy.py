@@ -48,7 +48,7 @@ WORKERS = ("run_catalogue_import", "daily_tmdb_import", "sync_graph", "retention
 #: Settings attributes that name a bucket or a queue.
 BUCKET_SETTINGS = ("uploads_bucket", "media_bucket", "data_bucket")
 QUEUE_SETTINGS = ("import_queue", "graph_queue", "encode_queue", "encode_dlq",
-                  "encode_tasks_dlq")
+                  "encode_tasks_queue", "encode_tasks_dlq")
 #: What Lambda's SQS event source mapping needs on the function's own queue.
 MAPPING_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 #: Sid -> why `Resource: "*"` is unavoidable (the statement must also carry a Condition).
@@ -126,6 +126,8 @@ WORKER_GRANTS: dict[str, set[tuple[str, str]]] = {
         (f"{table('jobs')}/index/by-status", "dynamodb:Query"),
         # fail_stalled / a dead letter's job: read it, end it (conditional), bump the panels.
         *each([table("jobs")], "dynamodb:GetItem", "dynamodb:UpdateItem"),
+        # Tasks waiting for a worker: silent encoding jobs are not judged meanwhile.
+        *each([queue("encode-tasks")], "sqs:GetQueueUrl", "sqs:GetQueueAttributes"),
         # Both encode DLQs: read, delete what is tied to a job, release what is not.
         *each([queue("encode-jobs-dlq"), queue("encode-tasks-dlq")], "sqs:GetQueueUrl",
               "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"),
@@ -526,7 +528,8 @@ def test_the_static_reach_sees_what_the_workers_do() -> None:
     assert imports.buckets() == {SETTINGS.data_bucket}
     assert imports.queues() == {SETTINGS.import_queue, SETTINGS.graph_queue}
     watchdog = worker_reach("encode_watchdog")
-    assert watchdog.queues() == {SETTINGS.encode_dlq, SETTINGS.encode_tasks_dlq}
+    assert watchdog.queues() == {SETTINGS.encode_dlq, SETTINGS.encode_tasks_queue,
+                                 SETTINGS.encode_tasks_dlq}
     assert watchdog.tables() == {f"{PREFIX}-jobs"}
     assert watchdog.indexes() == {f"{PREFIX}-jobs/index/by-status"}
 

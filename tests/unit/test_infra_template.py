@@ -162,7 +162,9 @@ class ScriptedCloudFormation:
         assert kwargs["Parameters"] == [{"ParameterKey": "ResourcePrefix",
                                          "ParameterValue": "demo"},
                                         {"ParameterKey": "MailFrom",
-                                         "ParameterValue": "no-reply@notflix.example"}]
+                                         "ParameterValue": "no-reply@notflix.example"},
+                                        {"ParameterKey": "EncoderTimeoutSeconds",
+                                         "ParameterValue": "900"}]
 
     def update_stack(self, **_kwargs: Any) -> None:
         self.calls.append("update")
