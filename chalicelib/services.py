@@ -367,7 +367,8 @@ class Services:
         settings = self.settings
         return Watchdog(self.resources.s3, self.resources.sqs, settings.data_bucket,
                         {"upload": settings.encode_dlq, "task": settings.encode_tasks_dlq},
-                        stall_after(settings.encoder_timeout_seconds))
+                        stall_after(settings.encoder_timeout_seconds),
+                        tasks_queue=settings.encode_tasks_queue)
 
     @cached_property
     def dashboard(self) -> Dashboard:

@@ -77,11 +77,13 @@ def stall_reason(status: str, since: float, now: float) -> str:
             f"minute{'' if minutes == 1 else 's'}")
 
 
-def find_stalled(now: float, stall_after_s: float) -> list[JobModel]:
-    """Jobs not final whose last sign of life is older than `stall_after_s` (the index is
-    eventually consistent: `fail_stalled` checks again as it writes)."""
+def find_stalled(now: float, stall_after_s: float,
+                 statuses: tuple[str, ...] = NON_FINAL) -> list[JobModel]:
+    """Jobs in `statuses` (by default every state that is not final) whose last sign of
+    life is older than `stall_after_s` (the index is eventually consistent: `fail_stalled`
+    checks again as it writes)."""
     cutoff = now - stall_after_s
-    return [job for status in NON_FINAL
+    return [job for status in statuses
             for job in JobModel.by_status.query(status)
             if last_heard(job) < cutoff]
 
@@ -153,8 +155,9 @@ def _seconds(value: Any) -> str:
 def task_reason(task: Mapping[str, Any], tries: int = MAX_RECEIVES) -> str:
     """``task chunk-0003 (180-240 s) failed 3 times and was set aside (dead-letter queue)``."""
     name = str(task.get("name") or task.get("task") or "?")
-    span = ""
-    if task.get("start_s") is not None and task.get("end_s") is not None:
+    span = ""  # only a chunk's range says which part of the video it is
+    if (task.get("task") == "chunk" and task.get("start_s") is not None
+            and task.get("end_s") is not None):
         try:
             span = f" ({_seconds(task['start_s'])}-{_seconds(task['end_s'])} s)"
         except (TypeError, ValueError):
@@ -320,14 +323,22 @@ class SweepReport:
 
 
 class Watchdog:
-    """What the scheduled function runs: fail stalled jobs, then drain both encode DLQs."""
+    """What the scheduled function runs: fail stalled jobs, then drain both encode DLQs.
+
+    While tasks wait in the encode-tasks queue, a job in ENCODING may be silent only because
+    its tasks have not had a worker yet (another job's fan-out ahead of them): such jobs are
+    not judged until the queue has drained (a task that is retried or set aside comes back,
+    or reaches a DLQ, on its own). Jobs in the other states are judged every sweep.
+    """
 
     def __init__(self, s3: Any, sqs: Any, data_bucket: str, dead_letter_queues: Mapping[Kind, str],
-                 stall_after_s: float, tries: int = MAX_RECEIVES) -> None:
+                 stall_after_s: float, tasks_queue: str | None = None,
+                 tries: int = MAX_RECEIVES) -> None:
         self.sqs = sqs
         self.drainer = DeadLetterDrain(sqs, s3, data_bucket, tries)
         self.queues = dict(dead_letter_queues)
         self.stall_after_s = stall_after_s
+        self.tasks_queue = tasks_queue
         self._urls: dict[str, str] = {}
 
     def queue_url(self, name: str) -> str:
@@ -335,10 +346,28 @@ class Watchdog:
             self._urls[name] = str(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
         return self._urls[name]
 
+    def tasks_waiting(self) -> int:
+        """Task messages waiting for a worker (visible or delayed); 0 without a tasks queue."""
+        if self.tasks_queue is None:
+            return 0
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url(self.tasks_queue),
+                                                   AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in names)
+
+    def judged(self) -> tuple[str, ...]:
+        """The states whose silent jobs are stalled now."""
+        waiting = self.tasks_waiting()
+        if not waiting:
+            return NON_FINAL
+        logger.info("encode tasks are waiting: silent encoding jobs are not judged yet",
+                    waiting=waiting)
+        return tuple(s for s in NON_FINAL if s != "ENCODING")
+
     def sweep(self, now: float, budget_s: float = 50.0) -> SweepReport:
         deadline = time.monotonic() + budget_s
         report = SweepReport()
-        for job in find_stalled(now, self.stall_after_s):
+        for job in find_stalled(now, self.stall_after_s, self.judged()):
             try:
                 if fail_stalled(job, now):
                     report.stalled.append(job.job_id)

@@ -16,6 +16,7 @@ from chalicelib.catalogue.records import TitleRecord
 from chalicelib.clock import iso
 from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
+from chalicelib.openapi import responses
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda.jobs import JobStore
@@ -306,3 +307,9 @@ def test_a_running_job_shows_chunks_percent_elapsed_and_time_left(
     assert status["state"] == "ENCODING" and status["job_id"] == job.job_id
     assert status["progress"] == 0.38 and line.match(status["progress_detail"]["summary"])
     assert [s["name"] for s in status["progress_detail"]["stages"]] == ["PROBING", "ENCODING"]
+    # the answers keep the document's promises (the contract fuzzer's stack has no jobs)
+    responses.Job.model_validate(shown)
+    responses.JobPanel.model_validate(active)
+    responses.UploadStatus.model_validate(status)
+    responses.Dashboard.model_validate(dashboard(api_url, people["alice"]))
+    assert responses.UploadStatus.model_validate(status).progress_detail is not None

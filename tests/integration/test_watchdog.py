@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
@@ -245,18 +246,65 @@ def test_the_sweep_does_both_and_the_service_is_wired_from_the_settings(
     assert service.stall_after_s == stall_after(settings.encoder_timeout_seconds) == (
         settings.encoder_timeout_seconds + 120)
     assert service.queues == {"upload": settings.encode_dlq, "task": settings.encode_tasks_dlq}
+    assert service.tasks_queue == settings.encode_tasks_queue
     now = time.time()
     silent = running_job(now - 2 * service.stall_after_s)
     dead = running_job(now - 5)
     send(resources, settings.encode_tasks_dlq,
-         {"task": "audio", "job_id": dead.job_id, "name": "audio"})
+         {"task": "audio", "job_id": dead.job_id, "name": "audio-0", "start_s": 0.0,
+          "end_s": 1200.0})
     every = watchdog.find_stalled
     # only this test's silent job: other tests' jobs in this session are theirs to end
-    monkeypatch.setattr(watchdog, "find_stalled", lambda now, after: [
-        j for j in every(now, after) if j.job_id == silent.job_id])
+    monkeypatch.setattr(watchdog, "find_stalled", lambda now, after, statuses: [
+        j for j in every(now, after, statuses) if j.job_id == silent.job_id])
     report = service.sweep(now, budget_s=20)
     assert report.stalled == [silent.job_id]
     assert dead.job_id in report.dead_letters["task"].failed
     assert stored(silent).status == stored(dead).status == "FAILED"
-    assert stored(dead).error == "task audio failed 3 times and was set aside (dead-letter queue)"
+    assert stored(dead).error == ("task audio-0 failed 3 times and was set aside "
+                                  "(dead-letter queue)")
     assert report.as_dict()["stalled"] == [silent.job_id]
+
+
+@contextmanager
+def a_task_waiting(resources: Resources, settings: Settings) -> Iterator[None]:
+    """A task message waiting for a worker in the encode-tasks queue (none runs here)."""
+    url = queue_url(resources, settings.encode_tasks_queue)
+    message_id = send(resources, settings.encode_tasks_queue,
+                      {"task": "chunk", "job_id": unique("elsewhere-"), "name": "chunk-0000"})
+    try:
+        yield
+    finally:
+        for _ in range(10):
+            batch = resources.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                  WaitTimeSeconds=1).get("Messages", [])
+            mine = [m for m in batch if m["MessageId"] == message_id]
+            for message in batch:
+                if message not in mine:  # not ours: back at once
+                    resources.sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=0)
+            if mine:
+                resources.sqs.delete_message(QueueUrl=url, ReceiptHandle=mine[0]["ReceiptHandle"])
+                break
+
+
+def test_silent_encoding_jobs_are_not_judged_while_tasks_wait_for_a_worker(
+        resources: Resources, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another job's fan-out ahead of its tasks is not a stall; planning alone is."""
+    service = Services(resources).encode_watchdog
+    now = time.time()
+    encoding = running_job(now - 2 * service.stall_after_s)
+    probing = running_job(now - 2 * service.stall_after_s, "PROBING")
+    mine = {encoding.job_id, probing.job_id}
+    every = watchdog.find_stalled
+    monkeypatch.setattr(watchdog, "find_stalled", lambda now, after, statuses: [
+        j for j in every(now, after, statuses) if j.job_id in mine])
+    with a_task_waiting(resources, settings):
+        assert service.tasks_waiting() >= 1
+        assert service.sweep(now, budget_s=20).stalled == [probing.job_id]
+        assert stored(encoding).status == "ENCODING"
+    # the queue has drained (of other tests' tasks too, however many this session left)
+    monkeypatch.setattr(service, "tasks_waiting", lambda: 0)
+    assert service.sweep(now, budget_s=20).stalled == [encoding.job_id]
+    assert stored(encoding).status == "FAILED"
