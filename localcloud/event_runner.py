@@ -8,6 +8,14 @@ exactly the shape Lambda sends, and then, like Lambda with ``ReportBatchItemFail
   reappear after the queue's visibility timeout (an invalid identifier fails the batch);
 - handler raised, or ran past its timeout: nothing is deleted, the whole batch is retried.
 
+Time limits: a function whose handler is a ``"module:attribute"`` path runs in worker
+processes (``localcloud.worker_pool``) and an invocation is killed at its timeout, ffmpeg
+and all; a callable runs in a thread, and overrunning is noticed when it returns.
+
+Concurrency: a function runs at most ``concurrency`` invocations at once over all its
+mappings, and a poller receives only when one of the function's slots is free (the
+mapping's MaximumConcurrency), so no message is received that could not run at once.
+
 Receive counts and redrive to the DLQ after ``maxReceiveCount`` are the queue's own (SQS
 does that, here as in AWS), so nothing about them is faked.
 """
@@ -16,26 +24,36 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.logs import logger
-from localcloud.lambda_context import LambdaContext
+from localcloud.invocation import FunctionConfig, Handler
+from localcloud.invoker import Invoker, make_invoker
 
-Handler = Callable[[dict[str, Any], Any], Any]
+SLOT_WAIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class EventSourceMapping:
     function_name: str
     queue_name: str
-    handler: Handler
+    #: A callable (run in the poller's thread) or a "module:attribute" path (run in worker
+    #: processes, killed at the timeout).
+    handler: Handler | str
     batch_size: int = 1
     maximum_batching_window: float = 0.0
     timeout_seconds: float = 900.0
     memory_mb: int = 1024
     report_batch_item_failures: bool = True
+    #: The function's invocations at once, shared by all its mappings.
+    concurrency: int = 1
+
+    def function(self, region: str) -> FunctionConfig:
+        return FunctionConfig(name=self.function_name, handler=self.handler,
+                              timeout_seconds=self.timeout_seconds, memory_mb=self.memory_mb,
+                              region=region, concurrency=self.concurrency)
 
 
 @dataclass(frozen=True)
@@ -50,16 +68,25 @@ class QueuePoller:
     """Polls one queue for one function, the way one event source mapping does."""
 
     def __init__(self, sqs: Any, mapping: EventSourceMapping, region: str,
-                 wait_seconds: int = 1) -> None:
+                 wait_seconds: int = 1, invoker: Invoker | None = None) -> None:
         self.sqs = sqs
         self.mapping = mapping
         self.region = region
         self.wait_seconds = wait_seconds
+        self._owns_invoker = invoker is None
+        self.invoker = invoker or make_invoker(mapping.function(region))
         self.queue_url: str = sqs.get_queue_url(QueueName=mapping.queue_name)["QueueUrl"]
-        attrs = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        attrs = sqs.get_queue_attributes(QueueUrl=self.queue_url,
+                                         AttributeNames=["QueueArn", "VisibilityTimeout"])
         self.queue_arn: str = attrs["Attributes"]["QueueArn"]
+        visibility = int(attrs["Attributes"].get("VisibilityTimeout", "30"))
+        if visibility < mapping.timeout_seconds:  # Lambda refuses such a mapping
+            logger.warning("queue visibility timeout is below the function timeout; "
+                           "messages may reappear while still being worked on",
+                           queue=mapping.queue_name, function=mapping.function_name,
+                           visibility_timeout=visibility, timeout_seconds=mapping.timeout_seconds)
 
-    def _receive(self) -> list[dict[str, Any]]:
+    def receive(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.mapping.maximum_batching_window
         while len(messages) < self.mapping.batch_size:
@@ -113,26 +140,22 @@ class QueuePoller:
             failed.add(identifier)
         return failed
 
-    def poll_once(self) -> BatchOutcome:
-        messages = self._receive()
-        if not messages:
-            return BatchOutcome(0, 0, 0)
+    def process(self, messages: list[dict[str, Any]]) -> BatchOutcome:
+        """Invoke the function with a received batch and delete what it finished."""
         event = {"Records": [self._record(m) for m in messages]}
-        context = LambdaContext(self.mapping.function_name, self.mapping.memory_mb,
-                                self.mapping.timeout_seconds, region=self.region)
         batch_ids = {m["MessageId"] for m in messages}
-        started = time.monotonic()
-        try:
-            result = self.mapping.handler(event, context)
-        except Exception as exc:
-            logger.exception("handler raised; batch will be retried",
-                             function=self.mapping.function_name, message_ids=sorted(batch_ids))
-            return BatchOutcome(len(messages), 0, len(messages), f"{type(exc).__name__}: {exc}")
-        if time.monotonic() - started > self.mapping.timeout_seconds:
-            logger.error("handler exceeded its timeout; batch will be retried",
-                         function=self.mapping.function_name, message_ids=sorted(batch_ids))
+        result = self.invoker.invoke(event)
+        if result.status == "timeout":
+            logger.error("invocation timed out", function=self.mapping.function_name,
+                         message_ids=sorted(batch_ids), request_id=result.request_id,
+                         timeout_seconds=self.mapping.timeout_seconds)
             return BatchOutcome(len(messages), 0, len(messages), "timeout")
-        failed = self._failed_ids(result, batch_ids)
+        if result.status == "error":
+            logger.error("invocation failed; batch will be retried",
+                         function=self.mapping.function_name, message_ids=sorted(batch_ids),
+                         request_id=result.request_id, error=result.error)
+            return BatchOutcome(len(messages), 0, len(messages), result.error)
+        failed = self._failed_ids(result.value, batch_ids)
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self.sqs.delete_message_batch(
@@ -142,27 +165,95 @@ class QueuePoller:
             )
         return BatchOutcome(len(messages), len(done), len(failed))
 
+    def poll_once(self) -> BatchOutcome:
+        messages = self.receive()
+        if not messages:
+            return BatchOutcome(0, 0, 0)
+        return self.process(messages)
+
+    def close(self) -> None:
+        """Stop the invoker this poller made itself (a shared one is its runner's)."""
+        if self._owns_invoker:
+            self.invoker.close()
+
+
+@dataclass(frozen=True)
+class _Function:
+    config: FunctionConfig
+    invoker: Invoker
+    slots: threading.BoundedSemaphore
+
+
+def _functions(mappings: list[EventSourceMapping], region: str) -> dict[str, _Function]:
+    """One invoker and one set of concurrency slots per function, shared by its mappings."""
+    functions: dict[str, _Function] = {}
+    for mapping in mappings:
+        config = mapping.function(region)
+        known = functions.get(config.name)
+        if known is None:
+            functions[config.name] = _Function(config, make_invoker(config),
+                                               threading.BoundedSemaphore(config.concurrency))
+        elif known.config != config:
+            raise ValueError(f"the mappings of {config.name} disagree about the function: "
+                             f"{known.config} != {config}")
+    return functions
+
 
 class EventRunner:
-    """Runs one poller thread per mapping until stopped."""
+    """Runs one poller thread per mapping, and each batch in a thread of its own."""
 
     def __init__(self, sqs: Any, mappings: Iterable[EventSourceMapping], region: str) -> None:
-        self.pollers = [QueuePoller(sqs, m, region) for m in mappings]
+        mappings = list(mappings)
+        self.functions = _functions(mappings, region)
+        self.pollers = [QueuePoller(sqs, m, region, invoker=self.functions[m.function_name].invoker)
+                        for m in mappings]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._running: set[threading.Thread] = set()
 
     def _loop(self, poller: QueuePoller) -> None:
+        slots = self.functions[poller.mapping.function_name].slots
         while not self._stop.is_set():
+            if not slots.acquire(timeout=SLOT_WAIT_SECONDS):
+                continue  # every slot busy: receive nothing until one frees up
+            if self._stop.is_set():
+                slots.release()
+                break
             try:
-                outcome = poller.poll_once()
+                messages = poller.receive()
             except Exception:
+                slots.release()
                 logger.exception("polling failed; retrying", queue=poller.mapping.queue_name)
                 self._stop.wait(2.0)
                 continue
-            if outcome.received:
-                logger.info("batch processed", function=poller.mapping.function_name,
-                            received=outcome.received, deleted=outcome.deleted,
-                            failed=outcome.failed)
+            if not messages:
+                slots.release()
+                continue
+            self._dispatch(poller, slots, messages)
+
+    def _dispatch(self, poller: QueuePoller, slots: threading.BoundedSemaphore,
+                  messages: list[dict[str, Any]]) -> None:
+        thread = threading.Thread(target=self._invoke, args=(poller, slots, messages),
+                                  daemon=True, name=f"invoke-{poller.mapping.function_name}")
+        with self._lock:
+            self._running.add(thread)
+        thread.start()
+
+    def _invoke(self, poller: QueuePoller, slots: threading.BoundedSemaphore,
+                messages: list[dict[str, Any]]) -> None:
+        try:
+            outcome = poller.process(messages)
+            logger.info("batch processed", function=poller.mapping.function_name,
+                        received=outcome.received, deleted=outcome.deleted,
+                        failed=outcome.failed)
+        except Exception:
+            logger.exception("processing a batch failed; it will be retried",
+                             function=poller.mapping.function_name)
+        finally:
+            slots.release()
+            with self._lock:
+                self._running.discard(threading.current_thread())
 
     def start(self) -> None:
         for poller in self.pollers:
@@ -171,10 +262,22 @@ class EventRunner:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the runner to stop (safe in a signal handler); `wait` then returns."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling and kill worker processes: their batches come back after the
+        visibility timeout, as when AWS replaces an execution environment mid-invocation.
+        Batches running in threads get up to `timeout` seconds to finish."""
+        self._stop.set()
+        for function in self.functions.values():
+            function.invoker.close()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            running = list(self._running)
+        for thread in [*self._threads, *running]:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self) -> None:
         while not self._stop.wait(0.5):

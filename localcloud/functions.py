@@ -11,9 +11,12 @@ from chalice.app import SQSEventConfig
 from chalicelib.config import Settings
 from localcloud.event_runner import EventSourceMapping
 
-#: Matches the encoder's Lambda settings in AWS (timeout below the queue's visibility timeout).
-ENCODER_TIMEOUT_SECONDS = 840
+#: The template's encoder timeout (Lambda's cap), the default of
+#: ``settings.encoder_timeout_seconds``; the local runner uses the setting.
+ENCODER_TIMEOUT_SECONDS = 900
 ENCODER_MEMORY_MB = 3008
+#: Importable by worker processes, which run the encoder so that its timeout can kill it.
+ENCODER_HANDLER = "encoder_lambda.handler:handler"
 
 
 CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
@@ -55,21 +58,31 @@ def chalice_sqs_mappings(app_module: ModuleType, settings: Settings) -> list[Eve
     return mappings
 
 
-def encoder_mapping(settings: Settings) -> EventSourceMapping:
-    from encoder_lambda.handler import handler
+def encoder_mappings(settings: Settings) -> list[EventSourceMapping]:
+    """The encoder's mappings: the fan-out tasks and the uploads, one pool of invocations.
 
-    return EventSourceMapping(
-        function_name=f"{settings.resource_prefix}-encoder",
-        queue_name=settings.encode_queue,
-        handler=handler,
-        batch_size=1,
-        timeout_seconds=ENCODER_TIMEOUT_SECONDS,
-        memory_mb=ENCODER_MEMORY_MB,
-    )
+    Safety: the encode queues' visibility timeout is the same template parameter
+    (EncoderTimeoutSeconds, set from NOTFLIX_ENCODER_TIMEOUT_SECONDS), so a message becomes
+    visible again only when the invocation holding it has been killed, never while it still
+    runs. The pipeline itself stops a margin before the deadline, so it is not killed
+    mid-write. Never give the runner a longer timeout than the queues' visibility.
+    """
+    return [
+        EventSourceMapping(
+            function_name=f"{settings.resource_prefix}-encoder",
+            queue_name=queue,
+            handler=ENCODER_HANDLER,
+            batch_size=1,
+            timeout_seconds=settings.encoder_timeout_seconds,
+            memory_mb=ENCODER_MEMORY_MB,
+            concurrency=settings.encoder_concurrency,
+        )
+        for queue in (settings.encode_tasks_queue, settings.encode_queue)
+    ]
 
 
 def all_mappings(app_module: ModuleType, settings: Settings,
                  queues: frozenset[str] | None = None) -> list[EventSourceMapping]:
     """Every mapping, or only those of the named queues (tests run one worker at a time)."""
-    mappings = [*chalice_sqs_mappings(app_module, settings), encoder_mapping(settings)]
+    mappings = [*chalice_sqs_mappings(app_module, settings), *encoder_mappings(settings)]
     return [m for m in mappings if queues is None or m.queue_name in queues]

@@ -27,13 +27,15 @@ def main() -> int:
     runner = EventRunner(resources.sqs, mappings, settings.region)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        runner.stop(timeout=0)
+        runner.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
     logger.info("event runner started",
-                mappings=[{"function": m.function_name, "queue": m.queue_name} for m in mappings])
+                mappings=[{"function": m.function_name, "queue": m.queue_name,
+                           "timeout_seconds": m.timeout_seconds, "concurrency": m.concurrency}
+                          for m in mappings])
     runner.wait()
     runner.stop()
     return 0

@@ -188,9 +188,12 @@ def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: 
 @pytest.fixture
 def encoder_worker(stack_env: dict[str, str], settings: Settings,
                    stack_outputs: dict[str, str]) -> Iterator[None]:
-    """The event runner driving only the encoder, as Lambda's event source mapping would."""
-    with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix},
-                      settings.encode_queue):
+    """The event runner driving only the encoder (uploads and fan-out tasks, one pool of
+    invocations), with the timeout the session's encode queues were deployed with."""
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_ENCODER_TIMEOUT_SECONDS": str(settings.encoder_timeout_seconds),
+           "NOTFLIX_ENCODER_CONCURRENCY": str(settings.encoder_concurrency)}
+    with queue_worker(env, settings.encode_queue, settings.encode_tasks_queue):
         yield
 
 

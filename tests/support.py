@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -35,13 +38,31 @@ def eventually(probe: Callable[[], T | None], timeout: float = 15.0, interval: f
 
 
 @contextmanager
-def queue_worker(env: dict[str, str], queue: str) -> Iterator[None]:
-    """The event runner, driving only one queue's function (as Lambda's mapping would)."""
+def queue_worker(env: dict[str, str], *queues: str) -> Iterator[None]:
+    """The event runner, driving only these queues' functions (as Lambda's mappings would)."""
     from localcloud.stack import EmbeddedStack
 
-    runner = EmbeddedStack(env={**env, "NOTFLIX_RUNNER_QUEUES": queue}, record_pids=False)
+    runner = EmbeddedStack(env={**env, "NOTFLIX_RUNNER_QUEUES": ",".join(queues)},
+                           record_pids=False)
     runner.start_runner()
     try:
         yield
     finally:
         runner.stop()
+
+
+@contextmanager
+def logged_lines() -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines this process's "notflix" logger writes inside the block."""
+    from chalicelib.logs import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    sink = io.StringIO()
+    previous = handler.setStream(sink)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        handler.setStream(previous)
+        lines.extend(json.loads(line) for line in sink.getvalue().splitlines())
