@@ -340,7 +340,7 @@ def _encode_seconds(s3: Any, bucket: str, asset_id: str) -> float | None:
 def encoder_runner(settings: Settings, stack_env: dict[str, str]) -> Iterator[EmbeddedStack]:
     """The event runner driving only the encode queue (as tests' ``encoder_worker`` does)."""
     env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_RUNNER_QUEUES": settings.encode_queue}
+           "NOTFLIX_RUNNER_QUEUES": f"{settings.encode_queue},{settings.encode_tasks_queue}"}
     runner = EmbeddedStack(env=env, record_pids=False)
     runner.start_runner()
     try:

@@ -14,6 +14,7 @@ from chalicelib.resources import Resources
 from localcloud.event_runner import EventRunner
 from localcloud.functions import all_mappings
 from localcloud.paths import PROJECT_ROOT
+from localcloud.scheduler import ScheduleRunner
 
 
 def main() -> int:
@@ -25,6 +26,9 @@ def main() -> int:
     queues = frozenset(q.strip() for q in only.split(",") if q.strip()) or None
     mappings = all_mappings(app_module, settings, queues)
     runner = EventRunner(resources.sqs, mappings, settings.region)
+    # The whole runner (`notflix up`) also runs the app's rate schedules (the encode
+    # watchdog), as EventBridge would; a runner of named queues (tests) runs none.
+    schedules = ScheduleRunner(app_module, region=settings.region) if queues is None else None
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.request_stop()
@@ -32,11 +36,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
+    if schedules is not None:
+        schedules.start()
     logger.info("event runner started",
                 mappings=[{"function": m.function_name, "queue": m.queue_name,
                            "timeout_seconds": m.timeout_seconds, "concurrency": m.concurrency}
                           for m in mappings])
     runner.wait()
+    if schedules is not None:
+        schedules.stop()
     runner.stop()
     return 0
 

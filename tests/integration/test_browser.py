@@ -39,7 +39,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
 def encoder(stack_env: dict[str, str], settings: Settings,
             stack_outputs: dict[str, str]) -> Iterator[None]:
     with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix},
-                      settings.encode_queue):
+                      settings.encode_queue, settings.encode_tasks_queue):
         yield
 
 
