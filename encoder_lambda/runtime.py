@@ -45,4 +45,6 @@ def pipeline() -> Pipeline:
                     JobStore(lease_seconds=lease), attach_and_tell_the_graph,
                     dispatcher=QueueDispatcher(sqs, tasks_queue_url),
                     chunk_seconds=settings.encode_chunk_seconds,
+                    # the encode-tasks queue's maxReceiveCount (tests that freeze AWS raise both)
+                    max_attempts=int(os.environ.get("NOTFLIX_ENCODE_MAX_ATTEMPTS", "3")),
                     title_exists=title_exists)

@@ -1,11 +1,13 @@
-"""`python -m localcloud.moto_main`: moto's server with localcloud.moto_speedups applied."""
+"""`python -m localcloud.moto_main`: moto's server with localcloud.moto_speedups and
+localcloud.moto_fixes applied."""
 
 from __future__ import annotations
 
 from moto.server import main
 
-from localcloud.moto_speedups import install
+from localcloud import moto_fixes, moto_speedups
 
 if __name__ == "__main__":
-    install()
+    moto_speedups.install()
+    moto_fixes.install()
     main()

@@ -334,18 +334,25 @@ def test_aws_frozen_mid_encode_the_redelivered_job_publishes_once(
     settings, sqs, s3 = faults.settings, faults.resources.sqs, faults.resources.s3
     queue = sqs.get_queue_url(QueueName=settings.encode_queue)["QueueUrl"]
     dlq = sqs.get_queue_url(QueueName=f"{settings.encode_queue}-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
+    tasks = sqs.get_queue_url(QueueName=settings.encode_tasks_queue)["QueueUrl"]
+    tasks_dlq = sqs.get_queue_url(QueueName=settings.encode_tasks_dlq)["QueueUrl"]
     # Seconds instead of 15 minutes (Lambda's timeout) before a failed message comes back.
     # Receives the runner gave up on while the emulator was frozen are still counted when
-    # it thaws, so the DLQ threshold is raised above those.
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={
-        "VisibilityTimeout": "5",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 20})})
+    # it thaws, so the DLQ threshold (and the encoder's, NOTFLIX_ENCODE_MAX_ATTEMPTS) is
+    # raised above those.
+    for source, dead in ((queue, dlq), (tasks, tasks_dlq)):
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=source, Attributes={
+            "VisibilityTimeout": "5",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn,
+                                         "maxReceiveCount": 20})})
     title_id = f"t-{unique()}"
     _make_title(faults, title_id)
-    runner = EmbeddedStack(env={**faults.stack.env, "NOTFLIX_RUNNER_QUEUES": settings.encode_queue,
-                                "NOTFLIX_ENCODER_LEASE_SECONDS": "4"}, record_pids=False)
+    runner = EmbeddedStack(env={**faults.stack.env, "NOTFLIX_RUNNER_QUEUES":
+                                f"{settings.encode_queue},{settings.encode_tasks_queue}",
+                                "NOTFLIX_ENCODER_LEASE_SECONDS": "4",
+                                "NOTFLIX_ENCODE_MAX_ATTEMPTS": "20"}, record_pids=False)
     runner.start_runner()
     try:
         source = clip(tmp_path / "frozen.mp4", seconds=20)
@@ -359,14 +366,14 @@ def test_aws_frozen_mid_encode_the_redelivered_job_publishes_once(
             return job["status"]["S"] if job else ""
 
         eventually(lambda: status() == "ENCODING", timeout=120, interval=0.2)
-        with frozen(faults.moto):  # the encoder's next progress write hangs, then fails
+        with frozen(faults.moto):  # the chunk's next progress write hangs, then fails
             eventually(lambda: "upload processing failed" in faults.log("event-runner"),
                        timeout=90, interval=0.5)
 
         eventually(lambda: status() in ("PUBLISHED", "FAILED"), timeout=180, interval=0.5)
         job = _item(faults, "jobs", {"job_id": job_id})
         assert job is not None and job["status"]["S"] == "PUBLISHED", job
-        assert int(job["attempts"]["N"]) >= 2  # the failed try, then the redelivered one
+        assert len(job["tasks_done"]["SS"]) == int(job["tasks_total"]["N"])  # each once
         asset_id = job["asset_id"]["S"]
         title = _item(faults, "titles", {"id": title_id})
         assert title is not None and json.loads(title["asset"]["S"])["asset_id"] == asset_id
@@ -376,13 +383,15 @@ def test_aws_frozen_mid_encode_the_redelivered_job_publishes_once(
         manifest = parse(s3.get_object(Bucket=settings.media_bucket,
                                        Key=prefix + "manifest.mpd")["Body"].read())
         assert {f for r in manifest.representations for f in r.files} <= stored
-        assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=[
-            "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"] == "0"
-        # the job stays published: nothing left in the queue works it again
-        eventually(lambda: sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
-            "Attributes"] == {"ApproximateNumberOfMessages": "0",
-                              "ApproximateNumberOfMessagesNotVisible": "0"}, timeout=30)
+        for dead in (dlq, tasks_dlq):
+            assert sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=[
+                "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"] == "0"
+        # the job stays published: nothing left in the queues works it again
+        for source in (queue, tasks):
+            eventually(lambda q=source: sqs.get_queue_attributes(QueueUrl=q, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
+                "Attributes"] == {"ApproximateNumberOfMessages": "0",
+                                  "ApproximateNumberOfMessagesNotVisible": "0"}, timeout=30)
         assert status() == "PUBLISHED"
     finally:
         runner.stop()

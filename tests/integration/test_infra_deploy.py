@@ -39,12 +39,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private moto server on a free loopback port for this module's tests."""
+    """A private moto server (with the fixes the stack applies to it) on a free loopback port
+    for this module's tests."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("moto") / "moto.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "localcloud.moto_main", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
     try:
@@ -122,8 +123,9 @@ def test_boto3_lists_the_templates_buckets_and_both_queues(deployed: Deployed) -
     assert {settings.uploads_bucket, settings.media_bucket, settings.data_bucket} <= buckets
     queues = deployed.sqs.list_queues(QueueNamePrefix=settings.resource_prefix)["QueueUrls"]
     assert {url.rsplit("/", 1)[-1] for url in queues} == {
-        settings.encode_queue, settings.encode_dlq, settings.import_queue,
-        f"{settings.import_queue}-dlq", settings.graph_queue, f"{settings.graph_queue}-dlq"}
+        settings.encode_queue, settings.encode_dlq, settings.encode_tasks_queue,
+        settings.encode_tasks_dlq, settings.import_queue, f"{settings.import_queue}-dlq",
+        settings.graph_queue, f"{settings.graph_queue}-dlq"}
     assert set(deployed.outputs) == set(load_template()["Outputs"])
     assert deployed.outputs["UploadsBucketName"] == settings.uploads_bucket
     assert deployed.outputs["MediaBucketArn"] == f"arn:aws:s3:::{settings.media_bucket}"
