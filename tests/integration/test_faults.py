@@ -387,11 +387,14 @@ def test_aws_frozen_mid_encode_the_redelivered_job_publishes_once(
             assert sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=[
                 "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"] == "0"
         # the job stays published: nothing left in the queues works it again
-        for source in (queue, tasks):
-            eventually(lambda q=source: sqs.get_queue_attributes(QueueUrl=q, AttributeNames=[
+        def drained(url: str) -> bool:
+            return bool(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
                 "Attributes"] == {"ApproximateNumberOfMessages": "0",
-                                  "ApproximateNumberOfMessagesNotVisible": "0"}, timeout=30)
+                                  "ApproximateNumberOfMessagesNotVisible": "0"})
+
+        for source in (queue, tasks):
+            eventually(lambda q=source: drained(q), timeout=30)
         assert status() == "PUBLISHED"
     finally:
         runner.stop()
