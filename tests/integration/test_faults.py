@@ -393,8 +393,7 @@ def test_aws_frozen_mid_encode_the_redelivered_job_publishes_once(
                 "Attributes"] == {"ApproximateNumberOfMessages": "0",
                                   "ApproximateNumberOfMessagesNotVisible": "0"})
 
-        for source in (queue, tasks):
-            eventually(lambda q=source: drained(q), timeout=30)
+        eventually(lambda: drained(queue) and drained(tasks), timeout=30)
         assert status() == "PUBLISHED"
     finally:
         runner.stop()
