@@ -20,6 +20,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.config import Settings
+from chalicelib.dynamo import bind_models
+from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
@@ -38,7 +40,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
 @pytest.fixture(scope="module")
 def encoder(stack_env: dict[str, str], settings: Settings,
             stack_outputs: dict[str, str]) -> Iterator[None]:
-    with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix},
+    # 8 s chunks: the 20 s film is three chunks, so playing it crosses two seams.
+    with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+                       "NOTFLIX_ENCODE_CHUNK_SECONDS": "8"},
                       settings.encode_queue, settings.encode_tasks_queue):
         yield
 
@@ -175,6 +179,37 @@ def test_subscribe_watch_leave_and_resume(browser: Browser, page: Page, api_url:
     resumed_at = video_state(page)["time"]
     assert abs(resumed_at - stopped_at) <= 10, (stopped_at, resumed_at)
     shot(page, "resumed")
+
+
+def test_playback_crosses_the_chunk_seams_without_a_stall(page: Page, api_url: str,
+                                                         encoded_title: str,
+                                                         resources: Resources) -> None:
+    bind_models(resources.settings, JOB_MODELS)
+    (job,) = JobModel.by_title.query(encoded_title)
+    assert job.status == "PUBLISHED" and job.plan["chunks"] == 3  # seams at 8 s and 16 s
+    register_in_page(page, api_url)
+    page.goto(f"{api_url}/plans")
+    page.get_by_role("button", name="Subscribe with PayPal").first.click()
+    page.get_by_role("button", name="Agree and subscribe").click()
+    page.wait_for_url(lambda url: "/account?subscribed=1" in url)
+    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_function("() => window.notflixPlayer && document.getElementById('video')"
+                           ".readyState >= 2", timeout=60_000)
+    # From just before the first seam (8 s) past the second (16 s), counting stalls.
+    page.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                  " window.stalls = 0; v.currentTime = 6;"
+                  " v.addEventListener('waiting', () => { if (v.currentTime > 6.5)"
+                  " window.stalls += 1; }); return v.play(); }")
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 7",
+                           timeout=30_000)
+    started = time.monotonic()
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 17",
+                           timeout=30_000)
+    elapsed = time.monotonic() - started
+    stalls = page.evaluate("() => window.stalls")
+    shot(page, "across-seams")
+    assert stalls == 0, f"the player waited {stalls} times crossing the seams"
+    assert elapsed < 10 + 3, f"10 s of video took {elapsed:.1f} s to play"
 
 
 def test_a_visitor_without_a_subscription_is_refused(page: Page, api_url: str,
