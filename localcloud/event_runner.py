@@ -32,6 +32,8 @@ from chalicelib.logs import logger
 from localcloud.invocation import FunctionConfig, Handler
 from localcloud.invoker import Invoker, make_invoker
 
+#: After an empty receive, a poller waits this long before taking a slot again.
+FAIR_TURN_SECONDS = 0.05
 SLOT_WAIT_SECONDS = 0.5
 
 
@@ -229,6 +231,9 @@ class EventRunner:
                 continue
             if not messages:
                 slots.release()
+                # Let another mapping of the function waiting for this slot take it: an idle
+                # queue must not starve a busy one (Lambda polls each mapping on its own).
+                self._stop.wait(FAIR_TURN_SECONDS)
                 continue
             self._dispatch(poller, slots, messages)
 

@@ -5,6 +5,8 @@ upload for no title and a chunk that always fails end FAILED with a reason a per
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from chalicelib.catalogue.playable import attach_asset, title_exists
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.dynamo import bind_models
-from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for
+from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda import task_work
@@ -26,7 +28,7 @@ from encoder_lambda.media.packaging import discontinuities, read_tracks
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.s3_events import Upload
 from encoder_lambda.tasks import Task, plan_chunks
-from tests.support import unique
+from tests.support import eventually, queue_worker, unique
 
 pytestmark = pytest.mark.integration
 FPS = 24
@@ -172,3 +174,59 @@ def test_a_chunk_that_always_fails_fails_its_job_naming_the_chunk(
     assert b"Invalid data found when processing input" in log["Body"].read()
     for other in queued:  # the rest of the job's tasks now do nothing
         assert pipeline.run_task(other) == "FAILED"
+
+
+def _ffmpeg_reading(marker: str) -> int | None:
+    """The pid of an ffmpeg whose command line names ``marker`` (the upload's key)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and b"ffmpeg" in argv[0] and any(marker.encode() in a for a in argv) \
+                and b"-ss" in argv:
+            return int(entry.name)
+    return None
+
+
+def test_a_chunk_killed_mid_encode_is_redelivered_and_published_once(
+        resources: Resources, stack_env: dict[str, str], catalogue_services: Services,
+        tmp_path: Path) -> None:
+    """As Lambda kills an invocation at its timeout: the worker's whole process group (the
+    encoder and its ffmpeg) dies mid-chunk; the message comes back after the visibility
+    timeout, the chunk is encoded again and the title is published once."""
+    settings, sqs, s3 = resources.settings, resources.sqs, resources.s3
+    tasks = sqs.get_queue_url(QueueName=settings.encode_tasks_queue)["QueueUrl"]
+    before = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["VisibilityTimeout"])[
+        "Attributes"]["VisibilityTimeout"]
+    sqs.set_queue_attributes(QueueUrl=tasks, Attributes={"VisibilityTimeout": "5"})
+    env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
+           "NOTFLIX_ENCODE_CHUNK_SECONDS": "8", "NOTFLIX_ENCODER_CONCURRENCY": "1"}
+    marker = unique("kill")
+    try:
+        with queue_worker(env, settings.encode_queue, settings.encode_tasks_queue):
+            source = make_clip(tmp_path / "kill.mp4", 24)
+            key = f"uploads/{marker}/kill.mp4"
+            s3.upload_file(str(source), settings.uploads_bucket, key,
+                           ExtraArgs={"Metadata": {"title-id": film(catalogue_services)}})
+            etag = s3.head_object(Bucket=settings.uploads_bucket, Key=key)["ETag"]
+            job_id = job_id_for(settings.uploads_bucket, key, etag)
+            bind_models(settings, JOB_MODELS)
+            pid = eventually(lambda: _ffmpeg_reading(marker), timeout=60, interval=0.02)
+            os.killpg(os.getpgid(pid), signal.SIGKILL)  # the invocation dies with its ffmpeg
+            eventually(lambda: JobModel.get(job_id, consistent_read=True).status in FINAL,
+                       timeout=180, interval=0.5)
+    finally:
+        sqs.set_queue_attributes(QueueUrl=tasks, Attributes={"VisibilityTimeout": before})
+    job = JobModel.get(job_id, consistent_read=True)
+    assert job.status == "PUBLISHED", job.error
+    assert set(job.tasks_done) == set(job.plan["tasks"]) and job.plan["chunks"] == 3
+    prefix = f"media/{job.asset_id}/"
+    text = s3.get_object(Bucket=settings.media_bucket, Key=prefix + "manifest.mpd")["Body"].read()
+    stored = {o["Key"].removeprefix(prefix) for o in s3.list_objects_v2(
+        Bucket=settings.media_bucket, Prefix=prefix)["Contents"] if o["Key"].endswith(".m4s")}
+    assert stored == {f for f in parse(text).files() if f.endswith(".m4s")}  # no stray segment
+    for rung in read_tracks(text):
+        assert discontinuities(rung) == []
