@@ -8,6 +8,8 @@ import itertools
 import os
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -230,3 +232,45 @@ def test_a_chunk_killed_mid_encode_is_redelivered_and_published_once(
     assert stored == {f for f in parse(text).files() if f.endswith(".m4s")}  # no stray segment
     for rung in read_tracks(text):
         assert discontinuities(rung) == []
+
+
+def test_a_cancel_during_fan_out_stops_the_running_chunk_within_seconds(
+        resources: Resources, tmp_path: Path) -> None:
+    settings = resources.settings
+    bind_models(settings, JOB_MODELS)
+    queued: list[Task] = []
+
+    class Held:
+        def dispatch(self, tasks: Sequence[Task]) -> None:
+            queued.extend(tasks)
+
+    # A slow preset on a 720p source: the chunk takes long enough to be stopped mid-way.
+    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                        JobStore(lease_seconds=1.0), attach_asset, preset="slow",
+                        chunk_seconds=8, dispatcher=Held())
+    source = tmp_path / "long.mp4"
+    subprocess.run([find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f",
+                    "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=16", "-c:v",
+                    "libx264", "-preset", "ultrafast", str(source)], check=True, timeout=120)
+    sent = send(resources, source)
+    assert pipeline.process(sent) == "ENCODING"
+    job_id = job_id_for(sent.bucket, sent.key, sent.etag)
+    first = next(t for t in queued if t.name == "chunk-0000")
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(pipeline.run_task(first)))
+    worker.start()
+    def started() -> bool:
+        progress = JobModel.get(job_id).task_progress
+        return progress is not None and "chunk-0000" in progress.as_dict()  # type: ignore[no-untyped-call]
+
+    eventually(started, timeout=60, interval=0.2)
+    pipeline.jobs.cancel(job_id)
+    asked = time.monotonic()
+    worker.join(timeout=30)
+    assert outcome == ["CANCELLED"] and time.monotonic() - asked < 6
+    job = JobModel.get(job_id, consistent_read=True)
+    assert job.status == "CANCELLED" and job.asset_id
+    listed = resources.s3.list_objects_v2(Bucket=settings.media_bucket,
+                                          Prefix=f"media/{job.asset_id}/")
+    assert listed.get("KeyCount") == 0  # nothing half-published is left
+    assert {pipeline.run_task(task) for task in queued[1:]} == {"CANCELLED"}
