@@ -30,7 +30,7 @@ from encoder_lambda.media.ladder import choose_ladder
 from encoder_lambda.media.probe import InvalidSource, SourceInfo
 from encoder_lambda.publish import MANIFEST, is_published, publish, remove, stored_names
 from encoder_lambda.s3_events import Upload
-from encoder_lambda.source_probe import audio_streams, probe_source
+from encoder_lambda.source_probe import audio_streams, decide_field_order, probe_source
 from encoder_lambda.source_url import source_url
 from encoder_lambda.task_store import TaskStore
 from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_tasks
@@ -200,6 +200,7 @@ class Pipeline:
             info = probe_source(source)
         except InvalidSource as exc:
             return self._fail(job, upload, exc.reason)
+        info = decide_field_order(source, info)
         _check_time(job, remaining)
         tracks = audio_streams(info)
         tasks = plan_tasks(job.job_id, asset_id, info.duration_s, self.chunk_seconds, tracks)
@@ -209,7 +210,7 @@ class Pipeline:
                 "segment_seconds": SEGMENT_SECONDS, "duration_s": info.duration_s,
                 "ladder": [asdict(r) for r in choose_ladder(info)],
                 "sidecars": [str(item["Key"]) for item in sidecars], "forced": forced,
-                "source_etag": current,
+                "source_etag": current, "field_order": info.field_order,
                 "chunk_ranges": {t.name: [t.start_s, t.end_s] for t in tasks
                                  if t.kind == "chunk"}}
         self.jobs.start_fanout(job, plan, len(tasks), sha256=asset_id, asset_id=asset_id,
@@ -289,8 +290,8 @@ class Pipeline:
     def _env(self, job: JobModel, task: Task, remaining: Callable[[], float]
              ) -> task_work.TaskEnv:
         source = source_url(self.s3, job.bucket, job.key, _source_etag(job))
-        info = probe_source(source)
         plan = job.plan or {}
+        info = replace(probe_source(source), field_order=plan.get("field_order"))
         report = self._reporter(job.job_id, task.name)
         last_ok = [True]
 

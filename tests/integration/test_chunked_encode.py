@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,13 @@ from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda import task_work
+from encoder_lambda.content_id import file_content_id
 from encoder_lambda.jobs import JobStore
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.encode import EncodeFailed
 from encoder_lambda.media.mpd import parse
 from encoder_lambda.media.packaging import discontinuities, read_tracks
+from encoder_lambda.media.probe import probe
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.s3_events import Upload
 from encoder_lambda.tasks import Task, plan_chunks
@@ -274,3 +277,91 @@ def test_a_cancel_during_fan_out_stops_the_running_chunk_within_seconds(
                                           Prefix=f"media/{job.asset_id}/")
     assert listed.get("KeyCount") == 0  # nothing half-published is left
     assert {pipeline.run_task(task) for task in queued[1:]} == {"CANCELLED"}
+
+
+def _top_rung_file(resources: Resources, job: JobModel, folder: Path) -> Path:
+    """The published top rung (init + every segment) joined into one file."""
+    s3, media, prefix = resources.s3, resources.settings.media_bucket, f"media/{job.asset_id}/"
+    text = s3.get_object(Bucket=media, Key=prefix + "manifest.mpd")["Body"].read()
+    top = max((t for t in read_tracks(text) if t.kind == "video"),
+              key=lambda t: (t.width or 0) * (t.height or 0))
+    joined = folder / f"top-{job.job_id}.mp4"
+    with joined.open("wb") as out:
+        for name in top.files:
+            out.write(s3.get_object(Bucket=media, Key=prefix + name)["Body"].read())
+    return joined
+
+
+def _encode(path: Path, lavfi: str, *options: str) -> Path:
+    subprocess.run([find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", lavfi, *options, str(path)], check=True, timeout=120)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["interlaced", "hdr-pq", "hdr-hlg", "near-720p"])
+def test_real_world_sources_are_published_as_progressive_sdr_with_their_rungs(
+        kind: str, chunked: Pipeline, resources: Resources, tmp_path: Path) -> None:
+    if kind == "interlaced":  # 576i MPEG-2 in MPEG-TS, top field first
+        source = _encode(tmp_path / "tv.ts", "gradients=s=720x576:r=50:d=6:speed=0.05",
+                         "-vf", "tinterlace=mode=interleave_top,setfield=tff",
+                         "-flags", "+ilme+ildct", "-c:v", "mpeg2video", "-b:v", "6M")
+    elif kind.startswith("hdr"):  # 10-bit HEVC, PQ or HLG, BT.2020
+        transfer = "smpte2084" if kind == "hdr-pq" else "arib-std-b67"
+        source = _encode(tmp_path / f"{kind}.mp4", "testsrc2=size=640x360:rate=24:d=6",
+                         "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
+                         "-x265-params", f"log-level=error:colorprim=bt2020:transfer={transfer}"
+                                         ":colormatrix=bt2020nc",
+                         "-color_primaries", "bt2020", "-color_trc", transfer,
+                         "-colorspace", "bt2020nc", "-tag:v", "hvc1")
+    else:  # a few pixels short of 720p
+        source = _encode(tmp_path / "short.mp4", "testsrc2=size=1276x718:rate=24:d=6",
+                         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
+    before = probe(source)
+    sent = send(resources, source)
+    assert chunked.process(sent) == "PUBLISHED"
+    job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
+    assert job.plan["chunks"] == 2
+    out = probe(_top_rung_file(resources, job, tmp_path))
+    assert out.pix_fmt == "yuv420p" and not out.is_hdr and not out.is_interlaced
+    if kind == "interlaced":
+        assert before.is_interlaced
+    elif kind.startswith("hdr"):
+        assert before.is_hdr and out.color_transfer in (None, "bt709")
+    else:
+        top = job.plan["ladder"][0]
+        assert (top["name"], top["width"], top["height"]) == ("720p", 1276, 718)
+        assert (out.width, out.height) == (1276, 718)
+
+
+def test_a_newer_file_at_the_same_key_while_the_older_encodes_wins(
+        resources: Resources, tmp_path: Path) -> None:
+    settings = resources.settings
+    bind_models(settings, JOB_MODELS)
+    queued: list[Task] = []
+
+    class Held:
+        def dispatch(self, tasks: Sequence[Task]) -> None:
+            queued.extend(tasks)
+
+    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                        JobStore(lease_seconds=1.0), attach_asset, preset="ultrafast",
+                        chunk_seconds=4, dispatcher=Held(), cooldown_s=0)
+    older = send(resources, make_clip(tmp_path / "v1.mp4", 6))
+    assert pipeline.process(older) == "ENCODING"  # planned and pinned to the first file
+    older_tasks = list(queued)
+    newer_file = make_clip(tmp_path / "v2.mp4", 5)
+    resources.s3.upload_file(str(newer_file), older.bucket, older.key)  # the same key
+    head = resources.s3.head_object(Bucket=older.bucket, Key=older.key)
+    newer = replace(older, etag=head["ETag"], size=head["ContentLength"])
+    assert {pipeline.run_task(task) for task in older_tasks} == {"CANCELLED"}
+    stopped = JobModel.get(job_id_for(older.bucket, older.key, older.etag))
+    assert stopped.status == "CANCELLED" and "replaced by a newer upload" in stopped.error
+    queued.clear()
+    assert pipeline.process(newer) == "ENCODING"
+    assert {pipeline.run_task(task) for task in queued} >= {"PUBLISHED"}
+    published = JobModel.get(job_id_for(newer.bucket, newer.key, newer.etag))
+    assert published.status == "PUBLISHED"
+    assert published.asset_id == file_content_id(newer_file)[:32]  # the newer content
+    archived = resources.s3.head_object(Bucket=older.bucket,
+                                        Key="processed/" + older.key.removeprefix("uploads/"))
+    assert archived["ETag"] == head["ETag"]  # what was archived is what was encoded
