@@ -38,6 +38,9 @@ from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_
 logger = Logger(service="notflix-encoder", use_rfc3339=True)
 #: Stop encoding when less than this much of the invocation's time is left.
 SAFETY_SECONDS = 60.0
+#: A task stops its ffmpeg with less than this left: what follows (retiming and storing one
+#: chunk's segments, or assembling) takes seconds, not a minute.
+TASK_SAFETY_SECONDS = 15.0
 PROGRESS_EVERY_SECONDS = 2.0
 CANCEL_CHECK_SECONDS = 2.0
 #: Uploaded beside a video (`film.mp4` + `film.en.srt`, sent first): read by the video's job.
@@ -253,13 +256,13 @@ class Pipeline:
             return "DONE"
         if job.status != "ENCODING":
             raise JobBusy(f"job {job.job_id} is {job.status}, not yet fanned out")
-        if remaining() < SAFETY_SECONDS:
-            raise OutOfTime(f"{task.label}: under {SAFETY_SECONDS:.0f} s left")
+        if remaining() < TASK_SAFETY_SECONDS:
+            raise OutOfTime(f"{task.label}: under {TASK_SAFETY_SECONDS:.0f} s left")
         upload = _upload_of(job)
         try:
             result = task_work.run_task(self._env(job, task, remaining), task)
         except task_work.TaskStopped:
-            if remaining() < SAFETY_SECONDS:
+            if remaining() < TASK_SAFETY_SECONDS:
                 raise OutOfTime(f"{task.label} stopped before the time limit") from None
             return self._after_stop(task.job_id)
         except task_work.SourceShort as exc:
@@ -300,7 +303,7 @@ class Pipeline:
             return last_ok[0]
 
         def should_stop() -> bool:
-            return remaining() < SAFETY_SECONDS or not last_ok[0] or not report(None)
+            return remaining() < TASK_SAFETY_SECONDS or not last_ok[0] or not report(None)
 
         return task_work.TaskEnv(
             s3=self.s3, media_bucket=self.media_bucket, store=self.tasks, source=source,

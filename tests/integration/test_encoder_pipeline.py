@@ -297,10 +297,10 @@ def test_subtitles_uploaded_beside_the_video_become_a_listed_webvtt_track(
 def test_a_job_near_the_time_limit_stops_cleanly_and_the_retry_publishes(
         pipeline: Pipeline, resources: Resources, tmp_path: Path) -> None:
     sent = upload(resources, clip(tmp_path / "late.mp4", seconds=3), f"uploads/{unique()}.mp4")
-    clock = iter([900.0, 900.0])  # the lease's length, time to start encoding, then none
+    clock = iter([900.0, 900.0])  # the lease's length, time to plan, then almost none
 
     with pytest.raises(OutOfTime):
-        pipeline.process(sent, remaining=lambda: next(clock, 30.0))
+        pipeline.process(sent, remaining=lambda: next(clock, 10.0))
     job = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag))
     assert job.status == "ENCODING"  # left for the redelivered message, not half-published
     listed = resources.s3.list_objects_v2(Bucket=resources.settings.media_bucket,
