@@ -148,6 +148,13 @@ class JobStore:
         self.move(job, "ENCODING", plan=plan, tasks_total=total, progress=0,
                   task_progress=progress, **fields)
 
+    def mark_dispatched(self, job_id: str, plan: dict[str, Any]) -> None:
+        """Every task of the plan is on its way: a repeated upload event plans nothing more.
+        (Only while the job still has this plan: a cancel or a finish may have come first.)"""
+        with contextlib.suppress(UpdateError):
+            JobModel(job_id).update(actions=[JobModel.plan.set({**plan, "dispatched": True})],
+                                    condition=JobModel.status.is_in("ENCODING", "PACKAGING"))
+
     def task_progress(self, job_id: str, name: str, fraction: float) -> bool:
         """Record a running task's fraction (and the job's heartbeat); False when the job
         no longer wants the work (cancelled, failed, or moved on): the task stops."""

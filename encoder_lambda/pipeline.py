@@ -121,6 +121,11 @@ class Pipeline:
             if job.status in FINAL:
                 logger.info("job already final; nothing to do", status=job.status)
                 return str(job.status)
+            if job.status in ("ENCODING", "PACKAGING") and (job.plan or {}).get("dispatched"):
+                # The same upload event again (S3 delivers at least once; a multipart upload
+                # may notify twice): its tasks are out, the job goes on without a new plan.
+                logger.info("job already fanned out; nothing to do", status=job.status)
+                return str(job.status)
             if job.cancel_requested:
                 self.jobs.move(job, "CANCELLED")
                 return "CANCELLED"
@@ -222,6 +227,7 @@ class Pipeline:
                     duration_s=info.duration_s)
         self._planned_remaining = remaining
         self.dispatcher.dispatch(tasks)
+        self.jobs.mark_dispatched(job.job_id, plan)
         return str(JobModel.get(job.job_id, consistent_read=True).status)
 
     # --- tasks -------------------------------------------------------------------------

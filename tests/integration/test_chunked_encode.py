@@ -365,3 +365,28 @@ def test_a_newer_file_at_the_same_key_while_the_older_encodes_wins(
     archived = resources.s3.head_object(Bucket=older.bucket,
                                         Key="processed/" + older.key.removeprefix("uploads/"))
     assert archived["ETag"] == head["ETag"]  # what was archived is what was encoded
+
+
+def test_the_same_upload_event_again_after_fan_out_plans_nothing(
+        resources: Resources, tmp_path: Path) -> None:
+    settings = resources.settings
+    bind_models(settings, JOB_MODELS)
+    queued: list[Task] = []
+
+    class Held:
+        def dispatch(self, tasks: Sequence[Task]) -> None:
+            queued.extend(tasks)
+
+    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                        JobStore(lease_seconds=0.1), attach_asset, preset="ultrafast",
+                        chunk_seconds=4, dispatcher=Held())
+    sent = send(resources, make_clip(tmp_path / "twice.mp4", 6))
+    assert pipeline.process(sent) == "ENCODING"
+    planned = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag), consistent_read=True)
+    sent_tasks = len(queued)
+    time.sleep(0.2)  # the planner's lease is over: only the plan's mark stops a new plan
+    assert pipeline.process(sent) == "ENCODING"  # S3 delivered the event twice
+    again = JobModel.get(planned.job_id, consistent_read=True)
+    assert len(queued) == sent_tasks and again.attempts == planned.attempts
+    assert again.stages["PROBING"] == planned.stages["PROBING"]
+    assert {pipeline.run_task(task) for task in queued} >= {"PUBLISHED"}
