@@ -21,6 +21,9 @@ background. ``--rounds N`` repeats (a), (b) and (c) N times, each on a new clip 
 so another hash: the pipeline encodes it rather than linking it), and reports the medians.
 
 Run: `.venv/bin/python -m bench.encode --rounds 3` (`--seconds N` for a shorter clip).
+
+`--chunked [--seconds 600] [--chunk-seconds 60]` measures the chunked pipeline (plan -> one
+task per chunk -> assemble) instead: see bench/encode_chunked.py.
 """
 
 from __future__ import annotations
@@ -359,12 +362,12 @@ def log_tail(name: str, lines: int = LOG_TAIL_LINES) -> str:
 
 # -- (b) and (c) bare ffmpeg -------------------------------------------------------------------
 def one_command(src: Path, info: SourceInfo, ladder: Sequence[Rendition], preset: str,
-                ffmpeg: str, work: Path) -> Timing:
+                ffmpeg: str, work: Path, timeout_s: float = ENCODE_TIMEOUT_S) -> Timing:
     out = work / "single"
     out.mkdir()
     argv = build_command(src, out, info, ladder, preset=preset, ffmpeg_path=ffmpeg)
     print("  " + shlex.join(argv), flush=True)
-    timing = timed(lambda: run_tool(argv, ENCODE_TIMEOUT_S, "(b) one ffmpeg for the ladder"))
+    timing = timed(lambda: run_tool(argv, timeout_s, "(b) one ffmpeg for the ladder"))
     if not (out / MANIFEST_NAME).is_file():
         raise BenchError(f"(b) wrote no {MANIFEST_NAME}")
     return timing
@@ -491,15 +494,28 @@ def report_rounds(rounds: Sequence[Round]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=int, default=SECONDS, help="clip length (60)")
+    parser.add_argument("--seconds", type=int, default=None,
+                        help="clip length (60; 600 with --chunked)")
     parser.add_argument("--source", choices=sorted(SOURCE_KINDS), default="camera",
                         help="how the clip is compressed (camera: like a phone's recording)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure a, b and c this many times (a new clip each round, so "
                              "the pipeline encodes rather than links) and report medians")
+    parser.add_argument("--chunked", action="store_true",
+                        help="measure the chunked pipeline instead (bench/encode_chunked.py): "
+                             "its CPU, its critical path with one function per chunk, its seams")
+    parser.add_argument("--chunk-seconds", type=int, default=None,
+                        help="with --chunked: the pipeline's chunk length (60)")
     args = parser.parse_args(argv)
-    seconds: int = args.seconds
     kind: str = args.source
+    if args.chunked:
+        from bench import encode_chunked
+
+        return encode_chunked.main(args.seconds or encode_chunked.SECONDS, args.rounds,
+                                   args.chunk_seconds or encode_chunked.CHUNK_SECONDS, kind)
+    if args.chunk_seconds is not None:
+        parser.error("--chunk-seconds needs --chunked")
+    seconds: int = args.seconds or SECONDS
     tools = find_tools()
     preset = pipeline_preset()
     print(f"ffmpeg: {tools.ffmpeg} ({tools.origin}); preset {preset}; {os.cpu_count()} CPUs",
