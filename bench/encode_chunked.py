@@ -363,6 +363,14 @@ def _timing_note(timing: Timing) -> str:
             f"{_fmt(timing.rest_cpu_s)} s)")
 
 
+def _unpinned(source: SourceUrl) -> dict[str, str]:
+    """The task's input options without the If-Match pin: the benchmark reads the archived
+    copy after the job, and in one 600 s run moto answered 412 to the ETag HeadObject had
+    just given for that 1.2 GB copy (not reproduced on a 20 MB copy); the pin guards a
+    job's source, which the benchmark does not need here."""
+    return {k: v for k, v in source.input_options().items() if k != "headers"}
+
+
 def chunk_alone(source: SourceUrl, info: SourceInfo, ladder: Sequence[Rendition], preset: str,
                 task: Task, out: Path) -> ChunkRun:
     """One chunk's ffmpeg exactly as its task builds it (thumbnail tiles included)."""
@@ -372,7 +380,7 @@ def chunk_alone(source: SourceUrl, info: SourceInfo, ladder: Sequence[Rendition]
                        grid.tile_height)
     argv = build_chunk_command(source.url, out, info, ladder, task.start_s, task.end_s,
                                segment_seconds=SEGMENT_SECONDS, preset=preset, tiles=tiles,
-                               input_options=source.input_options())
+                               input_options=_unpinned(source))
     return ChunkRun(task, _run_encode(argv, task.end_s - task.start_s, task.label), out)
 
 
@@ -383,7 +391,7 @@ def audio_alone(source: SourceUrl, info: SourceInfo, out: Path) -> Timing | None
         return None
     out.mkdir(parents=True)
     argv = audio_command(source.url, out, streams[0], kbps=AUDIO_KBPS,
-                         segment_seconds=SEGMENT_SECONDS, input_options=source.input_options(),
+                         segment_seconds=SEGMENT_SECONDS, input_options=_unpinned(source),
                          language=info.audio_language)
     return _run_encode(argv, info.duration_s, "the audio task")
 
