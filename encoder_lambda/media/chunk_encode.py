@@ -26,10 +26,9 @@ import ffmpeg  # ffmpeg-python
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.encode import (
     DEFAULT_PRESET,
-    INIT_SEG_NAME,
     MANIFEST_NAME,
-    MEDIA_SEG_NAME,
-    POLL_SECONDS,
+    dash_muxer_options,
+    progress_args,
     scaled_ladder,
 )
 from encoder_lambda.media.ladder import Rendition
@@ -111,26 +110,11 @@ def build_chunk_command(
         options[f"bufsize:v:{i}"] = f"{rung.bufsize_kbps}k"
     if threads:
         options["threads"] = threads
-    options.update({
-        "map_metadata": -1,
-        "map_chapters": -1,
-        "dash_segment_type": "mp4",
-        "seg_duration": f"{segment_seconds:g}",
-        "use_template": 1,
-        "use_timeline": 1,
-        "adaptation_sets": "id=0,streams=v",
-        "init_seg_name": INIT_SEG_NAME,
-        "media_seg_name": MEDIA_SEG_NAME,
-        "streaming": 0,
-        "remove_at_exit": 0,
-    })
+    options.update(dash_muxer_options(segment_seconds, "id=0,streams=v"))
     out = ffmpeg.output(*outputs, str(Path(out_dir) / MANIFEST_NAME), **options)
     if tiles is not None and smallest is not None:
         out = ffmpeg.merge_outputs(out, _tile_output(smallest, tiles, Path(out_dir), length))
-    stream = out.global_args(
-        "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-        "-progress", "pipe:1", "-stats_period", f"{POLL_SECONDS:g}",
-    )
+    stream = out.global_args(*progress_args())
     argv: list[str] = stream.compile(cmd=ffmpeg_path or find_tools().ffmpeg,
                                      overwrite_output=True)
     return argv
@@ -169,18 +153,12 @@ def audio_command(
     src = ffmpeg.input(str(source), **(input_options or {}))
     options: dict[str, Any] = {
         "format": "dash", "c:a": "aac", "b:a": f"{kbps}k", "ac": channels, "ar": sample_rate,
-        "map_metadata": -1, "map_chapters": -1, "dash_segment_type": "mp4",
-        "seg_duration": f"{segment_seconds:g}", "use_template": 1, "use_timeline": 1,
-        "adaptation_sets": "id=0,streams=a", "init_seg_name": INIT_SEG_NAME,
-        "media_seg_name": MEDIA_SEG_NAME, "streaming": 0, "remove_at_exit": 0,
+        **dash_muxer_options(segment_seconds, "id=0,streams=a"),
     }
     if language:
         options["metadata:s:a:0"] = f"language={language}"
     out = ffmpeg.output(src[str(stream_index)], str(Path(out_dir) / MANIFEST_NAME), **options)
-    stream = out.global_args(
-        "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-        "-progress", "pipe:1", "-stats_period", f"{POLL_SECONDS:g}",
-    )
+    stream = out.global_args(*progress_args())
     argv: list[str] = stream.compile(cmd=ffmpeg_path or find_tools().ffmpeg,
                                      overwrite_output=True)
     return argv

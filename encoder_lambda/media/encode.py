@@ -126,7 +126,22 @@ def build_command(
         adaptation_sets += " id=1,streams=a"
     if threads:
         options["threads"] = threads
-    options.update({
+    options.update(dash_muxer_options(segment_seconds, adaptation_sets))
+    options.update({"hls_playlist": 1, "hls_master_name": HLS_MASTER_NAME})
+    manifest = str(Path(out_dir) / MANIFEST_NAME)
+    dash = ffmpeg.output(*outputs, manifest, **options)
+    if sprite is not None and smallest is not None:
+        dash = ffmpeg.merge_outputs(dash, sprite_output(smallest, sprite[0], sprite[1]))
+    stream = dash.global_args(*progress_args()[:-1], f"{progress_period_s:g}")
+    exe = ffmpeg_path or find_tools().ffmpeg
+    argv: list[str] = stream.compile(cmd=exe, overwrite_output=True)
+    return argv
+
+
+def dash_muxer_options(segment_seconds: float, adaptation_sets: str) -> dict[str, Any]:
+    """The dash muxer's options every encode here uses: fMP4 segments of ``segment_seconds``
+    named by representation and number, a SegmentTemplate with a timeline, no metadata."""
+    return {
         "map_metadata": -1,
         "map_chapters": -1,
         "dash_segment_type": "mp4",
@@ -136,22 +151,15 @@ def build_command(
         "adaptation_sets": adaptation_sets,
         "init_seg_name": INIT_SEG_NAME,
         "media_seg_name": MEDIA_SEG_NAME,
-        "hls_playlist": 1,
-        "hls_master_name": HLS_MASTER_NAME,
         "streaming": 0,
         "remove_at_exit": 0,
-    })
-    manifest = str(Path(out_dir) / MANIFEST_NAME)
-    dash = ffmpeg.output(*outputs, manifest, **options)
-    if sprite is not None and smallest is not None:
-        dash = ffmpeg.merge_outputs(dash, sprite_output(smallest, sprite[0], sprite[1]))
-    stream = dash.global_args(
-        "-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-        "-progress", "pipe:1", "-stats_period", f"{progress_period_s:g}",
-    )
-    exe = ffmpeg_path or find_tools().ffmpeg
-    argv: list[str] = stream.compile(cmd=exe, overwrite_output=True)
-    return argv
+    }
+
+
+def progress_args() -> tuple[str, ...]:
+    """Global arguments of a run that :func:`run` follows: quiet, progress on stdout."""
+    return ("-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
+            "-progress", "pipe:1", "-stats_period", f"{POLL_SECONDS:g}")
 
 
 def encode(

@@ -49,6 +49,26 @@ def chunked(resources: Resources, catalogue_services: Services) -> Pipeline:
                     chunk_seconds=4, title_exists=title_exists)
 
 
+class HeldQueue:
+    """A tasks queue that holds what the planner sends, so the test delivers each task."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+
+    def dispatch(self, tasks: Sequence[Task]) -> None:
+        self.tasks.extend(tasks)
+
+
+def held_pipeline(resources: Resources, queue: HeldQueue, *, preset: str = "ultrafast",
+                  lease: float = 1.0, chunk_seconds: int = 4, cooldown_s: float = 10.0
+                  ) -> Pipeline:
+    settings = resources.settings
+    bind_models(settings, JOB_MODELS)
+    return Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
+                    JobStore(lease_seconds=lease), attach_asset, preset=preset,
+                    chunk_seconds=chunk_seconds, dispatcher=queue, cooldown_s=cooldown_s)
+
+
 def make_clip(path: Path, seconds: float, *, languages: tuple[str, ...] = ("eng",)) -> Path:
     args = [find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
             "-i", f"testsrc2=size=320x180:rate={FPS}:duration={seconds}"]
@@ -146,15 +166,9 @@ def test_an_upload_for_a_title_that_does_not_exist_fails_and_publishes_nothing(
 def test_a_chunk_that_always_fails_fails_its_job_naming_the_chunk(
         resources: Resources, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = resources.settings
-    queued: list[Task] = []
-
-    class Held:  # a queue that holds the tasks, so the test delivers them
-        def dispatch(self, tasks: Sequence[Task]) -> None:
-            queued.extend(tasks)
-
-    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                        JobStore(lease_seconds=1.0), attach_asset, preset="ultrafast",
-                        chunk_seconds=4, dispatcher=Held())
+    queue = HeldQueue()
+    queued = queue.tasks
+    pipeline = held_pipeline(resources, queue)
     real = task_work.encode_chunk
 
     def broken(env: task_work.TaskEnv, task: object, work: Path) -> dict[str, object]:
@@ -241,16 +255,10 @@ def test_a_cancel_during_fan_out_stops_the_running_chunk_within_seconds(
         resources: Resources, tmp_path: Path) -> None:
     settings = resources.settings
     bind_models(settings, JOB_MODELS)
-    queued: list[Task] = []
-
-    class Held:
-        def dispatch(self, tasks: Sequence[Task]) -> None:
-            queued.extend(tasks)
-
+    queue = HeldQueue()
+    queued = queue.tasks
     # A slow preset on a 720p source: the chunk takes long enough to be stopped mid-way.
-    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                        JobStore(lease_seconds=1.0), attach_asset, preset="slow",
-                        chunk_seconds=8, dispatcher=Held())
+    pipeline = held_pipeline(resources, queue, preset="slow", chunk_seconds=8)
     source = tmp_path / "long.mp4"
     subprocess.run([find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f",
                     "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=16", "-c:v",
@@ -337,15 +345,9 @@ def test_a_newer_file_at_the_same_key_while_the_older_encodes_wins(
         resources: Resources, tmp_path: Path) -> None:
     settings = resources.settings
     bind_models(settings, JOB_MODELS)
-    queued: list[Task] = []
-
-    class Held:
-        def dispatch(self, tasks: Sequence[Task]) -> None:
-            queued.extend(tasks)
-
-    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                        JobStore(lease_seconds=1.0), attach_asset, preset="ultrafast",
-                        chunk_seconds=4, dispatcher=Held(), cooldown_s=0)
+    queue = HeldQueue()
+    queued = queue.tasks
+    pipeline = held_pipeline(resources, queue, cooldown_s=0)
     older = send(resources, make_clip(tmp_path / "v1.mp4", 6))
     assert pipeline.process(older) == "ENCODING"  # planned and pinned to the first file
     older_tasks = list(queued)
@@ -371,15 +373,9 @@ def test_the_same_upload_event_again_after_fan_out_plans_nothing(
         resources: Resources, tmp_path: Path) -> None:
     settings = resources.settings
     bind_models(settings, JOB_MODELS)
-    queued: list[Task] = []
-
-    class Held:
-        def dispatch(self, tasks: Sequence[Task]) -> None:
-            queued.extend(tasks)
-
-    pipeline = Pipeline(resources.s3, settings.media_bucket, settings.data_bucket,
-                        JobStore(lease_seconds=0.1), attach_asset, preset="ultrafast",
-                        chunk_seconds=4, dispatcher=Held())
+    queue = HeldQueue()
+    queued = queue.tasks
+    pipeline = held_pipeline(resources, queue, lease=0.1)
     sent = send(resources, make_clip(tmp_path / "twice.mp4", 6))
     assert pipeline.process(sent) == "ENCODING"
     planned = JobModel.get(job_id_for(sent.bucket, sent.key, sent.etag), consistent_read=True)

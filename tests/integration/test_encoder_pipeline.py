@@ -199,11 +199,15 @@ def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
     job_id = job_id_for(sent.bucket, sent.key, sent.etag)
     script = (
         "import sys\n"
+        "from encoder_lambda.dispatch import InlineDispatcher\n"
         "from encoder_lambda.runtime import pipeline\n"
         "from encoder_lambda.s3_events import Upload\n"
         f"u = Upload(bucket={sent.bucket!r}, key={sent.key!r}, size={sent.size}, "
         f"etag={sent.etag!r}, event_name='', event_time='', sequencer='')\n"
-        "pipeline().process(u)\n")
+        # one machine, no queue: the planner runs the tasks itself and dies in a chunk
+        "p = pipeline()\n"
+        "p.dispatcher = InlineDispatcher(lambda t: p.run_task(t, attempt=3))\n"
+        "p.process(u)\n")
     env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
            "NOTFLIX_ENCODER_LEASE_SECONDS": str(LEASE)}
     doomed = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
