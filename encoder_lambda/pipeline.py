@@ -1,8 +1,9 @@
-"""One upload through the encoder: probe, encode the ladder, package, publish, record.
+"""One upload through the encoder: plan it, run its tasks, assemble and publish it.
 
 The job record (encoder_lambda.jobs) says where an upload is; every step moves it with a
 conditional write, so a redelivered message or a cancel cannot make it publish twice. The
-source's SHA-256 names the asset: content already published is linked, not encoded again.
+source's content id (encoder_lambda.content_id) names the asset: content already published
+is linked, not encoded again.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ SAFETY_SECONDS = 60.0
 #: chunk's segments, or assembling) takes seconds, not a minute.
 TASK_SAFETY_SECONDS = 15.0
 PROGRESS_EVERY_SECONDS = 2.0
-CANCEL_CHECK_SECONDS = 2.0
 #: Uploaded beside a video (`film.mp4` + `film.en.srt`, sent first): read by the video's job.
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
@@ -58,14 +58,6 @@ class OutOfTime(Exception):
 
 class JobBusy(Exception):
     """Another worker holds the job's lease; the message is retried after it."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Pipeline:
@@ -140,16 +132,9 @@ class Pipeline:
                 self.jobs.move(job, "CANCELLED", outcome="superseded", error="superseded by a "
                                "newer upload of the same file or title")
                 return "CANCELLED"
-            work = self.workdir / job.job_id
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            try:
-                return self._run(job, upload, work, remaining,
-                                 forced=metadata.get("force") == "1",
-                                 current=_bare(str(head.get("ETag", upload.etag))),
-                                 size=int(head.get("ContentLength", upload.size)))
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
+            return self._run(job, upload, remaining, forced=metadata.get("force") == "1",
+                             current=_bare(str(head.get("ETag", upload.etag))),
+                             size=int(head.get("ContentLength", upload.size)))
         except TransitionRefused as refused:
             current = JobModel.get(job.job_id, consistent_read=True)
             if current.status in FINAL:
@@ -161,8 +146,8 @@ class Pipeline:
         finally:
             logger.thread_safe_remove_keys(["job_id"])
 
-    def _run(self, job: JobModel, upload: Upload, work: Path,
-             remaining: Callable[[], float], *, forced: bool = False, current: str = "",
+    def _run(self, job: JobModel, upload: Upload, remaining: Callable[[], float], *,
+             forced: bool = False, current: str = "",
              size: int = 0) -> str:
         """Take the job's lease, then work it; a try that fails lets go of the lease.
 
