@@ -176,13 +176,17 @@ def probe(path: str | Path, tools: Tools | None = None, require_video: bool = Tr
         raise FileNotFoundError(str(path))
     if path.stat().st_size == 0:
         raise InvalidSource("The file is empty.")
-    tools = tools or find_tools()
-    container = _probe_ffprobe(tools.ffprobe, path) if tools.ffprobe else None
+    return _describe(str(path), tools or find_tools(), require_video)
+
+
+def _describe(target: str, tools: Tools, require_video: bool) -> SourceInfo:
+    """What ffprobe (or ``ffmpeg -i``) says of ``target``, a path or a URL."""
+    container = _probe_ffprobe(tools.ffprobe, target) if tools.ffprobe else None
     if container is None:
-        container = _probe_ffmpeg(tools.ffmpeg, path)
+        container = _probe_ffmpeg(tools.ffmpeg, target)
     if container.duration_s is None or container.duration_s <= 0:
-        container.duration_s = _measure_duration(tools.ffmpeg, path)
-    _fill_colours_from_a_frame(container, tools.ffmpeg, path)
+        container.duration_s = _measure_duration(tools.ffmpeg, target)
+    _fill_colours_from_a_frame(container, tools.ffmpeg, target)
     return _build(container, require_video)
 
 
@@ -202,7 +206,7 @@ def from_ffmpeg_stderr(text: str, require_video: bool = True) -> SourceInfo:
 # --- ffprobe ---------------------------------------------------------------------------------
 
 
-def _probe_ffprobe(ffprobe: str, path: Path) -> _Container:
+def _probe_ffprobe(ffprobe: str, path: str) -> _Container:
     argv = [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
             str(path)]
     try:
@@ -303,7 +307,7 @@ _LAYOUT_CHANNELS = {
 _SECTION_END_RE = re.compile(r"^(Input #[1-9]|Output #|Stream mapping:|At least one output)")
 
 
-def _probe_ffmpeg(ffmpeg: str, path: Path) -> _Container:
+def _probe_ffmpeg(ffmpeg: str, path: str) -> _Container:
     # Exits 1 ("At least one output file must be specified") after describing the input.
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)]
     try:
@@ -435,7 +439,7 @@ def _channels_from_parts(parts: list[str]) -> int | None:
 # --- shared ----------------------------------------------------------------------------------
 
 
-def _measure_duration(ffmpeg: str, path: Path) -> float | None:
+def _measure_duration(ffmpeg: str, path: str) -> float | None:
     """Duration by reading every packet (no decoding) when the container does not say."""
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-map", "0",
             "-c", "copy", "-f", "null", "-progress", "pipe:1", "-"]
@@ -655,12 +659,4 @@ def _rate(value: Any) -> float:
 def probe_url(url: str, tools: Tools | None = None, require_video: bool = True) -> SourceInfo:
     """Describe the file at ``url`` (a presigned GET): ffmpeg reads the container's header
     and index with Range requests, not the whole file."""
-    tools = tools or find_tools()
-    target: Any = url  # the helpers only pass it on to ffmpeg's argv
-    container = _probe_ffprobe(tools.ffprobe, target) if tools.ffprobe else None
-    if container is None:
-        container = _probe_ffmpeg(tools.ffmpeg, target)
-    if container.duration_s is None or container.duration_s <= 0:
-        container.duration_s = _measure_duration(tools.ffmpeg, target)
-    _fill_colours_from_a_frame(container, tools.ffmpeg, target)
-    return _build(container, require_video)
+    return _describe(url, tools or find_tools(), require_video)
