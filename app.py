@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from chalicelib.openapi import document as openapi_document
     from chalicelib.openapi import reference as openapi_reference
     from chalicelib.payments import schemas as payment_schemas
+    from chalicelib.uploads import schemas as upload_schemas
     from chalicelib.usage import schemas as usage_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
     auth_schemas = lazy_module("chalicelib.auth.schemas")
@@ -77,6 +78,7 @@ else:  # pydantic and email-validator load with the first request that parses a 
     ingest_schemas = lazy_module("chalicelib.ingest.schemas")
     payment_schemas = lazy_module("chalicelib.payments.schemas")
     usage_schemas = lazy_module("chalicelib.usage.schemas")
+    upload_schemas = lazy_module("chalicelib.uploads.schemas")
     openapi_document = lazy_module("chalicelib.openapi.document")
     openapi_reference = lazy_module("chalicelib.openapi.reference")
 
@@ -430,20 +432,95 @@ def sync_graph(event: SQSEvent) -> None:
 
 
 # -- uploads ----------------------------------------------------------------------------------
+def require_upload_id(upload_id: str) -> None:
+    from chalicelib.uploads.names import UPLOAD_ID
+
+    if not UPLOAD_ID.match(upload_id):
+        raise catalogued("upload_not_found")
+
+
 @app.route("/api/admin/uploads", methods=["POST"], content_types=["application/json"])
 @requires("uploader", "admin")
 def start_upload() -> Response:
-    data = body(job_schemas.UploadIn)
-    started = services.uploads.start(current().user.id, data.file_name, data.content_type,
-                                     data.size, data.title_id)
+    from chalicelib.uploads.service import Declared
+
+    data = body(upload_schemas.UploadIn)
+    started = services.uploads.start(current().user, Declared(
+        file_name=data.file_name, size=data.size, content_type=data.content_type,
+        title_id=data.title_id, episode=data.episode, last_modified=data.last_modified))
     audit("upload.start", started["key"], title_id=data.title_id, size=data.size)
     return json_response(started, 201)
+
+
+@app.route("/api/admin/uploads", methods=["GET"])
+@requires("uploader", "admin")
+def my_uploads() -> Response:
+    """The caller's uploads; with file_name, size and last_modified, that file's unfinished
+    ones (what the upload page resumes)."""
+    size, modified = query("size"), query("last_modified")
+    for name, value in (("size", size), ("last_modified", modified)):
+        if value is not None and not is_whole_number(value):
+            raise catalogued("bad_filter", name=name, problem="must be a whole number")
+    state = query("state")
+    if state is not None and state not in ("UPLOADING", "COMPLETING", "COMPLETED", "ABORTED"):
+        raise catalogued("bad_filter", name="state",
+                         problem="is one of UPLOADING, COMPLETING, COMPLETED, ABORTED")
+    found = services.upload_listing.mine(
+        current().user, page_size(query("limit"), default=20, maximum=100),
+        file_name=query("file_name"), size=int(size) if size else None,
+        last_modified=int(modified) if modified else None, state=state)
+    return json_response({"uploads": found}, headers={"Cache-Control": "no-store"})
 
 
 @app.route("/api/admin/uploads/{upload_id}", methods=["GET"])
 @requires("uploader", "admin")
 def upload_status(upload_id: str) -> Response:
-    return json_response(services.uploads.status(upload_id),
+    return json_response(services.upload_listing.status(current().user, upload_id),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/uploads/{upload_id}/parts", methods=["GET"])
+@requires("uploader", "admin")
+def upload_parts(upload_id: str) -> Response:
+    return json_response(services.uploads.parts(current().user, upload_id),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/uploads/{upload_id}/parts", methods=["POST"],
+           content_types=["application/json"])
+@requires("uploader", "admin")
+def sign_upload_parts(upload_id: str) -> Response:
+    require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
+    data = body(upload_schemas.SignIn)
+    return json_response(services.uploads.sign(current().user, upload_id, data.part_numbers),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/uploads/{upload_id}/complete", methods=["POST"],
+           content_types=["application/json"])
+@requires("uploader", "admin")
+def complete_upload(upload_id: str) -> Response:
+    require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
+    data = body(upload_schemas.CompleteIn)
+    done = services.uploads.complete(current().user, upload_id,
+                                     [(p.part_number, p.etag) for p in data.parts])
+    audit("upload.complete", done["key"], title_id=done["title_id"], size=done["size"])
+    return json_response(done)
+
+
+@app.route("/api/admin/uploads/{upload_id}", methods=["DELETE"])
+@requires("uploader", "admin")
+def abort_upload(upload_id: str) -> Response:
+    aborted = services.uploads.abort(current().user, upload_id)
+    audit("upload.abort", aborted["key"], owner=aborted["owner"], size=aborted["size"])
+    return json_response(aborted)
+
+
+@app.route("/api/admin/unfinished-uploads", methods=["GET"])
+@requires("admin")
+def unfinished_uploads() -> Response:
+    limit = page_size(query("limit"), default=50, maximum=100)
+    return json_response({"uploads": services.upload_listing.unfinished(limit)},
                          headers={"Cache-Control": "no-store"})
 
 

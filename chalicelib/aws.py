@@ -34,10 +34,13 @@ def make_session(settings: Settings) -> boto3.Session:
     return boto3.Session(region_name=settings.region)
 
 
-def make_client(session: boto3.Session, settings: Settings, service: str) -> Any:
+def make_client(session: boto3.Session, settings: Settings, service: str,
+                extra: Config | None = None) -> Any:
     """A low-level client; on local targets it points at the emulator's endpoint."""
     config = (S3_CONFIG if service == "s3" else CLIENT_CONFIG).merge(
         Config(read_timeout=settings.aws_read_timeout_s))
+    if extra is not None:
+        config = config.merge(extra)
     return session.client(  # type: ignore[call-overload]
         service, endpoint_url=settings.aws_endpoint_url, config=config)
 

@@ -25,6 +25,10 @@ class Target(StrEnum):
     AWS = "aws"
 
 
+#: The largest object S3 stores (and so the largest upload).
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+
+
 class ConfigError(ValueError):
     """The environment names an unknown target or an invalid value."""
 
@@ -125,11 +129,21 @@ def _recommendations(env: Mapping[str, str]) -> dict[str, Any]:
         "graph_retry_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_SECONDS", 5),
         "graph_retry_max_seconds": _int(env, "NOTFLIX_GRAPH_RETRY_MAX_SECONDS", 900),
         "stream_url_seconds": _int(env, "NOTFLIX_STREAM_URL_SECONDS", 300, minimum=10),
-        "upload_max_bytes": _int(env, "NOTFLIX_UPLOAD_MAX_BYTES", 5 * 1024**3),
+        "upload_max_bytes": _upload_max(env),
+        "upload_part_url_seconds": _int(env, "NOTFLIX_UPLOAD_PART_URL_SECONDS", 900,
+                                        minimum=60),
         "retention_days": _int(env, "NOTFLIX_RETENTION_DAYS", 30, minimum=0),
         "retention_keep_monthly": env.get("NOTFLIX_RETENTION_KEEP_MONTHLY", "true").lower()
         not in ("0", "false", "no"),
     }
+
+
+def _upload_max(env: Mapping[str, str]) -> int:
+    value = _int(env, "NOTFLIX_UPLOAD_MAX_BYTES", S3_MAX_OBJECT_BYTES, minimum=1)
+    if value > S3_MAX_OBJECT_BYTES:
+        raise ConfigError(f"NOTFLIX_UPLOAD_MAX_BYTES is at most {S3_MAX_OBJECT_BYTES} "
+                          f"(5 TiB, S3's largest object), got {value}")
+    return value
 
 
 def port(env: Mapping[str, str], name: str) -> int:
@@ -218,8 +232,10 @@ class Settings:
     graph_retry_max_seconds: int = 900
     #: How long a presigned media URL (a segment, a manifest) works after /stream/ hands it out.
     stream_url_seconds: int = 300
-    #: The largest browser upload (a presigned POST takes at most 5 GiB).
-    upload_max_bytes: int = 5 * 1024**3
+    #: The largest upload (S3's own limit for one object is 5 TiB).
+    upload_max_bytes: int = S3_MAX_OBJECT_BYTES
+    #: How long a presigned part URL works (S3 checks it when the part's request starts).
+    upload_part_url_seconds: int = 900
     #: The daily cleanup deletes sources and superseded encodes older than this...
     retention_days: int = 30
     #: ...keeping the first and the last superseded asset of each month.

@@ -57,7 +57,15 @@ MESSAGES: dict[str, tuple[int, str]] = {
                                "like S1E3)."),
     "bad_upload_name": (422, "Upload a video ({suffixes}) with its file name."),
     "upload_too_large": (413, "Files up to {limit} bytes can be uploaded."),
-    "upload_not_found": (404, "No upload has this id."),
+    "upload_not_found": (404, "You have no upload with this id."),
+    "bad_part_numbers": (422, "Ask for 1 to {batch} part numbers at a time, each from 1 to "
+                              "{count}."),
+    "upload_parts_mismatch": (422, "These parts cannot complete the upload: {problem}."),
+    "upload_already_completed": (409, "This upload is already complete; follow its encode at "
+                                      "{status_url}."),
+    "upload_aborted": (409, "This upload was cancelled ({reason}); start it again."),
+    "upload_completing": (409, "This upload is being completed; check its status in a "
+                               "moment."),
     "job_not_found": (404, "No encode job has this id."),
     "job_log_missing": (404, "This job has no log yet."),
     "job_finished": (409, "The job has already finished ({status}): there is nothing to cancel."),

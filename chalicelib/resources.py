@@ -35,6 +35,15 @@ class Resources:
         return self.client("s3")
 
     @cached_property
+    def s3_long_calls(self) -> Any:
+        """S3 for calls that may take a minute to answer (joining the parts of a large
+        multipart upload), with a read timeout to match."""
+        from botocore.config import Config
+
+        return make_client(self.session, self.settings, "s3",
+                           Config(read_timeout=max(60, self.settings.aws_read_timeout_s)))
+
+    @cached_property
     def sqs(self) -> Any:
         return self.client("sqs")
 

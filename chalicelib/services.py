@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.retention import Retention
-    from chalicelib.jobs.uploads import Uploads
     from chalicelib.jobs.watchdog import Watchdog
     from chalicelib.media.playback import Playback
     from chalicelib.payments.paypal_client import PayPalClient
@@ -46,6 +45,8 @@ if TYPE_CHECKING:
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.recommendations.sync_worker import GraphSyncWorker
     from chalicelib.recommendations.trending import Trending
+    from chalicelib.uploads.listing import UploadListing
+    from chalicelib.uploads.service import MultipartUploads
     from chalicelib.usage.continuing import ContinueWatching
     from chalicelib.usage.history import ViewingHistory
     from chalicelib.usage.progress import ProgressService
@@ -79,11 +80,13 @@ class Services:
         from chalicelib.ingest.models import INGEST_MODELS
         from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
+        from chalicelib.uploads.models import UPLOAD_MODELS
         from chalicelib.usage.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
                                     **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
-                                    **AUDIT_MODELS, **INGEST_MODELS})
+                                    **AUDIT_MODELS, **INGEST_MODELS,
+                                    **UPLOAD_MODELS})
         self._tables_bound = True
 
     @cached_property
@@ -331,12 +334,19 @@ class Services:
         return ContinueWatching(self.resume, self.settings.image_base_url)
 
     @cached_property
-    def uploads(self) -> Uploads:
-        from chalicelib.jobs.uploads import Uploads
+    def uploads(self) -> MultipartUploads:
+        from chalicelib.uploads.service import MultipartUploads
 
         self._bind_tables()
-        return Uploads(self.resources.s3, self.settings.uploads_bucket,
-                       self.settings.upload_max_bytes)
+        return MultipartUploads(self.resources.s3_long_calls, self.settings.uploads_bucket,
+                                self.settings.upload_max_bytes,
+                                self.settings.upload_part_url_seconds)
+
+    @cached_property
+    def upload_listing(self) -> UploadListing:
+        from chalicelib.uploads.listing import UploadListing
+
+        return UploadListing(self.uploads)
 
     @cached_property
     def jobs_console(self) -> JobsConsole:

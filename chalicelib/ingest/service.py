@@ -25,7 +25,7 @@ from chalicelib.clock import iso
 from chalicelib.errors import catalogued
 from chalicelib.ingest.models import WebhookModel
 from chalicelib.jobs.models import job_id_for
-from chalicelib.jobs.uploads import safe_file_name
+from chalicelib.uploads.names import safe_file_name
 
 if TYPE_CHECKING:
     import redis

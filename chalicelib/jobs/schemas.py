@@ -1,4 +1,4 @@
-"""Request bodies of the upload routes; unknown fields are refused.
+"""Request bodies of the job and operations routes; unknown fields are refused.
 
 These routes take JSON only, so numbers and booleans are strict: `false` is not 0, `"5"` is
 not 5, `0` is not false.
@@ -8,21 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from chalicelib.usage.schemas import TitleId
-
-ContentType = Annotated[str, StringConstraints(min_length=3, max_length=100,
-                                               pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")]
-
-
-class UploadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    file_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_type: ContentType
-    size: Annotated[int, Field(strict=True, ge=1)]
-    title_id: TitleId | None = None
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class EncodeSettingsIn(BaseModel):

@@ -66,6 +66,12 @@ PROGRESS = ("`progress_detail` says how far the encode has come as of the answer
             "and tasks done of total, percent (100 only once published), each stage's "
             "elapsed time, `eta_seconds` (null until there is a basis) and `summary`, the "
             "same as one line of text. `progress` is its percent as a fraction.")
+UPLOADS = ("The bytes go straight to S3 as a multipart upload; the API only signs. Start with "
+           "the file's name, size and type (parts are `part_size` bytes, the last one "
+           "smaller), ask for part URLs in batches of up to 100, PUT each part to its URL "
+           "and keep the `ETag` S3 answers, then complete with every part's number and "
+           "ETag. To resume, find the upload by file name, size and last-modified time "
+           "and list the parts S3 already holds. Completing starts the encode.")
 SEE_OTHER: dict[int, tuple[str, Body]] = {303: ("A form post: where the browser goes next",
                                                 "redirect")}
 
@@ -164,11 +170,38 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
     # -- uploads and operations
     ("POST", "/api/admin/uploads"): Op(
-        "Start an upload: a presigned POST for the file", "uploads", r.UploadStarted, 201,
-        "chalicelib.jobs.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422)),
+        "Start a resumable upload (an S3 multipart upload)", "uploads", r.UploadParts, 201,
+        "chalicelib.uploads.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422),
+        description=UPLOADS),
+    ("GET", "/api/admin/uploads"): Op(
+        "Your uploads; with a file's name, size and last-modified time, the ones to resume",
+        "uploads", r.UploadList, roles=ANY_STAFF, errors=(400,),
+        query=(Param("file_name", "The file's name as the client saw it", max_length=255),
+               Param("size", "The file's size in bytes", max_length=16),
+               Param("last_modified", "The file's last-modified time, ms since 1970",
+                     max_length=16),
+               Param("state", "UPLOADING, COMPLETING, COMPLETED or ABORTED", max_length=16),
+               LIMIT)),
     ("GET", "/api/admin/uploads/{upload_id}"): Op(
-        "An upload's encode status", "uploads", r.UploadStatus, roles=ANY_STAFF,
+        "An upload's state, then its encode's", "uploads", r.UploadStatus, roles=ANY_STAFF,
         errors=(404,), description=PROGRESS),
+    ("GET", "/api/admin/uploads/{upload_id}/parts"): Op(
+        "The parts S3 already holds (to resume)", "uploads", r.UploadParts, roles=ANY_STAFF,
+        errors=(404, 409)),
+    ("POST", "/api/admin/uploads/{upload_id}/parts"): Op(
+        "Presigned URLs for a batch of parts", "uploads", r.PartUrls,
+        body="chalicelib.uploads.schemas:SignIn", roles=ANY_STAFF,
+        errors=(404, 409, 415, 422)),
+    ("POST", "/api/admin/uploads/{upload_id}/complete"): Op(
+        "Complete an upload with its parts' ETags; the encode starts", "uploads", r.Upload,
+        body="chalicelib.uploads.schemas:CompleteIn", roles=ANY_STAFF,
+        errors=(404, 409, 415, 422)),
+    ("DELETE", "/api/admin/uploads/{upload_id}"): Op(
+        "Cancel an unfinished upload (S3 drops its parts)", "uploads", r.Upload,
+        roles=ANY_STAFF, errors=(404, 409)),
+    ("GET", "/api/admin/unfinished-uploads"): Op(
+        "Every unfinished upload, with how much S3 holds", "uploads", r.UnfinishedUploads,
+        roles=ADMIN, query=(LIMIT,)),
     ("GET", "/api/admin/jobs"): Op(
         "Encode jobs by panel, or a title's jobs", "operations", r.JobPanel, roles=ANY_STAFF,
         query=(Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),

@@ -262,13 +262,72 @@ class Recommendations(Out):
 
 
 # -- uploads and operations ---------------------------------------------------------------------
-class UploadStarted(Out):
+class Upload(Out):
+    """A multipart upload: what was declared, how it is cut into parts, where it stands."""
+
     upload_id: str
+    #: UPLOADING, COMPLETING, COMPLETED or ABORTED.
+    state: str
     key: str
-    url: str
-    fields: dict[str, str]
+    file_name: str
+    size: int
+    last_modified: int | None
+    content_type: str
+    title_id: str | None
+    episode: str | None
+    #: Every part but the last has exactly this many bytes.
+    part_size: int
+    part_count: int
+    owner: str
+    owner_email: str
+    #: Why it was aborted.
+    reason: str | None
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    #: Where to follow it once complete.
     status_url: str
+
+
+class StoredPart(Out):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadParts(Upload):
+    """An upload with the parts S3 already holds: what a resuming client skips."""
+
+    parts: list[StoredPart]
+    bytes_uploaded: int
+
+
+class UploadList(Out):
+    uploads: list[Upload]
+
+
+class UnfinishedUpload(Upload):
+    #: None when S3 could not say (the upload expired meanwhile).
+    bytes_uploaded: int | None
+    progress: float | None
+
+
+class UnfinishedUploads(Out):
+    uploads: list[UnfinishedUpload]
+
+
+class PartUrl(Out):
+    part_number: int
+    #: How many bytes this part must carry.
+    size: int
+    #: A presigned S3 UploadPart URL: PUT the part's bytes to it; S3 answers its ETag.
+    url: str
+
+
+class PartUrls(Out):
+    upload_id: str
     expires_in: int
+    urls: list[PartUrl]
 
 
 class StageProgress(Out):
@@ -302,7 +361,9 @@ class JobProgress(Out):
 
 class UploadStatus(Out):
     upload_id: str
+    #: The upload's state until it is complete, then RECEIVED or its encode job's state.
     state: str
+    upload_state: str
     progress: float
     #: Once the upload has a job.
     progress_detail: JobProgress | None = None

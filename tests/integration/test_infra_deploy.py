@@ -175,9 +175,10 @@ def test_buckets_carry_cors_public_access_block_encryption_and_lifecycle(
     assert media[0]["AllowedMethods"] == ["GET", "HEAD"]
     assert "Content-Range" in media[0]["ExposeHeaders"]
     uploads = s3.get_bucket_cors(Bucket=settings.uploads_bucket)["CORSRules"]
-    assert "POST" in uploads[0]["AllowedMethods"]
+    assert uploads[0]["AllowedMethods"] == ["PUT"]  # parts of a multipart upload
+    assert uploads[0]["ExposeHeaders"] == ["ETag"]  # the page reads each part's ETag
     lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=settings.uploads_bucket)["Rules"]
-    assert lifecycle[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 2}
+    assert lifecycle[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
 
 
 def test_the_queue_policy_lets_the_uploads_bucket_send(deployed: Deployed) -> None:

@@ -56,7 +56,11 @@ def test_buckets_block_public_access_encrypt_and_allow_the_browser_flows() -> No
     media_rules = buckets["MediaBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
     assert {"GET", "HEAD"} <= {m for rule in media_rules for m in rule["AllowedMethods"]}
     upload_rules = buckets["UploadsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert "POST" in {m for rule in upload_rules for m in rule["AllowedMethods"]}
+    assert "PUT" in {m for rule in upload_rules for m in rule["AllowedMethods"]}
+    assert "ETag" in {h for rule in upload_rules for h in rule.get("ExposedHeaders", [])}
+    lifecycle = buckets["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"DaysAfterInitiation": 7} in [r.get("AbortIncompleteMultipartUpload")
+                                          for r in lifecycle]
 
 
 def test_the_idempotency_table_is_a_powertools_store() -> None:
