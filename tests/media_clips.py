@@ -28,3 +28,23 @@ def clip(path: Path, *, audio: bool = True, video: bool = True, seconds: int = 3
     args += ["-c:a", "aac"] if audio else []
     subprocess.run([*args, str(path)], check=True, timeout=60)
     return path
+
+
+def padded_clip(path: Path, total_bytes: int, *, seconds: int = 3) -> Path:
+    """A real MP4 of `total_bytes`: a short clip followed by an MP4 ``free`` box of random
+    bytes, which players and ffmpeg skip. Upload tests move hundreds of MB this way while the
+    encode stays a few seconds long; the random filler keeps every file's content its own."""
+    import os
+
+    clip(path, seconds=seconds)
+    filler = total_bytes - path.stat().st_size - 8
+    if filler < 0 or filler + 8 > 0xFFFFFFFF:
+        raise ValueError(f"cannot pad a {path.stat().st_size}-byte clip to {total_bytes}")
+    with path.open("ab") as out:
+        out.write((filler + 8).to_bytes(4, "big") + b"free")
+        left = filler
+        while left:
+            block = os.urandom(min(left, 8 * 1024 * 1024))
+            out.write(block)
+            left -= len(block)
+    return path
