@@ -152,5 +152,8 @@ class Pages:
         for state in JOB_STATES:
             jobs += list(JobModel.by_status.query(state, scan_index_forward=False, limit=10))
         jobs.sort(key=lambda j: str(j.created_at), reverse=True)
+        rows = _Rows()
         return {"users": [u.public() for u in users], "roles": ROLES,
-                "imports": _Rows().fill("imports", s.imports.recent), "jobs": jobs[:30]}
+                "imports": rows.fill("imports", s.imports.recent), "jobs": jobs[:30],
+                "unfinished_uploads": rows.fill("unfinished uploads",
+                                                lambda: s.upload_listing.unfinished(50))}

@@ -1,7 +1,12 @@
-"""Browser uploads: a presigned POST straight to S3, then the encode job's status."""
+"""Resumable uploads over the API: an S3 multipart upload the API starts, signs and completes.
+
+The parts go straight to S3 (moto) with the presigned URLs the API hands out, as the upload
+page and `notflix upload` send them.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,13 +15,15 @@ import httpx
 import pytest
 
 from chalicelib.catalogue.records import TitleRecord
+from chalicelib.jobs.models import JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account, register
-from tests.media_clips import clip as make_clip
+from tests.media_clips import padded_clip
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
+MIB = 1024 * 1024
 
 
 @pytest.fixture
@@ -33,65 +40,251 @@ def title_id(catalogue_services: Services) -> Iterator[str]:
     yield record.id
 
 
-def start(api_url: str, account: Account, **body: object) -> httpx.Response:
-    return httpx.post(f"{api_url}/api/admin/uploads", json=body, headers=account.bearer,
-                      timeout=20)
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real 20 MiB MP4: three parts of 8, 8 and 4 MiB."""
+    return padded_clip(tmp_path_factory.mktemp("uploads") / "film.mp4", 20 * MIB)
 
 
-def test_an_uploader_posts_a_clip_to_s3_and_follows_its_job(
+class Client:
+    """The protocol, step by step, as an uploader's program speaks it."""
+
+    def __init__(self, api_url: str, account: Account) -> None:
+        self.api = api_url
+        self.headers = account.bearer
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.api}{path}", headers=self.headers, timeout=60,
+                             **kwargs)
+
+    def start(self, **body: Any) -> httpx.Response:
+        return self.call("POST", "/api/admin/uploads", json=body)
+
+    def start_file(self, path: Path, **extra: Any) -> dict[str, Any]:
+        started = self.start(file_name=path.name, content_type="video/mp4",
+                             size=path.stat().st_size,
+                             last_modified=int(path.stat().st_mtime * 1000), **extra)
+        assert started.status_code == 201, started.text
+        return dict(started.json())
+
+    def sign(self, upload_id: str, numbers: list[int]) -> httpx.Response:
+        return self.call("POST", f"/api/admin/uploads/{upload_id}/parts",
+                         json={"part_numbers": numbers})
+
+    def send(self, upload: dict[str, Any], path: Path, numbers: list[int]) -> dict[int, str]:
+        """PUT the parts to S3 (the URLs are S3's own); their ETags by number."""
+        signed = self.sign(upload["upload_id"], numbers)
+        assert signed.status_code == 200, signed.text
+        etags = {}
+        with path.open("rb") as source:
+            for part in signed.json()["urls"]:
+                source.seek((part["part_number"] - 1) * upload["part_size"])
+                put = httpx.put(part["url"], content=source.read(part["size"]), timeout=60)
+                assert put.status_code == 200, put.text
+                etags[part["part_number"]] = put.headers["etag"]
+        return etags
+
+    def complete(self, upload_id: str, etags: dict[int, str]) -> httpx.Response:
+        parts = [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
+        return self.call("POST", f"/api/admin/uploads/{upload_id}/complete",
+                         json={"parts": parts})
+
+
+def sha256_of_object(resources: Resources, key: str) -> str:
+    body = resources.s3.get_object(Bucket=resources.settings.uploads_bucket, Key=key)["Body"]
+    digest = hashlib.sha256()
+    for block in iter(lambda: body.read(MIB), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def object_exists(resources: Resources, key: str) -> bool:
+    listed = resources.s3.list_objects_v2(Bucket=resources.settings.uploads_bucket,
+                                          Prefix=key)
+    return bool(listed.get("Contents"))
+
+
+def open_multipart_ids(resources: Resources, key: str) -> set[str]:
+    listed = resources.s3.list_multipart_uploads(Bucket=resources.settings.uploads_bucket,
+                                                 Prefix=key)
+    return {str(u["UploadId"]) for u in listed.get("Uploads", [])}
+
+
+def error_code(response: httpx.Response) -> str:
+    return str(response.json()["error"]["code"])
+
+
+def test_parts_sent_in_any_order_complete_into_the_file_which_encodes_once(
         api_url: str, uploader: Account, title_id: str, resources: Resources,
-        encoder_worker: None, tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "upload.mp4", seconds=2)
-    created = start(api_url, uploader, file_name="My Film (final).mp4",
-                    content_type="video/mp4", size=clip.stat().st_size, title_id=title_id)
-    assert created.status_code == 201, created.text
-    upload = created.json()
-    assert upload["key"] == f"uploads/{upload['upload_id']}/My Film _final_.mp4"
+        encoder_worker: None, film: Path) -> None:
+    client = Client(api_url, uploader)
+    upload = client.start_file(film, title_id=title_id)
+    assert (upload["state"], upload["part_size"], upload["part_count"]) == ("UPLOADING",
+                                                                           8 * MIB, 3)
+    assert upload["key"] == f"uploads/{upload['upload_id']}/film.mp4"
+    etags = client.send(upload, film, [3, 1])
+    etags |= client.send(upload, film, [2])
+    done = client.complete(upload["upload_id"], etags)
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "COMPLETED"
+    assert sha256_of_object(resources, upload["key"]) == hashlib.sha256(
+        film.read_bytes()).hexdigest()
     status_url = f"{api_url}{upload['status_url']}"
-    waiting = httpx.get(status_url, headers=uploader.bearer, timeout=20).json()
-    assert waiting["state"] == "WAITING_FOR_FILE"
-    with clip.open("rb") as body:  # what the browser's form post does
-        posted = httpx.post(upload["url"], data=upload["fields"],
-                            files={"file": ("upload.mp4", body, "video/mp4")}, timeout=60)
-    assert posted.status_code in (200, 201, 204), posted.text
 
-    def published() -> dict[str, object] | None:
+    def published() -> dict[str, Any] | None:
         state = httpx.get(status_url, headers=uploader.bearer, timeout=20).json()
+        assert state["state"] not in ("FAILED", "CANCELLED"), state
         return state if state["state"] == "PUBLISHED" else None
 
-    done = eventually(published, timeout=180, interval=1.0)
-    assert done["title_id"] == title_id and done["asset_id"]
-    title = httpx.get(f"{api_url}/api/titles/{title_id}", timeout=20).json()
-    assert title["playable"] is True
+    final = eventually(published, timeout=180, interval=1.0)
+    assert final["upload_state"] == "COMPLETED" and final["asset_id"]
+    assert httpx.get(f"{api_url}/api/titles/{title_id}", timeout=20).json()["playable"]
+    jobs = list(JobModel.by_key.query(upload["key"]))
+    assert len(jobs) == 1, [j.job_id for j in jobs]  # one job for the file, not one per part
+    again = client.complete(upload["upload_id"], etags)
+    assert (again.status_code, error_code(again)) == (409, "upload_already_completed")
+    assert client.sign(upload["upload_id"], [1]).status_code == 409
 
 
-def test_uploads_are_for_uploaders_and_check_their_input(
-        api_url: str, uploader: Account, title_id: str) -> None:
-    viewer = register(api_url)
-    assert start(api_url, viewer, file_name="a.mp4", content_type="video/mp4",
-                 size=10).status_code == 403
+def test_a_resumed_upload_sends_only_the_parts_s3_lacks(
+        api_url: str, uploader: Account, resources: Resources, film: Path) -> None:
+    client = Client(api_url, uploader)
+    first = client.start_file(film)
+    sent = client.send(first, film, [1])
+    # ...the connection drops; later the same file is chosen again
+    found = client.call("GET", "/api/admin/uploads", params={
+        "file_name": film.name, "size": film.stat().st_size,
+        "last_modified": int(film.stat().st_mtime * 1000), "state": "UPLOADING"})
+    assert found.status_code == 200
+    assert [u["upload_id"] for u in found.json()["uploads"]] == [first["upload_id"]]
+    listed = client.call("GET", f"/api/admin/uploads/{first['upload_id']}/parts").json()
+    assert [(p["part_number"], p["size"]) for p in listed["parts"]] == [(1, 8 * MIB)]
+    assert listed["bytes_uploaded"] == 8 * MIB
+    sent |= client.send(first, film, [2, 3])
+    assert client.complete(first["upload_id"], sent).status_code == 200
+    assert sha256_of_object(resources, first["key"]) == hashlib.sha256(
+        film.read_bytes()).hexdigest()
+    assert client.call("GET", "/api/admin/uploads", params={
+        "file_name": film.name, "size": film.stat().st_size, "state": "UPLOADING"}
+    ).json()["uploads"] == []
+
+
+def test_a_part_list_that_does_not_match_is_refused_and_nothing_is_written(
+        api_url: str, uploader: Account, resources: Resources, film: Path) -> None:
+    client = Client(api_url, uploader)
+    upload = client.start_file(film)
+    etags = client.send(upload, film, [1, 2, 3])
+    wrong: list[tuple[dict[int, str], str]] = [
+        ({1: etags[1], 2: etags[2]}, "3 parts"),  # a part missing
+        ({1: etags[1], 2: etags[1], 3: etags[3]}, "part 2's ETag"),  # another part's ETag
+        ({1: etags[1], 3: etags[3], 4: etags[2]}, "in order"),  # a number out of the list
+    ]
+    for parts, problem in wrong:
+        refused = client.complete(upload["upload_id"], parts)
+        assert (refused.status_code, error_code(refused)) == (422, "upload_parts_mismatch")
+        assert problem in refused.json()["error"]["message"], refused.text
+    assert not object_exists(resources, upload["key"])
+    assert client.call("GET", upload["status_url"]).json()["state"] == "UPLOADING"
+
+    # a part of the wrong size: the second part of a file declared as 20 MiB sent short
+    other = client.start(file_name="film.mp4", content_type="video/mp4",
+                         size=film.stat().st_size).json()
+    got = client.send(other, film, [1, 3])
+    signed = client.sign(other["upload_id"], [2]).json()["urls"][0]
+    got[2] = httpx.put(signed["url"], content=film.read_bytes()[:4 * MIB],
+                       timeout=60).headers["etag"]
+    refused = client.complete(other["upload_id"], got)
+    assert (refused.status_code, error_code(refused)) == (422, "upload_parts_mismatch")
+    assert "bytes; it must be" in refused.json()["error"]["message"]
+    assert not object_exists(resources, other["key"])
+
+    assert client.complete(upload["upload_id"], etags).status_code == 200
+
+
+def test_start_and_sign_check_their_input(api_url: str, uploader: Account,
+                                          title_id: str) -> None:
+    client = Client(api_url, uploader)
+    viewer = Client(api_url, register(api_url))
+    assert viewer.start(file_name="a.mp4", content_type="video/mp4", size=10
+                        ).status_code == 403
     cases: list[tuple[dict[str, Any], int, str | None]] = [
         ({"file_name": "notes.exe", "content_type": "video/mp4", "size": 10}, 422,
          "bad_upload_name"),
-        ({"file_name": "a.mp4", "content_type": "video/mp4", "size": 6 * 1024**3}, 413,
+        ({"file_name": "a.mp4", "content_type": "video/mp4", "size": 5 * 1024**4 + 1}, 413,
          "upload_too_large"),
         ({"file_name": "a.mp4", "content_type": "video/mp4", "size": 10,
           "title_id": "no-such-title"}, 404, "title_not_found"),
         ({"file_name": "a.mp4", "content_type": "not a type", "size": 10}, 422, None),
         ({"file_name": "a.mp4", "content_type": "video/mp4", "size": 0}, 422, None),
+        ({"file_name": "a.mp4", "content_type": "video/mp4", "size": "10"}, 422, None),
         ({"file_name": "a.mp4", "content_type": "video/mp4"}, 422, None),
+        ({"file_name": "a.mp4", "content_type": "video/mp4", "size": 10, "episode": "x"},
+         422, None),
     ]
     for body, status, code in cases:
-        response = start(api_url, uploader, **body)
+        response = client.start(**body)
         assert response.status_code == status, (body, response.text)
         assert response.json()["error"]["message"]
         if code:
-            assert response.json()["error"]["code"] == code
-    bad_id = httpx.get(f"{api_url}/api/admin/uploads/../../x", headers=uploader.bearer,
-                       timeout=20)
-    assert bad_id.status_code in (403, 404)
-    unknown = httpx.get(f"{api_url}/api/admin/uploads/{'0' * 32}", headers=uploader.bearer,
-                        timeout=20)
-    assert unknown.json()["state"] == "WAITING_FOR_FILE"
-    assert httpx.get(f"{api_url}/api/admin/uploads/nope", headers=uploader.bearer,
-                     timeout=20).status_code == 404
+            assert error_code(response) == code
+    # the largest allowed file gets parts big enough to stay within S3's 10,000
+    biggest = client.start(file_name="long.mkv", content_type="video/x-matroska",
+                           size=5 * 1024**4, title_id=title_id).json()
+    assert biggest["part_count"] <= 10_000 and biggest["part_size"] <= 5 * 1024**3
+    for numbers in ([0], [biggest["part_count"] + 1], list(range(1, 102)), []):
+        refused = client.sign(biggest["upload_id"], numbers)
+        assert refused.status_code == 422, (numbers, refused.text)
+    assert client.call("DELETE", f"/api/admin/uploads/{biggest['upload_id']}"
+                       ).status_code == 200
+    for path in ("/api/admin/uploads/../../x", f"/api/admin/uploads/{'0' * 32}",
+                 "/api/admin/uploads/nope", f"/api/admin/uploads/{'0' * 32}/parts"):
+        assert client.call("GET", path).status_code in (403, 404), path
+
+
+def test_an_upload_is_its_uploaders_alone_and_admins_may_abort_it(
+        api_url: str, uploader: Account, resources: Resources, film: Path,
+        catalogue_services: Services) -> None:
+    client = Client(api_url, uploader)
+    upload = client.start_file(film)
+    etags = client.send(upload, film, [1])
+    upload_id = upload["upload_id"]
+    other = register(api_url)
+    catalogue_services.accounts.set_roles(other.user["id"], ["uploader", "viewer"])
+    stranger = Client(api_url, other)
+    for method, path, body in (
+            ("POST", f"/api/admin/uploads/{upload_id}/parts", {"part_numbers": [2]}),
+            ("POST", f"/api/admin/uploads/{upload_id}/complete",
+             {"parts": [{"part_number": 1, "etag": etags[1]}]}),
+            ("GET", f"/api/admin/uploads/{upload_id}/parts", None),
+            ("GET", f"/api/admin/uploads/{upload_id}", None),
+            ("DELETE", f"/api/admin/uploads/{upload_id}", None)):
+        refused = stranger.call(method, path, json=body)
+        assert (refused.status_code, error_code(refused)) == (404, "upload_not_found"), path
+    assert stranger.call("GET", "/api/admin/uploads").json()["uploads"] == []
+    assert upload_id in {u["upload_id"] for u in client.call(
+        "GET", "/api/admin/uploads").json()["uploads"]}
+    assert stranger.call("GET", "/api/admin/unfinished-uploads").status_code == 403
+
+    admin_account = register(api_url)
+    catalogue_services.accounts.set_roles(admin_account.user["id"], ["admin", "viewer"])
+    admin = Client(api_url, admin_account)
+    unfinished = {u["upload_id"]: u for u in admin.call(
+        "GET", "/api/admin/unfinished-uploads").json()["uploads"]}
+    assert unfinished[upload_id]["bytes_uploaded"] == 8 * MIB
+    assert unfinished[upload_id]["progress"] == round(8 / 20, 4)
+    assert unfinished[upload_id]["owner_email"] == uploader.email
+    # an admin may look and abort, never sign parts into someone else's upload
+    assert admin.sign(upload_id, [2]).status_code == 404
+    s3_upload_ids = open_multipart_ids(resources, upload["key"])
+    assert len(s3_upload_ids) == 1
+    aborted = admin.call("DELETE", f"/api/admin/uploads/{upload_id}")
+    assert aborted.status_code == 200 and aborted.json()["state"] == "ABORTED"
+    assert "admin" in aborted.json()["reason"]
+    assert open_multipart_ids(resources, upload["key"]) == set()
+    assert upload_id not in {u["upload_id"] for u in admin.call(
+        "GET", "/api/admin/unfinished-uploads").json()["uploads"]}
+    for response in (client.sign(upload_id, [2]), client.complete(upload_id, etags),
+                     client.call("DELETE", f"/api/admin/uploads/{upload_id}")):
+        assert (response.status_code, error_code(response)) == (409, "upload_aborted")
+    status = client.call("GET", f"/api/admin/uploads/{upload_id}").json()
+    assert status["state"] == "ABORTED" and "admin" in status["error"]
