@@ -458,9 +458,12 @@ def my_uploads() -> Response:
     """The caller's uploads; with file_name, size and last_modified, that file's unfinished
     ones (what the upload page resumes)."""
     size, modified = query("size"), query("last_modified")
-    for name, value in (("size", size), ("last_modified", modified)):
-        if value is not None and not is_whole_number(value):
-            raise catalogued("bad_filter", name=name, problem="must be a whole number")
+    for name, value, least in (("size", size, 1), ("last_modified", modified, 0)):
+        if value is not None and not (is_whole_number(value) and int(value) >= least):
+            raise catalogued("bad_filter", name=name,
+                             problem=f"must be a whole number from {least}")
+    if len(query("file_name") or "") > 255:
+        raise catalogued("bad_filter", name="file_name", problem="is at most 255 characters")
     state = query("state")
     if state is not None and state not in ("UPLOADING", "COMPLETING", "COMPLETED", "ABORTED"):
         raise catalogued("bad_filter", name="state",

@@ -177,9 +177,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Your uploads; with a file's name, size and last-modified time, the ones to resume",
         "uploads", r.UploadList, roles=ANY_STAFF, errors=(400,),
         query=(Param("file_name", "The file's name as the client saw it", max_length=255),
-               Param("size", "The file's size in bytes", max_length=16),
+               Param("size", "The file's size in bytes", "integer", minimum=1),
                Param("last_modified", "The file's last-modified time, ms since 1970",
-                     max_length=16),
+                     "integer", minimum=0),
                Param("state", "UPLOADING, COMPLETING, COMPLETED or ABORTED", max_length=16),
                LIMIT)),
     ("GET", "/api/admin/uploads/{upload_id}"): Op(

@@ -120,7 +120,7 @@ class MultipartUploads:
             raise
         logger.info("upload started", upload_id=upload_id, size=declared.size,
                     parts=record.part_count, part_size=part_size)
-        return {**public(record), "parts": []}
+        return {**public(record), "parts": [], "bytes_uploaded": 0}
 
     # -- signing and listing parts ---------------------------------------------------------
     def sign(self, viewer: User, upload_id: str, numbers: Sequence[int]) -> dict[str, Any]:
