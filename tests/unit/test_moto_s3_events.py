@@ -1,0 +1,61 @@
+"""The local S3 notifies a completed multipart upload once, as S3 does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localcloud import moto_s3_events
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def bucket_and_queue() -> Iterator[tuple[Any, Any, str]]:
+    moto_s3_events.install()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"]
+                                       )["Attributes"]["QueueArn"]
+        s3.create_bucket(Bucket="uploads")
+        s3.put_bucket_notification_configuration(
+            Bucket="uploads", NotificationConfiguration={"QueueConfigurations": [
+                {"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        sqs.purge_queue(QueueUrl=queue_url)  # the configuration's test event
+        yield s3, sqs, queue_url
+
+
+def events(sqs: Any, queue_url: str) -> list[str]:
+    names = []
+    while True:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+        if not got.get("Messages"):
+            return names
+        for message in got["Messages"]:
+            body = json.loads(message["Body"])
+            names += [r["eventName"] for r in body.get("Records", [])]
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_a_multipart_upload_is_one_event_and_a_put_still_one(
+        bucket_and_queue: tuple[Any, Any, str]) -> None:
+    s3, sqs, queue_url = bucket_and_queue
+    started = s3.create_multipart_upload(Bucket="uploads", Key="uploads/a/film.mp4")
+    parts = []
+    for number, body in ((1, b"a" * 5 * 1024 * 1024), (2, b"b" * 10)):
+        etag = s3.upload_part(Bucket="uploads", Key="uploads/a/film.mp4", PartNumber=number,
+                              UploadId=started["UploadId"], Body=body)["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    s3.complete_multipart_upload(Bucket="uploads", Key="uploads/a/film.mp4",
+                                 UploadId=started["UploadId"],
+                                 MultipartUpload={"Parts": parts})
+    assert events(sqs, queue_url) == ["ObjectCreated:CompleteMultipartUpload"]
+    s3.put_object(Bucket="uploads", Key="uploads/b/film.mp4", Body=b"x")
+    assert events(sqs, queue_url) == ["ObjectCreated:Put"]
