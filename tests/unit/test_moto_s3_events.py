@@ -33,7 +33,7 @@ def bucket_and_queue() -> Iterator[tuple[Any, Any, str]]:
 
 
 def events(sqs: Any, queue_url: str) -> list[str]:
-    names = []
+    names: list[str] = []
     while True:
         got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
         if not got.get("Messages"):
