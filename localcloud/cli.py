@@ -277,7 +277,7 @@ def main() -> None:
     cli()
 
 
-from localcloud import catalogue_cli, encode_cli, graph_cli  # noqa: E402,F401  (register them)
+from localcloud import catalogue_cli, encode_cli, graph_cli, upload_cli  # noqa: E402,F401  (register them)
 
 if __name__ == "__main__":
     main()

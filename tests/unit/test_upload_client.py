@@ -15,7 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from localcloud import upload_cli
+from localcloud.cli import cli
 from localcloud.upload_client import (
     ApiError,
     LocalFile,
@@ -72,6 +75,7 @@ class FakeCloud:
         self.lose_start_answer = False
         self.refuse_puts = False
         self.expire_next_put = False  # the clock jumps past the URLs' life before a PUT
+        self.job: dict[str, Any] = {"state": "RECEIVED"}  # a completed upload's status
 
     def error(self, status: int, code: str, message: str) -> httpx.Response:
         return httpx.Response(status, json={"error": {"code": code, "message": message}})
@@ -106,10 +110,12 @@ class FakeCloud:
             return httpx.Response(200, json={"uploads": found})
         upload = self.uploads[parts[3]]
         if len(parts) == 4 and request.method == "GET":
-            return httpx.Response(200, json={"upload_id": upload.upload_id,
-                                             "upload_state": upload.state,
-                                             "state": "RECEIVED" if upload.state == "COMPLETED"
-                                             else upload.state, "progress": 0})
+            status = {"upload_id": upload.upload_id, "upload_state": upload.state,
+                      "state": upload.state, "progress": 0,
+                      "title_id": upload.body.get("title_id")}
+            if upload.state == "COMPLETED":
+                status.update(self.job)
+            return httpx.Response(200, json=status)
         if parts[4] == "parts" and request.method == "GET":
             listed = [{"part_number": n, "etag": etag_of(d), "size": len(d)}
                       for n, d in sorted(upload.parts.items())]
@@ -248,7 +254,7 @@ def test_lost_connections_and_5xx_are_retried_and_reported(cloud: FakeCloud,
 
 def test_a_part_failing_for_longer_than_the_policy_allows_fails_the_upload(
         cloud: FakeCloud, tmp_path: Path) -> None:
-    path = video(tmp_path, 2 * PART)
+    path = video(tmp_path, PART)
     cloud.drop_puts = 100
     policy = RetryPolicy(first_delay=0, max_delay=0, max_attempts=3)
     with client(cloud, parallel=1, policy=policy) as uploader, pytest.raises(httpx.ConnectError):
@@ -342,3 +348,71 @@ def test_rates_parse_with_binary_suffixes() -> None:
 def test_part_sizes_add_up_to_the_file() -> None:
     assert [part_bytes(10, 4, n) for n in (1, 2, 3)] == [4, 4, 2]
     assert part_bytes(8, 4, 2) == 4 and part_bytes(3, 4, 1) == 3
+
+
+# -- `notflix upload` over the same fake ---------------------------------------------------------
+def run_cli(cloud: FakeCloud, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    class FakeClient(UploadClient):
+        def __init__(self, api_url: str, token: str, **kwargs: Any) -> None:
+            super().__init__(api_url, token, transport=httpx.MockTransport(cloud.handler),
+                             clock=lambda: cloud.now, **kwargs)
+
+    monkeypatch.setattr(upload_cli, "UploadClient", FakeClient)
+    result = CliRunner().invoke(cli, ["upload", *args, "--api", API],
+                                env={"NOTFLIX_TOKEN": "tok"})
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_the_cli_uploads_and_says_what_it_sent(cloud: FakeCloud, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, 3 * PART + 5)
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1", "--no-follow")
+    assert code == 0, said
+    assert "Uploading film.mp4: 0.2 MB in 4 parts of 0.1 MB" in said
+    assert f"this run sent 4 parts, {3 * PART + 5} bytes" in said
+    (upload,) = cloud.uploads.values()
+    assert f"status: {API}/api/admin/uploads/{upload.upload_id}" in said
+
+
+def test_the_cli_resumes_and_follows_the_encode_to_its_end(
+        cloud: FakeCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, 3 * PART)
+    with client(cloud) as uploader:
+        started = uploader.start(LocalFile.of(path), "movie-1")
+    cloud.uploads[started["upload_id"]].parts = {2: path.read_bytes()[PART:2 * PART]}
+    cloud.job = {"state": "PUBLISHED", "progress": 1, "job_id": "job-1", "asset_id": "abc"}
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1")
+    assert code == 0, said
+    assert f"Resuming: 1 of 3 parts already uploaded (0.1 MB, {PART} bytes)" in said
+    assert f"this run sent 2 parts, {2 * PART} bytes" in said
+    assert "published: movie-1 plays asset abc (job job-1)" in said
+
+
+def test_the_cli_fails_with_the_reason_of_a_failed_encode(
+        cloud: FakeCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, PART)
+    cloud.job = {"state": "FAILED", "job_id": "job-2", "error": "No video stream [in] it."}
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1")
+    assert code == 1
+    assert "FAILED: No video stream [in] it. (job job-2)" in said
+
+
+def test_the_cli_prints_the_apis_refusal(cloud: FakeCloud, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, PART, name="notes.exe")
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1")
+    assert code == 1
+    assert ("the API refused: Upload a video (.mp4) with its name. (HTTP 422, bad_upload_name)"
+            in said)
+
+
+def test_the_cli_says_when_it_retries_a_lost_connection(
+        cloud: FakeCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, PART)
+    cloud.drop_puts = 1
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1", "--no-follow")
+    assert code == 0, said
+    assert "connection lost, retrying part 1 in" in said
+    assert "(attempt 1: connection lost (ConnectError: network is unreachable))" in said
+    # the lost attempt's bytes went out too (the fake reads a body before it drops it)
+    assert f"this run sent 1 part, {2 * PART} bytes (0.1 MB) after 1 retry" in said
