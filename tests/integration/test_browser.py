@@ -229,15 +229,19 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
                                                 catalogue_services: Services, encoder: None,
                                                 tmp_path: Path) -> None:
     title_id = make_title(catalogue_services, "Uploaded In The Browser")
+    catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
     register_in_page(page, api_url)
     account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
         c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
     catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
     page.goto(f"{api_url}/upload")
-    page.get_by_label("Title it plays for").fill(title_id)
+    # the title is picked from the catalogue search box's matches, not typed as an id
+    page.get_by_label("Title it plays for").press_sequentially("Uploaded In The", delay=30)
+    page.get_by_role("option").filter(has_text="Uploaded In The Browser").first.click()
+    assert page.locator("#title_id").input_value() == title_id
     page.get_by_label("Video file").set_input_files(str(clip(tmp_path / "mine.mp4",
                                                              seconds=4)))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_function("() => document.getElementById('upload-bar').value === 100")
     page.get_by_text("Published").wait_for(timeout=180_000)
     shot(page, "uploaded")
