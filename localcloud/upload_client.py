@@ -54,8 +54,9 @@ from tenacity.stop import stop_base
 DEFAULT_PARALLEL = 4
 #: Bytes read from the file and written to the socket at a time.
 CHUNK_BYTES = 256 * 1024
-#: At most this many part URLs per signing request (the API's own limit is 100).
-MAX_SIGN_BATCH = 100
+#: Part URLs signed per request (the API's limit): a 1 GiB file needs two requests. URLs
+#: that would expire before their part's turn (a slow link) are signed again when needed.
+SIGN_BATCH = 100
 #: A URL this close to its expiry is signed again before it is used.
 RESIGN_MARGIN_S = 60.0
 #: S3 answering 403 to a URL signed less than this long ago is a refusal, not an expiry.
@@ -424,9 +425,6 @@ class UploadClient:
             self._sleep(interval)
 
     # -- signing -----------------------------------------------------------------------------
-    def _sign_batch(self) -> int:
-        return min(MAX_SIGN_BATCH, max(16, self.parallel * 8))
-
     def _url(self, upload_id: str, number: int, order: tuple[int, ...]) -> _Signed:
         """A usable URL for part ``number``; signs it, with the next parts needing one."""
         with self._urls_lock:
@@ -437,7 +435,7 @@ class UploadClient:
             wanted = [number]
             start = order.index(number) + 1 if number in order else len(order)
             for other in order[start:]:
-                if len(wanted) >= self._sign_batch():
+                if len(wanted) >= SIGN_BATCH:
                     break
                 held = self._urls.get(other)
                 if held is None or held.expires_at - now <= RESIGN_MARGIN_S:
