@@ -69,7 +69,7 @@
       for (let n = 1; n <= upload.part_count; n++) {
         const start = (n - 1) * upload.part_size;
         this.parts.push({ number: n, start: start, size: Math.min(upload.part_size, upload.size - start),
-                          etag: null, url: null, expires: 0, xhr: null, loaded: 0,
+                          etag: null, url: null, expires: 0 /* usable until */, xhr: null, loaded: 0,
                           attempt: 0, retryAt: 0, lastProgress: 0 });
       }
       this.sent = 0;               // bytes that left this page (kept when a part is dropped)
@@ -224,7 +224,7 @@
       this.wake();
     }
 
-    signed(part, now) { return part.url !== null && part.expires - URL_MARGIN_MS > now; }
+    signed(part, now) { return part.url !== null && part.expires > now; }
 
     // Sign the next batch of parts when fewer than SIGN_AHEAD are ready to go.
     signAhead(now) {
@@ -242,7 +242,9 @@
         self.signing = false;
         self.signAttempt = 0;
         self.connected();
-        const expires = Date.now() + answer.expires_in * 1000;
+        // used until URL_MARGIN_MS before expiry (or half its life, for short-lived URLs)
+        const life = answer.expires_in * 1000;
+        const expires = Date.now() + life - Math.min(URL_MARGIN_MS, life / 2);
         answer.urls.forEach(function (signed) {
           const part = self.parts[signed.part_number - 1];
           if (part) { part.url = signed.url; part.expires = expires; }
