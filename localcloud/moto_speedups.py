@@ -18,19 +18,27 @@ the *whole* object out of its buffer and then slice it: a 120 MB download cost 1
 copies, 1.1-1.5 s instead of 0.2 s for one plain GET. While a GET with a Range header runs,
 `FakeKey.value` here returns a view that reads only the requested bytes; anything else that
 asks for the body gets the full bytes as before.
+
+S3 multipart completion: for an upload declared without a checksum moto builds a
+full-object CRC64NVME, which without `awscrt` it computes as a CRC32, by first copying every
+part into one more buffer (about 1 s per GiB). Here that CRC32 is kept running part by part
+(`binascii.crc32(part, crc)`), which gives the same value without the copy.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.compat import HAS_CRT
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
-from moto.s3.models import FakeKey
+from moto.s3.models import FakeKey, MultipartChecksumBuilder
 from moto.s3.responses import S3Response
 
 _state = threading.local()
@@ -124,9 +132,35 @@ def _key_response(self: S3Response, request: Any, *args: Any, **kwargs: Any) -> 
     return response
 
 
+def _crc32_stands_in(algorithm: str) -> bool:
+    """True when moto computes `algorithm` as a plain CRC32 (see moto.s3.utils)."""
+    return algorithm == "CRC32" or (algorithm == "CRC64NVME" and not HAS_CRT)
+
+
+_original_add_part = MultipartChecksumBuilder.addPart
+_original_build = MultipartChecksumBuilder.build
+
+
+def _add_part(self: MultipartChecksumBuilder, part: bytes) -> None:
+    if self.checksum_type == "COMPOSITE" or not _crc32_stands_in(self.checksum_algorithm):
+        _original_add_part(self, part)
+        return
+    self._running_crc = binascii.crc32(part, getattr(self, "_running_crc", 0))  # type: ignore[attr-defined]
+    self.part_count += 1
+
+
+def _build(self: MultipartChecksumBuilder) -> tuple[str, str, int] | None:
+    running = getattr(self, "_running_crc", None)
+    if running is None:
+        return _original_build(self)
+    return self.checksum_type, base64.b64encode(running.to_bytes(4, "big")).decode(), 1
+
+
 def install() -> None:
     Table.all_items = _all_items  # type: ignore[method-assign]
     Table.query = _query  # type: ignore[method-assign]
     DynamoType.cast_value = property(_cast_value)  # type: ignore[assignment,method-assign]
     FakeKey.value = property(_value, _original_value.fset)  # type: ignore[assignment,method-assign]
     S3Response.key_response = _key_response  # type: ignore[method-assign]
+    MultipartChecksumBuilder.addPart = _add_part  # type: ignore[method-assign]
+    MultipartChecksumBuilder.build = _build  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ an upload's state from its first part to its published stream."""
 from __future__ import annotations
 
 import time
+from itertools import islice
 from typing import Any
 
 from chalicelib.auth.users import User
@@ -22,21 +23,21 @@ class UploadListing:
              state: str | None = None) -> list[dict[str, Any]]:
         """The viewer's uploads, newest first; with a file's name, size and last-modified
         time, the unfinished uploads of that file (what a page offers to resume)."""
-        found: list[dict[str, Any]] = []
-        for record in UploadModel.by_owner.query(viewer.id, scan_index_forward=False,
-                                                 limit=500):
-            if state is not None and record.state != state:
-                continue
-            if file_name is not None and record.file_name != file_name:
-                continue
-            if size is not None and int(record.size) != size:
-                continue
-            if last_modified is not None and record.last_modified != last_modified:
-                continue
-            found.append(public(record))
-            if len(found) >= limit:
-                break
-        return found
+        conditions = []
+        if state is not None:
+            conditions.append(UploadModel.state == state)
+        if file_name is not None:
+            conditions.append(UploadModel.file_name == file_name)
+        if size is not None:
+            conditions.append(UploadModel.size == size)
+        if last_modified is not None:
+            conditions.append(UploadModel.last_modified == last_modified)
+        condition = None
+        for each in conditions:  # DynamoDB filters the pages, so no match hides behind others
+            condition = each if condition is None else condition & each
+        found = UploadModel.by_owner.query(viewer.id, scan_index_forward=False,
+                                           filter_condition=condition)
+        return [public(record) for record in islice(found, limit)]
 
     def unfinished(self, limit: int) -> list[dict[str, Any]]:
         """Every upload still open, newest first, with how much of it S3 holds."""

@@ -1,4 +1,5 @@
-"""The local S3 notifies a completed multipart upload once, as S3 does."""
+"""The local S3 notifies a completed multipart upload once, as S3 does, and completes it
+without copying every part once more for its checksum."""
 
 from __future__ import annotations
 
@@ -59,3 +60,24 @@ def test_a_multipart_upload_is_one_event_and_a_put_still_one(
     assert events(sqs, queue_url) == ["ObjectCreated:CompleteMultipartUpload"]
     s3.put_object(Bucket="uploads", Key="uploads/b/film.mp4", Body=b"x")
     assert events(sqs, queue_url) == ["ObjectCreated:Put"]
+
+
+def test_the_running_crc_of_a_completion_is_moto_s_own_value() -> None:
+    """localcloud.moto_speedups keeps the full-object CRC running part by part."""
+    from moto.s3.models import MultipartChecksumBuilder
+
+    from localcloud import moto_speedups
+
+    parts = [b"a" * 5_000_000, bytes(range(256)) * 999, b"z"]
+    results: dict[tuple[str | None, str | None], list[Any]] = {}
+    for patched in (False, True):
+        if patched:
+            moto_speedups.install()
+        for algorithm, kind in ((None, None), ("CRC32", "FULL_OBJECT"), ("SHA256", None)):
+            builder = MultipartChecksumBuilder(algorithm, kind)
+            for part in parts:
+                builder.addPart(part)
+            results.setdefault((algorithm, kind), []).append(builder.build())
+    for key, (before, after) in results.items():
+        assert before == after, key
+    assert results[(None, None)][0] is not None
