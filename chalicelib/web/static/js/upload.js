@@ -396,7 +396,8 @@
   loadUnfinished();
 
   // -- the encode: the status URL until the title is published -------------------------------
-  const STATES = { RECEIVED: "Received; waiting for the encoder",
+  const STATES = { UPLOADING: "Uploading", COMPLETING: "Finishing the upload",
+                   RECEIVED: "Received; waiting for the encoder",
                    QUEUED: "Queued", PROBING: "Checking the file", ENCODING: "Encoding",
                    PACKAGING: "Publishing", PUBLISHED: "Published: the title is playable",
                    FAILED: "Failed", CANCELLED: "Cancelled", ABORTED: "Cancelled" };
