@@ -72,8 +72,8 @@ def stack_env() -> Iterator[dict[str, str]]:
     }
     stack = EmbeddedStack(env=env, record_pids=False)
     stack.install()
-    stack.start_sidecars()
-    try:
+    try:  # a sidecar that fails to start must not leave the others running
+        stack.start_sidecars()
         yield stack.child_env()
     finally:
         stack.stop()
