@@ -183,6 +183,10 @@ def assert_stored_and_encoded_once(resources: Resources, api_url: str, path: Pat
     """The file reached S3 whole and was encoded once (the encoder files an encoded upload
     under processed/, a server-side copy of the completed object)."""
     archived = "processed/" + key.removeprefix("uploads/")
+    # the encoder archives the source just after publishing (a copy: seconds for 1 GiB)
+    eventually(lambda: resources.s3.list_objects_v2(
+        Bucket=resources.settings.uploads_bucket, Prefix=archived).get("KeyCount"),
+        timeout=120, interval=0.5)
     assert sha256_in_s3(resources, archived) == sha256_of_file(path), "S3 holds other bytes"
     assert not open_multipart_uploads(resources, key)
     jobs = encode_jobs(resources, key)
