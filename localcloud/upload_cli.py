@@ -36,6 +36,7 @@ from localcloud.upload_client import (
     DEFAULT_PARALLEL,
     FINAL_STATES,
     ApiError,
+    LocalFile,
     RetryNotice,
     UploadClient,
     UploadError,
@@ -127,6 +128,9 @@ def upload(
         help="Send at most this many bytes per second, e.g. 500K, 20M.")] = None,
     timeout: Annotated[float, typer.Option(help="Stop following the encode after N seconds.")]
     = 3600,
+    again: Annotated[bool, typer.Option(
+        "--again", help="Upload the file even if it was uploaded for this title before.")]
+    = False,
 ) -> None:
     """Upload a video through the API (resumable: run it again to resume), then follow its
     encode until the stream is published."""
@@ -142,11 +146,20 @@ def upload(
         token = _token(api_url, email)
         uploader = UploadClient(api_url, token, parallel=parallel, max_rate=max_rate,
                                 on_retry=_RetryLines())
-        plan = _send(uploader, file, title, episode)
-        if follow:
-            _follow(uploader, plan, api_url, timeout)
+        done = None if again else uploader.find_completed(LocalFile.of(file), title, episode)
+        if done is not None:  # e.g. the last run was stopped as S3 joined the parts
+            console.print(f"{escape(file.name)} was already uploaded for {escape(title)} "
+                          f"({str(done.get('completed_at') or '')[:19]}, upload "
+                          f"{done['upload_id']}); following that upload. --again sends it "
+                          "once more.")
+            upload_id, status_url = str(done["upload_id"]), str(done["status_url"])
         else:
-            console.print(f"status: {api_url}{plan.status_url}")
+            plan = _send(uploader, file, title, episode)
+            upload_id, status_url = plan.upload_id, plan.status_url
+        if follow:
+            _follow(uploader, upload_id, status_url, api_url, timeout)
+        else:
+            console.print(f"status: {api_url}{status_url}")
     except UploadInterrupted as exc:
         _interrupted(exc)
         raise typer.Exit(INTERRUPTED) from None
@@ -225,14 +238,15 @@ def _interrupted(exc: UploadInterrupted) -> None:
                   "again to resume")
 
 
-def _follow(uploader: UploadClient, plan: UploadPlan, api_url: str, timeout: float) -> None:
+def _follow(uploader: UploadClient, upload_id: str, status_url: str, api_url: str,
+            timeout: float) -> None:
     started = time.monotonic()
     hinted = False
     last: dict[str, Any] = {}
     with Progress(TextColumn("[bold]encode"), BarColumn(), TaskProgressColumn(),
                   TextColumn("{task.description}"), console=console) as progress:
         task = progress.add_task("waiting for the encoder", total=1.0)
-        for status in uploader.follow(plan.upload_id, timeout=timeout):
+        for status in uploader.follow(upload_id, timeout=timeout):
             last = status
             state = str(status.get("state"))
             progress.update(task, completed=float(status.get("progress") or 0),
@@ -253,5 +267,5 @@ def _follow(uploader: UploadClient, plan: UploadPlan, api_url: str, timeout: flo
                       f"{job}")
         raise typer.Exit(1)
     console.print(f"[red]still {state.lower()} after {timeout:.0f}s[/]{job}; "
-                  f"status: {api_url}{plan.status_url}")
+                  f"status: {api_url}{status_url}")
     raise typer.Exit(1)

@@ -398,6 +398,19 @@ class UploadClient:
                 return dict(upload)
         return None
 
+    def find_completed(self, file: LocalFile, title_id: str | None = None,
+                       episode: str | None = None) -> dict[str, Any] | None:
+        """The newest completed upload of this file (name, size, mtime) for this title: a
+        run killed after S3 joined the parts but before it heard so finds it here."""
+        found = self._call("GET", UPLOADS, "look for a completed upload",
+                           params={"file_name": file.name, "size": file.size,
+                                   "last_modified": file.last_modified, "state": "COMPLETED"})
+        for upload in found.get("uploads", []):
+            if (upload.get("title_id") == (title_id or None)
+                    and (upload.get("episode") or "").upper() == (episode or "").upper()):
+                return dict(upload)
+        return None
+
     def stored_parts(self, upload_id: str) -> dict[int, tuple[str, int]]:
         """Part number -> (ETag, size) of the parts S3 holds."""
         listed = self._call("GET", f"{UPLOADS}/{upload_id}/parts", "list the parts")

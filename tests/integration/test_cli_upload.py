@@ -1,6 +1,7 @@
 """`notflix upload` as a user runs it: a real process, stopped half-way twice, run again.
 
-A 150 MB MP4 (a 3 s clip and a free box of random bytes) goes up through the API's
+A 150 MB MP4 (a 3 s clip and a free box of random bytes; any size through
+NOTFLIX_TEST_CLI_UPLOAD_BYTES) goes up through the API's
 resumable uploads to moto's S3. The first run is stopped with Ctrl-C (SIGINT) once a quarter
 of the file is in S3, the second (logging in with email and password) is killed outright
 (SIGKILL) past half-way, and the third finishes: each resumes the same upload and sends only
@@ -34,9 +35,11 @@ from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
 NOTFLIX = str(Path(sys.executable).with_name("notflix"))
-SIZE = 150_000_000  # 18 parts of 8 MiB
+#: 150 MB: 18 parts of 8 MiB (the acceptance run sets NOTFLIX_TEST_CLI_UPLOAD_BYTES to 1 GiB).
+SIZE = int(os.environ.get("NOTFLIX_TEST_CLI_UPLOAD_BYTES", "150000000"))
+PARTS = -(-SIZE // (8 * 1024 * 1024))
 #: Slow enough (~12 s for the file) that the runs can be stopped where this test means to.
-RATE = "12M"
+RATE = f"{max(1, SIZE // 12_000_000)}M"
 
 
 @pytest.fixture
@@ -153,7 +156,7 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
                           after_first["bytes_uploaded"] + SIZE // 4,
                           signal.SIGKILL) == upload_id
     assert second.returncode == -signal.SIGKILL
-    resumed = re.search(r"Resuming: (\d+) of 18 parts already uploaded",
+    resumed = re.search(rf"Resuming: (\d+) of {PARTS} parts already uploaded",
                         (tmp_path / "second.out").read_text())
     assert resumed and int(resumed.group(1)) >= len(after_first["parts"])
     after_second = held(api_url, uploader, upload_id)
@@ -164,7 +167,7 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
                            text=True, timeout=600, cwd=PROJECT_ROOT)
     said = third.stdout + third.stderr
     assert third.returncode == 0, said
-    resumed = re.search(r"Resuming: (\d+) of 18 parts already uploaded \([\d.,]+ MB, "
+    resumed = re.search(rf"Resuming: (\d+) of {PARTS} parts already uploaded \([\d.,]+ MB, "
                         r"(\d+) bytes\)", said)
     sent = re.search(r"this run sent (\d+) parts?, (\d+) bytes", said)
     assert resumed and sent, said
@@ -173,7 +176,7 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
     retries = re.search(r"after (\d+) retr(?:y|ies)", said)
     allowance = int(retries.group(1)) * 8 * 1024 * 1024 if retries else 0
     assert SIZE - already <= sent_bytes <= SIZE - already + allowance
-    assert int(resumed.group(1)) + int(sent.group(1)) == 18
+    assert int(resumed.group(1)) + int(sent.group(1)) == PARTS
     assert "published:" in said and title_id in said
 
     # one upload of the file, completed, encoded exactly once; the title plays

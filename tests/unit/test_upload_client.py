@@ -416,3 +416,21 @@ def test_the_cli_says_when_it_retries_a_lost_connection(
     assert "(attempt 1: connection lost (ConnectError: network is unreachable))" in said
     # the lost attempt's bytes went out too (the fake reads a body before it drops it)
     assert f"this run sent 1 part, {2 * PART} bytes (0.1 MB) after 1 retry" in said
+
+
+def test_a_rerun_after_completion_follows_that_upload_unless_told_again(
+        cloud: FakeCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = video(tmp_path, 2 * PART)
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1", "--no-follow")
+    assert code == 0, said
+    (first,) = cloud.uploads.values()
+    assert first.state == "COMPLETED"
+    # killed as S3 joined the parts, run again: nothing is sent, that upload is followed
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1", "--no-follow")
+    assert code == 0, said
+    assert "already uploaded for movie-1" in said and first.upload_id in said
+    assert len(cloud.uploads) == 1 and "this run sent" not in said
+    code, said = run_cli(cloud, monkeypatch, str(path), "--title", "movie-1", "--no-follow",
+                         "--again")
+    assert code == 0 and "this run sent 2 parts" in said, said
+    assert len(cloud.uploads) == 2
