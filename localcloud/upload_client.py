@@ -51,6 +51,8 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from chalicelib.uploads.parts import expected_part_bytes
+
 DEFAULT_PARALLEL = 4
 #: Bytes read from the file and written to the socket at a time.
 CHUNK_BYTES = 256 * 1024
@@ -142,12 +144,6 @@ class LocalFile:
         return cls(path=path, name=path.name, size=stat.st_size,
                    last_modified=stat.st_mtime_ns // 1_000_000,
                    content_type=guessed or "application/octet-stream")
-
-
-def part_bytes(size: int, part_size: int, number: int) -> int:
-    """Bytes in part ``number`` (1-based) of a ``size``-byte file: all but the last are full."""
-    count = max(1, -(-size // part_size))
-    return part_size if number < count else size - part_size * (count - 1)
 
 
 @dataclass(frozen=True)
@@ -483,7 +479,7 @@ class UploadClient:
 
     def _put(self, file: LocalFile, plan: UploadPlan, number: int, signed: _Signed,
              on_progress: Callable[[int], None]) -> str:
-        size = part_bytes(plan.size, plan.part_size, number)
+        size = expected_part_bytes(plan.size, plan.part_size, number)
         offset = (number - 1) * plan.part_size
         pacer = self._pacer
         sent = 0
@@ -546,14 +542,14 @@ class UploadClient:
         size, part_size = int(upload["size"]), int(upload["part_size"])
         count = int(upload["part_count"])
         held = {n: etag for n, (etag, got) in stored.items()
-                if 1 <= n <= count and got == part_bytes(size, part_size, n)}
+                if 1 <= n <= count and got == expected_part_bytes(size, part_size, n)}
         return UploadPlan(
             upload_id=str(upload["upload_id"]), key=str(upload["key"]),
             status_url=str(upload.get("status_url") or f"{UPLOADS}/{upload['upload_id']}"),
             size=size, part_size=part_size, part_count=count,
             missing=tuple(n for n in range(1, count + 1) if n not in held),
             resumed_parts=len(held),
-            resumed_bytes=sum(part_bytes(size, part_size, n) for n in held), held=held)
+            resumed_bytes=sum(expected_part_bytes(size, part_size, n) for n in held), held=held)
 
     def upload(self, path: Path, *, title_id: str | None = None, episode: str | None = None,
                resume: bool = True, stop: threading.Event | None = None,

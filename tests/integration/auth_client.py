@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tests.support import unique
+
+if TYPE_CHECKING:
+    from chalicelib.services import Services
 
 STRONG_PASSWORD = "violet-harbour-quiet-42"
 
@@ -37,6 +40,13 @@ def register(api_url: str, email: str | None = None, password: str = STRONG_PASS
     assert response.status_code == 201, response.text
     body = response.json()
     return Account(email, password, body["token"], body["user"])
+
+
+def register_as(api_url: str, services: Services, *roles: str) -> Account:
+    """A new account holding `roles` (granted straight in the users table)."""
+    account = register(api_url)
+    services.accounts.set_roles(account.user["id"], list(roles))
+    return account
 
 
 def login(api_url: str, email: str, password: str, **kwargs: Any) -> httpx.Response:

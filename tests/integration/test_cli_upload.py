@@ -29,7 +29,7 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
-from tests.integration.auth_client import Account, register
+from tests.integration.auth_client import Account, register_as
 from tests.media_clips import padded_clip
 from tests.support import eventually, unique
 
@@ -44,9 +44,7 @@ RATE = f"{max(1, SIZE // 12_000_000)}M"
 
 @pytest.fixture
 def uploader(api_url: str, catalogue_services: Services) -> Account:
-    account = register(api_url)
-    catalogue_services.accounts.set_roles(account.user["id"], ["uploader", "viewer"])
-    return account
+    return register_as(api_url, catalogue_services, "uploader", "viewer")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from chalicelib.catalogue.records import TitleRecord
 from chalicelib.jobs.models import JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
-from tests.integration.auth_client import Account, register
+from tests.integration.auth_client import Account, register, register_as
 from tests.media_clips import padded_clip
 from tests.support import eventually, unique
 
@@ -28,9 +28,7 @@ MIB = 1024 * 1024
 
 @pytest.fixture
 def uploader(api_url: str, catalogue_services: Services) -> Account:
-    account = register(api_url)
-    catalogue_services.accounts.set_roles(account.user["id"], ["uploader", "viewer"])
-    return account
+    return register_as(api_url, catalogue_services, "uploader", "viewer")
 
 
 @pytest.fixture
@@ -248,9 +246,7 @@ def test_an_upload_is_its_uploaders_alone_and_admins_may_abort_it(
     upload = client.start_file(film)
     etags = client.send(upload, film, [1])
     upload_id = upload["upload_id"]
-    other = register(api_url)
-    catalogue_services.accounts.set_roles(other.user["id"], ["uploader", "viewer"])
-    stranger = Client(api_url, other)
+    stranger = Client(api_url, register_as(api_url, catalogue_services, "uploader", "viewer"))
     for method, path, body in (
             ("POST", f"/api/admin/uploads/{upload_id}/parts", {"part_numbers": [2]}),
             ("POST", f"/api/admin/uploads/{upload_id}/complete",
@@ -265,9 +261,7 @@ def test_an_upload_is_its_uploaders_alone_and_admins_may_abort_it(
         "GET", "/api/admin/uploads").json()["uploads"]}
     assert stranger.call("GET", "/api/admin/unfinished-uploads").status_code == 403
 
-    admin_account = register(api_url)
-    catalogue_services.accounts.set_roles(admin_account.user["id"], ["admin", "viewer"])
-    admin = Client(api_url, admin_account)
+    admin = Client(api_url, register_as(api_url, catalogue_services, "admin", "viewer"))
     unfinished = {u["upload_id"]: u for u in admin.call(
         "GET", "/api/admin/unfinished-uploads").json()["uploads"]}
     assert unfinished[upload_id]["bytes_uploaded"] == 8 * MIB

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from chalicelib.uploads.parts import expected_part_bytes as part_bytes
 from localcloud import upload_cli
 from localcloud.cli import cli
 from localcloud.upload_client import (
@@ -29,7 +30,6 @@ from localcloud.upload_client import (
     UploadInterrupted,
     UploadPlan,
     parse_rate,
-    part_bytes,
 )
 
 PART = 64 * 1024
