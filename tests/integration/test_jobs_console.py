@@ -19,6 +19,7 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
 from chalicelib.openapi import responses
 from chalicelib.resources import Resources
 from chalicelib.services import Services
+from chalicelib.uploads.models import COMPLETED, UPLOAD_MODELS, UploadModel
 from encoder_lambda.jobs import JobStore
 from tests.integration.auth_client import Account, register
 from tests.media_clips import clip
@@ -289,6 +290,11 @@ def test_a_running_job_shows_chunks_percent_elapsed_and_time_left(
                                        "outcome": "ok"},
                            "ENCODING": {"started_at": ago(72)}})
     job.save()
+    # the upload record the browser's completed upload left (alice's own)
+    bind_models(resources.settings, UPLOAD_MODELS)
+    UploadModel(upload_id, owner=people["alice"].user["id"], file_name="film.mp4", key=key,
+                size=1, content_type="video/mp4", s3_upload_id="s3-upload", part_size=8 << 20,
+                part_count=1, state=COMPLETED, created_at=ago(95), updated_at=ago(90)).save()
     line = re.compile(r"^Encoding: 7 of 20 chunks · 38% · 1:1\d elapsed · about \d:\d\d left$")
     shown = get(api_url, people["alice"], f"/api/admin/jobs/{job.job_id}").json()
     detail = shown["progress_detail"]
