@@ -61,7 +61,7 @@ class UploadListing:
     def status(self, viewer: User, upload_id: str) -> dict[str, Any]:
         """Where an upload is: still uploading, aborted, waiting for the encoder, or its
         encode job's state and progress."""
-        record = self.uploads.owned(viewer, upload_id)
+        record = self.uploads.settle(self.uploads.owned(viewer, upload_id))
         answer: dict[str, Any] = {"upload_id": upload_id, "key": record.key,
                                   "upload_state": record.state, "title_id": record.title_id,
                                   "state": record.state, "progress": 0}

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from chalicelib.auth.users import User
 from chalicelib.aws import error_code
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
+from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import catalogued
 from chalicelib.logs import logger
 from chalicelib.uploads.models import (
@@ -171,9 +171,7 @@ class MultipartUploads:
     def complete(self, viewer: User, upload_id: str,
                  given: Sequence[tuple[int, str]]) -> dict[str, Any]:
         record = self.owned(viewer, upload_id, write=True)
-        if record.state == COMPLETING:
-            record = self._recover_completing(record)
-        self._require_open(record)
+        self._require_open(self.settle(record))
         problem = part_list_problem(int(record.size), int(record.part_size), given,
                                     self.stored_parts(record))
         if problem:
@@ -197,12 +195,14 @@ class MultipartUploads:
                     parts=len(given))
         return public(record)
 
-    def _recover_completing(self, record: UploadModel) -> UploadModel:
-        from chalicelib.clock import parse_iso
-
-        age = self.clock() - parse_iso(record.updated_at).timestamp()
-        if age < STALE_COMPLETING_SECONDS:
-            raise catalogued("upload_completing")
+    def settle(self, record: UploadModel) -> UploadModel:
+        """An upload left COMPLETING by a call that died (no word for a while) ends as
+        COMPLETED when S3 has the whole object, else goes back to UPLOADING; any other
+        upload is returned as it is."""
+        if record.state != COMPLETING:
+            return record
+        if self.clock() - parse_iso(record.updated_at).timestamp() < STALE_COMPLETING_SECONDS:
+            return record
         try:
             head = self.s3.head_object(Bucket=self.bucket, Key=record.key)
         except ClientError:

@@ -282,3 +282,28 @@ def test_an_upload_is_its_uploaders_alone_and_admins_may_abort_it(
         assert (response.status_code, error_code(response)) == (409, "upload_aborted")
     status = client.call("GET", f"/api/admin/uploads/{upload_id}").json()
     assert status["state"] == "ABORTED" and "admin" in status["error"]
+
+
+def test_an_upload_left_completing_by_a_dead_call_ends_in_a_final_state(
+        api_url: str, uploader: Account, resources: Resources, film: Path,
+        catalogue_services: Services) -> None:
+    """The API died after S3 joined the parts but before it recorded so: the next look at
+    the upload finds the object and records it COMPLETED; without the object it reopens."""
+    from chalicelib.uploads.models import UploadModel
+
+    client = Client(api_url, uploader)
+    joined, lost = client.start_file(film), client.start_file(film)
+    etags = client.send(joined, film, [1, 2, 3])
+    catalogue_services.uploads  # binds the uploads table  # noqa: B018
+    record = UploadModel.get(joined["upload_id"], consistent_read=True)
+    resources.s3.complete_multipart_upload(
+        Bucket=resources.settings.uploads_bucket, Key=record.key, UploadId=record.s3_upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in etags.items()]})
+    long_ago = "2026-01-01T00:00:00.000Z"
+    for upload_id in (joined["upload_id"], lost["upload_id"]):
+        UploadModel.get(upload_id).update(actions=[UploadModel.state.set("COMPLETING"),
+                                                   UploadModel.updated_at.set(long_ago)])
+    status = client.call("GET", joined["status_url"]).json()
+    assert status["upload_state"] == "COMPLETED", status
+    reopened = client.call("GET", lost["status_url"]).json()
+    assert reopened["upload_state"] == "UPLOADING", reopened
