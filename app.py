@@ -37,13 +37,13 @@ from chalicelib.http import (
     client_ip,
     install_middleware,
     is_form,
-    is_uuid,
     json_response,
     local_path,
     page_size,
     parse_body,
     see_other,
 )
+from chalicelib.ids import is_uuid
 from chalicelib.lazy import lazy_module
 from chalicelib.metrics import record_worker, webhook_delivery
 from chalicelib.recommendations.queued import QueuedMessage

@@ -24,7 +24,7 @@ def decode(cursor: str, hash_attr: str, hash_value: str,
     """The query's start key; a 400 ``bad_cursor`` for anything this API did not give out."""
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))["e"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise catalogued("bad_cursor") from exc
     if not isinstance(value, str) or not 0 < len(value) <= MAX_VALUE_LENGTH:
         raise catalogued("bad_cursor")

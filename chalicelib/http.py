@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -14,6 +13,7 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib.digits import is_whole_number
 from chalicelib.errors import AppError, catalogued, error_body
+from chalicelib.json_input import load_json
 from chalicelib.logs import logger
 from chalicelib.metrics import record_request
 from chalicelib.outages import (
@@ -23,6 +23,7 @@ from chalicelib.outages import (
     unavailable,
     view_error,
 )
+from chalicelib.query_checks import check_query
 from chalicelib.web_security import SecurityHeaders
 
 if TYPE_CHECKING:
@@ -79,10 +80,7 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
     if is_form(request):
         data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     else:
-        try:
-            data = json.loads(raw or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise catalogued("malformed_json") from exc
+        data = load_json(raw or b"null")
         if not isinstance(data, dict):
             raise catalogued("validation_failed", details=[
                 {"field": "", "message": "the body must be a JSON object"}])
@@ -103,15 +101,6 @@ def page_size(raw: str | None, default: int = 20, maximum: int = 100) -> int:
     return int(raw)
 
 
-def is_uuid(value: str) -> bool:
-    """Ids we hand out are UUIDs; anything else is refused before it reaches a database."""
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 def client_ip(request: Request) -> str:
     """The caller's address as API Gateway saw it (never a client-supplied header)."""
     identity = (request.context or {}).get("identity") or {}
@@ -123,9 +112,20 @@ def see_other(location: str, headers: Mapping[str, str | list[str]] | None = Non
     return Response(body="", status_code=303, headers={"Location": location, **(headers or {})})
 
 
+#: What a same-site redirect target may hold: RFC 3986's path, query and fragment characters.
+#: No backslash (browsers read `/\\host` as `//host`), no whitespace or control characters
+#: (browsers drop tab and newline, so `/\t/host` becomes `//host`), nothing non-ASCII.
+_LOCAL_TARGET = re.compile(r"/(?!/)[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]*")
+
+
 def local_path(candidate: str | None, default: str = "/") -> str:
-    """A redirect target that stays on this site (no open redirects)."""
-    if candidate and candidate.startswith("/") and not candidate.startswith("//"):
+    """A redirect target that stays on this site (no open redirects).
+
+    Accepted only if it is a path that every browser resolves against this origin: it
+    starts with one `/`, and holds only URL characters, so no normalisation a browser does
+    (dropping tabs and newlines, reading `\\` as `/`) can turn it into `//other.site`.
+    """
+    if candidate and _LOCAL_TARGET.fullmatch(candidate):
         return candidate
     return default
 
@@ -192,6 +192,7 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
         started = time.perf_counter()
         forget_view_error()
         try:
+            check_query(request.method, route_template(request), request.query_params)
             response = get_response(request)
         except AppError as exc:
             response = _error_response(request, named(exc), html_errors)

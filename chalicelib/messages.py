@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "no_subscription": (404, "You have no subscription to cancel."),
     "payment_provider_error": (502, "PayPal could not complete this; try again in a moment."),
     "bad_cursor": (400, "The cursor is not one this API gave out."),
+    "bad_query_param": (400, "The query parameter {name} {problem}."),
     # catalogue
     "title_not_found": (404, "No title has this id."),
     "season_not_found": (404, "This title has no season {season}."),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from chalicelib.auth.users import normalise_email
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                max_length=80)]
@@ -22,8 +24,16 @@ class RegisterIn(Strict):
     display_name: DisplayName
 
 
+def _not_blank(email: str) -> str:
+    """Login takes any text as the email (an unknown one is just a failed login), but not
+    one that is empty once normalised: there is nothing to look up."""
+    if not normalise_email(email):
+        raise ValueError("enter the email address of your account")
+    return email
+
+
 class LoginIn(Strict):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, Field(min_length=1, max_length=320), AfterValidator(_not_blank)]
     password: Password
 
 

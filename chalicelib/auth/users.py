@@ -78,8 +78,11 @@ class UserRepository:
             return None
 
     def get_by_email(self, email: str) -> User | None:
+        key = normalise_email(email)
+        if not key:
+            return None  # DynamoDB refuses an empty key; no account has an empty email
         try:
-            guard = UserEmailModel.get(normalise_email(email), consistent_read=True)
+            guard = UserEmailModel.get(key, consistent_read=True)
         except DoesNotExist:
             return None
         return self.get(guard.user_id)

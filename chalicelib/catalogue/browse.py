@@ -72,7 +72,7 @@ def _decode_cursor(facet: str, cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         got_facet, rank = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise catalogued("bad_cursor") from exc
     if got_facet != facet or not isinstance(rank, str) or not 0 < len(rank) <= 200:
         raise catalogued("bad_cursor")

@@ -22,6 +22,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso
+from chalicelib.digits import is_whole_number
 from chalicelib.errors import catalogued
 from chalicelib.ingest.models import WebhookModel
 from chalicelib.jobs.models import job_id_for
@@ -74,7 +75,7 @@ class Ingest:
             hook = None
         if hook is None:
             raise catalogued("webhook_unverified")
-        if not stamp.isdigit() or abs(self.clock() - int(stamp)) > MAX_SKEW_S:
+        if not is_whole_number(stamp) or abs(self.clock() - int(stamp)) > MAX_SKEW_S:
             raise catalogued("webhook_stale", seconds=MAX_SKEW_S)
         if not hmac.compare_digest(signature(hook.secret, stamp, body), given):
             raise catalogued("webhook_unverified")

@@ -26,7 +26,7 @@ def decode_cursor(raw: str) -> dict[str, int]:
     try:
         padded = raw + "=" * (-len(raw) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise catalogued("bad_cursor") from exc
     if not isinstance(data, dict) or not all(
             isinstance(k, str) and isinstance(v, int) for k, v in data.items()):

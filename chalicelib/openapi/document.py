@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.auth.cookies import COOKIE_NAME
-from chalicelib.openapi.operations import OPERATIONS, Body, Op, Param
+from chalicelib.openapi.operations import OPERATIONS, Body, Op
+from chalicelib.openapi.queries import Param
 from chalicelib.openapi.responses import Error
 
 PATH_PARAM = re.compile(r"{([a-z_]+)}")

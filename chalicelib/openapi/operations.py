@@ -7,29 +7,17 @@ Request bodies name the pydantic models the handlers parse with; responses name 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pydantic import BaseModel
 
 from chalicelib.openapi import responses as r
+from chalicelib.openapi.queries import QUERIES, Param
 
 #: Non-JSON answers: pages, files, redirects.
 Media = Literal["html", "text", "svg", "static", "redirect", "stream"]
 Body = type[BaseModel] | Media | None
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    description: str
-    kind: Literal["string", "integer"] = "string"
-    max_length: int | None = None
-    min_length: int | None = None
-    format: str | None = None
-    required: bool = False
-    minimum: int | None = None
-    maximum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +30,7 @@ class Op:
     body: str | None = None
     #: None: anyone; (): any logged-in user; otherwise one of these roles.
     roles: tuple[str, ...] | None = None
+    #: Filled from ``queries.QUERIES`` (the limits requests are checked against).
     query: tuple[Param, ...] = ()
     errors: tuple[int, ...] = ()
     #: Other successful statuses: {status: (description, body)}.
@@ -49,16 +38,6 @@ class Op:
     description: str = ""
 
 
-LIMIT = Param("limit", "Page size", "integer", minimum=1, maximum=100)
-CURSOR = Param("cursor", "The `next` value of the previous page", max_length=512)
-EPISODE = Param("episode", "For a series: the episode, as `S1E3`", max_length=16)
-FILTERS = (Param("type", "`movie` or `series`", max_length=16),
-           Param("genre", "A genre name", max_length=64),
-           Param("year", "A release year", max_length=8),
-           Param("country", "An ISO 3166-1 alpha-2 code", max_length=8))
-#: Pages take their query hints leniently: a value they cannot use is ignored, not refused.
-NEXT = Param("next", "Where to go after logging in (a local path; anything else: home)")
-TOKEN = Param("token", "A password-reset token from the mail (checked when it is used)")
 USER = ()
 ANY_STAFF = ("uploader", "admin")
 ADMIN = ("admin",)
@@ -115,24 +94,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Cancel the subscription (paid time remains)", "payments", r.Subscription, roles=USER,
         errors=(404, 409, 502), also=SEE_OTHER),
     ("GET", "/api/me/payments"): Op("The payments ledger, newest first", "payments",
-                                    r.Payments, roles=USER, query=(LIMIT, CURSOR)),
+                                    r.Payments, roles=USER),
     ("POST", "/webhooks/paypal"): Op(
         "PayPal's webhook (signature-verified; each event applied once)", "payments",
         r.WebhookOutcome, body="object", errors=(401,)),
     # -- catalogue
-    ("GET", "/api/titles"): Op("Browse films and series", "catalogue", r.TitlePage,
-                               query=(*FILTERS, LIMIT, CURSOR)),
+    ("GET", "/api/titles"): Op("Browse films and series", "catalogue", r.TitlePage),
     ("GET", "/api/titles/{title_id}"): Op("A title's details", "catalogue", r.Title,
                                           errors=(404,)),
     ("GET", "/api/titles/{title_id}/seasons/{number}"): Op(
         "A season's episodes", "catalogue", r.Season, errors=(404,)),
     ("GET", "/api/search"): Op(
-        "Search titles by name (typo-tolerant)", "catalogue", r.SearchResults,
-        query=(Param("q", "What to look for", max_length=100, min_length=1, required=True),
-               Param("limit", "How many results", "integer", minimum=1, maximum=50))),
+        "Search titles by name (typo-tolerant)", "catalogue", r.SearchResults),
     ("GET", "/api/rankings/countries/{country}"): Op(
-        "Best-rated titles of a country", "catalogue", r.CountryRanking, errors=(404,),
-        query=(LIMIT,)),
+        "Best-rated titles of a country", "catalogue", r.CountryRanking, errors=(404,)),
     ("GET", "/posters/placeholder.svg"): Op("The poster shown when a title has none",
                                             "catalogue", "svg"),
     ("POST", "/api/me/imports/imdb"): Op(
@@ -151,23 +126,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body="chalicelib.usage.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
     ("GET", "/api/titles/{title_id}/play"): Op(
         "Authorise playback: the stream's URLs and where to resume", "viewing", r.PlayGrant,
-        roles=USER, query=(EPISODE,), errors=(402, 404, 409)),
+        roles=USER, errors=(402, 404, 409)),
     ("GET", "/stream/{asset_id}/{name}"): Op(
         "A stream file: manifests, playlists and WebVTT served; segments and images "
         "redirected to short-lived signed URLs", "viewing", "stream", roles=USER,
         errors=(402, 404), also={302: ("The file's signed URL", "redirect")}),
     ("GET", "/api/me/continue-watching"): Op(
-        "Titles in progress, most recent first", "viewing", r.ContinueWatching, roles=USER,
-        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+        "Titles in progress, most recent first", "viewing", r.ContinueWatching, roles=USER),
     ("GET", "/api/me/history"): Op("Viewing history, newest first", "viewing", r.History,
-                                   roles=USER, query=(LIMIT, CURSOR)),
+                                   roles=USER),
     ("GET", "/api/me/recommendations"): Op(
         "Recommended titles with reasons (popular titles when degraded)", "viewing",
-        r.Recommendations, roles=USER,
-        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+        r.Recommendations, roles=USER),
     ("GET", "/api/titles/{title_id}/similar"): Op(
-        "Titles like this one", "viewing", r.Recommendations, errors=(404,),
-        query=(Param("limit", "How many", "integer", minimum=1, maximum=50),)),
+        "Titles like this one", "viewing", r.Recommendations, errors=(404,)),
     # -- uploads and operations
     ("POST", "/api/admin/uploads"): Op(
         "Start a resumable upload (an S3 multipart upload)", "uploads", r.UploadParts, 201,
@@ -175,13 +147,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         description=UPLOADS),
     ("GET", "/api/admin/uploads"): Op(
         "Your uploads; with a file's name, size and last-modified time, the ones to resume",
-        "uploads", r.UploadList, roles=ANY_STAFF, errors=(400,),
-        query=(Param("file_name", "The file's name as the client saw it", max_length=255),
-               Param("size", "The file's size in bytes", "integer", minimum=1),
-               Param("last_modified", "The file's last-modified time, ms since 1970",
-                     "integer", minimum=0),
-               Param("state", "UPLOADING, COMPLETING, COMPLETED or ABORTED", max_length=16),
-               LIMIT)),
+        "uploads", r.UploadList, roles=ANY_STAFF, errors=(400,)),
     ("GET", "/api/admin/uploads/{upload_id}"): Op(
         "An upload's state, then its encode's", "uploads", r.UploadStatus, roles=ANY_STAFF,
         errors=(404,), description=PROGRESS),
@@ -201,12 +167,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         roles=ANY_STAFF, errors=(404, 409)),
     ("GET", "/api/admin/unfinished-uploads"): Op(
         "Every unfinished upload, with how much S3 holds", "uploads", r.UnfinishedUploads,
-        roles=ADMIN, query=(LIMIT,)),
+        roles=ADMIN),
     ("GET", "/api/admin/jobs"): Op(
         "Encode jobs by panel, or a title's jobs", "operations", r.JobPanel, roles=ANY_STAFF,
-        query=(Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),
-               Param("title", "A title id: that title's jobs", max_length=64),
-               LIMIT), errors=(404,)),
+        errors=(404,)),
     ("GET", "/api/admin/jobs/{job_id}"): Op("One encode job", "operations", r.Job,
                                             roles=ANY_STAFF, errors=(404,),
                                             description=PROGRESS),
@@ -230,8 +194,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         r.RetentionReport, body="chalicelib.jobs.schemas:RetentionIn", roles=ADMIN,
         errors=(422,)),
     ("GET", "/api/admin/dashboard"): Op(
-        "Job panels changed since a cursor", "operations", r.Dashboard, roles=ANY_STAFF,
-        query=(Param("since", "The previous answer's cursor", max_length=512),)),
+        "Job panels changed since a cursor", "operations", r.Dashboard, roles=ANY_STAFF),
     ("POST", "/api/admin/webhooks"): Op(
         "Create an ingest webhook (its secret is shown once)", "operations",
         r.WebhookCreated, 201, "chalicelib.ingest.schemas:WebhookIn", roles=ADMIN,
@@ -242,37 +205,28 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "An external system asks for an ingest (HMAC-signed)", "operations", r.Accepted, 202,
         "chalicelib.ingest.schemas:IngestIn", errors=(401, 403, 404, 409, 422)),
     ("GET", "/api/admin/audit"): Op(
-        "Recent admin actions", "operations", r.AuditLog, roles=ADMIN,
-        query=(Param("limit", "How many", "integer", minimum=1, maximum=200),)),
+        "Recent admin actions", "operations", r.AuditLog, roles=ADMIN),
     ("GET", "/api/admin/users"): Op(
-        "Users, 50 at a time", "admin", r.UserPage, roles=ADMIN,
-        query=(Param("after", "The `next` value of the previous page", format="uuid"),)),
+        "Users, 50 at a time", "admin", r.UserPage, roles=ADMIN),
     ("PUT", "/api/admin/users/{user_id}/roles"): Op(
         "Set a user's roles", "admin", r.User, body="chalicelib.auth.schemas:RolesIn",
         roles=ADMIN, errors=(404, 422)),
     # -- pages (HTML)
     ("GET", "/"): Op("Home page", "pages", "html"),
-    ("GET", "/browse"): Op("Browse page", "pages", "html", query=(*FILTERS, CURSOR)),
-    ("GET", "/search"): Op("Search page", "pages", "html",
-                           query=(Param("q", "What to look for", max_length=100),)),
+    ("GET", "/browse"): Op("Browse page", "pages", "html"),
+    ("GET", "/search"): Op("Search page", "pages", "html"),
     ("GET", "/titles/{title_id}"): Op(
-        "Title page", "pages", "html", errors=(404,),
-        query=(Param("season", "Season number (another value: the first season)"),)),
+        "Title page", "pages", "html", errors=(404,)),
     ("GET", "/watch/{title_id}"): Op("Player page", "pages", "html", roles=USER,
-                                     query=(EPISODE,), errors=(402, 404, 409)),
-    ("GET", "/register"): Op("Registration page", "pages", "html", query=(NEXT,)),
-    ("GET", "/login"): Op("Login page", "pages", "html",
-                          query=(NEXT, Param("reset", "`sent` or `done` (a notice)"))),
-    ("GET", "/reset"): Op("Password-reset page", "pages", "html", query=(TOKEN,)),
-    ("GET", "/reset-password"): Op("Password-reset page (the mail's link)", "pages", "html",
-                                   query=(TOKEN,)),
+                                     errors=(402, 404, 409)),
+    ("GET", "/register"): Op("Registration page", "pages", "html"),
+    ("GET", "/login"): Op("Login page", "pages", "html"),
+    ("GET", "/reset"): Op("Password-reset page", "pages", "html"),
+    ("GET", "/reset-password"): Op("Password-reset page (the mail's link)", "pages", "html"),
     ("GET", "/plans"): Op("Plans page", "pages", "html"),
-    ("GET", "/account"): Op("Account page", "pages", "html", roles=USER,
-                            query=(Param("subscribed", "Set after PayPal approval"),)),
-    ("GET", "/history"): Op("Viewing history page", "pages", "html", roles=USER,
-                            query=(CURSOR,)),
-    ("GET", "/upload"): Op("Upload page", "pages", "html", roles=ANY_STAFF,
-                           query=(Param("title", "Attach the upload to this title"),)),
+    ("GET", "/account"): Op("Account page", "pages", "html", roles=USER),
+    ("GET", "/history"): Op("Viewing history page", "pages", "html", roles=USER),
+    ("GET", "/upload"): Op("Upload page", "pages", "html", roles=ANY_STAFF),
     ("GET", "/admin"): Op("Admin console", "pages", "html", roles=ADMIN),
     ("GET", "/console"): Op("Encode jobs console", "pages", "html", roles=ANY_STAFF),
     ("GET", "/docs"): Op("This API's documentation", "pages", "html"),
@@ -280,3 +234,4 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/static/{name}"): Op("A stylesheet or image", "pages", "static", errors=(404,)),
     ("GET", "/static/{folder}/{name}"): Op("A script", "pages", "static", errors=(404,)),
 }
+OPERATIONS = {key: replace(op, query=QUERIES.get(key, ())) for key, op in OPERATIONS.items()}

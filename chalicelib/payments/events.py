@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,12 +30,22 @@ class MalformedEvent(ValueError):
     """A verified event whose resource lacks what its type promises."""
 
 
+#: Times outside these years are not PayPal's: refusing them keeps every later step (UTC
+#: conversion, adding a billing month) inside what `datetime` can hold.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
+
+
 def _time(value: Any) -> str:
     """PayPal's ISO 8601 time in our canonical form (UTC, milliseconds, Z)."""
     try:
-        return iso(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError as exc:
-        raise MalformedEvent(f"not a time: {value!r}") from exc
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise ValueError("out of range")
+        return iso(moment)
+    except (ValueError, OverflowError) as exc:
+        raise MalformedEvent(f"not a time: {str(value)[:64]!r}") from exc
 
 
 def _amount(raw: Any) -> tuple[Decimal, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from chalicelib.clock import iso
 from chalicelib.errors import AppError, catalogued
+from chalicelib.json_input import load_json
 from chalicelib.logs import logger
 from chalicelib.metrics import webhook_delivery
 from chalicelib.payments.events import EventApplier, MalformedEvent
@@ -119,10 +119,7 @@ class PaymentsService:
         except (PayPalError, httpx.HTTPError) as exc:
             # PayPal's verification API is unreachable: 503 makes PayPal deliver it again.
             raise catalogued("service_unavailable") from exc
-        try:
-            event = json.loads(raw_body)
-        except ValueError as exc:
-            raise catalogued("malformed_json") from exc
+        event = load_json(raw_body)
         if not isinstance(event, dict) or not event.get("id"):
             raise AppError("the webhook event has no id", code="webhook_malformed")
         if lambda_context is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import threading
 import zlib
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from chalicelib.errors import AppError
+from chalicelib.json_input import load_json
 from chalicelib.payments.paypal_client import PayPalClient, PayPalError
 
 MAX_SKEW_SECONDS = 300
@@ -60,11 +60,12 @@ class Transmission:
     def check_time(self, now: datetime, max_skew: int = MAX_SKEW_SECONDS) -> None:
         try:
             sent = datetime.fromisoformat(self.time.replace("Z", "+00:00"))
-        except ValueError as exc:
+            if sent.tzinfo is None:
+                sent = sent.replace(tzinfo=UTC)
+            skew = abs((now - sent).total_seconds())
+        except (ValueError, OverflowError) as exc:
             raise WebhookRejected("the transmission time is not a date") from exc
-        if sent.tzinfo is None:
-            sent = sent.replace(tzinfo=UTC)
-        if abs((now - sent).total_seconds()) > max_skew:
+        if skew > max_skew:
             raise WebhookRejected("the transmission time is more than 5 minutes off")
 
 
@@ -174,10 +175,7 @@ class ApiVerifier:
 
     def verify(self, transmission: Transmission, raw_body: bytes) -> None:
         transmission.check_time(datetime.now(UTC))
-        try:
-            event: Any = json.loads(raw_body)
-        except ValueError as exc:
-            raise AppError("the webhook body is not JSON", code="malformed_json") from exc
+        event: Any = load_json(raw_body)
         try:
             confirmed = self.client.verify_webhook_signature({
                 "auth_algo": transmission.auth_algo, "cert_url": transmission.cert_url,

@@ -15,6 +15,7 @@ from chalicelib.catalogue.browse import card
 from chalicelib.catalogue.countries import country_name
 from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.models import TitleModel
+from chalicelib.digits import is_whole_number
 from chalicelib.jobs.models import JobModel
 from chalicelib.outages import classify
 
@@ -117,7 +118,7 @@ class Pages:
         }
         if context["seasons"]:
             numbers = [int(x["number"]) for x in context["seasons"]]
-            wanted = int(season) if season and season.isdigit() and int(season) in numbers \
+            wanted = int(season) if season and is_whole_number(season) and int(season) in numbers \
                 else next((n for n in numbers if n > 0), numbers[0])
             context["season"] = s.catalogue.season(title["id"], wanted, model)
         if user is not None:

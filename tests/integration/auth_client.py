@@ -55,7 +55,16 @@ def login(api_url: str, email: str, password: str, **kwargs: Any) -> httpx.Respo
 
 
 def sent_mail(aws_endpoint: str, to: str) -> list[dict[str, Any]]:
-    """Messages moto's SES accepted for `to`, oldest first."""
-    data = httpx.get(f"{aws_endpoint}/moto-api/data.json", timeout=10).json()
-    return [m for m in data.get("ses", {}).get("Message", [])
-            if to in m.get("destinations", {}).get("ToAddresses", [])]
+    """Messages the emulator's SES accepted for `to`, oldest first, as
+    ``{"to", "subject", "body"}``.
+
+    Read from `GET /_aws/ses` (LocalStack's endpoint; localcloud.moto_mailbox gives moto the
+    same one), never from moto's `/moto-api/data.json`, which dumps every service and fails
+    once any of them holds state it cannot dump.
+    """
+    response = httpx.get(f"{aws_endpoint}/_aws/ses", timeout=10)
+    response.raise_for_status()
+    return [{"to": m["Destination"].get("ToAddresses", []), "subject": m.get("Subject", ""),
+             "body": (m.get("Body") or {}).get("text_part") or ""}
+            for m in response.json()["messages"]
+            if to in m.get("Destination", {}).get("ToAddresses", [])]

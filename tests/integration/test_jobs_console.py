@@ -88,8 +88,9 @@ def test_each_role_sees_what_it_may(api_url: str, people: dict[str, Account],
     # the title's job index: job 2, then job 1
     index = get(api_url, people["admin"], f"/api/admin/jobs?title={jobs['title']}").json()
     assert [(j["job_id"], j["number"]) for j in index["jobs"]] == [(second, 2), (first, 1)]
-    assert get(api_url, people["admin"],
-               f"/api/admin/jobs?title={'x' * 3000}").status_code == 404
+    too_long = get(api_url, people["admin"], f"/api/admin/jobs?title={'x' * 3000}")
+    assert too_long.status_code == 400  # the documented limit: 64 characters
+    assert too_long.json()["error"]["code"] == "bad_query_param"
     bad = get(api_url, people["admin"], "/api/admin/jobs?panel=everything")
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_panel"
 

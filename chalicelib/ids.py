@@ -1,0 +1,14 @@
+"""The ids this API hands out, and how to tell one from anything else."""
+
+from __future__ import annotations
+
+import re
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_uuid(value: str) -> bool:
+    """Ids we hand out are UUIDs in their canonical form (`str(uuid.uuid4())`); anything else,
+    including the other spellings `uuid.UUID` accepts (`{...}`, `urn:uuid:...`, no hyphens,
+    upper case), is refused before it reaches a database, where it would match nothing."""
+    return _CANONICAL_UUID.fullmatch(value) is not None
