@@ -27,6 +27,7 @@ from rich.table import Table
 
 from chalicelib.config import ConfigError, Settings
 from localcloud import pidfiles
+from localcloud.contract_fuzz import ALL_PHASES
 from localcloud.ports import PortInUseError
 from localcloud.sidecars.base import ProgressFn, SidecarError
 from localcloud.stack import EmbeddedStack, StackError
@@ -222,6 +223,45 @@ def paypal_simulate(
         result = simulate(services, email, event, plan)
     console.print(f"{result['event']} sent for subscription {result['subscription_id']}; "
                   f"the webhook was answered with HTTP {result['webhook_status']}")
+
+
+@cli.command("fuzz")
+def fuzz_stack(
+    examples: int = typer.Option(6, help="Cases per operation and phase"),
+    phases: str = typer.Option(",".join(ALL_PHASES), help="Schemathesis phases to run"),
+    seed: int = typer.Option(20261205, help="The fuzzer's seed (a run is repeatable)"),
+) -> None:
+    """Fuzz the running stack's API with schemathesis as a visitor, a subscriber, an uploader
+    and an admin (accounts made for the run); exits 1 on any 5xx or undocumented answer."""
+    import tempfile
+    from pathlib import Path
+
+    from localcloud.contract_fuzz import fuzz
+    from localcloud.fuzz_accounts import role_tokens
+
+    stack = EmbeddedStack()
+    if not pidfiles.read(SUPERVISOR):
+        console.print("[red]nothing is running:[/] start the stack with `make run` first")
+        raise typer.Exit(1)
+    chosen = tuple(p.strip() for p in phases.split(",") if p.strip())
+    with _services("make the fuzzing accounts") as services:
+        tokens = role_tokens(services, stack.api_url)
+    table = Table("role", "requests", "failures", "5xx", "seconds")
+    failed = False
+    with tempfile.TemporaryDirectory() as folder:
+        for role, token in tokens.items():
+            console.print(f"fuzzing as {role} ({', '.join(chosen)})...")
+            started = time.monotonic()
+            run = fuzz(stack.api_url, role, token, Path(folder) / f"{role}.json",
+                       examples=examples, phases=chosen, seed=seed)
+            table.add_row(role, str(run.generated), str(len(run.failures)),
+                          str(run.server_errors), f"{time.monotonic() - started:.0f}")
+            if not run.ok:
+                failed = True
+                console.print(run.output)
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
 
 
 @cli.command("deploy-infra")

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from chalicelib.aws import make_session
 from chalicelib.config import Settings
 from chalicelib.payments.plans import CATALOGUE
 from infra.deployer import deploy
+from localcloud.contract_fuzz import BIN, CHECKS, CONFIG, fuzz
 from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from localcloud.stack import EmbeddedStack
@@ -33,12 +32,6 @@ from tests.integration.subscriptions import subscriber
 from tests.support import free_port, unique
 
 pytestmark = pytest.mark.integration
-BIN = Path(sys.executable).parent
-CONFIG = Path(__file__).parent.parent / "contract" / "schemathesis.toml"
-#: No 5xx; status, content type, headers and body as documented; and what the document
-#: calls invalid (wrong types, too long, unknown fields...) is refused with a 4xx.
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
-          "response_headers_conformance,response_schema_conformance,negative_data_rejection")
 #: Cases per operation and role; with the coverage phase this is well over 1,000 requests.
 EXAMPLES = 6
 MIN_REQUESTS = 1000
@@ -106,32 +99,8 @@ def tokens(contract_api: ContractApi) -> dict[str, str | None]:
             "admin": admin.token}
 
 
-#: What each role fuzzes: a visitor every route; the others the routes their role opens.
-SCOPES: dict[str, tuple[str, ...]] = {
-    "visitor": (),
-    "subscriber": ("me", "viewing", "payments", "catalogue"),
-    "uploader": ("uploads", "operations"),
-    "admin": ("operations", "admin", "auth"),
-}
-
-
-def fuzz(api: ContractApi, token: str | None, tags: tuple[str, ...],
-         report: Path) -> tuple[int, str, dict[str, Any]]:
-    argv = [str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run",
-            f"{api.url}/openapi.json", "--url", api.url, "--checks", CHECKS,
-            "--max-examples", str(EXAMPLES), "--seed", "20261123",
-            "--phases", "examples,coverage,fuzzing", "--workers", "1",
-            "--request-timeout", "30", "--suppress-health-check", "all",
-            "--report", "json", "--report-json-path", str(report), "--no-color"]
-    for tag in tags:
-        argv += ["--include-tag", tag]
-    if token is not None:
-        # Logging out would end the fuzzer's own session half-way through.
-        argv += ["--header", f"Authorization: Bearer {token}",
-                 "--exclude-path", "/api/auth/logout"]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=1200)
-    report_data = json.loads(report.read_text()) if report.exists() else {}
-    return done.returncode, done.stdout[-8000:], report_data
+#: Phases of the suite's run (`notflix fuzz` runs all four against `make run`'s stack).
+PHASES = ("examples", "coverage", "fuzzing")
 
 
 @pytest.mark.timeout(1800)
@@ -139,10 +108,12 @@ def test_every_role_gets_only_documented_non_5xx_answers(
         contract_api: ContractApi, tokens: dict[str, str | None], tmp_path: Path) -> None:
     requests = {}
     for role, token in tokens.items():
-        code, output, report = fuzz(contract_api, token, SCOPES[role], tmp_path / f"{role}.json")
-        assert code == 0 and report["failures"] == [], f"{role}:\n{output}"
-        assert report["operations"]["tested"] == report["operations"]["selected"] > 0, output
-        requests[role] = report["test_cases"]["generated"]
+        run = fuzz(contract_api.url, role, token, tmp_path / f"{role}.json", examples=EXAMPLES,
+                   phases=PHASES)
+        assert run.ok, f"{role}:\n{run.output}"
+        operations = run.report["operations"]
+        assert operations["tested"] == operations["selected"] > 0, run.output
+        requests[role] = run.generated
     assert all(requests.values()), requests
     assert sum(requests.values()) >= MIN_REQUESTS, requests
 
