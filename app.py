@@ -178,7 +178,7 @@ def logout() -> Response:
 @app.route("/api/auth/password-reset", methods=["POST"], content_types=BODY_TYPES)
 def password_reset() -> Response:
     check_origin()
-    services.accounts.request_reset(body(auth_schemas.ResetRequestIn).email)
+    services.accounts.request_reset(body(auth_schemas.ResetRequestIn).email, client())
     if is_form(request()):
         return see_other("/login?reset=sent")
     return json_response({"message": "If an account uses this email, a reset link is on its "
@@ -193,6 +193,16 @@ def password_reset_confirm() -> Response:
     if is_form(request()):
         return see_other("/login?reset=done")
     return json_response({"message": "Your password is changed; log in with it."})
+
+
+@app.on_sqs_message(queue=settings.reset_queue, batch_size=10)
+def send_reset_mails(event: SQSEvent) -> None:
+    """The reset worker: looks each requested email up and mails the link if it has an
+    account, out of the request's path (its timing must not reveal accounts)."""
+    from chalicelib.auth.reset_requests import ResetRequests
+
+    for record in event:
+        services.accounts.send_reset(ResetRequests.email_of(record.body))
 
 
 # -- the current user -------------------------------------------------------------------------
@@ -217,7 +227,8 @@ def change_password() -> Response:
     data = body(auth_schemas.PasswordChangeIn)
     caller = current()
     user = services.accounts.change_password(caller.user, caller.session,
-                                             data.current_password, data.new_password)
+                                             data.current_password, data.new_password,
+                                             client())
     return json_response(user.public())
 
 

@@ -62,6 +62,30 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+#: Settings field -> (environment variable, default) of the login throttle and rate limits.
+_ACCOUNT_LIMITS = {
+    "login_max_failures": ("NOTFLIX_LOGIN_MAX_FAILURES", 5),
+    "login_window_seconds": ("NOTFLIX_LOGIN_WINDOW_SECONDS", 60),
+    "login_first_delay_seconds": ("NOTFLIX_LOGIN_FIRST_DELAY_SECONDS", 1),
+    "login_max_delay_seconds": ("NOTFLIX_LOGIN_MAX_DELAY_SECONDS", 900),
+    "login_quiet_seconds": ("NOTFLIX_LOGIN_QUIET_SECONDS", 900),
+    "login_account_max_failures": ("NOTFLIX_LOGIN_ACCOUNT_MAX_FAILURES", 100),
+    "login_ip_max_failures": ("NOTFLIX_LOGIN_IP_MAX_FAILURES", 100),
+    "login_ceiling_window_seconds": ("NOTFLIX_LOGIN_CEILING_WINDOW_SECONDS", 3600),
+    "account_limit_window_seconds": ("NOTFLIX_ACCOUNT_LIMIT_WINDOW_SECONDS", 3600),
+    "reset_mails_per_email": ("NOTFLIX_RESET_MAILS_PER_EMAIL", 3),
+    "reset_mails_per_ip": ("NOTFLIX_RESET_MAILS_PER_IP", 20),
+    "registrations_per_ip": ("NOTFLIX_REGISTRATIONS_PER_IP", 20),
+    "password_changes_per_account": ("NOTFLIX_PASSWORD_CHANGES_PER_ACCOUNT", 5),
+    "password_changes_per_ip": ("NOTFLIX_PASSWORD_CHANGES_PER_IP", 20),
+}
+
+
+def _account_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    return {field_name: _int(env, variable, default)
+            for field_name, (variable, default) in _ACCOUNT_LIMITS.items()}
+
+
 def _paypal(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, name in (("paypal_base_url", "NOTFLIX_PAYPAL_BASE_URL"),
@@ -187,9 +211,28 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
     session_ttl_seconds: int = 14 * 24 * 3600
+    #: Login throttle (chalicelib/auth/throttle.py; README "Accounts and security"): failures
+    #: of one account from one IP within the window that restrict the pair...
     login_max_failures: int = 5
     login_window_seconds: int = 60
+    #: ...the pair's first delay, doubling per further failure up to the cap, and forgotten
+    #: after this long without a failure...
+    login_first_delay_seconds: int = 1
+    login_max_delay_seconds: int = 900
+    login_quiet_seconds: int = 900
+    #: ...and the ceilings across IPs (per account) and across accounts (per IP) in their
+    #: window, which an account passes from an IP it logged in or registered from.
+    login_account_max_failures: int = 100
+    login_ip_max_failures: int = 100
+    login_ceiling_window_seconds: int = 3600
     password_reset_ttl_seconds: int = 30 * 60
+    #: Rate limits of the other account routes (chalicelib/auth/limits.py), per window.
+    account_limit_window_seconds: int = 3600
+    reset_mails_per_email: int = 3
+    reset_mails_per_ip: int = 20
+    registrations_per_ip: int = 20
+    password_changes_per_account: int = 5
+    password_changes_per_ip: int = 20
     paypal_base_url: str = "https://api-m.sandbox.paypal.com"
     paypal_client_id: str = ""
     paypal_client_secret: str = field(default="", repr=False)
@@ -264,6 +307,11 @@ class Settings:
         return f"{self.resource_prefix}-data"
 
     @property
+    def reset_queue(self) -> str:
+        """Password reset requests on their way to the worker that mails the link."""
+        return f"{self.resource_prefix}-password-resets"
+
+    @property
     def import_queue(self) -> str:
         return f"{self.resource_prefix}-catalogue-imports"
 
@@ -332,9 +380,8 @@ class Settings:
             cors_origins=_csv(env.get("NOTFLIX_CORS_ORIGINS", "")),
             max_body_bytes=_int(env, "NOTFLIX_MAX_BODY_BYTES", 1_048_576),
             session_ttl_seconds=_int(env, "NOTFLIX_SESSION_TTL_SECONDS", 14 * 24 * 3600),
-            login_max_failures=_int(env, "NOTFLIX_LOGIN_MAX_FAILURES", 5),
-            login_window_seconds=_int(env, "NOTFLIX_LOGIN_WINDOW_SECONDS", 60),
             password_reset_ttl_seconds=_int(env, "NOTFLIX_PASSWORD_RESET_TTL_SECONDS", 30 * 60),
+            **_account_limits(env),
             **_paypal(env),
             **_catalogue(env),
             **_recommendations(env),

@@ -18,6 +18,12 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "csrf_rejected": (403, "This request did not come from a Notflix page; reload and retry."),
     "invalid_credentials": (401, "The email or password is incorrect."),
     "too_many_attempts": (429, "Too many failed logins; try again in {seconds} seconds."),
+    "too_many_registrations": (429, "Too many new accounts from this network; try again in "
+                                    "{seconds} seconds."),
+    "too_many_reset_requests": (429, "Too many password reset requests; try again in "
+                                     "{seconds} seconds."),
+    "too_many_password_changes": (429, "Too many password change attempts; try again in "
+                                       "{seconds} seconds."),
     "email_taken": (409, "An account with this email already exists; log in or reset the "
                          "password."),
     "password_too_short": (422, "The password must be at least {minimum} characters long."),

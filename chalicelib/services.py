@@ -113,21 +113,36 @@ class Services:
     @cached_property
     def accounts(self) -> AccountService:
         from chalicelib.auth.history import LoginHistory
+        from chalicelib.auth.limits import AccountLimits, RateLimiter
         from chalicelib.auth.mail import Mailer
+        from chalicelib.auth.reset_requests import ResetRequests
         from chalicelib.auth.resets import ResetTokens
         from chalicelib.auth.service import AccountService
-        from chalicelib.auth.throttle import LoginThrottle
+        from chalicelib.auth.throttle import LoginRules, LoginThrottle
 
         settings = self.settings
+        rules = LoginRules(
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+            first_delay_seconds=settings.login_first_delay_seconds,
+            max_delay_seconds=settings.login_max_delay_seconds,
+            quiet_seconds=settings.login_quiet_seconds,
+            account_max_failures=settings.login_account_max_failures,
+            ip_max_failures=settings.login_ip_max_failures,
+            ceiling_window_seconds=settings.login_ceiling_window_seconds)
+        sqs = self.resources.sqs
+        queue = settings.reset_queue
         return AccountService(
             users=self.users,
             sessions=self.sessions,
-            throttle=LoginThrottle(self.resources.redis, max_failures=settings.login_max_failures,
-                                   window_seconds=settings.login_window_seconds,
-                                   prefix=settings.resource_prefix),
+            throttle=LoginThrottle(self.resources.redis, rules, prefix=settings.resource_prefix),
             history=LoginHistory(),
             resets=ResetTokens(settings.password_reset_ttl_seconds),
             mailer=Mailer(self.resources.client("ses"), settings.mail_from, settings.public_url),
+            limiter=RateLimiter(self.resources.redis, prefix=settings.resource_prefix),
+            limits=AccountLimits.from_settings(settings),
+            reset_requests=ResetRequests(
+                sqs, lambda: str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])),
             on_registered=self.graph_feed.user_registered,
         )
 

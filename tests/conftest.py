@@ -36,7 +36,10 @@ from tests.support import free_port, queue_worker, unique
 #: (the budget itself is tested with a frozen Neo4j in test_graph_outage).
 API_TEST_ENV = {"NOTFLIX_LOGIN_WINDOW_SECONDS": "4", "NOTFLIX_MAX_BODY_BYTES": "65536",
                 "NOTFLIX_SEARCH_REFRESH_SECONDS": "0", "NOTFLIX_GRAPH_RETRY_SECONDS": "1",
-                "NOTFLIX_GRAPH_RETRY_MAX_SECONDS": "2", "NOTFLIX_RECS_BUDGET_MS": "5000"}
+                "NOTFLIX_GRAPH_RETRY_MAX_SECONDS": "2", "NOTFLIX_RECS_BUDGET_MS": "5000",
+                # The suite registers every account from 127.0.0.1; the limit itself is
+                # tested by filling its counter (test_auth_api).
+                "NOTFLIX_REGISTRATIONS_PER_IP": "1000000"}
 TMDB_TEST_KEY = "tmdb-test-key-0123456789"
 
 
@@ -210,6 +213,16 @@ def graph_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: d
     """The event runner, driving only the graph-sync queue's function (as Lambda would)."""
     with queue_worker(_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
                       settings.graph_queue):
+        yield
+
+
+@pytest.fixture(scope="session")
+def reset_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: dict[str, str],
+                 paypal_env: dict[str, str], tmdb_env: dict[str, str],
+                 api_port: int) -> Iterator[None]:
+    """The event runner, driving only the password-resets queue's function (the reset mail)."""
+    with queue_worker(_api_env(stack_env, settings, paypal_env, tmdb_env, api_port),
+                      settings.reset_queue):
         yield
 
 

@@ -1,7 +1,13 @@
-"""Login history: every attempt on a known account, newest first."""
+"""Login history: every attempt that reached the password check, newest first.
+
+Attempts on an email no account uses are written too, under a key no user has, and kept a
+day: a login then costs the same write whether or not the account exists, so its timing
+tells no one which emails have accounts (issue 18, finding 7). Nobody reads them.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -10,6 +16,7 @@ from chalicelib.auth.models import LoginEventModel
 from chalicelib.clock import iso
 
 RETENTION_SECONDS = 365 * 24 * 3600
+UNKNOWN_RETENTION_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -26,9 +33,18 @@ class LoginEvent:
 
 class LoginHistory:
     def record(self, user_id: str, *, ip: str, user_agent: str, success: bool) -> None:
-        LoginEventModel(user_id=user_id, at=f"{iso()}#{secrets.token_hex(3)}", ip=ip,
+        self._save(user_id, ip, user_agent, success, RETENTION_SECONDS)
+
+    def record_unknown(self, email: str, *, ip: str, user_agent: str) -> None:
+        """A failed attempt on an email without an account: the same write, kept a day."""
+        digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+        self._save(f"unknown-email:{digest}", ip, user_agent, False, UNKNOWN_RETENTION_SECONDS)
+
+    @staticmethod
+    def _save(key: str, ip: str, user_agent: str, success: bool, keep_seconds: int) -> None:
+        LoginEventModel(user_id=key, at=f"{iso()}#{secrets.token_hex(3)}", ip=ip,
                         user_agent=user_agent[:512], success="true" if success else "false",
-                        expiration=int(time.time()) + RETENTION_SECONDS).save()
+                        expiration=int(time.time()) + keep_seconds).save()
 
     def recent(self, user_id: str, limit: int = 50) -> list[LoginEvent]:
         items = LoginEventModel.query(user_id, scan_index_forward=False, limit=limit)

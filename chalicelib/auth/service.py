@@ -8,8 +8,10 @@ import redis
 
 from chalicelib.auth import passwords
 from chalicelib.auth.history import LoginEvent, LoginHistory
+from chalicelib.auth.limits import AccountLimits, Limit, RateLimiter
 from chalicelib.auth.mail import Mailer
 from chalicelib.auth.principal import ClientInfo, LoggedIn
+from chalicelib.auth.reset_requests import ResetRequests
 from chalicelib.auth.resets import ResetTokens
 from chalicelib.auth.sessions import Session, SessionStore
 from chalicelib.auth.throttle import LoginThrottle
@@ -21,6 +23,7 @@ from chalicelib.logs import logger
 class AccountService:
     def __init__(self, users: UserRepository, sessions: SessionStore, throttle: LoginThrottle,
                  history: LoginHistory, resets: ResetTokens, mailer: Mailer,
+                 limiter: RateLimiter, limits: AccountLimits, reset_requests: ResetRequests,
                  on_registered: Callable[[User], None] | None = None) -> None:
         self.users = users
         #: Told about each new account (the recommendation graph); must not raise.
@@ -30,19 +33,37 @@ class AccountService:
         self.history = history
         self.resets = resets
         self.mailer = mailer
+        self.limiter = limiter
+        self.limits = limits
+        self.reset_requests = reset_requests
+
+    def _limit(self, code: str, *checks: tuple[Limit, str]) -> None:
+        """Count this request against its rate limits: 429 with Retry-After when one is full,
+        503 when Redis is down (fail closed, as login does)."""
+        try:
+            wait = self.limiter.hit(*checks)
+        except redis.RedisError as exc:
+            raise catalogued("service_unavailable") from exc
+        if wait:
+            raise catalogued(code, seconds=wait, headers={"Retry-After": str(wait)})
 
     # -- registration and login -----------------------------------------------------------
     def register(self, email: str, password: str, display_name: str,
                  client: ClientInfo) -> LoggedIn:
-        """Create the account, send the welcome mail and open a first session."""
+        """Create the account, send the welcome mail and open a first session.
+
+        Rate-limited per IP before anything else: each attempt costs an argon2 hash, and the
+        409 for a taken email must not test thousands of addresses. With Redis down the limit
+        answers 503 before anything is written, so the client's retry after the outage creates
+        the account, not a 409 (no account without its first session).
+        """
+        self._limit("too_many_registrations", (self.limits.register_per_ip, client.ip))
         passwords.check_policy(password, email=email, name=display_name)
-        # No account without its first session: with Redis down, refuse (503) before writing
-        # anything, so the client's retry after the outage creates the account, not a 409.
+        user = self.users.create(email, display_name, passwords.hash_password(password))
         try:
-            self.sessions.redis.ping()
+            self.throttle.known(user.email, client.ip)
         except redis.RedisError as exc:
             raise catalogued("service_unavailable") from exc
-        user = self.users.create(email, display_name, passwords.hash_password(password))
         self._send_mail(lambda: self.mailer.welcome(user.email, user.display_name), "welcome")
         if self.on_registered is not None:
             self.on_registered(user)
@@ -61,7 +82,12 @@ class AccountService:
         return self.users.create(email, display_name, passwords.hash_password(password), roles)
 
     def login(self, email: str, password: str, client: ClientInfo) -> LoggedIn:
-        """Throttled, enumeration-safe login; fails closed (503) when Redis is down."""
+        """Throttled, enumeration-safe login; fails closed (503) when Redis is down.
+
+        A known email with a wrong password and an unknown email do the same work: the same
+        reads (`get_by_email`), an argon2 check (a dummy hash for unknown emails), one history
+        write and the throttle's failure; they get the same answer.
+        """
         try:
             attempt = self.throttle.acquire(normalise_email(email), client.ip)
         except redis.RedisError as exc:
@@ -76,8 +102,14 @@ class AccountService:
         if user is not None:
             self.history.record(user.id, ip=client.ip, user_agent=client.user_agent,
                                 success=ok)
+        else:
+            self.history.record_unknown(normalise_email(email), ip=client.ip,
+                                        user_agent=client.user_agent)
         if user is None or not ok:
-            self.throttle.failed(attempt)
+            try:
+                self.throttle.failed(attempt)
+            except redis.RedisError as exc:
+                raise catalogued("service_unavailable") from exc
             raise catalogued("invalid_credentials")
         try:
             self.throttle.succeeded(attempt)
@@ -96,7 +128,13 @@ class AccountService:
     def update_profile(self, user: User, display_name: str) -> User:
         return self.users.update_display_name(user.id, display_name)
 
-    def change_password(self, user: User, session: Session, current: str, new: str) -> User:
+    def change_password(self, user: User, session: Session, current: str, new: str,
+                        client: ClientInfo) -> User:
+        """Limited per account and per IP, so a stolen session cannot guess the current
+        password without end."""
+        self._limit("too_many_password_changes",
+                    (self.limits.password_change_per_account, user.id),
+                    (self.limits.password_change_per_ip, client.ip))
         if not passwords.verify_password(user.password_hash, current):
             raise catalogued("wrong_current_password")
         passwords.check_policy(new, email=user.email, name=user.display_name)
@@ -110,8 +148,16 @@ class AccountService:
         return self.history.recent(user.id)
 
     # -- password reset -------------------------------------------------------------------
-    def request_reset(self, email: str) -> None:
-        """Mail a link if the account exists; the caller answers the same either way."""
+    def request_reset(self, email: str, client: ClientInfo) -> None:
+        """Queue the request (limited per email and per IP): the same work and the same
+        answer whether or not an account uses the email; `send_reset` does the rest."""
+        email = normalise_email(email)
+        self._limit("too_many_reset_requests", (self.limits.reset_per_email, email),
+                    (self.limits.reset_per_ip, client.ip))
+        self.reset_requests.send(email)
+
+    def send_reset(self, email: str) -> None:
+        """The reset worker: mail a link if an account uses the email, else nothing."""
         user = self.users.get_by_email(email)
         if user is None:
             logger.info("password reset requested for an unknown email")

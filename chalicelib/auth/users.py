@@ -17,6 +17,8 @@ from chalicelib.errors import catalogued
 
 ROLES = ("viewer", "uploader", "admin")
 DEFAULT_ROLES = frozenset({"viewer"})
+#: A user id no account has (ids are random UUIDs, version 4).
+NO_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def normalise_email(email: str) -> str:
@@ -78,14 +80,17 @@ class UserRepository:
             return None
 
     def get_by_email(self, email: str) -> User | None:
+        """The account using `email`; a miss makes the same two reads as a hit, so the
+        lookup's timing does not tell whether an account exists."""
         key = normalise_email(email)
         if not key:
-            return None  # DynamoDB refuses an empty key; no account has an empty email
+            return None  # DynamoDB refuses an empty key (login refuses a blank email first)
         try:
-            guard = UserEmailModel.get(key, consistent_read=True)
+            user_id = UserEmailModel.get(key, consistent_read=True).user_id
         except DoesNotExist:
+            self.get(NO_USER_ID)
             return None
-        return self.get(guard.user_id)
+        return self.get(user_id)
 
     def update_display_name(self, user_id: str, display_name: str) -> User:
         return self._update(user_id, [UserModel.display_name.set(display_name)])

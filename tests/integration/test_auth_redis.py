@@ -14,8 +14,9 @@ from typing import Any, cast
 import pytest
 import redis
 
+from chalicelib.auth.limits import Limit, RateLimiter
 from chalicelib.auth.sessions import Session, SessionStore, digest
-from chalicelib.auth.throttle import Attempt, LoginThrottle
+from chalicelib.auth.throttle import Attempt, LoginRules, LoginThrottle
 from localcloud import paths
 from localcloud.sidecars.redis import RedisSidecar
 from tests.support import free_port, unique
@@ -212,96 +213,202 @@ def test_revoke_all_keeps_the_current_session_and_spares_other_users(
 # ---- login throttle ----------------------------------------------------------------------
 
 
+class FakeClock:
+    """The throttle's clock, moved by hand: delays are checked without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def throttle_of(client: redis.Redis, prefix: str, clock: FakeClock | None = None,
+                **rules: int) -> LoginThrottle:
+    base = {"window_seconds": WINDOW, "account_max_failures": 100, "ip_max_failures": 100}
+    return LoginThrottle(client, LoginRules(**{**base, **rules}), prefix=prefix,
+                         clock=clock or FakeClock())
+
+
 def fail(throttle: LoginThrottle, account: str, ip: str) -> Attempt:
     attempt = throttle.acquire(account, ip)
     throttle.failed(attempt)
     return attempt
 
 
-def test_five_failures_then_the_sixth_attempt_is_refused(
+def test_five_failures_then_the_pair_waits_a_delay_that_doubles_up_to_the_cap(
     client: redis.Redis, prefix: str,
 ) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=WINDOW, prefix=prefix)
+    clock = FakeClock()
+    throttle = throttle_of(client, prefix, clock, max_delay_seconds=16)
     assert all(fail(throttle, ACCOUNT, IP).allowed for _ in range(5))
 
-    sixth = throttle.acquire(ACCOUNT, IP)  # refused before any password check, right or wrong
-    assert not sixth.allowed
-    assert 1 <= sixth.retry_after <= WINDOW
-    throttle.succeeded(sixth)  # a refused attempt holds no slot to give back
-    assert not throttle.acquire(ACCOUNT, IP).allowed
-    assert result(client.get(f"{prefix}:login-fail:ip:{IP}")) == "5"
+    waits = []
+    for _ in range(7):
+        refused = throttle.acquire(ACCOUNT, IP)  # refused before any password check
+        assert not refused.allowed
+        waits.append(refused.retry_after)
+        clock.now += refused.retry_after - 0.5
+        assert not throttle.acquire(ACCOUNT, IP).allowed  # still waiting
+        clock.now += 0.5
+        assert fail(throttle, ACCOUNT, IP).allowed  # the delay is over: one more try
+    assert waits == [1, 2, 4, 8, 16, 16, 16]
 
 
-def test_the_ip_limit_spans_accounts(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=WINDOW, prefix=prefix)
+def test_a_stranger_on_another_network_cannot_delay_the_owner(
+    client: redis.Redis, prefix: str,
+) -> None:
+    throttle = throttle_of(client, prefix)
+    for _ in range(5):
+        fail(throttle, ACCOUNT, "198.51.100.66")
+    assert not throttle.acquire(ACCOUNT, "198.51.100.66").allowed
+    assert throttle.acquire(ACCOUNT, IP).allowed  # the owner's network is not restricted
+    assert throttle.acquire("colleague@example.com", "198.51.100.66").allowed  # nor others
+
+
+def test_the_pair_is_forgotten_after_the_quiet_period(client: redis.Redis, prefix: str) -> None:
+    clock = FakeClock()
+    throttle = throttle_of(client, prefix, clock, quiet_seconds=1)
+    for _ in range(6):
+        clock.now += 2
+        fail(throttle, ACCOUNT, IP)
+    assert throttle.acquire(ACCOUNT, IP).retry_after == 2
+    time.sleep(3.5)  # delay (2 s) + quiet period (1 s): Redis drops the pair
+    clock.now += 3.5
+    fresh = throttle.acquire(ACCOUNT, IP)
+    assert fresh.allowed and fresh.failures == 1
+
+
+def test_the_right_password_clears_the_pair(client: redis.Redis, prefix: str) -> None:
+    clock = FakeClock()
+    throttle = throttle_of(client, prefix, clock)
+    for _ in range(5):
+        fail(throttle, ACCOUNT, IP)
+    clock.now += 1
+    throttle.succeeded(throttle.acquire(ACCOUNT, IP))
+    assert all(fail(throttle, ACCOUNT, IP).allowed for _ in range(5))  # counting from zero
+
+
+def test_the_ip_ceiling_spans_accounts_but_lets_known_pairs_pass(
+    client: redis.Redis, prefix: str,
+) -> None:
+    throttle = throttle_of(client, prefix, ip_max_failures=5, ceiling_window_seconds=WINDOW)
+    throttle.succeeded(throttle.acquire("regular@example.com", IP))  # logged in here before
+    throttle.known("newcomer@example.com", IP)  # registered here
     for n in range(5):
         assert fail(throttle, f"user{n}@example.com", IP).allowed
     refused = throttle.acquire("user5@example.com", IP)
     assert not refused.allowed and 1 <= refused.retry_after <= WINDOW
-    assert throttle.acquire("user5@example.com", "198.51.100.1").allowed
+    assert throttle.acquire("user5@example.com", "198.51.100.1").allowed  # another network
+    assert throttle.acquire("regular@example.com", IP).allowed
+    assert throttle.acquire("newcomer@example.com", IP).allowed
 
 
-def test_the_account_limit_spans_ips(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=WINDOW, prefix=prefix)
+def test_the_account_ceiling_spans_ips_but_lets_known_pairs_pass(
+    client: redis.Redis, prefix: str,
+) -> None:
+    throttle = throttle_of(client, prefix, account_max_failures=5,
+                           ceiling_window_seconds=WINDOW)
+    throttle.succeeded(throttle.acquire(ACCOUNT, IP))  # the owner's home network
     for n in range(5):
         spelling = ACCOUNT.upper() if n % 2 else f"  {ACCOUNT}  "
         assert fail(throttle, spelling, f"198.51.100.{n}").allowed
     refused = throttle.acquire(ACCOUNT, "198.51.100.99")
     assert not refused.allowed and 1 <= refused.retry_after <= WINDOW
     assert throttle.acquire("someone-else@example.com", "198.51.100.99").allowed
+    assert throttle.acquire(ACCOUNT, IP).allowed
 
 
 def test_successful_logins_do_not_count(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=WINDOW, prefix=prefix)
-    for _ in range(20):
-        attempt = throttle.acquire(ACCOUNT, IP)
+    throttle = throttle_of(client, prefix, ip_max_failures=5)
+    for n in range(20):
+        attempt = throttle.acquire(f"user{n}@example.com", IP)
         assert attempt.allowed
         throttle.succeeded(attempt)
-    for key in (f"{prefix}:login-fail:ip:{IP}",):
-        assert result(client.get(key)) in (None, "0")
+    assert result(client.get(f"{prefix}:login-fail:ip:{IP}")) in (None, "0")
 
     extra = throttle.acquire(ACCOUNT, IP)
     throttle.succeeded(extra)
     throttle.succeeded(extra)  # released twice: counters never go below zero
     assert result(client.get(f"{prefix}:login-fail:ip:{IP}")) in (None, "0")
 
-    assert all(fail(throttle, ACCOUNT, IP).allowed for _ in range(5))
-    assert not throttle.acquire(ACCOUNT, IP).allowed
 
-
-def test_the_lockout_ends_with_the_window(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=1, prefix=prefix)
-    for _ in range(5):
-        fail(throttle, ACCOUNT, IP)
-    refused = throttle.acquire(ACCOUNT, IP)
+def test_the_ceilings_end_with_their_window(client: redis.Redis, prefix: str) -> None:
+    throttle = throttle_of(client, prefix, ip_max_failures=2, ceiling_window_seconds=1)
+    fail(throttle, "a@example.com", IP)
+    fail(throttle, "b@example.com", IP)
+    refused = throttle.acquire("c@example.com", IP)
     assert not refused.allowed and refused.retry_after == 1
     time.sleep(1.2)
-    assert throttle.acquire(ACCOUNT, IP).allowed
+    assert throttle.acquire("c@example.com", IP).allowed
 
 
 def test_the_window_is_fixed_from_the_first_failure(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=2, prefix=prefix)
+    throttle = throttle_of(client, prefix, window_seconds=2)
     fail(throttle, ACCOUNT, IP)
     time.sleep(1.2)
-    for _ in range(4):
+    for _ in range(3):
         fail(throttle, ACCOUNT, IP)
-    assert not throttle.acquire(ACCOUNT, IP).allowed
-    time.sleep(1.2)  # 2.4 s after the first failure; a sliding window would still block
-    assert throttle.acquire(ACCOUNT, IP).allowed
+    time.sleep(1.2)  # 2.4 s after the first failure: the four failures are forgotten
+    assert fail(throttle, ACCOUNT, IP).failures == 1
 
 
-def test_concurrent_attempts_never_exceed_the_limit(client: redis.Redis, prefix: str) -> None:
-    throttle = LoginThrottle(client, max_failures=5, window_seconds=WINDOW, prefix=prefix)
+def test_concurrent_attempts_never_exceed_the_limits(client: redis.Redis, prefix: str) -> None:
+    throttle = throttle_of(client, prefix, account_max_failures=8)  # a frozen clock
     barrier = threading.Barrier(20)
 
-    def attempt(n: int) -> Attempt:
+    def attempt(ip: str) -> Attempt:
         barrier.wait()
-        return fail(throttle, ACCOUNT, f"198.51.100.{n}")
+        return fail(throttle, ACCOUNT, ip)
 
     with ThreadPoolExecutor(20) as pool:
-        outcomes = list(pool.map(attempt, range(20)))
-    assert sum(outcome.allowed for outcome in outcomes) == 5
-    assert all(1 <= o.retry_after <= WINDOW for o in outcomes if not o.allowed)
+        same_ip = list(pool.map(attempt, [IP] * 20))
+        many_ips = list(pool.map(attempt, [f"198.51.100.{n}" for n in range(20)]))
+    assert sum(outcome.allowed for outcome in same_ip) == 5  # the pair's threshold
+    assert sum(outcome.allowed for outcome in many_ips) == 3  # the account's ceiling (8)
+    assert all(o.retry_after >= 1 for o in same_ip + many_ips if not o.allowed)
+
+
+# ---- rate limits -------------------------------------------------------------------------
+
+
+def test_a_rate_limit_counts_every_subject_and_refuses_without_counting(
+    client: redis.Redis, prefix: str,
+) -> None:
+    limiter = RateLimiter(client, prefix=prefix)
+    per_email, per_ip = Limit("reset-email", 2, WINDOW), Limit("reset-ip", 3, WINDOW)
+    assert limiter.hit((per_email, ACCOUNT), (per_ip, IP)) == 0
+    assert limiter.hit((per_email, ACCOUNT), (per_ip, IP)) == 0
+    wait = limiter.hit((per_email, ACCOUNT), (per_ip, IP))
+    assert 1 <= wait <= WINDOW
+    assert result(client.get(limiter.key(per_ip, IP))) == "2"  # the refusal counted nowhere
+    assert limiter.hit((per_email, "other@example.com"), (per_ip, IP)) == 0
+    assert limiter.hit((per_email, "third@example.com"), (per_ip, IP)) >= 1  # the IP is full
+    assert ACCOUNT not in dump_everything(client) and IP not in "".join(
+        client.scan_iter(f"{prefix}:limit:*"))
+
+
+def test_a_rate_limit_ends_with_its_window(client: redis.Redis, prefix: str) -> None:
+    limiter = RateLimiter(client, prefix=prefix)
+    once = Limit("register-ip", 1, 1)
+    assert limiter.hit((once, IP)) == 0
+    assert limiter.hit((once, IP)) == 1
+    time.sleep(1.2)
+    assert limiter.hit((once, IP)) == 0
+
+
+def test_concurrent_requests_never_exceed_a_rate_limit(client: redis.Redis, prefix: str) -> None:
+    limiter = RateLimiter(client, prefix=prefix)
+    limit = Limit("password-change-account", 5, WINDOW)
+    barrier = threading.Barrier(20)
+
+    def request(_: int) -> int:
+        barrier.wait()
+        return limiter.hit((limit, "user-1"))
+
+    with ThreadPoolExecutor(20) as pool:
+        waits = list(pool.map(request, range(20)))
+    assert waits.count(0) == 5
 
 
 # ---- Redis unavailable -------------------------------------------------------------------

@@ -6,12 +6,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from pynamodb.connection.base import Connection
 
 from chalicelib.auth import passwords
+from chalicelib.auth.principal import ClientInfo
 from chalicelib.auth.resets import ResetTokens
 from chalicelib.config import Settings
 from chalicelib.errors import AppError
@@ -100,3 +103,46 @@ def test_a_refused_new_password_does_not_use_up_the_reset_link(services: Service
     with pytest.raises(AppError) as again:
         services.accounts.confirm_reset(token, "yet-another-phrase-8")
     assert again.value.code == "reset_token_invalid"
+
+
+def backend_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every DynamoDB operation (and its table) the test process makes from now on."""
+    calls: list[tuple[str, str]] = []
+    dispatch = Connection.dispatch
+
+    def recording(self: Connection, operation_name: str, kwargs: dict[str, Any]) -> Any:
+        calls.append((operation_name, str(kwargs.get("TableName", ""))))
+        return dispatch(self, operation_name, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    return calls
+
+
+def test_a_login_makes_the_same_calls_for_a_known_and_an_unknown_email(
+    services: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = services.users.create(new_email(), "Known", passwords.hash_password(STRONG_PASSWORD))
+    calls = backend_calls(monkeypatch)
+    made = []
+    for email in (user.email, new_email()):
+        calls.clear()
+        with pytest.raises(AppError) as info:
+            services.accounts.login(email, "wrong-password-xyz",
+                                    ClientInfo(ip="192.0.2.44", user_agent="probe"))
+        made.append((info.value.code, info.value.headers, list(calls)))
+    assert made[0] == made[1]
+    assert [op for op, _ in made[0][2]] == ["GetItem", "GetItem", "PutItem"]
+
+
+def test_a_reset_request_makes_the_same_calls_for_a_known_and_an_unknown_email(
+    services: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = services.users.create(new_email(), "Known", passwords.hash_password(STRONG_PASSWORD))
+    calls = backend_calls(monkeypatch)
+    sent: list[str] = []
+    monkeypatch.setattr(services.accounts.reset_requests, "send", sent.append)
+    client = ClientInfo(ip="192.0.2.45", user_agent="probe")
+    services.accounts.request_reset(user.email, client)
+    services.accounts.request_reset(new_email(), client)
+    assert calls == []  # no lookup on the request path: the worker does it
+    assert len(sent) == 2
