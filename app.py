@@ -63,6 +63,7 @@ from chalicelib.web_security import (
 
 if TYPE_CHECKING:
     from chalicelib.auth import schemas as auth_schemas
+    from chalicelib.auth.users import User
     from chalicelib.catalogue import schemas as catalogue_schemas
     from chalicelib.ingest import schemas as ingest_schemas
     from chalicelib.jobs import schemas as job_schemas
@@ -530,6 +531,24 @@ def abort_upload(upload_id: str) -> Response:
     return json_response(aborted)
 
 
+@app.route("/api/admin/upload-access", methods=["GET"])
+@requires("uploader", "admin")
+def my_upload_access() -> Response:
+    """The caller's access level and the titles they may upload to."""
+    return json_response(services.upload_access.of(current().user),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/titles", methods=["POST"], content_types=["application/json"])
+@requires("uploader", "admin")
+def create_title() -> Response:
+    data = body(upload_schemas.NewTitleIn)
+    created = services.new_titles.create(current().user, data.kind, data.name, data.year,
+                                         data.overview)
+    audit("title.create", created["id"], kind=data.kind, name=data.name)
+    return json_response(created, 201, {"Location": f"/api/titles/{created['id']}"})
+
+
 @app.route("/api/admin/unfinished-uploads", methods=["GET"])
 @requires("admin")
 def unfinished_uploads() -> Response:
@@ -710,6 +729,41 @@ def admin_set_roles(user_id: str) -> Response:
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     audit("user.roles", user_id, roles=sorted(user.roles))
     return json_response(user.public())
+
+
+def upload_access_user(user_id: str) -> User:
+    found = services.users.get(user_id) if is_uuid(user_id) else None
+    if found is None:
+        raise catalogued("user_not_found")
+    return found
+
+
+@app.route("/api/admin/users/{user_id}/upload-access", methods=["GET"])
+@requires("admin")
+def admin_upload_access(user_id: str) -> Response:
+    return json_response(services.upload_access.of(upload_access_user(user_id)),
+                         headers={"Cache-Control": "no-store"})
+
+
+@app.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["PUT"],
+           content_types=BODY_TYPES)
+@requires("admin")
+def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
+    user = upload_access_user(user_id)
+    entry, new = services.upload_access.grant(user.id, title_id, current().user)
+    if new:
+        audit("upload_access.grant", user.id, title_id=title_id, user_email=user.email)
+    return json_response(entry, 201 if new else 200)
+
+
+@app.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["DELETE"])
+@requires("admin")
+def admin_revoke_upload_access(user_id: str, title_id: str) -> Response:
+    user = upload_access_user(user_id)
+    revoked = services.upload_access.revoke(user.id, title_id)
+    audit("upload_access.revoke", user.id, title_id=title_id, user_email=user.email,
+          via=revoked["via"])
+    return json_response(revoked)
 
 
 # -- pages ------------------------------------------------------------------------------------

@@ -73,6 +73,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "upload_aborted": (409, "This upload was cancelled ({reason}); start it again."),
     "upload_completing": (409, "This upload is being completed; check its status in a "
                                "moment."),
+    "upload_title_not_assigned": (403, "You may not upload to title {title_id}: an admin must "
+                                       "assign it to you first (or create a new title and "
+                                       "upload to it)."),
+    "upload_access_not_found": (404, "This user is not assigned title {title_id}."),
     "job_not_found": (404, "No encode job has this id."),
     "job_log_missing": (404, "This job has no log yet."),
     "job_finished": (409, "The job has already finished ({status}): there is nothing to cancel."),

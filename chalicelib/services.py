@@ -45,7 +45,9 @@ if TYPE_CHECKING:
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.recommendations.sync_worker import GraphSyncWorker
     from chalicelib.recommendations.trending import Trending
+    from chalicelib.uploads.access import UploadAccess
     from chalicelib.uploads.listing import UploadListing
+    from chalicelib.uploads.new_titles import NewTitles
     from chalicelib.uploads.service import MultipartUploads
     from chalicelib.usage.continuing import ContinueWatching
     from chalicelib.usage.history import ViewingHistory
@@ -354,8 +356,21 @@ class Services:
 
         self._bind_tables()
         return MultipartUploads(self.resources.s3_long_calls, self.settings.uploads_bucket,
-                                self.settings.upload_max_bytes,
+                                self.settings.upload_max_bytes, self.upload_access,
                                 self.settings.upload_part_url_seconds)
+
+    @cached_property
+    def upload_access(self) -> UploadAccess:
+        from chalicelib.uploads.access import UploadAccess
+
+        self._bind_tables()
+        return UploadAccess()
+
+    @cached_property
+    def new_titles(self) -> NewTitles:
+        from chalicelib.uploads.new_titles import NewTitles
+
+        return NewTitles(self.catalogue_writer, self.upload_access)
 
     @cached_property
     def upload_listing(self) -> UploadListing:
@@ -374,7 +389,8 @@ class Services:
     def job_actions(self) -> JobActions:
         from chalicelib.jobs.actions import JobActions
 
-        return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console)
+        return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console,
+                          self.upload_access)
 
     @cached_property
     def retention(self) -> Retention:

@@ -53,7 +53,7 @@ class TitleModel(Model):
 
     id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # film | series
-    source = UnicodeAttribute()  # tmdb | vega | generated
+    source = UnicodeAttribute()  # tmdb | vega | generated | upload
     name = UnicodeAttribute()
     original_name = UnicodeAttribute(default="")
     #: normalised name#year, for matching lists exported from elsewhere.

@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 Kind = Literal["film", "series"]
-Source = Literal["tmdb", "vega", "generated"]
+Source = Literal["tmdb", "vega", "generated", "upload"]
 
 
 class Person(msgspec.Struct, frozen=True):
@@ -42,7 +42,8 @@ class Season(msgspec.Struct, frozen=True):
 
 
 class TitleRecord(msgspec.Struct, frozen=True):
-    #: Stable catalogue id: `movie-<tmdb id>`, `tv-<tmdb id>`, `vega-<hash>` or `demo-<slug>`.
+    #: Stable catalogue id: `movie-<tmdb id>`, `tv-<tmdb id>`, `vega-<hash>`, `demo-<slug>`
+    #: or `new-<hex>` (created by an uploader).
     id: str
     kind: Kind
     name: str

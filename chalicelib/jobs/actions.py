@@ -3,7 +3,8 @@
 A retry or a re-encode copies the job's source (from ``failed/``, ``uploads/`` or
 ``processed/``) back under ``uploads/`` with its metadata: S3's event starts a new job as for
 any upload. A re-encode is marked ``force`` so the encoder encodes the content again instead
-of linking the asset it already published.
+of linking the asset it already published. Both put media onto a title, so both need the
+caller to hold it (:mod:`chalicelib.uploads.access`), as an upload does.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from chalicelib.auth.users import User
 from chalicelib.errors import catalogued
 from chalicelib.jobs.console import MAX_JOB_ID, JobsConsole
 from chalicelib.jobs.models import FINAL, JobModel, TitleSettingsModel, job_id_for
+from chalicelib.uploads.access import UploadAccess
 
 
 class JobActions:
-    def __init__(self, s3: Any, bucket: str, console: JobsConsole) -> None:
+    def __init__(self, s3: Any, bucket: str, console: JobsConsole,
+                 access: UploadAccess) -> None:
         self.s3 = s3
         self.bucket = bucket
         self.console = console
+        self.access = access
 
     def retry(self, viewer: User, job_id: str) -> dict[str, Any]:
         job = self.console.job(viewer, job_id)
@@ -30,6 +34,7 @@ class JobActions:
             raise catalogued("job_running", status=job.status.lower())
         if job.status == "PUBLISHED":
             raise catalogued("job_published")
+        self.access.require(viewer, job.title_id)  # the retry publishes onto the title again
         source = self._source(job, ("failed/", "uploads/"))
         return self._again(source, "retry", force=False,
                            message="Retry accepted: a new job starts on the same file.")
@@ -37,6 +42,7 @@ class JobActions:
     def reencode(self, viewer: User, title_id: str) -> dict[str, Any]:
         if not 0 < len(title_id) <= MAX_JOB_ID:
             raise catalogued("nothing_to_reencode")
+        self.access.require(viewer, title_id)
         published = [j for j in JobModel.by_title.query(title_id, scan_index_forward=False,
                                                         limit=50)
                      if j.status == "PUBLISHED" and self.console.visible(viewer, j)]

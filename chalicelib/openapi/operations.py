@@ -51,6 +51,10 @@ UPLOADS = ("The bytes go straight to S3 as a multipart upload; the API only sign
            "and keep the `ETag` S3 answers, then complete with every part's number and "
            "ETag. To resume, find the upload by file name, size and last-modified time "
            "and list the parts S3 already holds. Completing starts the encode.")
+ACCESS = ("Admins may upload to every title. An uploader may upload to the titles an admin "
+          "assigned them (a series covers all its episodes) and to the titles they created; "
+          "an upload, retry or re-encode for any other title is refused with 403 "
+          "`upload_title_not_assigned`. An upload without a title needs no assignment.")
 SEE_OTHER: dict[int, tuple[str, Body]] = {303: ("A form post: where the browser goes next",
                                                 "redirect")}
 
@@ -144,7 +148,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/admin/uploads"): Op(
         "Start a resumable upload (an S3 multipart upload)", "uploads", r.UploadParts, 201,
         "chalicelib.uploads.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422),
-        description=UPLOADS),
+        description=f"{UPLOADS} {ACCESS}"),
     ("GET", "/api/admin/uploads"): Op(
         "Your uploads; with a file's name, size and last-modified time, the ones to resume",
         "uploads", r.UploadList, roles=ANY_STAFF, errors=(400,)),
@@ -165,6 +169,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("DELETE", "/api/admin/uploads/{upload_id}"): Op(
         "Cancel an unfinished upload (S3 drops its parts)", "uploads", r.Upload,
         roles=ANY_STAFF, errors=(404, 409)),
+    ("GET", "/api/admin/upload-access"): Op(
+        "Your access level and the titles you may upload to", "uploads",
+        r.UploadAccessList, roles=ANY_STAFF, description=ACCESS),
+    ("POST", "/api/admin/titles"): Op(
+        "Create a title to upload to (you hold it from then on)", "uploads", r.NewTitle, 201,
+        "chalicelib.uploads.schemas:NewTitleIn", roles=ANY_STAFF, errors=(415, 422),
+        description=ACCESS),
     ("GET", "/api/admin/unfinished-uploads"): Op(
         "Every unfinished upload, with how much S3 holds", "uploads", r.UnfinishedUploads,
         roles=ADMIN),
@@ -211,6 +222,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("PUT", "/api/admin/users/{user_id}/roles"): Op(
         "Set a user's roles", "admin", r.User, body="chalicelib.auth.schemas:RolesIn",
         roles=ADMIN, errors=(404, 422)),
+    ("GET", "/api/admin/users/{user_id}/upload-access"): Op(
+        "A user's upload access level and titles", "admin", r.UploadAccessList, roles=ADMIN,
+        errors=(404,), description=ACCESS),
+    ("PUT", "/api/admin/users/{user_id}/upload-access/{title_id}"): Op(
+        "Let a user upload to a title (or series); audited", "admin", r.UploadAccessEntry,
+        201, roles=ADMIN, errors=(404,),
+        also={200: ("The title was already on the user's list", r.UploadAccessEntry)},
+        description=ACCESS),
+    ("DELETE", "/api/admin/users/{user_id}/upload-access/{title_id}"): Op(
+        "Take a title off a user's upload list; audited", "admin", r.UploadAccessEntry,
+        roles=ADMIN, errors=(404,), description=ACCESS),
     # -- pages (HTML)
     ("GET", "/"): Op("Home page", "pages", "html"),
     ("GET", "/browse"): Op("Browse page", "pages", "html"),

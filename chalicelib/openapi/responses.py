@@ -316,6 +316,41 @@ class UnfinishedUploads(Out):
     uploads: list[UnfinishedUpload]
 
 
+class UploadAccessEntry(Out):
+    """A title on an uploader's list (a series covers its episodes)."""
+
+    user_id: str
+    title_id: str
+    #: The title's name, kind and year (None when the title is gone).
+    name: str | None
+    kind: str | None
+    year: int | None
+    #: `assigned` by an admin, or `created` by the uploader.
+    via: Literal["assigned", "created"]
+    granted_by: str
+    granted_by_email: str
+    granted_at: str
+
+
+class UploadAccessList(Out):
+    user_id: str
+    #: `all` (admins), `assigned` (uploaders: the titles listed) or `none`.
+    access: Literal["all", "assigned", "none"]
+    titles: list[UploadAccessEntry]
+
+
+class NewTitle(Out):
+    id: str
+    kind: Literal["film", "series"]
+    name: str
+    year: int | None
+    overview: str
+    owner: str
+    via: Literal["created"]
+    #: The upload page with this title chosen.
+    upload_url: str
+
+
 class PartUrl(Out):
     part_number: int
     #: How many bytes this part must carry.

@@ -68,4 +68,29 @@ class UploadModel(Model):
     by_state = ByState()
 
 
-UPLOAD_MODELS: dict[type[Model], str] = {UploadModel: "uploads"}
+#: How an uploader came to hold a title: an admin assigned it, or they created the title.
+ASSIGNED = "assigned"
+CREATED = "created"
+
+
+class UploadAccessModel(Model):
+    """One title (a series covers its episodes) an uploader may upload to; admins need none.
+
+    Written only with conditions (a grant must not exist yet, a revocation must find one), so
+    two admins changing the same assignment at once get one outcome each, never a lost write.
+    """
+
+    class Meta:
+        table_name = "upload-access"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    title_id = UnicodeAttribute(range_key=True)
+    #: ASSIGNED or CREATED.
+    via = UnicodeAttribute()
+    granted_by = UnicodeAttribute()
+    granted_by_email = UnicodeAttribute(default="")
+    granted_at = UnicodeAttribute()
+
+
+UPLOAD_MODELS: dict[type[Model], str] = {UploadModel: "uploads",
+                                         UploadAccessModel: "upload-access"}

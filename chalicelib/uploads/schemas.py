@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -45,3 +45,14 @@ class CompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parts: Annotated[list[PartIn], Field(min_length=1, max_length=10_000)]
+
+
+class NewTitleIn(BaseModel):
+    """A title an uploader creates to upload to (and then holds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["film", "series"]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    year: Annotated[int, Field(strict=True, ge=1870, le=2100)] | None = None
+    overview: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""

@@ -6,7 +6,8 @@ batches, sends the parts straight to S3 (in parallel, retrying each), and comple
 part ETags; completion is checked against what S3 lists and the declared size before S3 is
 asked to join the parts. S3's ``ObjectCreated`` event then starts the encoder, once, as for
 any upload. Only the uploader who started an upload may sign or complete it; they and admins
-may abort it.
+may abort it. Starting and completing an upload for a title both need the uploader to hold
+that title (:mod:`chalicelib.uploads.access`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from chalicelib.catalogue.models import TitleModel
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import catalogued
 from chalicelib.logs import logger
+from chalicelib.uploads.access import UploadAccess
 from chalicelib.uploads.models import (
     ABORTED,
     COMPLETED,
@@ -71,9 +73,10 @@ def is_admin(user: User) -> bool:
 
 
 class MultipartUploads:
-    def __init__(self, s3: Any, bucket: str, max_bytes: int, url_seconds: int = 900,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, s3: Any, bucket: str, max_bytes: int, access: UploadAccess,
+                 url_seconds: int = 900, clock: Callable[[], float] = time.time) -> None:
         self.s3 = s3
+        self.access = access
         self.bucket = bucket
         self.max_bytes = max_bytes
         self.url_seconds = url_seconds
@@ -92,6 +95,7 @@ class MultipartUploads:
                 TitleModel.get(declared.title_id, attributes_to_get=["id"])
             except TitleModel.DoesNotExist:
                 raise catalogued("title_not_found") from None
+        self.access.require(owner, declared.title_id)
         upload_id = uuid.uuid4().hex
         key = f"uploads/{upload_id}/{name}"
         metadata = {"uploader": owner.id, "upload-id": upload_id}
@@ -172,6 +176,8 @@ class MultipartUploads:
                  given: Sequence[tuple[int, str]]) -> dict[str, Any]:
         record = self.owned(viewer, upload_id, write=True)
         self._require_open(self.settle(record))
+        # the title may have been taken off the uploader's list since the upload started
+        self.access.require(viewer, record.title_id)
         problem = part_list_problem(int(record.size), int(record.part_size), given,
                                     self.stored_parts(record))
         if problem:

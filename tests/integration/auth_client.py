@@ -49,6 +49,16 @@ def register_as(api_url: str, services: Services, *roles: str) -> Account:
     return account
 
 
+def assign_titles(services: Services, account: Account | str, *title_ids: str) -> None:
+    """Put titles on an uploader's upload list (straight in the table, as an admin's grant
+    through ``PUT /api/admin/users/{id}/upload-access/{title}`` would)."""
+    user_id = account if isinstance(account, str) else account.user["id"]
+    grantor = services.users.get(user_id)
+    assert grantor is not None, user_id
+    for title_id in title_ids:
+        services.upload_access.grant(user_id, title_id, grantor)
+
+
 def login(api_url: str, email: str, password: str, **kwargs: Any) -> httpx.Response:
     return httpx.post(f"{api_url}/api/auth/login", json={"email": email, "password": password},
                       timeout=30, **kwargs)

@@ -382,6 +382,9 @@ def call(api_url: str, path: str, method: str, headers: dict[str, str]) -> httpx
     if path == "/api/admin/uploads":  # a presigned POST for a small file
         return httpx.request(method, url, headers=headers, timeout=30, json={
             "file_name": "clip.mp4", "content_type": "video/mp4", "size": 10})
+    if path == "/api/admin/titles":  # a new title, held by its creator
+        return httpx.request(method, url, headers=headers, timeout=30,
+                             json={"kind": "film", "name": "Route check"})
     if path == "/api/me/progress":  # a title that does not exist (see GENERIC_CALL_REFUSED)
         return httpx.request(method, url, headers=headers, timeout=30, json={
             "title_id": "no-such-title", "position_s": 1, "duration_s": 60})

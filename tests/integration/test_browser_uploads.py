@@ -27,6 +27,7 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from tests.integration import test_browser as browser_tests
+from tests.integration.auth_client import assign_titles
 from tests.integration.test_browser import playable, register_in_page, shot
 from tests.media_clips import padded_clip
 from tests.support import eventually
@@ -60,12 +61,15 @@ def searchable_title(services: Services, name: str, kind: Kind = "film") -> str:
     return title_id
 
 
-def become_uploader(page: Page, api_url: str, services: Services) -> dict[str, str]:
-    """Register in the page and get the uploader role; the session's cookies."""
+def become_uploader(page: Page, api_url: str, services: Services,
+                    *title_ids: str) -> dict[str, str]:
+    """Register in the page, get the uploader role and the titles to upload to; the
+    session's cookies."""
     register_in_page(page, api_url)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies=cookies).json()["id"]
     services.accounts.set_roles(account_id, ["uploader", "viewer"])
+    assign_titles(services, account_id, *title_ids)
     return cookies
 
 
@@ -203,7 +207,7 @@ def test_a_big_upload_survives_a_cut_connection(page: Page, api_url: str, encode
                                                 resources: Resources, tmp_path: Path) -> None:
     name = f"Resilience {word()}"
     title_id = searchable_title(catalogue_services, name)
-    cookies = become_uploader(page, api_url, catalogue_services)
+    cookies = become_uploader(page, api_url, catalogue_services, title_id)
     path = padded_clip(tmp_path / "big.mp4", CUT_MIB * MIB + 12_345)
     size = path.stat().st_size
     traffic = PartTraffic(page)
@@ -260,7 +264,7 @@ def test_a_reloaded_page_resumes_with_the_parts_already_sent(
         resources: Resources, tmp_path: Path) -> None:
     name = f"Reloaded {word()}"
     title_id = searchable_title(catalogue_services, name)
-    cookies = become_uploader(page, api_url, catalogue_services)
+    cookies = become_uploader(page, api_url, catalogue_services, title_id)
     path = padded_clip(tmp_path / "halfway.mp4", RELOAD_MIB * MIB + 4_321)
     size = path.stat().st_size
     count = -(-size // PART_SIZE)  # 13 for 100 MiB
@@ -309,7 +313,7 @@ def test_pause_stops_sending_and_resume_sends_the_rest(
         resources: Resources, tmp_path: Path) -> None:
     name = f"Paused {word()}"
     title_id = searchable_title(catalogue_services, name)
-    cookies = become_uploader(page, api_url, catalogue_services)
+    cookies = become_uploader(page, api_url, catalogue_services, title_id)
     path = padded_clip(tmp_path / "paused.mp4", 64 * MIB + 99)
     traffic = PartTraffic(page)
     network = Network(page)
@@ -350,7 +354,7 @@ def test_cancel_leaves_no_multipart_upload_in_s3(page: Page, api_url: str,
     page.set_viewport_size({"width": 360, "height": 740})  # on a phone
     name = f"Cancelled {word()}"
     series_id = searchable_title(catalogue_services, name, kind="series")
-    cookies = become_uploader(page, api_url, catalogue_services)
+    cookies = become_uploader(page, api_url, catalogue_services, series_id)
     path = padded_clip(tmp_path / "dropped.mp4", 60 * MIB + 7)  # 8 parts
     network = Network(page)
     page.goto(f"{api_url}/upload")

@@ -29,7 +29,7 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
-from tests.integration.auth_client import Account, register_as
+from tests.integration.auth_client import Account, assign_titles, register_as
 from tests.media_clips import padded_clip
 from tests.support import eventually, unique
 
@@ -48,10 +48,11 @@ def uploader(api_url: str, catalogue_services: Services) -> Account:
 
 
 @pytest.fixture
-def title_id(catalogue_services: Services) -> Iterator[str]:
+def title_id(catalogue_services: Services, uploader: Account) -> Iterator[str]:
     record = TitleRecord(id=unique("cli-up-"), kind="film", name="Uploaded by the CLI",
                          source="generated")
     catalogue_services.catalogue_writer.upsert([record])
+    assign_titles(catalogue_services, uploader, record.id)
     yield record.id
 
 

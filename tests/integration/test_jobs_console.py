@@ -21,7 +21,7 @@ from chalicelib.resources import Resources
 from chalicelib.services import Services
 from chalicelib.uploads.models import COMPLETED, UPLOAD_MODELS, UploadModel
 from encoder_lambda.jobs import JobStore
-from tests.integration.auth_client import Account, register
+from tests.integration.auth_client import Account, assign_titles, register
 from tests.media_clips import clip
 from tests.support import eventually, unique
 
@@ -206,6 +206,34 @@ def test_retry_reencode_and_settings(api_url: str, people: dict[str, Account],
     assert httpx.put(f"{api_url}/api/admin/titles/{title}/encode-settings",
                      headers=people["alice"].bearer, timeout=20,
                      json={"only_latest": True, "cooldown_s": 5}).status_code == 403
+
+
+def test_an_uploader_retries_and_reencodes_only_titles_they_may_upload_to(
+        api_url: str, people: dict[str, Account], resources: Resources,
+        catalogue_services: Services) -> None:
+    """A retry or a re-encode puts media onto the title as an upload does: same rule."""
+    bind_models(resources.settings, JOB_MODELS)
+    alice = people["alice"]
+    title = unique("acl-job-")
+    catalogue_services.catalogue_writer.upsert([TitleRecord(id=title, kind="film",
+                                                            name="Guarded", source="generated")])
+    bucket = resources.settings.uploads_bucket
+    rest = f"{unique()}/broken.mp4"
+    job = JobStore().open(bucket, f"uploads/{rest}", unique("e"), 10, title, None,
+                          alice.user["id"])
+    job.update(actions=[JobModel.status.set("FAILED")])
+    resources.s3.put_object(Bucket=bucket, Key=f"failed/{rest}", Body=b"x",
+                            Metadata={"title-id": title})
+    retry = f"{api_url}/api/admin/jobs/{job.job_id}/retry"
+    reencode = f"{api_url}/api/admin/titles/{title}/reencode"
+    for url in (retry, reencode):
+        refused = httpx.post(url, headers=alice.bearer, timeout=20)
+        assert refused.status_code == 403, (url, refused.text)
+        assert refused.json()["error"]["code"] == "upload_title_not_assigned"
+    assign_titles(catalogue_services, alice, title)
+    assert httpx.post(retry, headers=alice.bearer, timeout=20).status_code == 202
+    nothing = httpx.post(reencode, headers=alice.bearer, timeout=20)  # allowed; none published
+    assert nothing.json()["error"]["code"] == "nothing_to_reencode"
 
 
 def wait_for(probe: Any) -> Any:

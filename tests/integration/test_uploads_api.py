@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.records import Kind, TitleRecord
 from chalicelib.jobs.models import JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
-from tests.integration.auth_client import Account, register, register_as
+from tests.integration.auth_client import Account, assign_titles, register, register_as
 from tests.media_clips import padded_clip
 from tests.support import eventually, unique
 
@@ -32,9 +32,11 @@ def uploader(api_url: str, catalogue_services: Services) -> Account:
 
 
 @pytest.fixture
-def title_id(catalogue_services: Services) -> Iterator[str]:
+def title_id(catalogue_services: Services, uploader: Account) -> Iterator[str]:
+    """A title the uploader may upload to (an admin assigned it)."""
     record = TitleRecord(id=unique("up-"), kind="film", name="Uploaded", source="generated")
     catalogue_services.catalogue_writer.upsert([record])
+    assign_titles(catalogue_services, uploader, record.id)
     yield record.id
 
 
@@ -307,3 +309,115 @@ def test_an_upload_left_completing_by_a_dead_call_ends_in_a_final_state(
     assert status["upload_state"] == "COMPLETED", status
     reopened = client.call("GET", lost["status_url"]).json()
     assert reopened["upload_state"] == "UPLOADING", reopened
+
+
+def new_title(services: Services, kind: Kind = "film") -> str:
+    """A title nobody has been assigned."""
+    record = TitleRecord(id=unique("acl-"), kind=kind,
+                         name="Someone else's film", source="generated")
+    services.catalogue_writer.upsert([record])
+    return record.id
+
+
+def small_upload(title_id: str) -> dict[str, Any]:
+    return {"file_name": "film.mp4", "content_type": "video/mp4", "size": 10,
+            "title_id": title_id}
+
+
+def audited(admin: Client, action: str, target: str) -> list[dict[str, Any]]:
+    entries = admin.call("GET", "/api/admin/audit", params={"limit": 200}).json()["entries"]
+    return [e for e in entries if e["action"] == action and e["target"] == target]
+
+
+def test_an_uploader_is_refused_a_title_nobody_assigned_them(
+        api_url: str, uploader: Account, catalogue_services: Services) -> None:
+    """Issue 18, finding 3: any uploader could replace any title's stream."""
+    title = new_title(catalogue_services)
+    refused = Client(api_url, uploader).start(**small_upload(title))
+    assert (refused.status_code, error_code(refused)) == (403, "upload_title_not_assigned")
+    assert title in refused.json()["error"]["message"]
+    assert "admin" in refused.json()["error"]["message"]
+
+
+def test_an_admin_assigns_and_revokes_a_title_and_each_change_is_audited(
+        api_url: str, uploader: Account, catalogue_services: Services) -> None:
+    title = new_title(catalogue_services)
+    client = Client(api_url, uploader)
+    admin_account = register_as(api_url, catalogue_services, "admin", "viewer")
+    admin = Client(api_url, admin_account)
+    user_id = uploader.user["id"]
+    access = f"/api/admin/users/{user_id}/upload-access"
+    assert client.call("GET", "/api/admin/upload-access").json() == {
+        "user_id": user_id, "access": "assigned", "titles": []}
+    assert client.start(**small_upload(title)).status_code == 403
+    assert admin.start(**small_upload(title)).status_code == 201  # admins: every title
+    assert client.call("PUT", f"{access}/{title}").status_code == 403  # admins only
+
+    granted = admin.call("PUT", f"{access}/{title}")
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["via"] == "assigned"
+    assert granted.json()["granted_by_email"] == admin_account.email
+    assert admin.call("PUT", f"{access}/{title}").status_code == 200  # already there
+    assert admin.call("PUT", f"{access}/no-such-title").status_code == 404
+    assert admin.call("PUT", f"/api/admin/users/{'0' * 8}/upload-access/{title}"
+                      ).status_code == 404
+    listed = admin.call("GET", access).json()
+    assert listed["access"] == "assigned"
+    assert [(t["title_id"], t["name"], t["via"]) for t in listed["titles"]] == [
+        (title, "Someone else's film", "assigned")]
+    assert client.call("GET", "/api/admin/upload-access").json()["titles"] == listed["titles"]
+    allowed = client.start(**small_upload(title))
+    assert allowed.status_code == 201, allowed.text
+    # another uploader does not see this upload's status
+    stranger = Client(api_url, register_as(api_url, catalogue_services, "uploader", "viewer"))
+    hidden = stranger.call("GET", allowed.json()["status_url"])
+    assert (hidden.status_code, error_code(hidden)) == (404, "upload_not_found")
+    assert stranger.start(**small_upload(title)).status_code == 403
+
+    revoked = admin.call("DELETE", f"{access}/{title}")
+    assert revoked.status_code == 200 and revoked.json()["title_id"] == title
+    gone = admin.call("DELETE", f"{access}/{title}")
+    assert (gone.status_code, error_code(gone)) == (404, "upload_access_not_found")
+    again = client.start(**small_upload(title))
+    assert (again.status_code, error_code(again)) == (403, "upload_title_not_assigned")
+    # nor can the upload started while it was assigned be completed onto the title now
+    late = client.complete(allowed.json()["upload_id"], {1: '"0123abcd"'})
+    assert (late.status_code, error_code(late)) == (403, "upload_title_not_assigned")
+    assert admin.call("GET", access).json()["titles"] == []
+
+    (grant,) = audited(admin, "upload_access.grant", user_id)
+    assert grant["details"]["title_id"] == title
+    assert grant["actor_email"] == admin_account.email
+    (revoke,) = audited(admin, "upload_access.revoke", user_id)
+    assert revoke["details"]["title_id"] == title
+
+
+def test_an_uploader_may_create_a_title_and_upload_to_it(
+        api_url: str, uploader: Account, catalogue_services: Services) -> None:
+    client = Client(api_url, uploader)
+    created = client.call("POST", "/api/admin/titles",
+                          json={"kind": "film", "name": "  My first short  ", "year": 2026})
+    assert created.status_code == 201, created.text
+    title = created.json()["id"]
+    assert title.startswith("new-") and created.headers["location"] == f"/api/titles/{title}"
+    shown = httpx.get(f"{api_url}/api/titles/{title}", timeout=20).json()
+    assert (shown["name"], shown["year"], shown["kind"]) == ("My first short", 2026, "film")
+    assert client.start(**small_upload(title)).status_code == 201
+    mine = client.call("GET", "/api/admin/upload-access").json()["titles"]
+    assert [(t["title_id"], t["via"]) for t in mine] == [(title, "created")]
+    other = Client(api_url, register_as(api_url, catalogue_services, "uploader", "viewer"))
+    assert other.start(**small_upload(title)).status_code == 403
+    viewer = Client(api_url, register(api_url))
+    assert viewer.call("POST", "/api/admin/titles",
+                       json={"kind": "film", "name": "Not mine"}).status_code == 403
+    for bad in ({"kind": "film", "name": "   "}, {"kind": "play", "name": "X"},
+                {"kind": "film", "name": "X", "year": "2026"},
+                {"kind": "film", "name": "X", "owner": "someone"}):
+        refused = client.call("POST", "/api/admin/titles", json=bad)
+        assert refused.status_code == 422, (bad, refused.text)
+    admin = Client(api_url, register_as(api_url, catalogue_services, "admin", "viewer"))
+    (entry,) = audited(admin, "title.create", title)
+    assert entry["actor_email"] == uploader.email
+    assert admin.call("GET", f"/api/admin/users/{uploader.user['id']}/upload-access"
+                      ).json()["titles"][0]["title_id"] == title
+    assert admin.call("GET", "/api/admin/upload-access").json()["access"] == "all"

@@ -51,6 +51,26 @@
     return title.name + " (" + bits.join(", ") + ")";
   }
 
+  // -- which titles this account may upload to: admins every one, uploaders their list ------
+  // (the API refuses the others anyway; the page says why before a file is sent)
+  const access = api("GET", form.dataset.access).catch(function () { return null; });
+  function mayUpload(known, id) {
+    return !known || known.access === "all" || known.titles.some(function (t) { return t.title_id === id; });
+  }
+  function refusal(title) {
+    return "You may not upload to " + describe(title) + ": an admin must assign it to you first (or create a new title below).";
+  }
+  function ownMatches(known, q, results) {
+    // titles on the list the search does not know yet (one just created, say)
+    if (!known || known.access === "all") { return results; }
+    const words = q.toLowerCase();
+    const seen = results.map(function (t) { return t.id; });
+    const own = known.titles.filter(function (t) {
+      return t.name && t.name.toLowerCase().indexOf(words) >= 0 && seen.indexOf(t.title_id) < 0;
+    }).map(function (t) { return { id: t.title_id, name: t.name, kind: t.kind, year: t.year }; });
+    return own.concat(results).slice(0, 8);
+  }
+
   // -- the title: a search box over the catalogue (a combobox with a list of matches) --------
   const search = $("title-search"), matches = $("title-matches"), titleId = $("title_id");
   const chosen = $("title-chosen"), episodeField = $("episode-field"), episode = $("episode");
@@ -75,6 +95,11 @@
     } else { search.removeAttribute("aria-activedescendant"); }
   }
   function choose(title) {
+    if (title.refused) {  // shown, but not an upload target for this account
+      unchoose(refusal(title));
+      closeMatches();
+      return;
+    }
     titleId.value = title.id;
     search.value = title.name;
     chosen.textContent = "Plays for: " + describe(title) + ".";
@@ -105,7 +130,9 @@
       name.textContent = t.name;
       const meta = document.createElement("span");
       meta.className = "meta";
-      meta.textContent = [t.year, t.kind === "series" ? "Series" : "Film"].filter(Boolean).join(" · ");
+      meta.textContent = [t.year, t.kind === "series" ? "Series" : "Film",
+                          t.refused ? "needs an admin to assign it to you" : null].filter(Boolean).join(" · ");
+      if (t.refused) { li.setAttribute("aria-disabled", "true"); li.classList.add("refused"); }
       li.append(name, " ", meta);
       li.addEventListener("mousedown", function (event) { event.preventDefault(); });  // keep the focus
       li.addEventListener("click", function () { choose(t); search.focus(); });
@@ -123,8 +150,12 @@
     if (!q) { closeMatches(); chosen.textContent = NOTHING_CHOSEN; return; }
     timer = setTimeout(function () {
       const mine = ++asked;
-      api("GET", form.dataset.search + "?limit=8&q=" + encodeURIComponent(q)).then(function (answer) {
-        if (mine === asked && search.value.trim() === q) { showMatches(q, answer.results); }
+      Promise.all([api("GET", form.dataset.search + "?limit=8&q=" + encodeURIComponent(q)), access]).then(function (both) {
+        const known = both[1];
+        const results = ownMatches(known, q, both[0].results).map(function (t) {
+          return Object.assign({}, t, { refused: !mayUpload(known, t.id) });
+        });
+        if (mine === asked && search.value.trim() === q) { showMatches(q, results); }
       }, function (error) {
         if (mine === asked) { closeMatches(); chosen.textContent = message(error, "Search is unavailable; try again."); }
       });
@@ -149,10 +180,38 @@
   if (titleId.value) {  // /upload?title=ID
     const given = titleId.value;
     chosen.textContent = "Looking up the title " + given + "...";
-    titleNamed(given).then(choose, function (error) {
+    Promise.all([titleNamed(given), access]).then(function (both) {
+      choose(Object.assign({}, both[0], { refused: !mayUpload(both[1], both[0].id) }));
+    }, function (error) {
       unchoose(error.status === 404 ? "No title has the id “" + given + "”: search for it instead." : message(error, NOTHING_CHOSEN));
     });
   }
+
+  // -- a new title: created here, it is on this account's list at once -----------------------
+  const newTitle = $("new-title"), newTitleForm = $("new-title-form"), newTitleStatus = $("new-title-status");
+  newTitleForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const name = newTitleForm.name.value.trim(), year = newTitleForm.year.value.trim();
+    if (!name) { newTitleStatus.textContent = "Give the title a name."; newTitleForm.name.focus(); return; }
+    if (year && !/^[0-9]{4}$/.test(year)) { newTitleStatus.textContent = "The year is four digits, e.g. 2024."; return; }
+    const body = { kind: newTitleForm.kind.value, name: name };
+    if (year) { body.year = Number(year); }
+    api("POST", newTitleForm.dataset.endpoint, body).then(function (created) {
+      return access.then(function (known) {
+        if (known && known.access !== "all") {
+          known.titles.push({ title_id: created.id, name: created.name, kind: created.kind, year: created.year, via: "created" });
+        }
+        titles[created.id] = Promise.resolve(created);
+        choose(created);
+        newTitleForm.reset();
+        newTitle.open = false;
+        newTitleStatus.textContent = "";
+        say("Created " + describe(created) + ": choose the file to upload to it.");
+      });
+    }, function (error) {
+      newTitleStatus.textContent = message(error, "The title could not be created; try again.");
+    });
+  });
 
   // -- the upload ----------------------------------------------------------------------------
   let current = null;     // the MultipartUpload under way on this page
