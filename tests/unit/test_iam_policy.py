@@ -553,6 +553,10 @@ def test_the_api_names_only_tables_buckets_and_queues_its_code_reaches() -> None
     assert {n for n in granted_names(API, "dynamodb") if "/index/" in n} <= reach.indexes()
     assert granted_names(API, "s3") <= reach.buckets()
     assert granted_names(API, "sqs") <= reach.queues()
+    # ... and every table and index it reaches (in AWS a missing one is an AccessDenied on
+    # the first request that needs it; moto does not check, so only this test can tell).
+    assert reach.tables() <= tables
+    assert reach.indexes() <= {n for n in granted_names(API, "dynamodb") if "/index/" in n}
     # The API never consumes a queue: that is the workers' and the encoder's job.
     assert not {action for _, action in grants(API)} & set(MAPPING_ACTIONS)
 
