@@ -22,7 +22,7 @@ from chalicelib.aws import make_session
 from chalicelib.config import Settings
 from chalicelib.payments.plans import CATALOGUE
 from infra.deployer import deploy
-from localcloud.contract_fuzz import BIN, CHECKS, CONFIG, fuzz
+from localcloud.contract_fuzz import ALL_PHASES, BIN, CHECKS, CONFIG, fuzz
 from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from localcloud.stack import EmbeddedStack
@@ -99,17 +99,13 @@ def tokens(contract_api: ContractApi) -> dict[str, str | None]:
             "admin": admin.token}
 
 
-#: Phases of the suite's run (`notflix fuzz` runs all four against `make run`'s stack).
-PHASES = ("examples", "coverage", "fuzzing")
-
-
 @pytest.mark.timeout(1800)
 def test_every_role_gets_only_documented_non_5xx_answers(
         contract_api: ContractApi, tokens: dict[str, str | None], tmp_path: Path) -> None:
     requests = {}
     for role, token in tokens.items():
         run = fuzz(contract_api.url, role, token, tmp_path / f"{role}.json", examples=EXAMPLES,
-                   phases=PHASES)
+                   phases=ALL_PHASES)
         assert run.ok, f"{role}:\n{run.output}"
         operations = run.report["operations"]
         assert operations["tested"] == operations["selected"] > 0, run.output
