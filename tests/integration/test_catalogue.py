@@ -262,3 +262,63 @@ def test_a_malformed_imdb_list_is_refused_naming_the_line(api_url: str) -> None:
     anonymous = httpx.post(f"{api_url}/api/me/imports/imdb", content=bad.encode(),
                            headers={"Content-Type": "text/csv"}, timeout=30)
     assert anonymous.status_code == 401
+
+
+class DynamoCalls:
+    """Counts the DynamoDB requests pynamodb makes (every model goes through dispatch)."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pynamodb.connection.base import Connection
+
+        original = Connection.dispatch
+        operations = self.operations
+
+        def counting(connection: Connection, operation_name: str,
+                     operation_kwargs: dict[str, Any]) -> dict[str, Any]:
+            operations.append(operation_name)
+            return original(connection, operation_name, operation_kwargs)
+
+        monkeypatch.setattr(Connection, "dispatch", counting)
+
+
+def test_an_imdb_list_costs_a_bounded_number_of_dynamodb_requests(
+        services: Services, seeded: SeedResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.catalogue.imdb_csv import parse
+
+    rows = 300
+    services.catalogue_writer.upsert([
+        film(f"t-bulk-{n}", f"Bulk Film {n}", 1990 + n % 30, imdb_id=f"tt{7_000_000 + n}")
+        for n in range(0, rows, 2)])  # half match by IMDb id, half by name and year, or not
+    records = parse("\n".join([IMDB_HEADER, *(
+        imdb_row(f"tt{7_000_000 + n}", str(1 + n % 10), f"Bulk Film {n}", str(1990 + n % 30))
+        for n in range(rows))]) + "\n")
+    calls = DynamoCalls()
+    calls.install(monkeypatch)
+    outcome = services.imdb_import.run("bulk-user", records)
+    assert outcome["counts"] == {"rows": rows, "matched": rows // 2, "unmatched": rows // 2}
+    reads = [op for op in calls.operations if op != "BatchWriteItem"]
+    # the keys of every row (IMDb id and name#year) 100 a call, then the candidate titles
+    assert len(reads) <= 2 * rows // 100 + rows // 100 + 2, sorted(set(reads))
+    assert calls.operations.count("BatchWriteItem") <= rows // 2 // 25 + 1
+
+
+def test_an_imdb_list_over_the_row_limit_or_with_a_lone_surrogate_is_a_4xx(
+        api_url: str) -> None:
+    from chalicelib.catalogue.imdb_csv import MAX_ROWS
+
+    account = register(api_url)
+    surrogate = httpx.post(f"{api_url}/api/me/imports/imdb", content=b'{"csv": "\\ud800"}',
+                           headers={**account.bearer, "Content-Type": "application/json"},
+                           timeout=30)
+    assert surrogate.status_code == 400, surrogate.text
+    assert surrogate.json()["error"]["code"] == "text_not_unicode"
+    too_long = "\n".join(["Const,Title", *(f"tt{8_000_000 + n},X" for n in range(MAX_ROWS + 1))])
+    refused = httpx.post(f"{api_url}/api/me/imports/imdb", content=too_long.encode(),
+                         headers={**account.bearer, "Content-Type": "text/csv"}, timeout=30)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["error"]["code"] == "imdb_too_many_rows"
+    assert f"{MAX_ROWS:,}".replace(",", "") in refused.json()["error"]["message"]
+    assert list(UserTitleModel.query(account.user["id"])) == []

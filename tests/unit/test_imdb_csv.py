@@ -53,3 +53,13 @@ def test_text_that_is_not_utf8_names_its_line() -> None:
     with pytest.raises(CsvProblem) as caught:
         decode(HEADER.encode() + b"\n" + b"tt0111161,10,,Am\xe9lie\n")
     assert caught.value.line == 2
+
+
+def test_a_list_longer_than_the_row_limit_is_refused_naming_the_limit() -> None:
+    from chalicelib.catalogue.imdb_csv import TooManyRows
+
+    text = "\n".join([HEADER, *(row(f"tt{1_000_000 + n}") for n in range(4))])
+    assert len(parse(text, max_rows=4)) == 4
+    with pytest.raises(TooManyRows) as refused:
+        parse(text + "\n" + row("tt2000000"), max_rows=4)
+    assert refused.value.limit == 4
