@@ -39,9 +39,17 @@ def _csv_bytes(request: Request, data: bytes) -> bytes:
     raise catalogued("csv_type")
 
 
+def _body_bytes(raw: str | bytes) -> bytes:
+    if not isinstance(raw, str):
+        return bytes(raw)
+    try:
+        return raw.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) is no character
+        raise catalogued("text_not_unicode", field="The body") from exc
+
+
 def parse_imdb_csv(request: Request, max_bytes: int) -> list[ImdbRow]:
-    raw = request.raw_body or b""
-    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    data = _body_bytes(request.raw_body or b"")
     if len(data) > max_bytes:
         raise catalogued("body_too_large", limit=max_bytes)
     try:
