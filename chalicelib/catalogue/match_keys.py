@@ -10,11 +10,9 @@ between is harmless because readers keep only titles that still carry the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 
-from chalicelib.catalogue.models import FacetModel, MatchKeyModel, TitleModel
-from chalicelib.catalogue.text import title_year_key
+from chalicelib.catalogue.models import MatchKeyModel, TitleModel
 
 #: At most this many candidates per key are read (the GSI queries' old limits).
 MAX_IMDB_CANDIDATES = 5
@@ -72,24 +70,3 @@ def titles_by_key(keys: Iterable[str]) -> dict[str, list[TitleModel]]:
         if carrying:
             found[key] = carrying
     return found
-
-
-def _every_title() -> Iterator[FacetModel]:
-    return iter(FacetModel.query("all", page_size=1000))
-
-
-def backfill(workers: int = 8) -> int:
-    """Add every catalogued title to its match keys (idempotent); the titles done.
-
-    For a catalogue written before this table existed: the writer skips unchanged titles,
-    so their keys are added here, from the browse index's ``all`` facet (no title scan).
-    """
-    def index(facet: FacetModel) -> None:
-        year = int(facet.year) if facet.year is not None else None
-        add(facet.id, keys_of(facet.imdb_id, title_year_key(facet.name, year)))
-
-    done = 0
-    with ThreadPoolExecutor(workers, thread_name_prefix="match-keys") as pool:
-        for _ in pool.map(index, _every_title()):
-            done += 1
-    return done

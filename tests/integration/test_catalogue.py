@@ -322,3 +322,39 @@ def test_an_imdb_list_over_the_row_limit_or_with_a_lone_surrogate_is_a_4xx(
     assert refused.json()["error"]["code"] == "imdb_too_many_rows"
     assert f"{MAX_ROWS:,}".replace(",", "") in refused.json()["error"]["message"]
     assert list(UserTitleModel.query(account.user["id"])) == []
+
+
+def test_the_backfill_gives_titles_written_before_the_match_keys_their_keys(
+        services: Services, seeded: SeedResult) -> None:
+    from chalicelib.catalogue.imdb_csv import parse
+    from chalicelib.catalogue.imdb_import import find_all
+    from chalicelib.catalogue.match_key_backfill import backfill
+    from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
+    from chalicelib.catalogue.models import MatchKeyModel
+    from chalicelib.catalogue.text import title_year_key
+
+    services.catalogue_writer.upsert([film("t-before-keys", "Older Than Keys", 1977,
+                                           imdb_id="tt0076000")])
+    keys = [imdb_key("tt0076000"), name_key(title_year_key("Older Than Keys", 1977))]
+    for key in keys:  # as a catalogue written before the table existed
+        MatchKeyModel(key).delete()
+    assert titles_by_key(keys) == {}
+    assert backfill() >= 3204
+    rows = parse("\n".join([IMDB_HEADER, imdb_row("tt0076000", "7", "Older Than Keys", "1977"),
+                            imdb_row("tt0000009", "7", "Older Than Keys", "1977")]))
+    assert [t.id if t else None for t in find_all(rows)] == ["t-before-keys", "t-before-keys"]
+
+
+def test_a_renamed_title_leaves_its_old_match_keys(services: Services) -> None:
+    from chalicelib.catalogue.match_keys import imdb_key, name_key
+    from chalicelib.catalogue.models import MatchKeyModel
+    from chalicelib.catalogue.text import title_year_key
+
+    old_name = name_key(title_year_key("First Cut", 1990))
+    services.catalogue_writer.upsert([film("t-renamed", "First Cut", 1990, imdb_id="tt0099001")])
+    assert "t-renamed" in MatchKeyModel.get(old_name).title_ids
+    services.catalogue_writer.upsert([film("t-renamed", "Final Cut", 1991, imdb_id="tt0099002")])
+    assert "t-renamed" not in (MatchKeyModel.get(old_name).title_ids or set())
+    assert "t-renamed" not in (MatchKeyModel.get(imdb_key("tt0099001")).title_ids or set())
+    for key in (name_key(title_year_key("Final Cut", 1991)), imdb_key("tt0099002")):
+        assert MatchKeyModel.get(key).title_ids == {"t-renamed"}
