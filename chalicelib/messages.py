@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "bad_csv": (400, "Line {line}: {problem}"),
     "csv_type": (415, "Send IMDb's CSV export as the body (text/csv), or as JSON "
                       "{{\"csv\": \"...\"}}."),
+    "imdb_too_many_rows": (413, "An IMDb list can be imported {limit} rows at a time; split "
+                                "the file."),
+    "text_not_unicode": (400, "{field} holds a lone surrogate (such as \\ud800), which is not "
+                              "text; send Unicode characters."),
     "import_running": (409, "An import is already running (run {run_id})."),
     "import_not_found": (404, "No import run has this id."),
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),

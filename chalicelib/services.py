@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.watchdog import Watchdog
     from chalicelib.media.playback import Playback
+    from chalicelib.payments.entitlements import Entitlements
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
@@ -180,11 +181,21 @@ class Services:
         self._bind_tables()
         return PaymentsService(
             plans=Plans(self.settings), paypal=self.paypal, verifier=self._verifier(),
-            subscriptions=SubscriptionStore(), ledger=Ledger(),
+            subscriptions=SubscriptionStore(on_change=self.entitlements.revoke),
+            ledger=Ledger(),
             idempotency=DynamoDBPersistenceLayer(
                 table_name=self.settings.table_name("idempotency"),
                 boto3_client=self.resources.dynamodb),
             public_url=self.settings.public_url)
+
+    @cached_property
+    def entitlements(self) -> Entitlements:
+        from chalicelib.payments.entitlements import Entitlements
+        from chalicelib.payments.subscriptions import SubscriptionStore
+
+        self._bind_tables()
+        return Entitlements(self.resources.redis, self.settings.resource_prefix,
+                            SubscriptionStore())
 
     # -- catalogue --------------------------------------------------------------------------
     @cached_property
@@ -341,7 +352,7 @@ class Services:
 
         self._bind_tables()
         return ProgressService(self.resume, self.history, self.graph_outbox, self.trending,
-                               self.recommendation_cache)
+                               self.recommendation_cache, self.entitlements.require)
 
     @cached_property
     def continue_watching(self) -> ContinueWatching:
@@ -438,7 +449,7 @@ class Services:
 
         self._bind_tables()
         settings = self.settings
-        return Playback(self.resources.s3, settings.media_bucket, self.payments.can_watch,
+        return Playback(self.resources.s3, settings.media_bucket, self.entitlements.require,
                         self.resume, settings.image_base_url, settings.stream_url_seconds)
 
     # -- pages ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`notflix seed`, `notflix import tmdb` and `notflix catalogue rebuild`."""
+"""`notflix seed`, `notflix import tmdb`, `notflix catalogue rebuild` and `match-keys`."""
 
 from __future__ import annotations
 
@@ -91,3 +91,15 @@ def rebuild() -> None:
         report = services.catalogue_indexer.rebuild()
     console.print(f"{report.titles} titles indexed ({report.index_bytes} bytes), "
                   f"{report.countries} country rankings, in {report.seconds}s")
+
+
+@catalogue_cli.command("match-keys")
+def match_keys() -> None:
+    """Add every title to its IMDb-id and name#year match keys (for a catalogue written
+    before the title-match-keys table existed; idempotent)."""
+    from chalicelib.catalogue.match_key_backfill import backfill
+
+    with _services("match-keys") as services:
+        services.catalogue  # binds the tables  # noqa: B018
+        done = backfill()
+    console.print(f"{done} titles added to their match keys")

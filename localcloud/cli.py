@@ -275,7 +275,9 @@ def deploy_infra() -> None:
 
 
 def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
-    """`make run` starts with the demo catalogue when there is no catalogue yet."""
+    """`make run` starts with the demo catalogue when there is no catalogue yet (and fills
+    the IMDb match keys of a catalogue loaded before they existed)."""
+    from chalicelib.catalogue import match_key_backfill as match_keys
     from chalicelib.catalogue.seeding import catalogue_is_empty, seed
     from chalicelib.resources import Resources
     from chalicelib.services import Services
@@ -285,6 +287,9 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
         services = Services(resources)
         services.catalogue  # binds the tables  # noqa: B018
         if not catalogue_is_empty():
+            if match_keys.is_empty():  # a catalogue from before the match-keys table
+                report(0, 1, "IMDb match keys")
+                match_keys.backfill()
             report(1, 1, "catalogue already loaded")
             return
         seed(services.catalogue_writer, services.catalogue_indexer,

@@ -3,16 +3,20 @@
 Each row is matched by IMDb id, else by normalised title and year (the most popular title
 when several share both). Matched titles are recorded for the user as watched, with their
 personal rating; importing the same file twice leaves the same records.
+
+Cost: every row's keys are looked up together (:mod:`chalicelib.catalogue.match_keys`), so a
+list of N rows costs about 2N/100 + N/100 batched reads and N/25 batched writes, whatever
+the rows hold; the parser refuses a list of more than ``imdb_csv.MAX_ROWS`` rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.catalogue.imdb_csv import ImdbRow
+from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
 from chalicelib.catalogue.models import TitleModel, UserTitleModel, str_list
 from chalicelib.catalogue.text import title_year_key
 from chalicelib.clock import iso
@@ -28,32 +32,38 @@ def _best(candidates: list[TitleModel]) -> TitleModel | None:
     return max(candidates, key=lambda t: (float(t.popularity or 0), t.id), default=None)
 
 
-def find(row: ImdbRow) -> TitleModel | None:
-    by_id = list(TitleModel.by_imdb.query(row.imdb_id, limit=5))
-    if by_id:
-        return _best(by_id)
-    if row.year is None:
-        return None
-    return _best(list(TitleModel.by_name_year.query(title_year_key(row.title, row.year),
-                                                    limit=20)))
+def _name_key(row: ImdbRow) -> str | None:
+    return name_key(title_year_key(row.title, row.year)) if row.year is not None else None
+
+
+def find_all(rows: Sequence[ImdbRow]) -> list[TitleModel | None]:
+    """Each row's title: by IMDb id, else by name and year; None when neither matches."""
+    keys = {imdb_key(r.imdb_id) for r in rows} | {k for r in rows if (k := _name_key(r))}
+    found = titles_by_key(keys)
+
+    def best(row: ImdbRow) -> TitleModel | None:
+        by_id = found.get(imdb_key(row.imdb_id))
+        if by_id:
+            return _best(by_id)
+        key = _name_key(row)
+        return _best(found.get(key, [])) if key else None
+
+    return [best(row) for row in rows]
 
 
 class ImdbImporter:
-    def __init__(self, workers: int = 8,
-                 on_recorded: Callable[[str, list[Match]], None] | None = None) -> None:
-        self.workers = workers
+    def __init__(self, on_recorded: Callable[[str, list[Match]], None] | None = None) -> None:
         #: Told about each user's matched rows once recorded (the recommendation graph).
         self.on_recorded = on_recorded
 
     def match(self, rows: Sequence[ImdbRow]) -> list[Match]:
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="imdb-match") as pool:
-            return [Match(row, title) for row, title in zip(rows, pool.map(find, rows),
-                                                             strict=True)]
+        return [Match(row, title) for row, title in zip(rows, find_all(rows), strict=True)]
 
     def record(self, user_id: str, matches: Sequence[Match]) -> None:
         now = iso()
+        latest = {m.title.id: m for m in matches if m.title is not None}  # one write a title
         with UserTitleModel.batch_write() as batch:
-            for match in matches:
+            for match in latest.values():
                 if match.title is None:
                     continue
                 rated_at = (f"{match.row.date_rated}T00:00:00.000Z" if match.row.date_rated

@@ -11,7 +11,7 @@ import json
 
 from chalice.app import Request
 
-from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, decode, parse
+from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, TooManyRows, decode, parse
 from chalicelib.errors import catalogued
 
 CSV_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel", "text/plain")
@@ -32,16 +32,29 @@ def _csv_bytes(request: Request, data: bytes) -> bytes:
         if not isinstance(body, dict) or set(body) != {"csv"} or not isinstance(body["csv"],
                                                                                  str):
             raise catalogued("csv_type")
-        return body["csv"].encode()
+        try:
+            return body["csv"].encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) is no character
+            raise catalogued("text_not_unicode", field="csv") from exc
     raise catalogued("csv_type")
 
 
+def _body_bytes(raw: str | bytes) -> bytes:
+    if not isinstance(raw, str):
+        return bytes(raw)
+    try:
+        return raw.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) is no character
+        raise catalogued("text_not_unicode", field="The body") from exc
+
+
 def parse_imdb_csv(request: Request, max_bytes: int) -> list[ImdbRow]:
-    raw = request.raw_body or b""
-    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    data = _body_bytes(request.raw_body or b"")
     if len(data) > max_bytes:
         raise catalogued("body_too_large", limit=max_bytes)
     try:
         return parse(decode(_csv_bytes(request, data)))
     except CsvProblem as exc:
         raise catalogued("bad_csv", line=exc.line, problem=exc.problem) from exc
+    except TooManyRows as exc:
+        raise catalogued("imdb_too_many_rows", limit=exc.limit) from exc

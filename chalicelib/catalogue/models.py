@@ -3,6 +3,8 @@
 Access patterns, each served by a key or an index (never a scan on a request path):
 - a title by id: ``titles`` hash key;
 - a title by IMDb id / by normalised name and year: GSIs ``by-imdb`` / ``by-name-year``;
+- many titles by IMDb id or name and year at once (a user's IMDb list): ``title-match-keys``,
+  one item per key holding the ids of the titles that carry it, read 100 keys a call;
 - browse by type, genre, year or country, most popular first: ``title-facets``, one item per
   (facet, title) with the card's fields, so a page is one query;
 - a season's episodes in order: ``title-episodes`` (hash series id, range season#episode);
@@ -20,6 +22,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -133,6 +136,20 @@ class RankingModel(Model):
     computed_at = UnicodeAttribute()
 
 
+class MatchKeyModel(Model):
+    """The titles carrying one match key (`imdb#tt0111161` or `name#<name_key>`).
+
+    Derived from titles by the catalogue writer with ADD / DELETE on the set, so concurrent
+    writers never lose each other's ids; a reader checks each title still carries the key.
+    """
+
+    class Meta:
+        table_name = "title-match-keys"
+
+    key = UnicodeAttribute(hash_key=True)
+    title_ids = UnicodeSetAttribute(null=True)
+
+
 class UserTitleModel(Model):
     class Meta:
         table_name = "user-titles"
@@ -162,4 +179,5 @@ class UserTitleModel(Model):
 
 CATALOGUE_MODELS: dict[type[Model], str] = {
     TitleModel: "titles", EpisodeModel: "title-episodes", FacetModel: "title-facets",
-    RankingModel: "rankings", UserTitleModel: "user-titles"}
+    RankingModel: "rankings", UserTitleModel: "user-titles",
+    MatchKeyModel: "title-match-keys"}

@@ -1,6 +1,6 @@
 """Write title records into the catalogue tables, idempotently.
 
-For each record: its derived items (browse facets, episodes) are written first, then the
+For each record: its derived items (browse facets, episodes, match keys) are written first, then the
 title itself with a conditional write (new: must not exist; existing: same version as
 read), then derived items that no longer apply are deleted. A crash at any point leaves
 every title readable, and running the same records again converges on the same state. A
@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 from pynamodb.exceptions import PutError
 
+from chalicelib.catalogue import match_keys
 from chalicelib.catalogue.facets import facet_names, rank_key
 from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel, str_list
 from chalicelib.catalogue.records import TitleRecord
@@ -158,6 +159,8 @@ class CatalogueWriter:
             for record in todo:
                 for episode in episode_items(record):
                     episodes.save(episode)
+        list(pool.map(lambda item: match_keys.add(item.id, match_keys.title_keys(item)),
+                      items.values()))
         outcomes = pool.map(lambda r: self._save_title(items[r.id], existing.get(r.id), r),
                             todo)
         saved: list[TitleModel] = []
@@ -196,6 +199,7 @@ class CatalogueWriter:
     @staticmethod
     def _remove_stale(old: TitleModel, new: TitleModel, record: TitleRecord) -> None:
         stale = facet_keys(old) - facet_keys(new)
+        match_keys.remove(old.id, match_keys.title_keys(old) - match_keys.title_keys(new))
         keep_episodes = {e.episode_key for e in episode_items(record)}
         old_episodes = ([e.episode_key for e in EpisodeModel.query(old.id)]
                         if old.kind == "series" else [])

@@ -5,16 +5,14 @@ manifest.mpd``), its text tracks, thumbnails and where to resume. Every ``/strea
 re-checks the session and the subscription. Manifests, playlists and WebVTT files are served
 by the API itself (players resolve the relative URLs inside them against the address they
 were loaded from: it must stay ``/stream/``); segments and images redirect to a presigned S3
-URL that expires within minutes. Entitlement is
-remembered per user for ``ENTITLEMENT_TTL_S`` in the warm function, so a player's segment
-requests do not each read the subscription.
+URL that expires within minutes. Entitlement is the shared check of
+:class:`chalicelib.payments.entitlements.Entitlements` (remembered in Redis, revoked when the
+subscription changes), the same one progress posts go through.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +31,6 @@ SERVED = {".mpd": "application/dash+xml", ".m3u8": "application/vnd.apple.mpegur
 MAX_SERVED_BYTES = 2_000_000
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 MAX_FILE_NAME = 128
-ENTITLEMENT_TTL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,18 +47,15 @@ def stream_path(asset_id: str, name: str) -> str:
 
 
 class Playback:
-    def __init__(self, s3: Any, media_bucket: str, can_watch: Callable[[str], bool],
-                 resume: ResumeStore, image_base: str, url_seconds: int = 300,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, s3: Any, media_bucket: str, require_entitlement: Callable[[str], None],
+                 resume: ResumeStore, image_base: str, url_seconds: int = 300) -> None:
         self.s3 = s3
         self.media_bucket = media_bucket
-        self.can_watch = can_watch
+        #: Raises the catalogued 402 unless the user may watch (Entitlements.require).
+        self.require_entitlement = require_entitlement
         self.resume = resume
         self.image_base = image_base
         self.url_seconds = url_seconds
-        self.clock = clock
-        self._entitled: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def play(self, user_id: str, title_id: str, episode: str | None = None) -> dict[str, Any]:
         """Where to play a film, or an episode of a series (``S1E3``; by default the one in
@@ -177,16 +171,3 @@ class Playback:
                                   "Key": f"media/{asset_id}/{name}"},
             ExpiresIn=self.url_seconds)
         return url
-
-    def require_entitlement(self, user_id: str) -> None:
-        now = self.clock()
-        with self._lock:
-            until = self._entitled.get(user_id, 0.0)
-        if until > now:
-            return
-        if not self.can_watch(user_id):
-            raise catalogued("subscription_required")
-        with self._lock:
-            if len(self._entitled) > 10_000:
-                self._entitled.clear()
-            self._entitled[user_id] = now + ENTITLEMENT_TTL_S

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +57,14 @@ def _conditional(item: SubscriptionModel, actions: list, condition: object) -> b
 
 
 class SubscriptionStore:
+    def __init__(self, on_change: Callable[[str], None] | None = None) -> None:
+        #: Told the user id after a write that can end their entitlement (the cache's revoke).
+        self.on_change = on_change
+
+    def _changed(self, item: SubscriptionModel) -> None:
+        if self.on_change is not None and item.user_id:
+            self.on_change(item.user_id)
+
     def ensure_pending(self, subscription_id: str, user_id: str, plan_key: str) -> None:
         """Record a new subscription awaiting approval; a repeat (same PayPal id) is a no-op."""
         stamp = iso()
@@ -92,7 +101,10 @@ class SubscriptionStore:
             actions.append(SubscriptionModel.plan_key.set(plan_key))
         newer_or_first = (SubscriptionModel.resource_updated_at.does_not_exist()
                           | (SubscriptionModel.resource_updated_at <= resource_time))
-        return _conditional(item, actions, SubscriptionModel.id.exists() & newer_or_first)
+        applied = _conditional(item, actions, SubscriptionModel.id.exists() & newer_or_first)
+        if applied:
+            self._changed(item)  # the update read the item back, user_id included
+        return applied
 
     def record_payment(self, subscription_id: str, paid_at: str, paid_until: str) -> None:
         item = SubscriptionModel(id=subscription_id)
@@ -104,5 +116,7 @@ class SubscriptionStore:
                      | (SubscriptionModel.paid_until < paid_until))
 
     def end_paid_period(self, subscription_id: str, at: str) -> None:
-        SubscriptionModel(id=subscription_id).update(
-            actions=[SubscriptionModel.paid_until.set(at), SubscriptionModel.updated_at.set(iso())])
+        item = SubscriptionModel(id=subscription_id)
+        item.update(actions=[SubscriptionModel.paid_until.set(at),
+                             SubscriptionModel.updated_at.set(iso())])
+        self._changed(item)

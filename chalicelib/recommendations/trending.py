@@ -3,14 +3,17 @@
 Each play adds ``2 ** ((t - epoch) / half_life)`` to its title's score ("forward decay"), so
 a play a half-life older counts half as much, without rewriting any other score. When the
 exponent grows large, one Lua call rescales the whole set and moves the epoch forward; the
-order never changes. The set keeps the ``keep`` best titles. A play named by an id counts
-once however often it is recorded (a retried progress post), through a marker key that
-expires after ``play_marker_s``.
+order never changes. The set keeps the ``keep`` best titles. A play with a viewer counts
+once per viewer, title and UTC day of the play, however many plays (play ids) they start and
+however often one is recorded (a retried progress post): the same Lua call sets a marker
+key for the three with SET NX (expiring after ``play_marker_s``) and counts only when it
+was not there, so concurrent posts count once too.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,6 +42,11 @@ return 1
 """
 
 
+def day(at: float) -> str:
+    """The UTC day of an epoch time, as 2026-12-05."""
+    return datetime.fromtimestamp(at, UTC).date().isoformat()
+
+
 class Trending:
     def __init__(self, client: redis.Redis, prefix: str, half_life_s: float = 86_400.0,
                  keep: int = 5_000, rescale_after: float = 64.0,
@@ -53,14 +61,16 @@ class Trending:
         self._record = client.register_script(RECORD)
 
     def record_play(self, title_id: str, at: float | None = None,
-                    play: str | None = None) -> bool:
-        """Count a play of `title_id`; with a `play` id, only its first recording counts.
-        True when it was counted."""
-        marker = f"{self.key}:play:{play}" if play else self.epoch_key  # unused without play
+                    viewer: str | None = None) -> bool:
+        """Count a play of `title_id` at `at` (epoch seconds); with a `viewer`, only their
+        first play of the title on that UTC day counts. True when it was counted."""
+        at = at if at is not None else time.time()
+        marker = (f"{self.key}:seen:{day(at)}:{viewer}:{title_id}" if viewer
+                  else self.epoch_key)  # unused without a viewer
         return bool(self._record(
             keys=[self.key, self.epoch_key, marker],
-            args=[title_id, at if at is not None else time.time(), self.half_life_s,
-                  self.rescale_after, self.keep, self.play_marker_s if play else ""]))
+            args=[title_id, at, self.half_life_s, self.rescale_after, self.keep,
+                  self.play_marker_s if viewer else ""]))
 
     def top(self, limit: int) -> list[tuple[str, float]]:
         """(title id, decayed score) best first."""

@@ -5,8 +5,10 @@ Rules (as Jellyfin's): under 5% of the duration a title starts over and stays ou
 (the player makes one per playback; without one, a pause of 30 minutes starts a new play),
 with a conditional write, so concurrent or repeated posts count it once.
 
+Only a user who may play the title (the entitlement playback checks) records progress.
 The user-title item in DynamoDB is the record; Redis holds the resume point and the
-continue-watching set; a new play feeds trending; a new play or a completion queues a
+continue-watching set; a new play feeds trending (a user counts there once per title and
+UTC day, however many play ids they make); a new play or a completion queues a
 WATCHED update for the graph and drops the user's cached recommendations. Redis and the
 queue are best effort: their failure is logged, the record stands.
 
@@ -19,6 +21,7 @@ recorded time, so the history entry is the same item, not lost and not doubled.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +49,10 @@ NEW_PLAY_AFTER = timedelta(minutes=30)
 
 class ProgressService:
     def __init__(self, resume: ResumeStore, history: ViewingHistory, outbox: GraphOutbox,
-                 trending: Trending, recommendations: RecommendationCache) -> None:
+                 trending: Trending, recommendations: RecommendationCache,
+                 require_entitlement: Callable[[str], None]) -> None:
+        #: Playback's check (Entitlements.require): only who may play records progress.
+        self.require_entitlement = require_entitlement
         self.resume = resume
         self.history = history
         self.outbox = outbox
@@ -57,6 +63,7 @@ class ProgressService:
         if update.position_s > update.duration_s + 1:
             raise catalogued("bad_progress", duration=round(update.duration_s, 3))
         episode = self._playable(update.title_id, update.episode)
+        self.require_entitlement(user_id)
         resume_id = f"{update.title_id}#{episode}" if episode else update.title_id
         label = episode_label(episode) if episode else None
         at = now()
@@ -100,7 +107,7 @@ class ProgressService:
                                 parse_iso(finished), label)
         if started:
             self._best_effort("trending", lambda: self.trending.record_play(
-                title_id, parse_iso(started).timestamp(), play=f"{user_id}:{play_id}"))
+                title_id, parse_iso(started).timestamp(), viewer=user_id))
         self._best_effort("recommendation cache",
                           lambda: self.recommendations.invalidate(user_id))
         row = WatchRow(user=user_id, title=title_id, count=int(item.play_count or 1),

@@ -264,3 +264,99 @@ def test_a_malformed_imdb_list_is_refused_naming_the_line(api_url: str) -> None:
     anonymous = httpx.post(f"{api_url}/api/me/imports/imdb", content=bad.encode(),
                            headers={"Content-Type": "text/csv"}, timeout=30)
     assert anonymous.status_code == 401
+
+
+class DynamoCalls:
+    """Counts the DynamoDB requests pynamodb makes (every model goes through dispatch)."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from pynamodb.connection.base import Connection
+
+        original = Connection.dispatch
+        operations = self.operations
+
+        def counting(connection: Connection, operation_name: str,
+                     operation_kwargs: dict[str, Any]) -> dict[str, Any]:
+            operations.append(operation_name)
+            return original(connection, operation_name, operation_kwargs)
+
+        monkeypatch.setattr(Connection, "dispatch", counting)
+
+
+def test_an_imdb_list_costs_a_bounded_number_of_dynamodb_requests(
+        services: Services, seeded: SeedResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.catalogue.imdb_csv import parse
+
+    rows = 300
+    services.catalogue_writer.upsert([
+        film(f"t-bulk-{n}", f"Bulk Film {n}", 1990 + n % 30, imdb_id=f"tt{7_000_000 + n}")
+        for n in range(0, rows, 2)])  # half match by IMDb id, half by name and year, or not
+    records = parse("\n".join([IMDB_HEADER, *(
+        imdb_row(f"tt{7_000_000 + n}", str(1 + n % 10), f"Bulk Film {n}", str(1990 + n % 30))
+        for n in range(rows))]) + "\n")
+    calls = DynamoCalls()
+    calls.install(monkeypatch)
+    outcome = services.imdb_import.run("bulk-user", records)
+    assert outcome["counts"] == {"rows": rows, "matched": rows // 2, "unmatched": rows // 2}
+    reads = [op for op in calls.operations if op != "BatchWriteItem"]
+    # the keys of every row (IMDb id and name#year) 100 a call, then the candidate titles
+    assert len(reads) <= 2 * rows // 100 + rows // 100 + 2, sorted(set(reads))
+    assert calls.operations.count("BatchWriteItem") <= rows // 2 // 25 + 1
+
+
+def test_an_imdb_list_over_the_row_limit_or_with_a_lone_surrogate_is_a_4xx(
+        api_url: str) -> None:
+    from chalicelib.catalogue.imdb_csv import MAX_ROWS
+
+    account = register(api_url)
+    surrogate = httpx.post(f"{api_url}/api/me/imports/imdb", content=b'{"csv": "\\ud800"}',
+                           headers={**account.bearer, "Content-Type": "application/json"},
+                           timeout=30)
+    assert surrogate.status_code == 400, surrogate.text
+    assert surrogate.json()["error"]["code"] == "text_not_unicode"
+    too_long = "\n".join(["Const,Title", *(f"tt{8_000_000 + n},X" for n in range(MAX_ROWS + 1))])
+    refused = httpx.post(f"{api_url}/api/me/imports/imdb", content=too_long.encode(),
+                         headers={**account.bearer, "Content-Type": "text/csv"}, timeout=30)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["error"]["code"] == "imdb_too_many_rows"
+    assert f"{MAX_ROWS:,}".replace(",", "") in refused.json()["error"]["message"]
+    assert list(UserTitleModel.query(account.user["id"])) == []
+
+
+def test_the_backfill_gives_titles_written_before_the_match_keys_their_keys(
+        services: Services, seeded: SeedResult) -> None:
+    from chalicelib.catalogue.imdb_csv import parse
+    from chalicelib.catalogue.imdb_import import find_all
+    from chalicelib.catalogue.match_key_backfill import backfill
+    from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
+    from chalicelib.catalogue.models import MatchKeyModel
+    from chalicelib.catalogue.text import title_year_key
+
+    services.catalogue_writer.upsert([film("t-before-keys", "Older Than Keys", 1977,
+                                           imdb_id="tt0076000")])
+    keys = [imdb_key("tt0076000"), name_key(title_year_key("Older Than Keys", 1977))]
+    for key in keys:  # as a catalogue written before the table existed
+        MatchKeyModel(key).delete()
+    assert titles_by_key(keys) == {}
+    assert backfill() >= 3204
+    rows = parse("\n".join([IMDB_HEADER, imdb_row("tt0076000", "7", "Older Than Keys", "1977"),
+                            imdb_row("tt0000009", "7", "Older Than Keys", "1977")]))
+    assert [t.id if t else None for t in find_all(rows)] == ["t-before-keys", "t-before-keys"]
+
+
+def test_a_renamed_title_leaves_its_old_match_keys(services: Services) -> None:
+    from chalicelib.catalogue.match_keys import imdb_key, name_key
+    from chalicelib.catalogue.models import MatchKeyModel
+    from chalicelib.catalogue.text import title_year_key
+
+    old_name = name_key(title_year_key("First Cut", 1990))
+    services.catalogue_writer.upsert([film("t-renamed", "First Cut", 1990, imdb_id="tt0099001")])
+    assert "t-renamed" in MatchKeyModel.get(old_name).title_ids
+    services.catalogue_writer.upsert([film("t-renamed", "Final Cut", 1991, imdb_id="tt0099002")])
+    assert "t-renamed" not in (MatchKeyModel.get(old_name).title_ids or set())
+    assert "t-renamed" not in (MatchKeyModel.get(imdb_key("tt0099001")).title_ids or set())
+    for key in (name_key(title_year_key("Final Cut", 1991)), imdb_key("tt0099002")):
+        assert MatchKeyModel.get(key).title_ids == {"t-renamed"}

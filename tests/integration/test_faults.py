@@ -211,7 +211,7 @@ def test_neo4j_stopped_recommendations_degrade_then_recover(faults: FaultStack) 
 def test_aws_frozen_routes_answer_503_a_retried_registration_makes_one_account(
         faults: FaultStack) -> None:
     api = faults.api
-    account = register(api)
+    account, _ = subscriber(api)  # progress posts need what playing needs
     email = new_email()
     title_id = f"t-{unique()}"
     _make_title(faults, title_id, playable=True)

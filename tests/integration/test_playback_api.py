@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +14,7 @@ from chalicelib.catalogue.playable import attach_asset
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.resources import Resources
 from chalicelib.services import Services
+from localcloud.paypal_sim.server import FakePayPal
 from tests.integration.auth_client import Account, register
 from tests.integration.subscriptions import subscriber
 from tests.support import unique
@@ -119,3 +121,29 @@ def test_playing_what_cannot_be_played(api_url: str, film: dict[str, str]) -> No
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "title_not_found"
     soon = get(api_url, f"/api/titles/{film['unplayable']}/play", account)
     assert soon.status_code == 409 and soon.json()["error"]["code"] == "title_not_playable"
+
+
+def test_a_subscription_that_ends_stops_new_plays_at_once(
+        api_url: str, film: dict[str, str], fake_paypal: FakePayPal) -> None:
+    play = f"/api/titles/{film['id']}/play"
+    # cancelled by its owner with no paid time left (the one payment was refunded)
+    account, _ = subscriber(api_url)
+    (payment,) = get(api_url, "/api/me/payments", account).json()["payments"]
+    fake_paypal.refund(payment["id"])
+    assert get(api_url, play, account).status_code == 200  # active: may watch (remembered)
+    cancel = httpx.post(f"{api_url}/api/subscriptions/cancel", headers=account.bearer,
+                        timeout=30)
+    assert cancel.status_code == 200, cancel.text
+    refused = get(api_url, play, account)
+    assert refused.status_code == 402, refused.text
+    assert refused.json()["error"]["code"] == "subscription_required"
+    # suspended by PayPal: the webhook's change is seen by the next request too
+    other, subscription_id = subscriber(api_url)
+    assert get(api_url, play, other).status_code == 200
+    later = (datetime.now(UTC) + timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake_paypal.send_event("BILLING.SUBSCRIPTION.SUSPENDED", {
+        "id": subscription_id, "status": "SUSPENDED", "plan_id": "P-LOCAL-STANDARD",
+        "custom_id": other.user["id"], "create_time": later, "update_time": later},
+        "subscription")
+    assert get(api_url, play, other).status_code == 402
+    assert get(api_url, f"/stream/{film['asset_id']}/manifest.mpd", other).status_code == 402

@@ -48,8 +48,9 @@ def film(catalogue_services: Services) -> str:
 
 
 def progress_with(services: Services, history: ViewingHistory) -> ProgressService:
+    """The service with this history, for a viewer who may watch (no subscription here)."""
     return ProgressService(services.resume, history, services.graph_outbox, services.trending,
-                           services.recommendation_cache)
+                           services.recommendation_cache, require_entitlement=lambda _: None)
 
 
 def entries(services: Services, user_id: str) -> list[tuple[str, str]]:
@@ -76,7 +77,7 @@ def test_a_failed_start_is_redone_by_the_retry_once(catalogue_services: Services
 def test_a_failed_finish_is_redone_at_the_time_it_happened(catalogue_services: Services,
                                                            film: str) -> None:
     user_id = unique("viewer-")
-    plain = catalogue_services.progress
+    plain = progress_with(catalogue_services, catalogue_services.history)
     plain.record(user_id, Progress(film, 10.0, 100.0, "play-0002", None))
     flaky = progress_with(catalogue_services, FlakyHistory("", failures=1))
     with pytest.raises(ServiceUnavailable):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -282,15 +283,18 @@ def test_trending_decays_with_time(resources: Resources, ns: str) -> None:
     assert float(resources.redis.get(trending.epoch_key) or 0) == pytest.approx(now + 36_000)
 
 
-def test_a_named_play_counts_once_however_often_it_is_recorded(resources: Resources,
-                                                                ns: str) -> None:
-    trending = Trending(resources.redis, f"{resources.settings.resource_prefix}:{ns}")
-    now = time.time()
-    assert trending.record_play("film", now, play="user-1:play-1") is True
-    assert trending.record_play("film", now, play="user-1:play-1") is False  # a retry
-    assert trending.record_play("film", now, play="user-2:play-1") is True
-    assert trending.record_play("film", now) is True  # unnamed plays always count
-    assert dict(trending.top(5))["film"] == pytest.approx(3.0)
+def test_a_viewer_counts_once_per_title_and_utc_day(resources: Resources, ns: str) -> None:
+    trending = Trending(resources.redis, f"{resources.settings.resource_prefix}:{ns}",
+                        half_life_s=1e9)  # no decay to speak of: each count adds ~1
+    noon = datetime(2026, 12, 5, 12, tzinfo=UTC).timestamp()
+    assert trending.record_play("film", noon, viewer="user-1") is True
+    assert trending.record_play("film", noon + 60, viewer="user-1") is False  # another play
+    assert trending.record_play("film", noon + 11 * 3600, viewer="user-1") is False  # 23:00
+    assert trending.record_play("other", noon, viewer="user-1") is True  # another title
+    assert trending.record_play("film", noon, viewer="user-2") is True  # another viewer
+    assert trending.record_play("film", noon + 13 * 3600, viewer="user-1") is True  # next day
+    assert trending.record_play("film", noon) is True  # plays without a viewer always count
+    assert dict(trending.top(5))["film"] == pytest.approx(4.0, rel=1e-3)
 
 
 def test_resync_writes_catalogue_titles_to_the_graph(driver: Driver, sync: GraphSync,

@@ -13,6 +13,7 @@ from chalicelib.catalogue.records import Person, TitleRecord
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account, register
+from tests.integration.subscriptions import subscriber
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,7 @@ def watched_edge(driver: Driver, user_id: str, title_id: str) -> dict[str, Any] 
 def test_progress_counts_plays_feeds_the_graph_and_trending(
         api_url: str, resources: Resources, titles: dict[str, str], graph_worker: None) -> None:
     driver = resources.neo4j
-    account = register(api_url)
+    account, _ = subscriber(api_url)
     user_id = account.user["id"]
     eventually(lambda: driver.execute_query("MATCH (u:User {id: $u}) RETURN u", u=user_id)[0],
                timeout=30)
@@ -166,6 +167,9 @@ def test_bad_progress_posts_are_clear_4xx(api_url: str, titles: dict[str, str]) 
          "title_not_found"),
         ({"title_id": titles["unplayable"], "position_s": 1, "duration_s": 60}, 409,
          "title_not_playable"),
+        # what playing needs: a free account records no progress (and so no trending play)
+        ({"title_id": film, "position_s": 1, "duration_s": 60, "play_id": "play-00000001"},
+         402, "subscription_required"),
     ]
     for body, status, code in cases:
         response = post(api_url, account, body)
@@ -198,3 +202,27 @@ def test_similar_titles_route(api_url: str, titles: dict[str, str], resources: R
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "title_not_found"
     bad = httpx.get(f"{api_url}/api/titles/{titles['a']}/similar?limit=abc", timeout=20)
     assert 400 <= bad.status_code < 500 and bad.json()["error"]["message"]
+
+
+def test_a_subscriber_counts_once_a_day_in_trending_however_many_plays(
+        api_url: str, resources: Resources, titles: dict[str, str]) -> None:
+    account, _ = subscriber(api_url)
+    film = titles["b"]
+    key = f"{resources.settings.resource_prefix}:trending"
+
+    def play(n: int) -> None:
+        posted = post(api_url, account, {"title_id": film, "position_s": 5, "duration_s": 600,
+                                         "play_id": f"play-{n:08d}"})
+        assert posted.status_code == 200, posted.text
+        assert posted.json()["new_play"] is True  # each is a play of the user's own history
+
+    play(0)
+    once = resources.redis.zscore(key, film)
+    assert once is not None
+    for n in range(1, 40):
+        play(n)
+    assert resources.redis.zscore(key, film) == once
+    other, _ = subscriber(api_url)
+    assert post(api_url, other, {"title_id": film, "position_s": 5, "duration_s": 600,
+                                 "play_id": "play-00000001"}).status_code == 200
+    assert (resources.redis.zscore(key, film) or 0) > once

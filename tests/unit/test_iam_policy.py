@@ -89,6 +89,8 @@ WORKER_GRANTS: dict[str, set[tuple[str, str]]] = {
         # CatalogueWriter: batch-get the chunk, conditional put, re-read on a conflict...
         *each([table("titles")], "dynamodb:GetItem", "dynamodb:BatchGetItem",
               "dynamodb:PutItem"),
+        # ...each written title's ids added to / removed from its match keys...
+        (table("title-match-keys"), "dynamodb:UpdateItem"),
         # ...facets and episodes written in batches, a series' old episodes queried.
         *each([table("title-facets"), table("title-episodes")], "dynamodb:Query",
               "dynamodb:BatchWriteItem"),
@@ -151,13 +153,16 @@ REACHED_BUT_UNUSED: dict[str, tuple[set[str], str]] = {
     "daily_tmdb_import": (
         {"s3", f"{PREFIX}-data", f"{PREFIX}-graph-sync", f"{PREFIX}-import-failures",
          f"{PREFIX}-titles", f"{PREFIX}-title-facets", f"{PREFIX}-title-episodes",
-         f"{PREFIX}-rankings"},
+         f"{PREFIX}-rankings", f"{PREFIX}-title-match-keys"},
         "CatalogueImports.start only creates the run and queues it; the importer and indexer "
         "the service is built with run in run_catalogue_import"),
     "send_reset_mails": (
         {f"{PREFIX}-titles", f"{PREFIX}-login-history", f"{PREFIX}-graph-sync"},
         "AccountService.send_reset only finds the account, issues the link and mails it; "
         "login history, the graph feed and the reset queue serve the API's routes"),
+    "retention_cleanup": (
+        {f"{PREFIX}-title-match-keys"},
+        "Retention imports only PLAYABLE_FACET from the catalogue writer; it writes no titles"),
 }
 
 

@@ -53,3 +53,30 @@ def test_text_that_is_not_utf8_names_its_line() -> None:
     with pytest.raises(CsvProblem) as caught:
         decode(HEADER.encode() + b"\n" + b"tt0111161,10,,Am\xe9lie\n")
     assert caught.value.line == 2
+
+
+def test_a_list_longer_than_the_row_limit_is_refused_naming_the_limit() -> None:
+    from chalicelib.catalogue.imdb_csv import TooManyRows
+
+    text = "\n".join([HEADER, *(row(f"tt{1_000_000 + n}") for n in range(4))])
+    assert len(parse(text, max_rows=4)) == 4
+    with pytest.raises(TooManyRows) as refused:
+        parse(text + "\n" + row("tt2000000"), max_rows=4)
+    assert refused.value.limit == 4
+
+
+@pytest.mark.parametrize(("raw_body", "content_type"), [
+    (b'{"csv": "Const,Title\\n\\ud800,x"}', "application/json"),  # JSON's escape of a surrogate
+    ("Const,Title\n\ud800,x", "text/csv"),  # a body handed over as text
+])
+def test_a_lone_surrogate_is_a_400_naming_it(raw_body: str | bytes, content_type: str) -> None:
+    from types import SimpleNamespace
+
+    from chalicelib.catalogue.imdb_upload import parse_imdb_csv
+    from chalicelib.errors import AppError
+
+    request = SimpleNamespace(raw_body=raw_body, headers={"content-type": content_type})
+    with pytest.raises(AppError) as refused:
+        parse_imdb_csv(request, 65_536)  # type: ignore[arg-type]
+    assert (refused.value.status, refused.value.code) == (400, "text_not_unicode")
+    assert "surrogate" in refused.value.message
