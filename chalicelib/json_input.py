@@ -35,6 +35,10 @@ class _Refused(ValueError):
     """Raised inside the parser for a value it must not accept; carries the reason."""
 
 
+class _NotUnicode(ValueError):
+    """A string of the body holds a lone surrogate; carries where."""
+
+
 def _check(value: Any) -> None:
     """Depth and text checks, walking the parsed value without recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -57,7 +61,7 @@ def _check_text(text: str) -> None:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise _Refused("a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)") from exc
+            raise _NotUnicode("A string in the body") from exc
 
 
 def _malformed(reason: str) -> AppError:
@@ -65,12 +69,15 @@ def _malformed(reason: str) -> AppError:
 
 
 def load_json(raw: bytes | str) -> Any:
-    """The parsed body, or a 400 ``malformed_json`` that says what is wrong with it."""
+    """The parsed body, or a 400 that says what is wrong with it: ``malformed_json``, or
+    ``text_not_unicode`` for a lone surrogate."""
     try:
         value = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
         _check(value)
     except _Refused as exc:
         raise _malformed(str(exc)) from exc
+    except _NotUnicode as exc:
+        raise catalogued("text_not_unicode", field=str(exc)) from exc
     except RecursionError as exc:
         raise _malformed(f"the body nests deeper than {MAX_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError

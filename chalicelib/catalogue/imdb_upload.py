@@ -7,12 +7,11 @@ through so that authentication answers first; the type is checked here.
 
 from __future__ import annotations
 
-import json
-
 from chalice.app import Request
 
 from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, TooManyRows, decode, parse
 from chalicelib.errors import catalogued
+from chalicelib.json_input import load_json
 
 CSV_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel", "text/plain")
 #: What Chalice lets through to the handler (anything else is refused before it).
@@ -25,17 +24,11 @@ def _csv_bytes(request: Request, data: bytes) -> bytes:
     if media_type in CSV_TYPES:
         return data
     if media_type == "application/json":
-        try:
-            body = json.loads(data)
-        except ValueError as exc:
-            raise catalogued("malformed_json") from exc
+        body = load_json(data)  # limits, and a lone surrogate is a 400 text_not_unicode
         if not isinstance(body, dict) or set(body) != {"csv"} or not isinstance(body["csv"],
                                                                                  str):
             raise catalogued("csv_type")
-        try:
-            return body["csv"].encode()
-        except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) is no character
-            raise catalogued("text_not_unicode", field="csv") from exc
+        return str(body["csv"]).encode()
     raise catalogued("csv_type")
 
 

@@ -56,12 +56,18 @@ def _refusal(raw: str | bytes) -> AppError:
     "[" * 1000 + "]" * 1000,  # was a RecursionError (500)
     '{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1),
     '{"x": NaN}', '{"x": -Infinity}',
-    '{"csv": "\\ud800"}', '{"\\udfff": 1}',
     b'{"x": "\xff"}',
 ])
 def test_bodies_beyond_the_limits_are_400_malformed_json(raw: str | bytes) -> None:
     error = _refusal(raw)
     assert (error.status, error.code) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize("raw", ['{"csv": "\\ud800"}', '{"\\udfff": 1}', '["a", ["\\udc00"]]'])
+def test_a_lone_surrogate_anywhere_is_400_text_not_unicode(raw: str) -> None:
+    error = _refusal(raw)
+    assert (error.status, error.code) == (400, "text_not_unicode")
+    assert "lone surrogate" in error.message
 
 
 def test_the_refusal_says_what_is_wrong() -> None:
