@@ -143,6 +143,10 @@ def operation(method: str, path: str, op: Op, components: Components) -> dict[st
             responses["303"] = _response("A browser that is not logged in: to the login page",
                                          "redirect", components)
         responses[str(status)] = _response(STATUS_TEXT[status], Error, components, html_errors)
+        if status == 429:  # every limit says when to come back
+            responses["429"]["headers"] = {**REQUEST_ID, "Retry-After": {
+                "required": True, "description": "Seconds to wait before trying again",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
     roles = "any logged-in user" if op.roles == () else ", ".join(op.roles or ())
     doc: dict[str, Any] = {
         "operationId": f"{method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', path)}".rstrip("_"),

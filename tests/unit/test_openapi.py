@@ -88,3 +88,12 @@ def test_jobs_and_uploads_promise_their_progress(document: dict[str, Any]) -> No
     assert "eta_seconds" in job["description"]
     panels = schemas["Dashboard"]["properties"]["panels"]
     assert panels["additionalProperties"]["items"] == {"$ref": "#/components/schemas/Job"}
+
+
+def test_every_429_promises_retry_after(document: dict[str, Any]) -> None:
+    limited = [(path, method) for path, ops in document["paths"].items()
+               for method, op in ops.items() if "429" in op["responses"]]
+    assert ("/api/auth/login", "post") in limited and ("/api/me/password", "post") in limited
+    for path, method in limited:
+        headers = document["paths"][path][method]["responses"]["429"]["headers"]
+        assert headers["Retry-After"]["required"] is True, (path, method)
