@@ -12,18 +12,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.queue_url import LazyQueueUrl
+
 
 class ResetRequests:
     def __init__(self, sqs: Any, queue_url: str | Callable[[], str]) -> None:
         self.sqs = sqs
-        self._queue_url = queue_url
+        self._queue_url = LazyQueueUrl(queue_url)
 
     @property
     def queue_url(self) -> str:
-        """Resolved on first use (a cold start that sends nothing pays nothing)."""
-        if callable(self._queue_url):
-            self._queue_url = self._queue_url()
-        return self._queue_url
+        return self._queue_url.get()
 
     def send(self, email: str) -> None:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"email": email}))

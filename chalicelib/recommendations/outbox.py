@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.queue_url import LazyQueueUrl
 from chalicelib.recommendations.events import (
     GraphEvent,
     RatingRow,
@@ -35,14 +36,11 @@ ROWS_PER_MESSAGE = 200
 class GraphOutbox:
     def __init__(self, sqs: Any, queue_url: str | Callable[[], str]) -> None:
         self.sqs = sqs
-        self._queue_url = queue_url
+        self._queue_url = LazyQueueUrl(queue_url)
 
     @property
     def queue_url(self) -> str:
-        """Resolved on first use (a cold start that sends nothing pays nothing)."""
-        if callable(self._queue_url):
-            self._queue_url = self._queue_url()
-        return self._queue_url
+        return self._queue_url.get()
 
     def titles(self, rows: Sequence[TitleRow]) -> None:
         self._send([TitlesEvent(list(part)) for part in _parts(rows)])
