@@ -25,7 +25,7 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
-from tests.integration.auth_client import STRONG_PASSWORD
+from tests.integration.auth_client import STRONG_PASSWORD, assign_titles
 from tests.media_clips import clip
 from tests.support import eventually, queue_worker, unique
 
@@ -234,6 +234,7 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
     account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
         c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
     catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
+    assign_titles(catalogue_services, account_id, title_id)  # an admin's grant
     page.goto(f"{api_url}/upload")
     # the title is picked from the catalogue search box's matches, not typed as an id
     page.get_by_label("Title it plays for").press_sequentially("Uploaded In The", delay=30)
