@@ -249,6 +249,37 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
     assert playable(api_url, title_id)
 
 
+def test_the_upload_page_refuses_an_unassigned_title_and_creates_a_new_one(
+        page: Page, api_url: str, catalogue_services: Services) -> None:
+    title_id = make_title(catalogue_services, "Somebody Elses Film")
+    catalogue_services.catalogue_indexer.rebuild()
+    register_in_page(page, api_url)
+    account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
+        c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
+    catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
+    page.goto(f"{api_url}/upload")
+    page.get_by_label("Title it plays for").press_sequentially("Somebody Elses", delay=30)
+    option = page.get_by_role("option").filter(has_text="Somebody Elses Film").first
+    option.get_by_text("needs an admin to assign it to you").wait_for()
+    assert option.get_attribute("aria-disabled") == "true"
+    option.click()
+    assert page.locator("#title_id").input_value() == ""
+    chosen = page.locator("#title-chosen")
+    assert "an admin must assign it to you first" in chosen.inner_text()
+    # a title of their own: created here, chosen at once
+    page.get_by_text("Not in the catalogue? Create the title").click()
+    page.locator("#new-title-name").fill("My Own Short")
+    page.locator("#new-title-year").fill("2026")
+    page.get_by_role("button", name="Create the title").click()
+    page.get_by_text("Plays for: My Own Short").wait_for()
+    created = page.locator("#title_id").input_value()
+    assert created.startswith("new-")
+    access = httpx.get(f"{api_url}/api/admin/upload-access", timeout=20, cookies={
+        c["name"]: c["value"] for c in page.context.cookies()}).json()
+    assert created in [t["title_id"] for t in access["titles"]]
+    assert title_id not in [t["title_id"] for t in access["titles"]]
+
+
 SUBTITLES = b"""1
 00:00:00,500 --> 00:00:08,000
 Hello from the subtitles.

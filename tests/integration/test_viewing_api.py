@@ -181,7 +181,8 @@ def test_bad_progress_posts_are_clear_4xx(api_url: str, titles: dict[str, str]) 
     nan = httpx.post(f"{api_url}/api/me/progress", headers={
         **account.bearer, "Content-Type": "application/json"}, timeout=20,
         content=f'{{"title_id": "{film}", "position_s": NaN, "duration_s": 60}}')
-    assert nan.status_code == 422
+    assert nan.status_code == 400  # NaN is not JSON: the body parser refuses it
+    assert nan.json()["error"]["code"] == "malformed_json"
     assert post(api_url, None, {"title_id": film, "position_s": 1,
                                 "duration_s": 60}).status_code == 401
     assert httpx.get(f"{api_url}/api/me/recommendations", timeout=20).status_code == 401
