@@ -125,7 +125,8 @@ def test_boto3_lists_the_templates_buckets_and_both_queues(deployed: Deployed) -
     assert {url.rsplit("/", 1)[-1] for url in queues} == {
         settings.encode_queue, settings.encode_dlq, settings.encode_tasks_queue,
         settings.encode_tasks_dlq, settings.import_queue, f"{settings.import_queue}-dlq",
-        settings.graph_queue, f"{settings.graph_queue}-dlq"}
+        settings.graph_queue, f"{settings.graph_queue}-dlq",
+        settings.reset_queue, f"{settings.reset_queue}-dlq"}
     assert set(deployed.outputs) == set(load_template()["Outputs"])
     assert deployed.outputs["UploadsBucketName"] == settings.uploads_bucket
     assert deployed.outputs["MediaBucketArn"] == f"arn:aws:s3:::{settings.media_bucket}"
