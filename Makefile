@@ -9,8 +9,10 @@ NPM_STAMP := node_modules/.installed
 # with password-less sudo); the one table of them is localcloud/system_tools.py.
 ENSURE := $(BIN)/python -m localcloud.system_tools ensure
 SETUP_TOOLS := node npm
-# Neo4j (java, and mvn for its first jar fetch), Redis, the media and the browser tests.
-TEST_TOOLS := java mvn redis-server ffmpeg ffprobe chromium
+# Neo4j (java, and mvn for its first jar fetch); the redis sidecar installs redis-server itself.
+STACK_TOOLS := java mvn
+# The stack's, then Redis for the tests' own servers, the media and the browser tests.
+TEST_TOOLS := $(STACK_TOOLS) redis-server ffmpeg ffprobe chromium
 
 .PHONY: run test lint typecheck unit setup down status bench bench-load clean deploy deploy-check
 
@@ -30,6 +32,7 @@ $(NPM_STAMP): package.json package-lock.json | $(PY_STAMP)
 	@touch $@
 
 run: setup
+	$(ENSURE) $(STACK_TOOLS)
 	$(BIN)/notflix up
 
 status: setup
