@@ -5,6 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# Programs from the machine, each installed from Debian with apt-get when missing (as root, or
+# with password-less sudo); the one table of them is localcloud/system_tools.py.
+ENSURE := $(BIN)/python -m localcloud.system_tools ensure
+SETUP_TOOLS := node npm
+# Neo4j (java, and mvn for its first jar fetch); the redis sidecar installs redis-server itself.
+STACK_TOOLS := java mvn
+# The stack's, then Redis for the tests' own servers, the media and the browser tests.
+TEST_TOOLS := $(STACK_TOOLS) redis-server ffmpeg ffprobe chromium
 
 .PHONY: run test lint typecheck unit setup down status bench bench-load clean deploy deploy-check
 
@@ -16,13 +24,15 @@ $(PY_STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
-$(NPM_STAMP): package.json package-lock.json
+$(NPM_STAMP): package.json package-lock.json | $(PY_STAMP)
+	$(ENSURE) $(SETUP_TOOLS)
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p chalicelib/web/static/vendor
 	cp node_modules/dashjs/dist/modern/umd/dash.all.min.js chalicelib/web/static/vendor/
 	@touch $@
 
 run: setup
+	$(ENSURE) $(STACK_TOOLS)
 	$(BIN)/notflix up
 
 status: setup
@@ -38,6 +48,7 @@ typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
 test: setup lint typecheck
+	$(ENSURE) $(TEST_TOOLS)
 	$(BIN)/pytest
 
 unit: $(PY_STAMP)

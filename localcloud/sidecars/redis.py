@@ -1,25 +1,16 @@
-"""redis-server from the machine (Debian's package, installed when missing and allowed)."""
+"""redis-server from the machine (Debian's package, installed when missing and allowed:
+`localcloud.system_tools`)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 
 import redis
 
-from localcloud import paths
+from localcloud import paths, system_tools
 from localcloud.ports import LOOPBACK
 from localcloud.sidecars.base import ProgressFn, Sidecar, SidecarError, no_progress
-
-
-def _apt_install(package: str) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise SidecarError(f"`{' '.join(argv)}` failed: {result.stderr.strip()[-500:]}")
 
 
 @dataclass
@@ -37,15 +28,10 @@ class RedisSidecar(Sidecar):
         if self.binary():
             progress(1, 1, "redis-server (installed)")
             return
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            raise SidecarError(
-                "redis-server is not installed; install it with `sudo apt-get install redis-server`"
-                " (or your system's package manager) and run again"
-            )
-        progress(0, 1, "installing redis-server with apt-get")
-        _apt_install("redis-server")
-        if not self.binary():
-            raise SidecarError("apt-get installed redis-server but it is not on PATH")
+        try:
+            system_tools.ensure(["redis-server"], report=lambda line: progress(0, 1, line))
+        except system_tools.SystemToolError as exc:
+            raise SidecarError(str(exc)) from exc
         progress(1, 1, "redis-server installed")
 
     def command(self) -> list[str]:
