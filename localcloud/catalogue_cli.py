@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -57,19 +57,18 @@ def import_tmdb(
     limit: Annotated[int | None, typer.Option(min=1, help="Fetch at most N ids.")] = None,
 ) -> None:
     """Import TMDB's daily export: details of new and stale ids (NOTFLIX_TMDB_API_KEY)."""
-    from chalicelib.catalogue.export_day import latest_export_day
 
     if kind not in ("movie", "tv", "all"):
         raise typer.BadParameter("--kind is movie, tv or all")
     try:
-        export_day = date.fromisoformat(day) if day else latest_export_day(datetime.now(UTC))
+        export_day = date.fromisoformat(day) if day else None
     except ValueError as exc:
         raise typer.BadParameter("--date is YYYY-MM-DD") from exc
     kinds = ["movie", "tv"] if kind == "all" else [kind]
     with _services("import") as services:
         imports = services.imports
         run = imports.create(kinds, export_day, limit, "cli")
-        console.print(f"run {run['id']}: TMDB export of {export_day.isoformat()}")
+        console.print(f"run {run['id']}: TMDB export of {run['export_date']}")
         with _progress() as progress:
             status = imports.work(run["id"], progress=_RichImportProgress(progress),
                                   requeue=False)

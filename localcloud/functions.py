@@ -48,7 +48,7 @@ def chalice_sqs_mappings(app_module: ModuleType, settings: Settings) -> list[Eve
             EventSourceMapping(
                 function_name=f"{app.app_name}-{source.name}",
                 queue_name=queue,
-                handler=getattr(app_module, source.name),
+                handler=app.handler_map[source.name],
                 batch_size=source.batch_size,
                 maximum_batching_window=float(source.maximum_batching_window_in_seconds),
                 timeout_seconds=function_timeout(source.name),

@@ -14,6 +14,7 @@ from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from chalicelib.clock import iso, now
+from chalicelib.logs import logger
 
 KEEP = timedelta(days=400)
 
@@ -47,6 +48,17 @@ class AuditLog:
                    at=iso(moment), actor_id=actor_id, actor_email=actor_email, action=action,
                    target=target[:200], ip=ip[:64], user_agent=user_agent[:256],
                    details=details or {}, expires_at=moment + KEEP).save()
+
+    def record_or_log(self, actor_id: str, actor_email: str, action: str, target: str, *,
+                      ip: str, user_agent: str, details: dict[str, Any]) -> None:
+        """Record an action that has already happened: if the table refuses the entry, it
+        goes to the error log whole instead of failing the caller's answer."""
+        try:
+            self.record(actor_id, actor_email, action, target, ip=ip, user_agent=user_agent,
+                        details=details)
+        except Exception:
+            logger.exception("audit entry not stored", action=action, target=target,
+                             actor_id=actor_id, ip=ip, details=str(details)[:500])
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest entries of this month and the last."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from chalicelib.catalogue.export_day import latest_export_day
 from chalicelib.catalogue.import_runs import ImportRuns, public
 from chalicelib.catalogue.rebuild import CatalogueIndexer
 from chalicelib.catalogue.tmdb_client import TmdbError
@@ -34,12 +35,15 @@ class CatalogueImports:
         self.sqs = sqs
         self.queue_url = queue_url
 
-    def create(self, kinds: list[str], day: date, limit: int | None,
+    def create(self, kinds: list[str], day: date | None, limit: int | None,
                started_by: str) -> dict[str, Any]:
-        run = self.runs.create("tmdb", kinds, day.isoformat(), limit, started_by)
+        """A run of the TMDB export of `day`; without one, the latest export TMDB has
+        published."""
+        chosen = day or latest_export_day(datetime.now(UTC))
+        run = self.runs.create("tmdb", kinds, chosen.isoformat(), limit, started_by)
         return public(run)
 
-    def start(self, kinds: list[str], day: date, limit: int | None,
+    def start(self, kinds: list[str], day: date | None, limit: int | None,
               started_by: str) -> dict[str, Any]:
         """Create a run and queue it for the worker (API and schedule)."""
         run = self.create(kinds, day, limit, started_by)

@@ -10,7 +10,7 @@ titles answer instead, marked ``"degraded": true``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -122,6 +122,12 @@ class Recommender:
         self.cache.invalidate(user_id)
 
     # -- titles -----------------------------------------------------------------------------
+    def similar_to(self, title: Mapping[str, Any], limit: int) -> dict[str, Any]:
+        """Titles like `title` (a catalogue record); when the graph is degraded, the popular
+        titles of its first genre."""
+        genres = title.get("genres") or []
+        return self.similar(str(title["id"]), genres[0] if genres else None, limit)
+
     def similar(self, title_id: str, genre: str | None, limit: int) -> dict[str, Any]:
         """Titles like this one by Jaccard similarity; popular ones of its genre if degraded."""
         try:

@@ -112,8 +112,8 @@ class Pages:
             "cast": [p["name"] for p in sorted((p for p in people if p.get("role") == "actor"),
                                                key=lambda p: int(p.get("order") or 0))][:8],
             "seasons": title.get("seasons") or [],
-            "similar": _Rows().fill("similar", lambda: s.recommender.similar(
-                title["id"], (title.get("genres") or [None])[0], ROW)["results"]),
+            "similar": _Rows().fill("similar", lambda: s.recommender.similar_to(
+                title, ROW)["results"]),
             "resume_s": 0.0, "season": None,
         }
         if context["seasons"]:

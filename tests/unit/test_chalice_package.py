@@ -138,7 +138,9 @@ def test_cloudformation_has_every_function_with_its_config(sam: dict[str, Any],
     assert set(functions) == {camel(f) for f in app_functions()}
     for name in app_functions():
         props = functions[camel(name)]
-        assert props["Handler"] == f"app.{'app' if name == API else name}"
+        # the API is app.py's `app`; each worker is its function in chalicelib/routes/workers.py
+        assert props["Handler"] == ("app.app" if name == API
+                                    else f"chalicelib.routes.workers.{name}")
         assert props["Timeout"] == setting(name, "lambda_timeout")
         assert props["MemorySize"] == setting(name, "lambda_memory_size")
         assert props["Environment"]["Variables"] == STAGE["environment_variables"]
@@ -186,7 +188,8 @@ def test_terraform_has_every_function_with_its_role_and_policy(tf: dict[str, Any
     prefix = f"{CONFIG['app_name']}-{STAGE_NAME}"
     for name, fn in functions.items():
         assert fn["function_name"] == (prefix if name == API else f"{prefix}-{name}")
-        assert fn["handler"] == f"app.{'app' if name == API else name}"
+        assert fn["handler"] == ("app.app" if name == API
+                                 else f"chalicelib.routes.workers.{name}")
         assert fn["runtime"] == "python3.11"
         assert fn["timeout"] == setting(name, "lambda_timeout")
         assert fn["memory_size"] == setting(name, "lambda_memory_size")

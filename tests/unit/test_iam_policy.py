@@ -432,9 +432,21 @@ def reach_of(names: set[str]) -> Reach:
     return reach
 
 
+ROUTES = PROJECT_ROOT / "chalicelib" / "routes"
+#: Where the workers are (each its own Lambda function); every other route module and app.py
+#: make up the API function.
+WORKERS_MODULE = ROUTES / "workers.py"
+
+
+def api_modules() -> list[Path]:
+    return [PROJECT_ROOT / "app.py", *sorted(p for p in ROUTES.glob("*.py")
+                                             if p != WORKERS_MODULE)]
+
+
 @cache
 def app_handlers() -> dict[str, ast.FunctionDef]:
-    tree = parse(PROJECT_ROOT / "app.py")
+    """The workers' handler functions, by name."""
+    tree = parse(WORKERS_MODULE)
     return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
 
 
@@ -459,15 +471,17 @@ def worker_reach(function: str) -> Reach:
 
 
 def api_reach() -> Reach:
-    """Everything app.py uses outside the worker handlers (routes, pages, health, audit)."""
-    tree = parse(PROJECT_ROOT / "app.py")
+    """Everything app.py and the route modules use (routes, pages, health, audit); the
+    workers' module is not part of the API function."""
     used: set[str] = set()
-    for node in tree.body:
-        if not (isinstance(node, ast.FunctionDef) and node.name in WORKERS):
-            used |= services_used(node)
+    modules: set[str] = set()
+    for source in api_modules():
+        tree = parse(source)
+        used |= services_used(tree)
+        # Routes call chalicelib directly too (health checks, pages, parsing).
+        modules |= imported_modules(tree)
     reach = reach_of(used)
-    # Routes call chalicelib directly too (health checks, pages, parsing).
-    reach.modules |= imported_modules(tree)
+    reach.modules |= modules - {"chalicelib.routes.workers"}
     for module in closure(frozenset(reach.modules)) | {"app"}:
         path = module_path(module)
         assert path is not None

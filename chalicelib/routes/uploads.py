@@ -1,0 +1,177 @@
+"""Resumable uploads, uploaders' title access and titles made by uploaders."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.auth.principal import current
+from chalicelib.digits import is_whole_number
+from chalicelib.errors import catalogued
+from chalicelib.http import BODY_TYPES, json_response, page_size
+from chalicelib.ids import is_uuid
+from chalicelib.lazy import lazy_module
+from chalicelib.routes.common import (
+    audit,
+    body,
+    query,
+    requires,
+)
+from chalicelib.routes.root import services
+
+if TYPE_CHECKING:
+    from chalicelib.auth.users import User
+    from chalicelib.uploads import schemas as upload_schemas
+else:  # pydantic and email-validator load with the first request that parses a body
+    upload_schemas = lazy_module("chalicelib.uploads.schemas")
+
+bp = Blueprint(__name__)
+
+
+def require_upload_id(upload_id: str) -> None:
+    from chalicelib.uploads.names import UPLOAD_ID
+
+    if not UPLOAD_ID.match(upload_id):
+        raise catalogued("upload_not_found")
+
+
+@bp.route("/api/admin/uploads", methods=["POST"], content_types=["application/json"])
+@requires("uploader", "admin")
+def start_upload() -> Response:
+    from chalicelib.uploads.service import Declared
+
+    data = body(upload_schemas.UploadIn)
+    started = services.uploads.start(current().user, Declared(
+        file_name=data.file_name, size=data.size, content_type=data.content_type,
+        title_id=data.title_id, episode=data.episode, last_modified=data.last_modified))
+    audit("upload.start", started["key"], title_id=data.title_id, size=data.size)
+    return json_response(started, 201)
+
+
+@bp.route("/api/admin/uploads", methods=["GET"])
+@requires("uploader", "admin")
+def my_uploads() -> Response:
+    """The caller's uploads; with file_name, size and last_modified, that file's unfinished
+    ones (what the upload page resumes)."""
+    size, modified = query("size"), query("last_modified")
+    for name, value, least in (("size", size, 1), ("last_modified", modified, 0)):
+        if value is not None and not (is_whole_number(value) and int(value) >= least):
+            raise catalogued("bad_filter", name=name,
+                             problem=f"must be a whole number from {least}")
+    if len(query("file_name") or "") > 255:
+        raise catalogued("bad_filter", name="file_name", problem="is at most 255 characters")
+    state = query("state")
+    if state is not None and state not in ("UPLOADING", "COMPLETING", "COMPLETED", "ABORTED"):
+        raise catalogued("bad_filter", name="state",
+                         problem="is one of UPLOADING, COMPLETING, COMPLETED, ABORTED")
+    found = services.upload_listing.mine(
+        current().user, page_size(query("limit"), default=20, maximum=100),
+        file_name=query("file_name"), size=int(size) if size else None,
+        last_modified=int(modified) if modified else None, state=state)
+    return json_response({"uploads": found}, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/uploads/{upload_id}", methods=["GET"])
+@requires("uploader", "admin")
+def upload_status(upload_id: str) -> Response:
+    return json_response(services.upload_listing.status(current().user, upload_id),
+                         headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/uploads/{upload_id}/parts", methods=["GET"])
+@requires("uploader", "admin")
+def upload_parts(upload_id: str) -> Response:
+    return json_response(services.uploads.parts(current().user, upload_id),
+                         headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/uploads/{upload_id}/parts", methods=["POST"],
+           content_types=["application/json"])
+@requires("uploader", "admin")
+def sign_upload_parts(upload_id: str) -> Response:
+    require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
+    data = body(upload_schemas.SignIn)
+    return json_response(services.uploads.sign(current().user, upload_id, data.part_numbers),
+                         headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/uploads/{upload_id}/complete", methods=["POST"],
+           content_types=["application/json"])
+@requires("uploader", "admin")
+def complete_upload(upload_id: str) -> Response:
+    require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
+    data = body(upload_schemas.CompleteIn)
+    done = services.uploads.complete(current().user, upload_id,
+                                     [(p.part_number, p.etag) for p in data.parts])
+    audit("upload.complete", done["key"], title_id=done["title_id"], size=done["size"])
+    return json_response(done)
+
+
+@bp.route("/api/admin/uploads/{upload_id}", methods=["DELETE"])
+@requires("uploader", "admin")
+def abort_upload(upload_id: str) -> Response:
+    aborted = services.uploads.abort(current().user, upload_id)
+    audit("upload.abort", aborted["key"], owner=aborted["owner"], size=aborted["size"])
+    return json_response(aborted)
+
+
+@bp.route("/api/admin/upload-access", methods=["GET"])
+@requires("uploader", "admin")
+def my_upload_access() -> Response:
+    """The caller's access level and the titles they may upload to."""
+    return json_response(services.upload_access.of(current().user),
+                         headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/titles", methods=["POST"], content_types=["application/json"])
+@requires("uploader", "admin")
+def create_title() -> Response:
+    data = body(upload_schemas.NewTitleIn)
+    created = services.new_titles.create(current().user, data.kind, data.name, data.year,
+                                         data.overview)
+    audit("title.create", created["id"], kind=data.kind, name=data.name)
+    return json_response(created, 201, {"Location": f"/api/titles/{created['id']}"})
+
+
+@bp.route("/api/admin/unfinished-uploads", methods=["GET"])
+@requires("admin")
+def unfinished_uploads() -> Response:
+    limit = page_size(query("limit"), default=50, maximum=100)
+    return json_response({"uploads": services.upload_listing.unfinished(limit)},
+                         headers={"Cache-Control": "no-store"})
+
+
+def upload_access_user(user_id: str) -> User:
+    found = services.users.get(user_id) if is_uuid(user_id) else None
+    if found is None:
+        raise catalogued("user_not_found")
+    return found
+
+
+@bp.route("/api/admin/users/{user_id}/upload-access", methods=["GET"])
+@requires("admin")
+def admin_upload_access(user_id: str) -> Response:
+    return json_response(services.upload_access.of(upload_access_user(user_id)),
+                         headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["PUT"],
+           content_types=BODY_TYPES)
+@requires("admin")
+def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
+    user = upload_access_user(user_id)
+    entry, new = services.upload_access.grant(user.id, title_id, current().user)
+    if new:
+        audit("upload_access.grant", user.id, title_id=title_id, user_email=user.email)
+    return json_response(entry, 201 if new else 200)
+
+
+@bp.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["DELETE"])
+@requires("admin")
+def admin_revoke_upload_access(user_id: str, title_id: str) -> Response:
+    user = upload_access_user(user_id)
+    revoked = services.upload_access.revoke(user.id, title_id)
+    audit("upload_access.revoke", user.id, title_id=title_id, user_email=user.email,
+          via=revoked["via"])
+    return json_response(revoked)
