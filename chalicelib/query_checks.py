@@ -1,6 +1,7 @@
 """Check an API request's query parameters against the limits its route documents.
 
-The limits live once, in ``chalicelib.openapi.queries``: the OpenAPI document publishes them
+The limits live once, in each route's declaration (``chalicelib.openapi.declarations``): the
+OpenAPI document publishes them
 and every JSON API request is held to them here, before its handler runs, whichever
 parameters that handler happens to read. (A handler that skipped one, as the jobs list did
 with `panel` when `title` was given, could otherwise accept what the document refuses.)
@@ -14,7 +15,8 @@ from collections.abc import Mapping
 
 from chalicelib.errors import catalogued
 from chalicelib.ids import is_uuid
-from chalicelib.openapi.queries import QUERIES, Param
+from chalicelib.openapi.declarations import DECLARED
+from chalicelib.openapi.queries import Param
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 CHECKED_PREFIXES = ("/api/",)
@@ -41,12 +43,19 @@ def _problem(param: Param, value: str) -> str | None:
 
 
 def check_query(method: str, route: str, params: Mapping[str, str] | None,
-                rules: Mapping[tuple[str, str], tuple[Param, ...]] = QUERIES) -> None:
-    """A 400 ``bad_query_param`` naming the first parameter outside its documented limits."""
+                rules: Mapping[tuple[str, str], tuple[Param, ...]] | None = None) -> None:
+    """A 400 ``bad_query_param`` naming the first parameter outside its documented limits
+    (`rules`: the declared routes' query parameters unless given)."""
     if not route.startswith(CHECKED_PREFIXES):
         return
     given = params or {}
-    for param in rules.get((method.upper(), route), ()):
+    key = (method.upper(), route)
+    if rules is not None:
+        declared = rules.get(key, ())
+    else:
+        op = DECLARED.get(key)
+        declared = op.query if op is not None else ()
+    for param in declared:
         value = given.get(param.name)
         if value is None:
             if param.required:

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.auth.cookies import COOKIE_NAME
-from chalicelib.openapi.operations import OPERATIONS, Body, Op
+from chalicelib.openapi import responses
+from chalicelib.openapi.declarations import DECLARED, MEDIA_KINDS, Body, Op
 from chalicelib.openapi.queries import Param
 from chalicelib.openapi.responses import Error
 
@@ -57,6 +58,14 @@ def _model(dotted: str) -> type[BaseModel]:
     return model
 
 
+def _response_model(name: str) -> type[BaseModel]:
+    """A response model of ``chalicelib.openapi.responses``, by the name a route declares."""
+    model = getattr(responses, name, None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{name} is not a model of chalicelib.openapi.responses")
+    return model
+
+
 def _param(param: Param, where: str = "query") -> dict[str, Any]:
     schema: dict[str, Any] = {"type": param.kind}
     for key, value in (("maxLength", param.max_length), ("minLength", param.min_length),
@@ -71,21 +80,22 @@ def _param(param: Param, where: str = "query") -> dict[str, Any]:
     return doc
 
 
-def _content(out: Body, components: Components) -> dict[str, Any] | None:
+def _content(out: Body | type[BaseModel], components: Components) -> dict[str, Any] | None:
     if out is None or out == "redirect":
         return None
     if out == "static":
         return {"*/*": {"schema": {}}}
-    if isinstance(out, str):
+    if out in MEDIA_KINDS:
         media, schema = MEDIA[out]
         if out == "stream":  # manifests, HLS playlists and WebVTT
             return {m: {"schema": schema} for m in
                     ("application/dash+xml", "application/vnd.apple.mpegurl", "text/vtt")}
         return {media: {"schema": schema}}
-    return {"application/json": {"schema": components.ref(out)}}
+    model = out if isinstance(out, type) else _response_model(out)
+    return {"application/json": {"schema": components.ref(model)}}
 
 
-def _response(description: str, out: Body, components: Components,
+def _response(description: str, out: Body | type[BaseModel], components: Components,
               html_too: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "headers": REQUEST_ID}
     content = _content(out, components)
@@ -168,9 +178,9 @@ def build(routes: Iterable[tuple[str, str]], version: str = "1") -> dict[str, An
     components = Components()
     paths: dict[str, dict[str, Any]] = {}
     for method, path in routes:
-        op = OPERATIONS.get((method, path))
+        op = DECLARED.get((method, path))
         if op is None:
-            raise KeyError(f"{method} {path} has no entry in chalicelib.openapi.operations")
+            raise KeyError(f"{method} {path} has no declaration (chalicelib.routes.declare)")
         paths.setdefault(path, {})[method.lower()] = operation(method, path, op, components)
     return {
         "openapi": "3.1.0",

@@ -12,14 +12,23 @@ from chalicelib.errors import catalogued
 from chalicelib.http import BODY_TYPES, is_form, json_response, local_path, see_other
 from chalicelib.ids import is_uuid
 from chalicelib.lazy import lazy_module
+from chalicelib.openapi.declarations import (
+    ADMIN,
+    SEE_OTHER,
+    USER,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    Param,
+)
 from chalicelib.routes.common import (
     audit,
     body,
     client,
     query,
     request,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services, settings
 
 if TYPE_CHECKING:
@@ -43,7 +52,10 @@ def logged_in_response(result: LoggedIn, status: int) -> Response:
                          {"Set-Cookie": cookie})
 
 
-@bp.route("/api/auth/register", methods=["POST"], content_types=BODY_TYPES)
+@declare(bp, "POST", "/api/auth/register", Op(
+    "Create an account and log in", "auth", "LoggedIn", 201,
+    "chalicelib.auth.schemas:RegisterIn", errors=(403, 409, 422, 429), also=SEE_OTHER),
+         content_types=BODY_TYPES)
 def register() -> Response:
     check_origin()
     data = body(auth_schemas.RegisterIn)
@@ -51,15 +63,18 @@ def register() -> Response:
         services.accounts.register(data.email, data.password, data.display_name, client()), 201)
 
 
-@bp.route("/api/auth/login", methods=["POST"], content_types=BODY_TYPES)
+@declare(bp, "POST", "/api/auth/login", Op(
+    "Log in with email and password", "auth", "LoggedIn",
+    body="chalicelib.auth.schemas:LoginIn", errors=(401, 403, 422, 429), also=SEE_OTHER),
+         content_types=BODY_TYPES)
 def login() -> Response:
     check_origin()
     data = body(auth_schemas.LoginIn)
     return logged_in_response(services.accounts.login(data.email, data.password, client()), 200)
 
 
-@bp.route("/api/auth/logout", methods=["POST"], content_types=BODY_TYPES)
-@requires()
+@declare(bp, "POST", "/api/auth/logout", Op(
+    "End this session", "auth", None, 204, roles=USER, also=SEE_OTHER), content_types=BODY_TYPES)
 def logout() -> Response:
     services.accounts.logout(current().token)
     cookie: dict[str, str | list[str]] = {"Set-Cookie": cleared_cookie(secure=not settings.local)}
@@ -68,7 +83,10 @@ def logout() -> Response:
     return Response(body="", status_code=204, headers=cookie)
 
 
-@bp.route("/api/auth/password-reset", methods=["POST"], content_types=BODY_TYPES)
+@declare(bp, "POST", "/api/auth/password-reset", Op(
+    "Mail a password-reset link", "auth", "Message", 202,
+    "chalicelib.auth.schemas:ResetRequestIn", errors=(403, 429), also=SEE_OTHER),
+         content_types=BODY_TYPES)
 def password_reset() -> Response:
     check_origin()
     services.accounts.request_reset(body(auth_schemas.ResetRequestIn).email, client())
@@ -78,7 +96,10 @@ def password_reset() -> Response:
                                      "way; it works once, for 30 minutes."}, 202)
 
 
-@bp.route("/api/auth/password-reset/confirm", methods=["POST"], content_types=BODY_TYPES)
+@declare(bp, "POST", "/api/auth/password-reset/confirm", Op(
+    "Choose a new password with a reset token", "auth", "Message",
+    body="chalicelib.auth.schemas:ResetConfirmIn", errors=(403, 422, 429),
+    also=SEE_OTHER), content_types=BODY_TYPES)
 def password_reset_confirm() -> Response:
     check_origin()
     data = body(auth_schemas.ResetConfirmIn)
@@ -88,23 +109,25 @@ def password_reset_confirm() -> Response:
     return json_response({"message": "Your password is changed; log in with it."})
 
 
-@bp.route("/api/me", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me", Op("The logged-in user and their subscription", "me", "Me",
+    roles=USER))
 def me() -> Response:
     user = current().user
     return json_response({**user.public(), "subscription": services.payments.status(user.id)})
 
 
-@bp.route("/api/me", methods=["PATCH"], content_types=BODY_TYPES)
-@requires()
+@declare(bp, "PATCH", "/api/me", Op("Change the display name", "me", "User",
+    body="chalicelib.auth.schemas:ProfilePatch", roles=USER), content_types=BODY_TYPES)
 def update_me() -> Response:
     user = services.accounts.update_profile(current().user,
                                             body(auth_schemas.ProfilePatch).display_name)
     return json_response(user.public())
 
 
-@bp.route("/api/me/password", methods=["POST"], content_types=BODY_TYPES)
-@requires()
+@declare(bp, "POST", "/api/me/password", Op(
+    "Change the password (other sessions end)", "me", "User",
+    body="chalicelib.auth.schemas:PasswordChangeIn", roles=USER, errors=(403, 422, 429)),
+         content_types=BODY_TYPES)
 def change_password() -> Response:
     data = body(auth_schemas.PasswordChangeIn)
     caller = current()
@@ -114,15 +137,17 @@ def change_password() -> Response:
     return json_response(user.public())
 
 
-@bp.route("/api/me/logins", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me/logins", Op("Recent logins to this account", "me", "Logins",
+    roles=USER))
 def my_logins() -> Response:
     events = services.accounts.login_history(current().user)
     return json_response({"logins": [e.public() for e in events]})
 
 
-@bp.route("/api/admin/users", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/users", Op(
+    "Users, 50 at a time", "admin", "UserPage", roles=ADMIN,
+    query=(
+        Param("after", "The `next` value of the previous page", format="uuid"),)))
 def admin_users() -> Response:
     after = query("after")
     if after is not None and not is_uuid(after):
@@ -131,8 +156,9 @@ def admin_users() -> Response:
     return json_response({"users": [u.public() for u in users], "next": after})
 
 
-@bp.route("/api/admin/users/{user_id}/roles", methods=["PUT"], content_types=BODY_TYPES)
-@requires("admin")
+@declare(bp, "PUT", "/api/admin/users/{user_id}/roles", Op(
+    "Set a user's roles", "admin", "User", body="chalicelib.auth.schemas:RolesIn",
+    roles=ADMIN, errors=(404, 422)), content_types=BODY_TYPES)
 def admin_set_roles(user_id: str) -> Response:
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     audit("user.roles", user_id, roles=sorted(user.roles))

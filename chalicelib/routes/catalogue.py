@@ -15,13 +15,24 @@ from chalicelib.errors import catalogued
 from chalicelib.http import json_response, page_size
 from chalicelib.ids import is_uuid
 from chalicelib.lazy import lazy_module
+from chalicelib.openapi.declarations import (
+    ADMIN,
+    USER,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    CURSOR,
+    FILTERS,
+    LIMIT,
+    Param,
+)
 from chalicelib.routes.common import (
     audit,
     body,
     query,
     request,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services, settings
 
 if TYPE_CHECKING:
@@ -32,54 +43,67 @@ else:  # pydantic and email-validator load with the first request that parses a 
 bp = Blueprint(__name__)
 
 
-@bp.route("/api/titles", methods=["GET"])
+@declare(bp, "GET", "/api/titles", Op("Browse films and series", "catalogue", "TitlePage",
+    query=(*FILTERS, LIMIT, CURSOR)))
 def titles() -> Response:
     filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"))
     found, cursor = services.catalogue.browse(filters, page_size(query("limit")), query("cursor"))
     return json_response({"titles": found, "next": cursor})
 
 
-@bp.route("/api/titles/{title_id}", methods=["GET"])
+@declare(bp, "GET", "/api/titles/{title_id}", Op("A title's details", "catalogue", "Title",
+    errors=(404,)))
 def title(title_id: str) -> Response:
     return json_response(services.catalogue.details(title_id))
 
 
-@bp.route("/api/titles/{title_id}/seasons/{number}", methods=["GET"])
+@declare(bp, "GET", "/api/titles/{title_id}/seasons/{number}", Op(
+    "A season's episodes", "catalogue", "Season", errors=(404,)))
 def season(title_id: str, number: str) -> Response:
     if not is_whole_number(number) or len(number) > 4:
         raise catalogued("season_not_found", season=number[:8])
     return json_response(services.catalogue.season(title_id, int(number)))
 
 
-@bp.route("/api/search", methods=["GET"])
+@declare(bp, "GET", "/api/search", Op(
+    "Search titles by name (typo-tolerant)", "catalogue", "SearchResults",
+    query=(
+        Param("q", "What to look for", max_length=100, min_length=1, required=True),
+        Param("limit", "How many results", "integer", minimum=1, maximum=50))))
 def search() -> Response:
     q = query("q")
     results = services.search.search(q, page_size(query("limit"), default=10, maximum=50))
     return json_response({"query": q, "results": results})
 
 
-@bp.route("/api/rankings/countries/{country}", methods=["GET"])
+@declare(bp, "GET", "/api/rankings/countries/{country}", Op(
+    "Best-rated titles of a country", "catalogue", "CountryRanking", errors=(404,),
+    query=(LIMIT,)))
 def country_ranking(country: str) -> Response:
     limit = page_size(query("limit"), default=10, maximum=100)
     return json_response(services.catalogue.ranking(country, limit))
 
 
-@bp.route("/posters/placeholder.svg", methods=["GET"])
+@declare(bp, "GET", "/posters/placeholder.svg", Op("The poster shown when a title has none",
+    "catalogue", "svg"))
 def poster_placeholder() -> Response:
     return Response(body=placeholder_svg(), status_code=200,
                     headers={"Content-Type": "image/svg+xml",
                              "Cache-Control": "public, max-age=86400"})
 
 
-@bp.route("/api/me/imports/imdb", methods=["POST"], content_types=ACCEPTED_TYPES)
-@requires()
+@declare(bp, "POST", "/api/me/imports/imdb", Op(
+    "Import an IMDb ratings/watchlist CSV export", "me", "ImdbImport", body="csv",
+    roles=USER, errors=(413, 422)), content_types=ACCEPTED_TYPES)
 def import_imdb_list() -> Response:
     rows = parse_imdb_csv(request(), settings.max_body_bytes)
     return json_response(services.imdb_import.run(current().user.id, rows))
 
 
-@bp.route("/api/admin/imports/tmdb", methods=["POST"], content_types=["application/json"])
-@requires("admin")
+@declare(bp, "POST", "/api/admin/imports/tmdb", Op(
+    "Start a TMDB catalogue import", "operations", "ImportRun", 202,
+    "chalicelib.catalogue.schemas:TmdbImportIn", roles=ADMIN, errors=(409, 422)),
+         content_types=["application/json"])
 def start_tmdb_import() -> Response:
     data = body(catalogue_schemas.TmdbImportIn)
     run = services.imports.start(list(data.kinds), data.date, data.limit, current().user.id)
@@ -87,14 +111,14 @@ def start_tmdb_import() -> Response:
     return json_response(run, 202, {"Location": f"/api/admin/imports/{run['id']}"})
 
 
-@bp.route("/api/admin/imports", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/imports", Op("Recent catalogue imports", "operations", "ImportRuns",
+    roles=ADMIN))
 def import_runs() -> Response:
     return json_response({"runs": services.imports.recent()})
 
 
-@bp.route("/api/admin/imports/{run_id}", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/imports/{run_id}", Op("One import's progress", "operations",
+    "ImportRun", roles=ADMIN, errors=(404,)))
 def import_run(run_id: str) -> Response:
     if not is_uuid(run_id):
         raise catalogued("import_not_found")

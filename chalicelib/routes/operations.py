@@ -12,13 +12,23 @@ from chalicelib.health.checks import check_all
 from chalicelib.http import BODY_TYPES, json_response, page_size
 from chalicelib.lazy import lazy_module
 from chalicelib.metrics import webhook_delivery
+from chalicelib.openapi.declarations import (
+    ADMIN,
+    ANY_STAFF,
+    PROGRESS,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    LIMIT,
+    Param,
+)
 from chalicelib.routes.common import (
     audit,
     body,
     query,
     request,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import resources, services, settings
 
 if TYPE_CHECKING:
@@ -31,7 +41,8 @@ else:  # pydantic and email-validator load with the first request that parses a 
 bp = Blueprint(__name__)
 
 
-@bp.route("/health", methods=["GET"])
+@declare(bp, "GET", "/health", Op("Health of each dependency", "operations", "Health",
+    also={503: ("A dependency is down", "Health")}))
 def health() -> Response:
     statuses = check_all(resources)
     down = [s.name for s in statuses if not s.ok]
@@ -40,8 +51,13 @@ def health() -> Response:
                          503 if down else 200)
 
 
-@bp.route("/api/admin/jobs", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/jobs", Op(
+    "Encode jobs by panel, or a title's jobs", "operations", "JobPanel", roles=ANY_STAFF,
+    errors=(404,),
+    query=(
+        Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),
+        Param("title", "A title id: that title's jobs", max_length=64),
+        LIMIT)))
 def admin_jobs() -> Response:
     limit = page_size(query("limit"), default=20, maximum=100)
     viewer = current().user
@@ -54,14 +70,15 @@ def admin_jobs() -> Response:
                           "jobs": services.jobs_console.panel(viewer, panel, limit)})
 
 
-@bp.route("/api/admin/jobs/{job_id}", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/jobs/{job_id}", Op("One encode job", "operations", "Job",
+    roles=ANY_STAFF, errors=(404,),
+    description=PROGRESS))
 def admin_job(job_id: str) -> Response:
     return json_response(services.jobs_console.describe(current().user, job_id))
 
 
-@bp.route("/api/admin/jobs/{job_id}/log", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/jobs/{job_id}/log", Op("An encode job's log", "operations", "text",
+    roles=ANY_STAFF, errors=(404,)))
 def admin_job_log(job_id: str) -> Response:
     text = services.jobs_console.log(current().user, job_id)
     return Response(body=text, status_code=200, headers={
@@ -69,33 +86,37 @@ def admin_job_log(job_id: str) -> Response:
         "Content-Disposition": f'attachment; filename="job-{job_id[:32]}.log"'})
 
 
-@bp.route("/api/admin/jobs/{job_id}/cancel", methods=["POST"], content_types=BODY_TYPES)
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/jobs/{job_id}/cancel", Op(
+    "Cancel an encode job", "operations", "JobCancelled", 202, roles=ANY_STAFF,
+    errors=(404, 409)), content_types=BODY_TYPES)
 def admin_cancel_job(job_id: str) -> Response:
     outcome = services.jobs_console.cancel(current().user, job_id)
     audit("job.cancel", job_id, was=outcome["was"])
     return json_response(outcome, 202)
 
 
-@bp.route("/api/admin/jobs/{job_id}/retry", methods=["POST"], content_types=BODY_TYPES)
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/jobs/{job_id}/retry", Op(
+    "Retry a failed or cancelled job", "operations", "Accepted", 202, roles=ANY_STAFF,
+    errors=(404, 409)), content_types=BODY_TYPES)
 def admin_retry_job(job_id: str) -> Response:
     outcome = services.job_actions.retry(current().user, job_id)
     audit("job.retry", job_id, new_key=outcome["key"])
     return json_response(outcome, 202)
 
 
-@bp.route("/api/admin/titles/{title_id}/reencode", methods=["POST"], content_types=BODY_TYPES)
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/titles/{title_id}/reencode", Op(
+    "Encode a title's source again", "operations", "Accepted", 202, roles=ANY_STAFF,
+    errors=(404, 409)), content_types=BODY_TYPES)
 def admin_reencode(title_id: str) -> Response:
     outcome = services.job_actions.reencode(current().user, title_id)
     audit("title.reencode", title_id, new_key=outcome["key"])
     return json_response(outcome, 202)
 
 
-@bp.route("/api/admin/titles/{title_id}/encode-settings", methods=["PUT"],
-           content_types=["application/json"])
-@requires("admin")
+@declare(bp, "PUT", "/api/admin/titles/{title_id}/encode-settings", Op(
+    "A title's encode rules: only the latest upload, cooldown", "operations",
+    "EncodeSettings", body="chalicelib.jobs.schemas:EncodeSettingsIn", roles=ADMIN,
+    errors=(404, 422)), content_types=["application/json"])
 def admin_encode_settings(title_id: str) -> Response:
     data = body(job_schemas.EncodeSettingsIn)
     saved = services.job_actions.settings(title_id, data.only_latest, data.cooldown_s)
@@ -104,8 +125,10 @@ def admin_encode_settings(title_id: str) -> Response:
     return json_response(saved)
 
 
-@bp.route("/api/admin/retention", methods=["POST"], content_types=["application/json"])
-@requires("admin")
+@declare(bp, "POST", "/api/admin/retention", Op(
+    "What the retention cleanup deletes (dry run), or run it", "operations",
+    "RetentionReport", body="chalicelib.jobs.schemas:RetentionIn", roles=ADMIN,
+    errors=(422,)), content_types=["application/json"])
 def admin_retention() -> Response:
     """What the cleanup deletes (a dry run by default), or the cleanup itself."""
     data = body(job_schemas.RetentionIn)
@@ -117,16 +140,20 @@ def admin_retention() -> Response:
     return json_response(report)
 
 
-@bp.route("/api/admin/dashboard", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/dashboard", Op(
+    "Job panels changed since a cursor", "operations", "Dashboard", roles=ANY_STAFF,
+    query=(
+        Param("since", "The previous answer's cursor", max_length=512),)))
 def admin_dashboard() -> Response:
     """Only the panels that changed since ?since= (empty lists otherwise), and a new cursor."""
     return json_response(services.dashboard.delta(current().user, query("since")),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/webhooks", methods=["POST"], content_types=["application/json"])
-@requires("admin")
+@declare(bp, "POST", "/api/admin/webhooks", Op(
+    "Create an ingest webhook (its secret is shown once)", "operations",
+    "WebhookCreated", 201, "chalicelib.ingest.schemas:WebhookIn", roles=ADMIN,
+    errors=(422,)), content_types=["application/json"])
 def create_webhook() -> Response:
     data = body(ingest_schemas.WebhookIn)
     created = services.ingest.create(data.name, list(data.actors), current().user.id)
@@ -134,13 +161,16 @@ def create_webhook() -> Response:
     return json_response(created, 201)
 
 
-@bp.route("/api/admin/webhooks", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/webhooks", Op("Ingest webhooks", "operations", "Webhooks",
+    roles=ADMIN))
 def list_webhooks() -> Response:
     return json_response({"webhooks": services.ingest.list()})
 
 
-@bp.route("/webhooks/ingest", methods=["POST"], content_types=["application/json"])
+@declare(bp, "POST", "/webhooks/ingest", Op(
+    "An external system asks for an ingest (HMAC-signed)", "operations", "Accepted", 202,
+    "chalicelib.ingest.schemas:IngestIn", errors=(401, 403, 404, 409, 422)),
+         content_types=["application/json"])
 def ingest_webhook() -> Response:
     """An external system asks for an ingest: signed, fresh, once, by a listed actor."""
     current = request()
@@ -155,8 +185,10 @@ def ingest_webhook() -> Response:
     return json_response(accepted, 202)
 
 
-@bp.route("/api/admin/audit", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/audit", Op(
+    "Recent admin actions", "operations", "AuditLog", roles=ADMIN,
+    query=(
+        Param("limit", "How many", "integer", minimum=1, maximum=200),)))
 def admin_audit() -> Response:
     return json_response({"entries": services.audit.recent(
         page_size(query("limit"), default=50, maximum=200))})

@@ -9,14 +9,23 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.principal import current
 from chalicelib.http import BODY_TYPES, is_form, json_response, page_size, see_other
 from chalicelib.lazy import lazy_module
+from chalicelib.openapi.declarations import (
+    SEE_OTHER,
+    USER,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    CURSOR,
+    LIMIT,
+)
 from chalicelib.payments.request_ids import subscribe_request_id
 from chalicelib.routes.common import (
     body,
     lambda_context,
     query,
     request,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 
 if TYPE_CHECKING:
@@ -27,13 +36,15 @@ else:  # pydantic and email-validator load with the first request that parses a 
 bp = Blueprint(__name__)
 
 
-@bp.route("/api/plans", methods=["GET"])
+@declare(bp, "GET", "/api/plans", Op("The plans on offer", "payments", "Plans"))
 def plans() -> Response:
     return json_response({"plans": [p.public() for p in services.payments.all_plans()]})
 
 
-@bp.route("/api/subscriptions", methods=["POST"], content_types=BODY_TYPES)
-@requires()
+@declare(bp, "POST", "/api/subscriptions", Op(
+    "Start a PayPal subscription (approve it at `approve_url`)", "payments",
+    "SubscriptionCreated", 201, "chalicelib.payments.schemas:SubscribeIn", roles=USER,
+    errors=(409, 422, 502), also=SEE_OTHER), content_types=BODY_TYPES)
 def subscribe() -> Response:
     user = current().user
     plan = body(payment_schemas.SubscribeIn).plan
@@ -44,8 +55,9 @@ def subscribe() -> Response:
     return json_response(created, 201)
 
 
-@bp.route("/api/subscriptions/cancel", methods=["POST"], content_types=BODY_TYPES)
-@requires()
+@declare(bp, "POST", "/api/subscriptions/cancel", Op(
+    "Cancel the subscription (paid time remains)", "payments", "Subscription", roles=USER,
+    errors=(404, 409, 502), also=SEE_OTHER), content_types=BODY_TYPES)
 def cancel_subscription() -> Response:
     subscription = services.payments.cancel(current().user.id)
     if is_form(request()):
@@ -53,8 +65,9 @@ def cancel_subscription() -> Response:
     return json_response(subscription.public())
 
 
-@bp.route("/api/me/payments", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me/payments", Op("The payments ledger, newest first", "payments",
+    "Payments", roles=USER,
+    query=(LIMIT, CURSOR)))
 def my_payments() -> Response:
     limit = page_size(query("limit"))
     payments, cursor = services.payments.payments(current().user.id, query("cursor"),
@@ -62,7 +75,9 @@ def my_payments() -> Response:
     return json_response({"payments": [p.public() for p in payments], "next": cursor})
 
 
-@bp.route("/webhooks/paypal", methods=["POST"])
+@declare(bp, "POST", "/webhooks/paypal", Op(
+    "PayPal's webhook (signature-verified; each event applied once)", "payments",
+    "WebhookOutcome", body="object", errors=(401,)))
 def paypal_webhook() -> Response:
     current = request()
     raw = current.raw_body or b""

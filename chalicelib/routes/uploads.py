@@ -12,12 +12,24 @@ from chalicelib.errors import catalogued
 from chalicelib.http import BODY_TYPES, json_response, page_size
 from chalicelib.ids import is_uuid
 from chalicelib.lazy import lazy_module
+from chalicelib.openapi.declarations import (
+    ACCESS,
+    ADMIN,
+    ANY_STAFF,
+    PROGRESS,
+    UPLOADS,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    LIMIT,
+    Param,
+)
 from chalicelib.routes.common import (
     audit,
     body,
     query,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 
 if TYPE_CHECKING:
@@ -36,8 +48,10 @@ def require_upload_id(upload_id: str) -> None:
         raise catalogued("upload_not_found")
 
 
-@bp.route("/api/admin/uploads", methods=["POST"], content_types=["application/json"])
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/uploads", Op(
+    "Start a resumable upload (an S3 multipart upload)", "uploads", "UploadParts", 201,
+    "chalicelib.uploads.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422),
+    description=f"{UPLOADS} {ACCESS}"), content_types=["application/json"])
 def start_upload() -> Response:
     from chalicelib.uploads.service import Declared
 
@@ -49,8 +63,16 @@ def start_upload() -> Response:
     return json_response(started, 201)
 
 
-@bp.route("/api/admin/uploads", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/uploads", Op(
+    "Your uploads; with a file's name, size and last-modified time, the ones to resume",
+    "uploads", "UploadList", roles=ANY_STAFF, errors=(400,),
+    query=(
+        Param("file_name", "The file's name as the client saw it", max_length=255),
+        Param("size", "The file's size in bytes", "integer", minimum=1),
+        Param("last_modified", "The file's last-modified time, ms since 1970", "integer",
+        minimum=0),
+        Param("state", "UPLOADING, COMPLETING, COMPLETED or ABORTED", max_length=16),
+        LIMIT)))
 def my_uploads() -> Response:
     """The caller's uploads; with file_name, size and last_modified, that file's unfinished
     ones (what the upload page resumes)."""
@@ -72,23 +94,26 @@ def my_uploads() -> Response:
     return json_response({"uploads": found}, headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/uploads/{upload_id}", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/uploads/{upload_id}", Op(
+    "An upload's state, then its encode's", "uploads", "UploadStatus", roles=ANY_STAFF,
+    errors=(404,), description=PROGRESS))
 def upload_status(upload_id: str) -> Response:
     return json_response(services.upload_listing.status(current().user, upload_id),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/uploads/{upload_id}/parts", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/uploads/{upload_id}/parts", Op(
+    "The parts S3 already holds (to resume)", "uploads", "UploadParts", roles=ANY_STAFF,
+    errors=(404, 409)))
 def upload_parts(upload_id: str) -> Response:
     return json_response(services.uploads.parts(current().user, upload_id),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/uploads/{upload_id}/parts", methods=["POST"],
-           content_types=["application/json"])
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/uploads/{upload_id}/parts", Op(
+    "Presigned URLs for a batch of parts", "uploads", "PartUrls",
+    body="chalicelib.uploads.schemas:SignIn", roles=ANY_STAFF,
+    errors=(404, 409, 415, 422)), content_types=["application/json"])
 def sign_upload_parts(upload_id: str) -> Response:
     require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
     data = body(upload_schemas.SignIn)
@@ -96,9 +121,10 @@ def sign_upload_parts(upload_id: str) -> Response:
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/uploads/{upload_id}/complete", methods=["POST"],
-           content_types=["application/json"])
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/uploads/{upload_id}/complete", Op(
+    "Complete an upload with its parts' ETags; the encode starts", "uploads", "Upload",
+    body="chalicelib.uploads.schemas:CompleteIn", roles=ANY_STAFF,
+    errors=(404, 409, 415, 422)), content_types=["application/json"])
 def complete_upload(upload_id: str) -> Response:
     require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
     data = body(upload_schemas.CompleteIn)
@@ -108,24 +134,28 @@ def complete_upload(upload_id: str) -> Response:
     return json_response(done)
 
 
-@bp.route("/api/admin/uploads/{upload_id}", methods=["DELETE"])
-@requires("uploader", "admin")
+@declare(bp, "DELETE", "/api/admin/uploads/{upload_id}", Op(
+    "Cancel an unfinished upload (S3 drops its parts)", "uploads", "Upload",
+    roles=ANY_STAFF, errors=(404, 409)))
 def abort_upload(upload_id: str) -> Response:
     aborted = services.uploads.abort(current().user, upload_id)
     audit("upload.abort", aborted["key"], owner=aborted["owner"], size=aborted["size"])
     return json_response(aborted)
 
 
-@bp.route("/api/admin/upload-access", methods=["GET"])
-@requires("uploader", "admin")
+@declare(bp, "GET", "/api/admin/upload-access", Op(
+    "Your access level and the titles you may upload to", "uploads",
+    "UploadAccessList", roles=ANY_STAFF, description=ACCESS))
 def my_upload_access() -> Response:
     """The caller's access level and the titles they may upload to."""
     return json_response(services.upload_access.of(current().user),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/titles", methods=["POST"], content_types=["application/json"])
-@requires("uploader", "admin")
+@declare(bp, "POST", "/api/admin/titles", Op(
+    "Create a title to upload to (you hold it from then on)", "uploads", "NewTitle", 201,
+    "chalicelib.uploads.schemas:NewTitleIn", roles=ANY_STAFF, errors=(415, 422),
+    description=ACCESS), content_types=["application/json"])
 def create_title() -> Response:
     data = body(upload_schemas.NewTitleIn)
     created = services.new_titles.create(current().user, data.kind, data.name, data.year,
@@ -134,8 +164,10 @@ def create_title() -> Response:
     return json_response(created, 201, {"Location": f"/api/titles/{created['id']}"})
 
 
-@bp.route("/api/admin/unfinished-uploads", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/unfinished-uploads", Op(
+    "Every unfinished upload, with how much S3 holds", "uploads", "UnfinishedUploads",
+    roles=ADMIN,
+    query=(LIMIT,)))
 def unfinished_uploads() -> Response:
     limit = page_size(query("limit"), default=50, maximum=100)
     return json_response({"uploads": services.upload_listing.unfinished(limit)},
@@ -149,16 +181,19 @@ def upload_access_user(user_id: str) -> User:
     return found
 
 
-@bp.route("/api/admin/users/{user_id}/upload-access", methods=["GET"])
-@requires("admin")
+@declare(bp, "GET", "/api/admin/users/{user_id}/upload-access", Op(
+    "A user's upload access level and titles", "admin", "UploadAccessList", roles=ADMIN,
+    errors=(404,), description=ACCESS))
 def admin_upload_access(user_id: str) -> Response:
     return json_response(services.upload_access.of(upload_access_user(user_id)),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["PUT"],
-           content_types=BODY_TYPES)
-@requires("admin")
+@declare(bp, "PUT", "/api/admin/users/{user_id}/upload-access/{title_id}", Op(
+    "Let a user upload to a title (or series); audited", "admin", "UploadAccessEntry",
+    201, roles=ADMIN, errors=(404,),
+    also={200: ("The title was already on the user's list", "UploadAccessEntry")},
+    description=ACCESS), content_types=BODY_TYPES)
 def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
     user = upload_access_user(user_id)
     entry, new = services.upload_access.grant(user.id, title_id, current().user)
@@ -167,8 +202,9 @@ def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
     return json_response(entry, 201 if new else 200)
 
 
-@bp.route("/api/admin/users/{user_id}/upload-access/{title_id}", methods=["DELETE"])
-@requires("admin")
+@declare(bp, "DELETE", "/api/admin/users/{user_id}/upload-access/{title_id}", Op(
+    "Take a title off a user's upload list; audited", "admin", "UploadAccessEntry",
+    roles=ADMIN, errors=(404,), description=ACCESS))
 def admin_revoke_upload_access(user_id: str, title_id: str) -> Response:
     user = upload_access_user(user_id)
     revoked = services.upload_access.revoke(user.id, title_id)

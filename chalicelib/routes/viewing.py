@@ -9,11 +9,21 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.principal import current
 from chalicelib.http import json_response, page_size
 from chalicelib.lazy import lazy_module
+from chalicelib.openapi.declarations import (
+    USER,
+    Op,
+)
+from chalicelib.openapi.queries import (
+    CURSOR,
+    EPISODE,
+    HOW_MANY,
+    LIMIT,
+)
 from chalicelib.routes.common import (
     body,
     query,
-    requires,
 )
+from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 from chalicelib.usage.updates import Progress
 
@@ -25,23 +35,29 @@ else:  # pydantic and email-validator load with the first request that parses a 
 bp = Blueprint(__name__)
 
 
-@bp.route("/api/me/progress", methods=["POST"], content_types=["application/json", "text/plain"])
-@requires()
+@declare(bp, "POST", "/api/me/progress", Op(
+    "Record the playback position (also counts plays)", "viewing", "ProgressRecorded",
+    body="chalicelib.usage.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
+         content_types=["application/json", "text/plain"])
 def post_progress() -> Response:
     data = body(usage_schemas.ProgressIn)
     return json_response(services.progress.record(current().user.id, Progress(
         data.title_id, data.position_s, data.duration_s, data.play_id, data.episode)))
 
 
-@bp.route("/api/titles/{title_id}/play", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/titles/{title_id}/play", Op(
+    "Authorise playback: the stream's URLs and where to resume", "viewing", "PlayGrant",
+    roles=USER, errors=(402, 404, 409),
+    query=(EPISODE,)))
 def play(title_id: str) -> Response:
     return json_response(services.playback.play(current().user.id, title_id, query("episode")),
                          headers={"Cache-Control": "no-store"})
 
 
-@bp.route("/stream/{asset_id}/{name}", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/stream/{asset_id}/{name}", Op(
+    "A stream file: manifests, playlists and WebVTT served; segments and images "
+    "redirected to short-lived signed URLs", "viewing", "stream", roles=USER,
+    errors=(402, 404), also={302: ("The file's signed URL", "redirect")}))
 def stream(asset_id: str, name: str) -> Response:
     found = services.playback.stream(current().user.id, asset_id, name)
     if found.url is not None:
@@ -52,29 +68,35 @@ def stream(asset_id: str, name: str) -> Response:
                              "Cache-Control": "private, max-age=5"})
 
 
-@bp.route("/api/me/continue-watching", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me/continue-watching", Op(
+    "Titles in progress, most recent first", "viewing", "ContinueWatching", roles=USER,
+    query=(HOW_MANY,)))
 def continue_watching() -> Response:
     limit = page_size(query("limit"), default=20, maximum=50)
     return json_response({"titles": services.continue_watching.titles(current().user.id,
                                                                         limit)})
 
 
-@bp.route("/api/me/history", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me/history", Op("Viewing history, newest first", "viewing", "History",
+    roles=USER,
+    query=(LIMIT, CURSOR)))
 def viewing_history() -> Response:
     return json_response(services.history.page(current().user.id, page_size(query("limit")),
                                                query("cursor")))
 
 
-@bp.route("/api/me/recommendations", methods=["GET"])
-@requires()
+@declare(bp, "GET", "/api/me/recommendations", Op(
+    "Recommended titles with reasons (popular titles when degraded)", "viewing",
+    "Recommendations", roles=USER,
+    query=(HOW_MANY,)))
 def recommendations() -> Response:
     limit = page_size(query("limit"), default=20, maximum=50)
     return json_response(services.recommender.for_user(current().user.id, limit))
 
 
-@bp.route("/api/titles/{title_id}/similar", methods=["GET"])
+@declare(bp, "GET", "/api/titles/{title_id}/similar", Op(
+    "Titles like this one", "viewing", "Recommendations", errors=(404,),
+    query=(HOW_MANY,)))
 def similar_titles(title_id: str) -> Response:
     limit = page_size(query("limit"), default=12, maximum=50)
     return json_response(services.recommender.similar_to(services.catalogue.details(title_id),
