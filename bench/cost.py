@@ -151,8 +151,8 @@ def configured_memory() -> Memory:
 def stack_in_process() -> Iterator[Any]:
     """Sidecars on free ports, infra deployed, this process's environment pointed at them;
     yields the app module, imported afterwards so its settings are the stack's."""
-    from chalicelib.aws import make_session
-    from chalicelib.config import Settings
+    from chalicelib.platform.aws import make_session
+    from chalicelib.platform.config import Settings
     from infra.deployer import deploy
     from localcloud.stack import EmbeddedStack
     from tests.support import free_port, unique
@@ -422,7 +422,7 @@ def run(samples: int, clip_seconds: int) -> Measured:
 
 def measure_kinds(app_module: Any, http: Any, meters: Meters, memory: Memory, enc: Encode,
                   stream: Stream, samples: int) -> tuple[dict[str, Kind], tuple[int, int]]:
-    from chalicelib.clock import iso
+    from chalicelib.platform.clock import iso
     from localcloud.paypal_sim.pki import ensure_test_pki
     from localcloud.paypal_sim.server import signed_delivery
     from localcloud.sidecars.paypal import pki_dir

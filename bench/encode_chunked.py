@@ -65,10 +65,10 @@ from bench.encode import (
     wait_for_quiet,
 )
 from bench.harness import private_stack
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from encoder_lambda.assemble import assemble
 from encoder_lambda.content_id import content_id
 from encoder_lambda.media.binaries import find_tools, run_tool

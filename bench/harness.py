@@ -16,8 +16,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.aws import make_session  # noqa: E402
-from chalicelib.config import Settings  # noqa: E402
+from chalicelib.platform.aws import make_session  # noqa: E402
+from chalicelib.platform.config import Settings  # noqa: E402
 from infra.deployer import deploy  # noqa: E402
 from localcloud.stack import EmbeddedStack  # noqa: E402
 from tests.support import free_port, unique  # noqa: E402

@@ -103,7 +103,7 @@ def main() -> None:
     from bench.harness import private_stack
     from chalicelib.catalogue.imdb_import import find_all
     from chalicelib.catalogue.records import TitleRecord
-    from chalicelib.resources import Resources
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
     with private_stack() as (settings, _api):

@@ -114,7 +114,7 @@ def write_bench() -> None:
     from bench.harness import private_stack
     from chalicelib.catalogue.models import FacetModel
     from chalicelib.catalogue.records import TitleRecord
-    from chalicelib.resources import Resources
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
     with private_stack() as (settings, _api):

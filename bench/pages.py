@@ -44,8 +44,8 @@ import httpx
 
 from bench.harness import http_client, percentiles_ms, private_stack
 from chalicelib.catalogue.seeding import SeedResult, seed
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.support import unique
 

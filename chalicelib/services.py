@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
-from chalicelib.web_security import origin_of
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
+from chalicelib.platform.web_security import origin_of
 
 if TYPE_CHECKING:
     from chalicelib.audit.log import AuditLog
@@ -79,10 +79,10 @@ class Services:
         from chalicelib.auth.models import AUTH_MODELS
         from chalicelib.catalogue.import_models import IMPORT_MODELS
         from chalicelib.catalogue.models import CATALOGUE_MODELS
-        from chalicelib.dynamo import bind_models
         from chalicelib.ingest.models import INGEST_MODELS
         from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
+        from chalicelib.platform.dynamo import bind_models
         from chalicelib.uploads.models import UPLOAD_MODELS
         from chalicelib.usage.models import USAGE_MODELS
 
@@ -95,7 +95,7 @@ class Services:
     @cached_property
     def users(self) -> UserRepository:
         from chalicelib.auth.users import UserRepository
-        from chalicelib.dynamo import transaction_connection
+        from chalicelib.platform.dynamo import transaction_connection
 
         self._bind_tables()
         return UserRepository(transaction_connection(self.settings))

@@ -408,7 +408,7 @@ class Pipeline:
     def _head(self, upload: Upload) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         try:
             return dict(self.s3.head_object(Bucket=upload.bucket, Key=upload.key))

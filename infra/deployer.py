@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from chalicelib.aws import make_client
-from chalicelib.config import Settings, Target
+from chalicelib.platform.aws import make_client
+from chalicelib.platform.config import Settings, Target
 from infra.intrinsics import StackContext
 from infra.moto_gaps import apply_ignored_properties
 from infra.template import TEMPLATE_PATH, load_template

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from chalicelib.config import ConfigError, Settings
+from chalicelib.platform.config import ConfigError, Settings
 from localcloud import pidfiles
 from localcloud.contract_fuzz import ALL_PHASES
 from localcloud.ports import PortInUseError
@@ -172,8 +172,8 @@ def batch_settings(stack: EmbeddedStack) -> Settings:
 @contextmanager
 def _services(action: str) -> Iterator[Services]:
     """The domain services on the configured target; a refused action exits with 1."""
-    from chalicelib.errors import AppError
-    from chalicelib.resources import Resources
+    from chalicelib.platform.errors import AppError
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
     resources = Resources(batch_settings(EmbeddedStack()))
@@ -279,7 +279,7 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
     the IMDb match keys of a catalogue loaded before they existed)."""
     from chalicelib.catalogue import match_key_backfill as match_keys
     from chalicelib.catalogue.seeding import catalogue_is_empty, seed
-    from chalicelib.resources import Resources
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
     resources = Resources(batch_settings(stack))
@@ -302,7 +302,7 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
 
 def demo_streams(stack: EmbeddedStack, report: ProgressFn) -> None:
     """A few demo titles become playable (encoded once the runner starts); never fatal."""
-    from chalicelib.resources import Resources
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
     from encoder_lambda.media.binaries import find_tools
     from localcloud.demo_media import upload_demo_streams

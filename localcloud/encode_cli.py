@@ -23,8 +23,8 @@ def encode(
     timeout: Annotated[float, typer.Option(help="Give up following after N seconds.")] = 3600,
 ) -> None:
     """Upload a video to S3 and follow the encoder until its stream is published."""
-    from chalicelib.dynamo import bind_models
     from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
+    from chalicelib.platform.dynamo import bind_models
 
     with _services("encode") as services:
         settings = services.settings

@@ -56,7 +56,7 @@ MB = 1_000_000
 
 def default_api_url() -> str:
     """The local stack's API (NOTFLIX_API_PORT), as `notflix up` serves it."""
-    from chalicelib.config import Settings
+    from chalicelib.platform.config import Settings
     from localcloud.ports import LOOPBACK
 
     return f"http://{LOOPBACK}:{Settings.from_env().api_port}"

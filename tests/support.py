@@ -54,7 +54,7 @@ def queue_worker(env: dict[str, str], *queues: str) -> Iterator[None]:
 @contextmanager
 def logged_lines() -> Iterator[list[dict[str, Any]]]:
     """The JSON lines this process's "notflix" logger writes inside the block."""
-    from chalicelib.logs import logger
+    from chalicelib.platform.logs import logger
 
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)

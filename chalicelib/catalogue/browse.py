@@ -19,7 +19,7 @@ from chalicelib.catalogue.models import (
     str_list,
 )
 from chalicelib.catalogue.posters import poster_url
-from chalicelib.errors import catalogued
+from chalicelib.platform.errors import catalogued
 
 MAX_ID_LENGTH = 64
 #: Queries per page at most: a rare filter combination returns a short page and a cursor.

@@ -65,7 +65,7 @@ class FetchStateStore:
     def load(self, kind: str) -> FetchState:
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=self.key(kind))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.catalogue.countries import country_name
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import catalogued
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import catalogued
 
 
 @dataclass(frozen=True)

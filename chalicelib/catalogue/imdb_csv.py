@@ -13,7 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from chalicelib.digits import is_whole_number
+from chalicelib.platform.digits import is_whole_number
 
 REQUIRED = ("Const", "Title")
 #: Rows one import may hold: it bounds a request's work (about 150 batched reads and 200

@@ -19,7 +19,7 @@ from chalicelib.catalogue.imdb_csv import ImdbRow
 from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
 from chalicelib.catalogue.models import TitleModel, UserTitleModel, str_list
 from chalicelib.catalogue.text import title_year_key
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 
 
 @dataclass(frozen=True)

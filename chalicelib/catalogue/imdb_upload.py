@@ -10,8 +10,8 @@ from __future__ import annotations
 from chalice.app import Request
 
 from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, TooManyRows, decode, parse
-from chalicelib.errors import catalogued
-from chalicelib.json_input import load_json
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.json_input import load_json
 
 CSV_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel", "text/plain")
 #: What Chalice lets through to the handler (anything else is refused before it).

@@ -9,8 +9,8 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.catalogue.import_models import ImportFailureModel, ImportRunModel
-from chalicelib.clock import iso
-from chalicelib.errors import catalogued
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import catalogued
 
 #: A lock not renewed for this long belongs to a run that died; another may take it.
 LOCK_SECONDS = 20 * 60

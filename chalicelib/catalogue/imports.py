@@ -17,8 +17,8 @@ from chalicelib.catalogue.import_runs import ImportRuns, public
 from chalicelib.catalogue.rebuild import CatalogueIndexer
 from chalicelib.catalogue.tmdb_client import TmdbError
 from chalicelib.catalogue.tmdb_import import ImportProgress, TmdbImporter
-from chalicelib.errors import AppError
-from chalicelib.logs import child
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.logs import child
 
 log = child(__name__)
 KINDS = ("movie", "tv")

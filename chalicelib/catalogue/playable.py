@@ -8,7 +8,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel
 from chalicelib.catalogue.writer import facet_items
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 
 #: A series' own asset: it plays through its episodes' assets.
 EPISODES = {"kind": "episodes"}

@@ -13,12 +13,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws import error_code, is_missing
 from chalicelib.catalogue.posters import poster_url
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
 from chalicelib.catalogue.search_index import SearchIndex
-from chalicelib.errors import catalogued
-from chalicelib.logs import child
+from chalicelib.platform.aws import error_code, is_missing
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.logs import child
 
 log = child(__name__)
 MAX_QUERY_LENGTH = 100

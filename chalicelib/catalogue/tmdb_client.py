@@ -25,7 +25,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 
 ExportKind = Literal["movie", "tv"]
 

@@ -30,7 +30,7 @@ from chalicelib.catalogue.tmdb_client import ExportKind, TmdbClient, TmdbError, 
 from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
 from chalicelib.catalogue.tmdb_mapping import MappingError, movie_record, series_record
 from chalicelib.catalogue.writer import CatalogueWriter
-from chalicelib.logs import child
+from chalicelib.platform.logs import child
 
 log = child(__name__)
 CHECKPOINT_SECONDS = 10.0

@@ -24,8 +24,8 @@ from chalicelib.catalogue.facets import facet_names, rank_key
 from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel, str_list
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.catalogue.text import title_year_key
-from chalicelib.clock import iso
-from chalicelib.logs import child
+from chalicelib.platform.clock import iso
+from chalicelib.platform.logs import child
 
 log = child(__name__)
 BATCH = 25

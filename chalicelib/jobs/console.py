@@ -12,9 +12,9 @@ from typing import Any
 
 from chalicelib.auth.users import User
 from chalicelib.catalogue.episodes import episode_label
-from chalicelib.errors import catalogued
 from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
 from chalicelib.jobs.progress import summarize
+from chalicelib.platform.errors import catalogued
 
 MAX_JOB_ID = 64
 

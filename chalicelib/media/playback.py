@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.catalogue.browse import card, find_title
 from chalicelib.catalogue.episodes import episode_key, episode_label
 from chalicelib.catalogue.models import EpisodeModel
-from chalicelib.errors import catalogued
+from chalicelib.platform.errors import catalogued
 from chalicelib.usage.resume import WATCHED_FROM, ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -106,7 +106,7 @@ class Playback:
         self.require_entitlement(user_id)
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         try:
             found = self.s3.get_object(Bucket=self.media_bucket,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 from chalicelib.recommendations.events import RatingRow, UserRow, WatchRow, title_row
 from chalicelib.recommendations.outbox import GraphOutbox
 

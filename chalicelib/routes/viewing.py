@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.http import json_response, page_size
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     USER,
     Op,
@@ -19,6 +17,8 @@ from chalicelib.openapi.queries import (
     HOW_MANY,
     LIMIT,
 )
+from chalicelib.platform.http import json_response, page_size
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
     query,

@@ -19,8 +19,8 @@ from typing import Any, Literal
 from chalicelib.auth.users import User
 from chalicelib.catalogue.browse import MAX_ID_LENGTH, find_title
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
-from chalicelib.errors import catalogued
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import catalogued
 from chalicelib.uploads.models import ASSIGNED, UploadAccessModel
 
 Level = Literal["all", "assigned", "none"]

@@ -14,8 +14,8 @@ from typing import Any
 from chalicelib.auth.users import User
 from chalicelib.catalogue.records import Kind, TitleRecord
 from chalicelib.catalogue.writer import CatalogueWriter
-from chalicelib.errors import catalogued
-from chalicelib.logs import logger
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.logs import logger
 from chalicelib.uploads.access import UploadAccess
 from chalicelib.uploads.models import CREATED
 

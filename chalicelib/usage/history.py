@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import cursors
 from chalicelib.catalogue.browse import card
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
+from chalicelib.platform import cursors
+from chalicelib.platform.clock import iso
 from chalicelib.usage.models import HistoryModel
 
 KEEP = timedelta(days=365)

@@ -31,8 +31,8 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.catalogue.episodes import episode_key, episode_label
 from chalicelib.catalogue.models import EpisodeModel, TitleModel, UserTitleModel
-from chalicelib.clock import iso, now, parse_iso
-from chalicelib.errors import catalogued
+from chalicelib.platform.clock import iso, now, parse_iso
+from chalicelib.platform.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
 from chalicelib.usage.history import ViewingHistory
 from chalicelib.usage.resume import WATCHED_FROM, ResumeStore, resume_point

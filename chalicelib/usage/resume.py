@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 
 if TYPE_CHECKING:
     import redis

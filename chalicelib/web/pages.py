@@ -15,9 +15,9 @@ from chalicelib.catalogue.browse import card
 from chalicelib.catalogue.countries import country_name
 from chalicelib.catalogue.filters import Filters
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.digits import is_whole_number
 from chalicelib.jobs.models import JobModel
-from chalicelib.outages import classify
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.outages import classify
 
 if TYPE_CHECKING:
     from chalicelib.auth.users import User

@@ -19,10 +19,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from chalicelib.catalogue.records import TitleRecord
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
 from tests.integration.auth_client import STRONG_PASSWORD, assign_titles
@@ -417,8 +417,8 @@ def test_search_as_you_type_and_edit_the_profile(page: Page, api_url: str,
 def test_the_jobs_console_updates_live_and_cancels(page: Page, api_url: str,
                                                    catalogue_services: Services,
                                                    resources: Resources) -> None:
-    from chalicelib.dynamo import bind_models
     from chalicelib.jobs.models import JOB_MODELS
+    from chalicelib.platform.dynamo import bind_models
     from encoder_lambda.jobs import JobStore
 
     register_in_page(page, api_url)

@@ -15,7 +15,7 @@ from chalicelib.catalogue.rebuild import CatalogueIndexer
 from chalicelib.catalogue.records import TitleRecord
 from chalicelib.catalogue.seed import vega_records
 from chalicelib.catalogue.seeding import SeedResult, seed
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import register
 

@@ -21,8 +21,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from chalicelib.aws import make_client, make_session
-from chalicelib.config import Settings
+from chalicelib.platform.aws import make_client, make_session
+from chalicelib.platform.config import Settings
 from infra.deployer import deploy
 from infra.template import TEMPLATE_PATH, load_template
 

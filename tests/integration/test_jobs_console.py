@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from chalicelib.catalogue.records import TitleRecord
-from chalicelib.clock import iso
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
 from chalicelib.openapi import responses
-from chalicelib.resources import Resources
+from chalicelib.platform.clock import iso
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from chalicelib.uploads.models import COMPLETED, UPLOAD_MODELS, UploadModel
 from encoder_lambda.jobs import JobStore
@@ -253,8 +253,8 @@ def test_cancel_racing_completion_ends_in_one_consistent_state(
         catalogue_services: Services) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.errors import AppError
     from chalicelib.jobs.console import JobsConsole
+    from chalicelib.platform.errors import AppError
     from encoder_lambda.jobs import TransitionRefused
 
     bind_models(resources.settings, JOB_MODELS)

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.catalogue.playable import attach_asset
 from chalicelib.catalogue.records import TitleRecord
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paypal_sim.server import FakePayPal
 from tests.integration.auth_client import Account, register

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.catalogue.playable import attach_asset
 from chalicelib.catalogue.records import TitleRecord
-from chalicelib.errors import ServiceUnavailable
+from chalicelib.platform.errors import ServiceUnavailable
 from chalicelib.services import Services
 from chalicelib.usage.history import ViewingHistory
 from chalicelib.usage.progress import ProgressService

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from chalicelib.platform.resources import Resources
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import (
     GraphEvent,
@@ -31,7 +32,6 @@ from chalicelib.recommendations.fallback import PopularTitles
 from chalicelib.recommendations.recommender import Recommender
 from chalicelib.recommendations.sync import GraphSync
 from chalicelib.recommendations.trending import Trending
-from chalicelib.resources import Resources
 from chalicelib.services import Services
 from tests.support import unique
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from chalicelib.catalogue.records import Episode, Season, TitleRecord
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account
 from tests.integration.subscriptions import subscriber

@@ -17,7 +17,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from encoder_lambda.pipeline import SAFETY_SECONDS
 from infra.intrinsics import StackContext
 from infra.template import TEMPLATE_PATH, load_template, resources_of_type
@@ -400,7 +400,7 @@ for info in pkgutil.walk_packages(encoder_lambda.__path__, "encoder_lambda."):
     importlib.import_module(info.name)
 # What encoder_lambda.runtime.pipeline() imports when the first job arrives.
 for name in ("chalicelib.catalogue.models", "chalicelib.catalogue.playable",
-             "chalicelib.dynamo", "chalicelib.resources"):
+             "chalicelib.platform.dynamo", "chalicelib.platform.resources"):
     importlib.import_module(name)
 root = sys.argv[1]
 loaded = [(name, getattr(sys.modules[name], "__file__", None) or "")

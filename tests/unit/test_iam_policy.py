@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from infra.intrinsics import StackContext
 from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT

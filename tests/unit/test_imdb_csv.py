@@ -73,7 +73,7 @@ def test_a_lone_surrogate_is_a_400_naming_it(raw_body: str | bytes, content_type
     from types import SimpleNamespace
 
     from chalicelib.catalogue.imdb_upload import parse_imdb_csv
-    from chalicelib.errors import AppError
+    from chalicelib.platform.errors import AppError
 
     request = SimpleNamespace(raw_body=raw_body, headers={"content-type": content_type})
     with pytest.raises(AppError) as refused:

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from infra import deployer
 from infra.deployer import DeployError, deploy
 from infra.intrinsics import StackContext, UnresolvableError

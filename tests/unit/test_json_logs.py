@@ -12,8 +12,8 @@ import pytest
 from chalice.app import Chalice, SQSEvent
 from chalice.test import Client
 
-from chalicelib import logs
-from chalicelib.http import install_middleware, json_response
+from chalicelib.platform import logs
+from chalicelib.platform.http import install_middleware, json_response
 
 
 def test_requests_are_logged_as_json_with_their_request_id() -> None:

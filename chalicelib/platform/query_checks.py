@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from chalicelib.errors import catalogued
-from chalicelib.ids import is_uuid
 from chalicelib.openapi.declarations import DECLARED
 from chalicelib.openapi.queries import Param
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.ids import is_uuid
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 CHECKED_PREFIXES = ("/api/",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 
-from chalicelib.errors import catalogued
+from chalicelib.platform.errors import catalogued
 
 MAX_VALUE_LENGTH = 200
 

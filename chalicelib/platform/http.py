@@ -11,20 +11,20 @@ from urllib.parse import parse_qsl
 
 from chalice.app import Chalice, Request, Response
 
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import AppError, catalogued, error_body
-from chalicelib.json_input import load_json
-from chalicelib.logs import logger
-from chalicelib.metrics import record_request
-from chalicelib.outages import (
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import AppError, catalogued, error_body
+from chalicelib.platform.json_input import load_json
+from chalicelib.platform.logs import logger
+from chalicelib.platform.metrics import record_request
+from chalicelib.platform.outages import (
     ViewErrorNote,
     forget_view_error,
     named,
     unavailable,
     view_error,
 )
-from chalicelib.query_checks import check_query
-from chalicelib.web_security import SecurityHeaders
+from chalicelib.platform.query_checks import check_query
+from chalicelib.platform.web_security import SecurityHeaders
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -48,7 +48,7 @@ class ServiceUnavailable(AppError):
 def catalogued(code: str, *, headers: dict[str, str] | None = None,
                details: list[dict[str, Any]] | None = None, **values: object) -> AppError:
     """An AppError whose status and message come from the message catalogue."""
-    from chalicelib.messages import message
+    from chalicelib.platform.messages import message
 
     status, text = message(code, **values)
     error = AppError(text, code=code, status=status, headers=headers)

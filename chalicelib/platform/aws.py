@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 
 #: Short timeouts and one retry: a Lambda must fail fast rather than hang. An unreachable or
 #: hung AWS endpoint costs a request at most ~2 x (2 s connect or 5 s read) before the API

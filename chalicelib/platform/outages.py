@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.errors import AppError, ServiceUnavailable
+from chalicelib.platform.errors import AppError, ServiceUnavailable
 
 #: What a client is told to wait before trying again (seconds).
 RETRY_AFTER_SECONDS = 5

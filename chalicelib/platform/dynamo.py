@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
-from chalicelib.aws import LOCAL_CREDENTIALS
-from chalicelib.config import Settings
+from chalicelib.platform.aws import LOCAL_CREDENTIALS
+from chalicelib.platform.config import Settings
 
 
 def bind_models(settings: Settings, models: Mapping[type[Model], str]) -> None:

@@ -24,10 +24,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 
 if TYPE_CHECKING:  # the encoder emits metrics too, and has no Chalice
-    from chalicelib.errors import AppError
+    from chalicelib.platform.errors import AppError
 
 NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 DEFAULT_NAMESPACE = "Notflix"
@@ -121,7 +121,7 @@ def webhook_delivery(source: str, accepted: str = "accepted") -> Iterator[Webhoo
 
     An AppError names its outcome (see ``rejection``); any other exception is "error".
     """
-    from chalicelib.errors import AppError
+    from chalicelib.platform.errors import AppError
 
     delivery = WebhookDelivery(accepted)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.errors import AppError, catalogued
+from chalicelib.platform.errors import AppError, catalogued
 
 #: No request this API accepts nests deeper than a few levels; 32 leaves room for webhooks.
 MAX_DEPTH = 32

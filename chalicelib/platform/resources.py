@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.aws import make_client, make_session
-from chalicelib.config import Settings
+from chalicelib.platform.aws import make_client, make_session
+from chalicelib.platform.config import Settings
 
 if TYPE_CHECKING:
     import boto3
