@@ -35,11 +35,11 @@ if TYPE_CHECKING:
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.watchdog import Watchdog
-    from chalicelib.media.playback import Playback
     from chalicelib.payments.entitlements import Entitlements
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
+    from chalicelib.playback.service import Playback
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
@@ -50,10 +50,10 @@ if TYPE_CHECKING:
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.uploads.new_titles import NewTitles
     from chalicelib.uploads.service import MultipartUploads
-    from chalicelib.usage.continuing import ContinueWatching
-    from chalicelib.usage.history import ViewingHistory
-    from chalicelib.usage.progress import ProgressService
-    from chalicelib.usage.resume import ResumeStore
+    from chalicelib.viewing.continuing import ContinueWatching
+    from chalicelib.viewing.history import ViewingHistory
+    from chalicelib.viewing.progress import ProgressService
+    from chalicelib.viewing.resume import ResumeStore
     from chalicelib.web.pages import Pages
 
 
@@ -84,7 +84,7 @@ class Services:
         from chalicelib.payments.models import PAYMENT_MODELS
         from chalicelib.platform.dynamo import bind_models
         from chalicelib.uploads.models import UPLOAD_MODELS
-        from chalicelib.usage.models import USAGE_MODELS
+        from chalicelib.viewing.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
                                     **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
@@ -335,20 +335,20 @@ class Services:
 
     @cached_property
     def resume(self) -> ResumeStore:
-        from chalicelib.usage.resume import ResumeStore
+        from chalicelib.viewing.resume import ResumeStore
 
         return ResumeStore(self.resources.redis, self.settings.resource_prefix)
 
     @cached_property
     def history(self) -> ViewingHistory:
-        from chalicelib.usage.history import ViewingHistory
+        from chalicelib.viewing.history import ViewingHistory
 
         self._bind_tables()
         return ViewingHistory(self.settings.image_base_url)
 
     @cached_property
     def progress(self) -> ProgressService:
-        from chalicelib.usage.progress import ProgressService
+        from chalicelib.viewing.progress import ProgressService
 
         self._bind_tables()
         return ProgressService(self.resume, self.history, self.graph_outbox, self.trending,
@@ -356,7 +356,7 @@ class Services:
 
     @cached_property
     def continue_watching(self) -> ContinueWatching:
-        from chalicelib.usage.continuing import ContinueWatching
+        from chalicelib.viewing.continuing import ContinueWatching
 
         self._bind_tables()
         return ContinueWatching(self.resume, self.settings.image_base_url)
@@ -445,7 +445,7 @@ class Services:
 
     @cached_property
     def playback(self) -> Playback:
-        from chalicelib.media.playback import Playback
+        from chalicelib.playback.service import Playback
 
         self._bind_tables()
         settings = self.settings

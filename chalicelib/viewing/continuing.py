@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.catalogue.browse import card
 from chalicelib.catalogue.episodes import episode_label
 from chalicelib.catalogue.models import TitleModel
-from chalicelib.usage.resume import ResumeStore
+from chalicelib.viewing.resume import ResumeStore
 
 
 class ContinueWatching:

@@ -21,7 +21,7 @@ from chalicelib.catalogue.browse import card, find_title
 from chalicelib.catalogue.episodes import episode_key, episode_label
 from chalicelib.catalogue.models import EpisodeModel
 from chalicelib.platform.errors import catalogued
-from chalicelib.usage.resume import WATCHED_FROM, ResumeStore
+from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
 #: Small text files served through the API itself, so that players resolve the relative

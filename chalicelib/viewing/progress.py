@@ -34,9 +34,9 @@ from chalicelib.catalogue.models import EpisodeModel, TitleModel, UserTitleModel
 from chalicelib.platform.clock import iso, now, parse_iso
 from chalicelib.platform.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
-from chalicelib.usage.history import ViewingHistory
-from chalicelib.usage.resume import WATCHED_FROM, ResumeStore, resume_point
-from chalicelib.usage.updates import Progress
+from chalicelib.viewing.history import ViewingHistory
+from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore, resume_point
+from chalicelib.viewing.updates import Progress
 
 if TYPE_CHECKING:
     from chalicelib.recommendations.cache import RecommendationCache

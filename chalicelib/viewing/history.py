@@ -9,7 +9,7 @@ from chalicelib.catalogue.browse import card
 from chalicelib.catalogue.models import TitleModel
 from chalicelib.platform import cursors
 from chalicelib.platform.clock import iso
-from chalicelib.usage.models import HistoryModel
+from chalicelib.viewing.models import HistoryModel
 
 KEEP = timedelta(days=365)
 
