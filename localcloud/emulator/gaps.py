@@ -35,7 +35,7 @@ def _only(where: str, value: dict[str, Any], known: set[str]) -> None:
     unknown = set(value) - known
     if unknown:
         raise UnsupportedProperty(f"{where}: cannot apply {sorted(unknown)} on moto; "
-                                  "extend infra/moto_gaps.py")
+                                  "extend localcloud/emulator/gaps.py")
 
 
 # --- S3 buckets -------------------------------------------------------------------------------
