@@ -6,7 +6,7 @@ import boto3
 
 from chalicelib.platform.aws import make_client
 from chalicelib.platform.config import Settings
-from localcloud.cli import BATCH_READ_TIMEOUT_SECONDS, batch_settings
+from localcloud.cli.shared import BATCH_READ_TIMEOUT_SECONDS, batch_settings
 from localcloud.stack import EmbeddedStack
 
 ENV = {"NOTFLIX_TARGET": "embedded", "NOTFLIX_PREFIX": "nf-unit"}

@@ -1,70 +1,36 @@
-"""`notflix`: start, inspect and stop the local cloud."""
+"""`notflix up`, `status`, `down`, `deploy-infra` and `fuzz`: the local cloud itself."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import httpx
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from chalicelib.platform.config import ConfigError, Settings
+from chalicelib.platform.config import ConfigError
 from localcloud import pidfiles
+from localcloud.cli.shared import (
+    batch_settings,
+    console,
+    domain_services,
+    progress_bars,
+    reporter,
+)
 from localcloud.contract_fuzz import ALL_PHASES
 from localcloud.ports import PortInUseError
 from localcloud.sidecars.base import ProgressFn, SidecarError
 from localcloud.stack import EmbeddedStack, StackError
 
 if TYPE_CHECKING:
-    from chalicelib.services import Services
+    pass
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Notflix's local cloud: moto, Redis, Neo4j, the API and the event runner.")
-console = Console()
+commands = typer.Typer()
 SUPERVISOR = "up"
-#: How long `notflix seed`, imports and other hand-run work let one AWS call take.
-BATCH_READ_TIMEOUT_SECONDS = 60
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.fields[step]:<10}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=False,
-    )
-
-
-def _reporter(progress: Progress, step: str, total: float = 1) -> ProgressFn:
-    task = progress.add_task("", total=total, step=step)
-
-    def report(done: float, total: float, what: str) -> None:
-        progress.update(task, completed=done, total=total or None, description=what)
-
-    return report
 
 
 class _Stop(Exception):
@@ -75,7 +41,7 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop
 
 
-@cli.command()
+@commands.command()
 def up() -> None:
     """Install what is missing, start the stack, deploy infra/, serve the API. Ctrl-C stops."""
     if pidfiles.read(SUPERVISOR):
@@ -94,13 +60,13 @@ def up() -> None:
     try:
         if stack.embedded:
             stack.check_ports()
-        with _progress() as progress:
-            stack.install({s.name: _reporter(progress, "install") for s in stack.sidecars})
-            stack.start_sidecars(_reporter(progress, "start", len(stack.sidecars)))
-            stack.deploy(_reporter(progress, "deploy"))
-            seed_if_empty(stack, _reporter(progress, "seed"))
-            demo_streams(stack, _reporter(progress, "demo"))
-            api = _reporter(progress, "api")
+        with progress_bars() as progress:
+            stack.install({s.name: reporter(progress, "install") for s in stack.sidecars})
+            stack.start_sidecars(reporter(progress, "start", len(stack.sidecars)))
+            stack.deploy(reporter(progress, "deploy"))
+            seed_if_empty(stack, reporter(progress, "seed"))
+            demo_streams(stack, reporter(progress, "demo"))
+            api = reporter(progress, "api")
             api(0, 1, f"starting on {stack.api_url}")
             stack.start_runner()
             stack.start_api()
@@ -125,7 +91,7 @@ def up() -> None:
         console.print("stopped")
 
 
-@cli.command()
+@commands.command()
 def status() -> None:
     """Show each dependency's state and the API's /health."""
     stack = EmbeddedStack()
@@ -150,7 +116,7 @@ def status() -> None:
     console.print(table)
 
 
-@cli.command()
+@commands.command()
 def down() -> None:
     """Stop a stack started by `notflix up` in another terminal."""
     stopped = pidfiles.terminate(SUPERVISOR, timeout=60)
@@ -161,71 +127,7 @@ def down() -> None:
         console.print("nothing was running")
 
 
-def batch_settings(stack: EmbeddedStack) -> Settings:
-    """Settings for work run by hand: AWS calls may be slow (a busy emulator, big pages),
-    and nobody is waiting on a 503."""
-    settings = stack.settings()
-    return dataclasses.replace(settings, aws_read_timeout_s=max(settings.aws_read_timeout_s,
-                                                                BATCH_READ_TIMEOUT_SECONDS))
-
-
-@contextmanager
-def _services(action: str) -> Iterator[Services]:
-    """The domain services on the configured target; a refused action exits with 1."""
-    from chalicelib.platform.errors import AppError
-    from chalicelib.platform.resources import Resources
-    from chalicelib.services import Services
-
-    resources = Resources(batch_settings(EmbeddedStack()))
-    try:
-        yield Services(resources)
-    except AppError as exc:
-        console.print(f"[red]cannot {action}:[/] {exc.message}")
-        raise typer.Exit(1) from exc
-    finally:
-        resources.close()
-
-
-admin_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
-cli.add_typer(admin_cli, name="admin")
-
-
-@admin_cli.command("create")
-def admin_create(
-    email: str = typer.Option(..., help="The administrator's email address"),
-    name: str = typer.Option("Administrator", help="Display name"),
-) -> None:
-    """Create an admin with a generated password, printed once and stored nowhere."""
-    from chalicelib.auth.admin import create_admin
-
-    with _services("create the admin") as services:
-        user, password = create_admin(services.accounts, email, name)
-    console.print(f"admin {user.email} created (id {user.id}) with roles "
-                  f"{', '.join(sorted(user.roles))}")
-    console.print(f"password, shown only now: [bold]{password}[/]")
-
-
-paypal_cli = typer.Typer(no_args_is_help=True, help="The local PayPal.")
-cli.add_typer(paypal_cli, name="paypal")
-
-
-@paypal_cli.command("simulate")
-def paypal_simulate(
-    email: str = typer.Option(..., help="The subscriber's email"),
-    event: str = typer.Option(..., help="ACTIVATED, UPDATED, SUSPENDED, CANCELLED, EXPIRED, "
-                                        "PAYMENT.FAILED or SALE.COMPLETED"),
-    plan: str = typer.Option("standard", help="Plan of the subscription created if none"),
-) -> None:
-    """Have the local PayPal send a signed webhook for a subscriber."""
-    from localcloud.paypal_sim.simulate import simulate
-
-    with _services("simulate") as services:
-        result = simulate(services, email, event, plan)
-    console.print(f"{result['event']} sent for subscription {result['subscription_id']}; "
-                  f"the webhook was answered with HTTP {result['webhook_status']}")
-
-
-@cli.command("fuzz")
+@commands.command("fuzz")
 def fuzz_stack(
     examples: int = typer.Option(6, help="Cases per operation and phase"),
     phases: str = typer.Option(",".join(ALL_PHASES), help="Schemathesis phases to run"),
@@ -244,7 +146,7 @@ def fuzz_stack(
         console.print("[red]nothing is running:[/] start the stack with `make run` first")
         raise typer.Exit(1)
     chosen = tuple(p.strip() for p in phases.split(",") if p.strip())
-    with _services("make the fuzzing accounts") as services:
+    with domain_services("make the fuzzing accounts") as services:
         tokens = role_tokens(services, stack.api_url)
     table = Table("role", "requests", "failures", "5xx", "seconds")
     failed = False
@@ -264,12 +166,12 @@ def fuzz_stack(
         raise typer.Exit(1)
 
 
-@cli.command("deploy-infra")
+@commands.command("deploy-infra")
 def deploy_infra() -> None:
     """Apply infra/template.yaml to the configured target (NOTFLIX_TARGET)."""
     stack = EmbeddedStack()
-    with _progress() as progress:
-        outputs = stack.deploy(_reporter(progress, "deploy"))
+    with progress_bars() as progress:
+        outputs = stack.deploy(reporter(progress, "deploy"))
     for key, value in sorted(outputs.items()):
         console.print(f"{key}: {value}")
 
@@ -318,11 +220,3 @@ def demo_streams(stack: EmbeddedStack, report: ProgressFn) -> None:
         resources.close()
 
 
-def main() -> None:
-    cli()
-
-
-from localcloud import catalogue_cli, encode_cli, graph_cli, upload_cli  # noqa: E402,F401  (register them)
-
-if __name__ == "__main__":
-    main()

@@ -31,7 +31,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from localcloud.cli import cli, console
+from localcloud.cli.shared import console
 from localcloud.upload_client import (
     DEFAULT_PARALLEL,
     FINAL_STATES,
@@ -46,6 +46,7 @@ from localcloud.upload_client import (
 )
 
 #: Exit code after Ctrl-C, as shells report a SIGINT.
+commands = typer.Typer()
 INTERRUPTED = 130
 #: Waiting this long for the encoder to pick the upload up earns a hint.
 PICKUP_SECONDS = 60.0
@@ -106,7 +107,7 @@ def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-@cli.command()
+@commands.command()
 def upload(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                          help="The video (or subtitle) file to upload.")],

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from localcloud.cli import _progress, _reporter, _services, cli, console
+from localcloud.cli.shared import console, domain_services, progress_bars, reporter
 from localcloud.stack import EmbeddedStack, apply_graph_schema
 
 graph_cli = typer.Typer(no_args_is_help=True, help="The recommendation graph in Neo4j.")
-cli.add_typer(graph_cli, name="graph")
 
 
 @graph_cli.command("schema")
@@ -24,9 +23,9 @@ def sync() -> None:
     from chalicelib.recommendations.resync import resync_titles
     from chalicelib.recommendations.sync import GraphSync
 
-    with _services("sync the graph") as services, _progress() as progress:
+    with domain_services("sync the graph") as services, progress_bars() as progress:
         services.catalogue  # binds the tables  # noqa: B018
-        report = _reporter(progress, "graph")
+        report = reporter(progress, "graph")
         written = resync_titles(GraphSync(services.resources.neo4j),
                                 progress=lambda done, total: report(done, total, "titles"))
     console.print(f"{written} titles written to the graph")

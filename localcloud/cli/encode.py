@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from localcloud.cli import _progress, _services, cli, console
+from localcloud.cli.shared import console, domain_services, progress_bars
 
 #: How long to wait for the encoder to pick the upload up before suspecting it is not running.
+commands = typer.Typer()
 PICKUP_SECONDS = 60.0
 
 
-@cli.command()
+@commands.command()
 def encode(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                          help="A video file to upload and encode.")],
@@ -26,7 +27,7 @@ def encode(
     from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
     from chalicelib.platform.dynamo import bind_models
 
-    with _services("encode") as services:
+    with domain_services("encode") as services:
         settings = services.settings
         if title is not None:
             services.catalogue.title(title)  # 404 (exit 1) when there is no such title
@@ -35,7 +36,7 @@ def encode(
         bucket = settings.uploads_bucket
         key = f"uploads/{uuid.uuid4().hex[:12]}/{file.name}"
         size = file.stat().st_size
-        with _progress() as progress:
+        with progress_bars() as progress:
             sent = progress.add_task(file.name, total=size, step="upload")
             s3.upload_file(str(file), bucket, key,
                            ExtraArgs={"Metadata": {"title-id": title}} if title else None,

@@ -8,21 +8,20 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from localcloud.cli import _progress, _reporter, _services, cli, console
+from localcloud.cli.shared import console, domain_services, progress_bars, reporter
 
+commands = typer.Typer()
 import_cli = typer.Typer(no_args_is_help=True, help="Import catalogue metadata.")
 catalogue_cli = typer.Typer(no_args_is_help=True, help="The catalogue's derived data.")
-cli.add_typer(import_cli, name="import")
-cli.add_typer(catalogue_cli, name="catalogue")
 
 
-@cli.command()
+@commands.command()
 def seed() -> None:
     """Load the demo catalogue: vega-datasets' films and a few generated series."""
     from chalicelib.catalogue.seeding import seed as load
 
-    with _services("seed") as services, _progress() as progress:
-        report = _reporter(progress, "seed")
+    with domain_services("seed") as services, progress_bars() as progress:
+        report = reporter(progress, "seed")
         result = load(services.catalogue_writer, services.catalogue_indexer,
                       progress=lambda done, total: report(done, total, "titles"))
     source, written = result.source, result.written
@@ -65,11 +64,11 @@ def import_tmdb(
     except ValueError as exc:
         raise typer.BadParameter("--date is YYYY-MM-DD") from exc
     kinds = ["movie", "tv"] if kind == "all" else [kind]
-    with _services("import") as services:
+    with domain_services("import") as services:
         imports = services.imports
         run = imports.create(kinds, export_day, limit, "cli")
         console.print(f"run {run['id']}: TMDB export of {run['export_date']}")
-        with _progress() as progress:
+        with progress_bars() as progress:
             status = imports.work(run["id"], progress=_RichImportProgress(progress),
                                   requeue=False)
         final = imports.status(run["id"])
@@ -86,7 +85,7 @@ def import_tmdb(
 @catalogue_cli.command("rebuild")
 def rebuild() -> None:
     """Rebuild the search index and the country rankings from the titles table."""
-    with _services("rebuild") as services:
+    with domain_services("rebuild") as services:
         report = services.catalogue_indexer.rebuild()
     console.print(f"{report.titles} titles indexed ({report.index_bytes} bytes), "
                   f"{report.countries} country rankings, in {report.seconds}s")
@@ -98,7 +97,7 @@ def match_keys() -> None:
     before the title-match-keys table existed; idempotent)."""
     from chalicelib.catalogue.match_key_backfill import backfill
 
-    with _services("match-keys") as services:
+    with domain_services("match-keys") as services:
         services.catalogue  # binds the tables  # noqa: B018
         done = backfill()
     console.print(f"{done} titles added to their match keys")
