@@ -25,7 +25,7 @@ from chalicelib.auth import passwords
 from chalicelib.auth.throttle import LoginThrottle
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
-from tests.support import unique
+from localcloud.isolation import unique
 
 
 def run(resources: Resources, api_url: str) -> dict[str, tuple[float, float]]:

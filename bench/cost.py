@@ -154,8 +154,8 @@ def stack_in_process() -> Iterator[Any]:
     from chalicelib.platform.aws import make_session
     from chalicelib.platform.config import Settings
     from infra.deployer import deploy
+    from localcloud.isolation import free_port, unique
     from localcloud.stack import EmbeddedStack
-    from tests.support import free_port, unique
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NOTFLIX_LOCAL_DIR"] = tmp

@@ -59,8 +59,8 @@ from encoder_lambda.media.probe import SourceInfo, probe
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.publish import MANIFEST
 from localcloud import paths
+from localcloud.isolation import free_port, unique
 from localcloud.stack import EmbeddedStack
-from tests.support import free_port, unique
 
 SECONDS = 60
 WIDTH, HEIGHT, FPS = 1920, 1080, 30

@@ -94,7 +94,7 @@ from encoder_lambda.task_work import SPRITE_EVERY_S
 from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_chunks
 from encoder_lambda.track_json import renamed, track_to_json
 from localcloud.functions import ENCODER_MEMORY_MB, ENCODER_TIMEOUT_SECONDS
-from tests.support import free_port, unique
+from localcloud.isolation import free_port, unique
 
 SECONDS = 600
 CHUNK_SECONDS = 60

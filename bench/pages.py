@@ -47,7 +47,7 @@ from chalicelib.catalogue.seeding import SeedResult, seed
 from chalicelib.platform.config import Settings
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
-from tests.support import unique
+from localcloud.isolation import unique
 
 RUNS = 200
 WARMUP = 3

@@ -47,6 +47,7 @@ from chalicelib.platform.aws import make_client, make_session
 from chalicelib.platform.config import Settings
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
+from localcloud.isolation import unique
 from localcloud.upload_client import (
     DEFAULT_PARALLEL,
     UploadClient,
@@ -55,7 +56,6 @@ from localcloud.upload_client import (
     UploadResult,
     parse_rate,
 )
-from tests.support import unique
 
 MIB = 1024 * 1024
 SIZE_MIB = 1024

@@ -8,7 +8,7 @@ Measured side by side in one run:
 - DynamoDB writes against a private moto stack: single PutItem calls, BatchWriteItem (25 per
   call) and the catalogue writer's upsert (conditional title put + batched facets).
 
-Run: `.venv/bin/python -m bench.import` (about two minutes).
+Run: `.venv/bin/python -m bench.catalogue_import` (about two minutes).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ def generate(path: Path, lines: int = LINES) -> None:
 
 def child(mode: str, path: str) -> None:
     """Stream the export and diff it against a fetch state holding half the ids."""
-    sys.path.insert(0, str(ROOT))
     from chalicelib.catalogue.fetch_state import FetchState, day_number
     from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
 
@@ -87,7 +86,7 @@ def child(mode: str, path: str) -> None:
 
 
 def run_child(mode: str, path: Path) -> dict[str, float]:
-    result = subprocess.run([sys.executable, "-m", "bench.import", "--child", mode,
+    result = subprocess.run([sys.executable, "-m", "bench.catalogue_import", "--child", mode,
                              str(path)], cwd=ROOT, capture_output=True, text=True, check=True)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
