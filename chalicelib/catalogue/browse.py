@@ -108,6 +108,11 @@ class CatalogueReader:
     def title(self, title_id: str) -> TitleModel:
         return find_title(title_id)
 
+    def cards(self, title_ids: list[str]) -> list[dict[str, Any]]:
+        """The cards of these titles, in this order (unknown ids are left out)."""
+        titles = {t.id: t for t in TitleModel.batch_get(title_ids)} if title_ids else {}
+        return [card(titles[i], self.image_base) for i in title_ids if i in titles]
+
     def details(self, title_id: str) -> dict[str, Any]:
         return self.describe(self.title(title_id))
 
