@@ -47,8 +47,8 @@ def generate(path: Path, lines: int = LINES) -> None:
 
 def child(mode: str, path: str) -> None:
     """Stream the export and diff it against a fetch state holding half the ids."""
-    from chalicelib.catalogue.fetch_state import FetchState, day_number
-    from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
+    from chalicelib.catalogue.importing.fetch_state import FetchState, day_number
+    from chalicelib.catalogue.importing.tmdb_export import ExportStats, open_export, parse_lines
 
     today = day_number(date(2026, 11, 23))
     state = FetchState()
@@ -111,8 +111,8 @@ def parse_bench() -> None:
 
 def write_bench() -> None:
     from bench.harness import private_stack
-    from chalicelib.catalogue.models import FacetModel
-    from chalicelib.catalogue.records import TitleRecord
+    from chalicelib.catalogue.titles.models import FacetModel
+    from chalicelib.catalogue.titles.records import TitleRecord
     from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 

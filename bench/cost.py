@@ -280,7 +280,7 @@ class Encode:
 
 def encode_clip(app_module: Any, meters: Meters, seconds: int, workdir: Path) -> Encode:
     from bench.encode import make_clip
-    from chalicelib.catalogue.records import TitleRecord
+    from chalicelib.catalogue.titles.records import TitleRecord
     from encoder_lambda.media.binaries import find_tools
     from encoder_lambda.media.mpd import parse
     from encoder_lambda.runtime import pipeline

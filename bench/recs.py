@@ -51,7 +51,7 @@ import msgspec
 from neo4j import Driver, ManagedTransaction
 
 from bench.harness import percentiles_ms, private_stack
-from chalicelib.catalogue.models import CATALOGUE_MODELS
+from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources
 from chalicelib.recommendations import queries

@@ -26,7 +26,7 @@ import zlib
 from urllib.parse import quote
 
 from bench.harness import http_client, percentiles_ms, private_stack, report
-from chalicelib.catalogue.search_index import SearchDoc, SearchIndex, build
+from chalicelib.catalogue.search.index import SearchDoc, SearchIndex, build
 from chalicelib.platform.aws import make_session
 
 SEED = 20261122

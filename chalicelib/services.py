@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.sessions import SessionStore
     from chalicelib.auth.users import UserRepository
-    from chalicelib.catalogue.browse import CatalogueReader
-    from chalicelib.catalogue.imdb_import import ImdbImporter
-    from chalicelib.catalogue.imports import CatalogueImports
+    from chalicelib.catalogue.importing.imdb_import import ImdbImporter
+    from chalicelib.catalogue.importing.service import CatalogueImports
+    from chalicelib.catalogue.importing.tmdb_client import TmdbClient
+    from chalicelib.catalogue.importing.tmdb_import import TmdbImporter
     from chalicelib.catalogue.rebuild import CatalogueIndexer
-    from chalicelib.catalogue.search import SearchService
-    from chalicelib.catalogue.tmdb_client import TmdbClient
-    from chalicelib.catalogue.tmdb_import import TmdbImporter
-    from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.catalogue.search.service import SearchService
+    from chalicelib.catalogue.titles.browse import CatalogueReader
+    from chalicelib.catalogue.titles.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
     from chalicelib.jobs.actions import JobActions
     from chalicelib.jobs.console import JobsConsole
@@ -89,8 +89,8 @@ class Services:
             return
         from chalicelib.audit.log import AUDIT_MODELS
         from chalicelib.auth.models import AUTH_MODELS
-        from chalicelib.catalogue.import_models import IMPORT_MODELS
-        from chalicelib.catalogue.models import CATALOGUE_MODELS
+        from chalicelib.catalogue.importing.models import IMPORT_MODELS
+        from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
         from chalicelib.ingest.models import INGEST_MODELS
         from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
@@ -209,13 +209,13 @@ class Services:
     # -- catalogue --------------------------------------------------------------------------
     @uses_tables
     def catalogue(self) -> CatalogueReader:
-        from chalicelib.catalogue.browse import CatalogueReader
+        from chalicelib.catalogue.titles.browse import CatalogueReader
 
         return CatalogueReader(self.settings.image_base_url)
 
     @cached_property
     def search(self) -> SearchService:
-        from chalicelib.catalogue.search import SearchService
+        from chalicelib.catalogue.search.service import SearchService
 
         settings = self.settings
         return SearchService(self.resources.s3, settings.data_bucket,
@@ -223,13 +223,13 @@ class Services:
 
     @uses_tables
     def imdb_import(self) -> ImdbImporter:
-        from chalicelib.catalogue.imdb_import import ImdbImporter
+        from chalicelib.catalogue.importing.imdb_import import ImdbImporter
 
         return ImdbImporter(on_recorded=self.graph_feed.list_imported)
 
     @uses_tables
     def catalogue_writer(self) -> CatalogueWriter:
-        from chalicelib.catalogue.writer import CatalogueWriter
+        from chalicelib.catalogue.titles.writer import CatalogueWriter
 
         return CatalogueWriter(on_saved=self.graph_feed.titles_saved)
 
@@ -246,7 +246,7 @@ class Services:
         """A TMDB client for one import run (its own event loop and connections)."""
         import httpx
 
-        from chalicelib.catalogue.tmdb_client import TmdbClient
+        from chalicelib.catalogue.importing.tmdb_client import TmdbClient
 
         settings = self.settings
         if not (settings.tmdb_api_key or settings.tmdb_bearer_token):
@@ -265,9 +265,9 @@ class Services:
         import tempfile
         from pathlib import Path
 
-        from chalicelib.catalogue.fetch_state import FetchStateStore
-        from chalicelib.catalogue.import_runs import ImportRuns
-        from chalicelib.catalogue.tmdb_import import TmdbImporter
+        from chalicelib.catalogue.importing.fetch_state import FetchStateStore
+        from chalicelib.catalogue.importing.runs import ImportRuns
+        from chalicelib.catalogue.importing.tmdb_import import TmdbImporter
 
         settings = self.settings
         return TmdbImporter(self.tmdb_client, FetchStateStore(self.resources.s3,
@@ -278,8 +278,8 @@ class Services:
 
     @uses_tables
     def imports(self) -> CatalogueImports:
-        from chalicelib.catalogue.import_runs import ImportRuns
-        from chalicelib.catalogue.imports import CatalogueImports
+        from chalicelib.catalogue.importing.runs import ImportRuns
+        from chalicelib.catalogue.importing.service import CatalogueImports
 
         sqs = self.resources.sqs
         queue = self.settings.import_queue

@@ -20,7 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.episodes import episode_key
+from chalicelib.catalogue.titles.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel, title_settings
 from encoder_lambda import task_work
 from encoder_lambda.assemble import AssemblyFailed, assemble

@@ -14,8 +14,8 @@ from encoder_lambda.pipeline import Pipeline
 def pipeline() -> Pipeline:
     import os
 
-    from chalicelib.catalogue.models import CATALOGUE_MODELS
-    from chalicelib.catalogue.playable import attach_asset, title_exists
+    from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+    from chalicelib.catalogue.titles.playable import attach_asset, title_exists
     from chalicelib.jobs.models import JOB_MODELS
     from chalicelib.platform.dynamo import bind_models
     from chalicelib.recommendations.feed import GraphFeed

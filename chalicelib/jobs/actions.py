@@ -56,7 +56,7 @@ class JobActions:
     @staticmethod
     def settings(title_id: str, only_latest: bool, cooldown_s: int) -> dict[str, Any]:
         """A title's encode settings; 404 for a title the catalogue does not have."""
-        from chalicelib.catalogue.browse import find_title
+        from chalicelib.catalogue.titles.browse import find_title
 
         find_title(title_id)
         TitleSettingsModel(f"settings#{title_id}", only_latest=only_latest,

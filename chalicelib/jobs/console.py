@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.episodes import episode_label
+from chalicelib.catalogue.titles.episodes import episode_label
 from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
 from chalicelib.jobs.progress import summarize
 from chalicelib.platform.errors import catalogued

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalogue.browse import card, find_title
-from chalicelib.catalogue.episodes import episode_key, episode_label
-from chalicelib.catalogue.models import EpisodeModel
+from chalicelib.catalogue.titles.browse import card, find_title
+from chalicelib.catalogue.titles.episodes import episode_key, episode_label
+from chalicelib.catalogue.titles.models import EpisodeModel
 from chalicelib.platform.errors import catalogued
 from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
-from chalicelib.catalogue.posters import placeholder_svg
+from chalicelib.catalogue.importing.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.posters import placeholder_svg
 from chalicelib.openapi.declarations import (
     ADMIN,
     USER,

@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.records import Kind, TitleRecord
-from chalicelib.catalogue.writer import CatalogueWriter
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
+from chalicelib.catalogue.titles.writer import CatalogueWriter
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import logger
 from chalicelib.uploads.access import UploadAccess

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.titles.models import TitleModel
 from chalicelib.platform.aws import error_code
 from chalicelib.platform.clock import iso, parse_iso
 from chalicelib.platform.errors import catalogued

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalogue.browse import card
-from chalicelib.catalogue.episodes import episode_label
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.titles.browse import card
+from chalicelib.catalogue.titles.episodes import episode_label
+from chalicelib.catalogue.titles.models import TitleModel
 from chalicelib.viewing.resume import ResumeStore
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.catalogue.browse import card
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.titles.browse import card
+from chalicelib.catalogue.titles.models import TitleModel
 from chalicelib.platform import cursors
 from chalicelib.platform.clock import iso
 from chalicelib.viewing.models import HistoryModel

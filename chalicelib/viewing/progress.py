@@ -29,8 +29,8 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.catalogue.episodes import episode_key, episode_label
-from chalicelib.catalogue.models import EpisodeModel, TitleModel, UserTitleModel
+from chalicelib.catalogue.titles.episodes import episode_key, episode_label
+from chalicelib.catalogue.titles.models import EpisodeModel, TitleModel, UserTitleModel
 from chalicelib.platform.clock import iso, now, parse_iso
 from chalicelib.platform.errors import catalogued
 from chalicelib.recommendations.events import WatchRow

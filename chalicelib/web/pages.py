@@ -11,17 +11,17 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.countries import country_name
-from chalicelib.catalogue.filters import Filters
+from chalicelib.catalogue.titles.countries import country_name
+from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.outages import classify
 
 if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.users import User, UserRepository
-    from chalicelib.catalogue.browse import CatalogueReader
-    from chalicelib.catalogue.imports import CatalogueImports
-    from chalicelib.catalogue.search import SearchService
+    from chalicelib.catalogue.importing.service import CatalogueImports
+    from chalicelib.catalogue.search.service import SearchService
+    from chalicelib.catalogue.titles.browse import CatalogueReader
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.payments.service import PaymentsService
     from chalicelib.recommendations.recommender import Recommender

@@ -18,7 +18,7 @@ catalogue_cli = typer.Typer(no_args_is_help=True, help="The catalogue's derived 
 @commands.command()
 def seed() -> None:
     """Load the demo catalogue: vega-datasets' films and a few generated series."""
-    from chalicelib.catalogue.seeding import seed as load
+    from chalicelib.catalogue.demo.seeding import seed as load
 
     with domain_services("seed") as services, progress_bars() as progress:
         report = reporter(progress, "seed")
@@ -95,7 +95,7 @@ def rebuild() -> None:
 def match_keys() -> None:
     """Add every title to its IMDb-id and name#year match keys (for a catalogue written
     before the title-match-keys table existed; idempotent)."""
-    from chalicelib.catalogue.match_key_backfill import backfill
+    from chalicelib.catalogue.titles.match_key_backfill import backfill
 
     with domain_services("match-keys") as services:
         services.catalogue  # binds the tables  # noqa: B018

@@ -179,8 +179,8 @@ def deploy_infra() -> None:
 def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
     """`make run` starts with the demo catalogue when there is no catalogue yet (and fills
     the IMDb match keys of a catalogue loaded before they existed)."""
-    from chalicelib.catalogue import match_key_backfill as match_keys
-    from chalicelib.catalogue.seeding import catalogue_is_empty, seed
+    from chalicelib.catalogue.demo.seeding import catalogue_is_empty, seed
+    from chalicelib.catalogue.titles import match_key_backfill as match_keys
     from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 

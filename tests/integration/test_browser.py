@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.platform.config import Settings
 from chalicelib.platform.dynamo import bind_models

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import CDPSession, Page, Request, Route, expect
 
-from chalicelib.catalogue.records import Kind, TitleRecord
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources

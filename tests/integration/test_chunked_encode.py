@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset, title_exists
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.playable import attach_asset, title_exists
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources

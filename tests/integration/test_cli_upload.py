@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.catalogue.models import FacetModel, TitleModel
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.models import FacetModel, TitleModel
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for
 from chalicelib.platform.config import Settings
 from chalicelib.platform.dynamo import bind_models

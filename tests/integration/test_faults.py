@@ -312,8 +312,8 @@ def _make_title(faults: FaultStack, title_id: str, *, playable: bool = False) ->
     """A catalogue title, written by the app's own code in a process bound to this stack
     (binding the models here would point other tests' models at this stack)."""
     script = (
-        "from chalicelib.catalogue.playable import attach_asset\n"
-        "from chalicelib.catalogue.records import TitleRecord\n"
+        "from chalicelib.catalogue.titles.playable import attach_asset\n"
+        "from chalicelib.catalogue.titles.records import TitleRecord\n"
         "from chalicelib.platform.config import Settings\n"
         "from chalicelib.platform.resources import Resources\n"
         "from chalicelib.services import Services\n"

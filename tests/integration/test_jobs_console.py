@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
 from chalicelib.openapi import responses
 from chalicelib.platform.clock import iso

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset
+from chalicelib.catalogue.titles.playable import attach_asset
 from chalicelib.jobs.models import JOB_MODELS
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.errors import AppError

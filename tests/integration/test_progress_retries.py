@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import TitleRecord
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.platform.errors import ServiceUnavailable
 from chalicelib.services import Services
 from chalicelib.viewing.history import ViewingHistory

@@ -300,7 +300,7 @@ def test_a_viewer_counts_once_per_title_and_utc_day(resources: Resources, ns: st
 def test_resync_writes_catalogue_titles_to_the_graph(driver: Driver, sync: GraphSync,
                                                      catalogue_services: Services,
                                                      ns: str) -> None:
-    from chalicelib.catalogue.records import Person, TitleRecord
+    from chalicelib.catalogue.titles.records import Person, TitleRecord
     from chalicelib.recommendations.resync import resync_titles
 
     catalogue_services.catalogue_writer.upsert([TitleRecord(

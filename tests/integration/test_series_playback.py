@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Episode, Season, TitleRecord
+from chalicelib.catalogue.titles.records import Episode, Season, TitleRecord
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.import_models import ImportFailureModel
-from chalicelib.catalogue.models import TitleModel, str_list
+from chalicelib.catalogue.importing.models import ImportFailureModel
+from chalicelib.catalogue.titles.models import TitleModel, str_list
 from chalicelib.platform.errors import AppError
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services

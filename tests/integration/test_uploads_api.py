@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Kind, TitleRecord
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
 from chalicelib.jobs.models import JobModel
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services

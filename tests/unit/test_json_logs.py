@@ -73,7 +73,7 @@ def worker_handlers() -> dict[str, Any]:
 
     @app.schedule("rate(1 day)")
     def nightly(event: object) -> None:
-        logs.child("chalicelib.catalogue.imports").info("nightly run", extra={"kept": 3})
+        logs.child("chalicelib.catalogue.importing.service").info("nightly run", extra={"kept": 3})
 
     return {"work": work, "nightly": nightly}
 

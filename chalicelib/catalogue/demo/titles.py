@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalogue.records import Episode, Person, Season, TitleRecord
+from chalicelib.catalogue.titles.records import Episode, Person, Season, TitleRecord
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VEGA_MOVIES = ROOT / "node_modules" / "vega-datasets" / "data" / "movies.json"
 #: vega's "Major Genre" values, as the catalogue's genre names.
 _GENRES = {"Thriller/Suspense": ("Thriller",), "Romantic Comedy": ("Romance", "Comedy"),

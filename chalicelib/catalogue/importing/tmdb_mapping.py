@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from chalicelib.catalogue.records import (
+from chalicelib.catalogue.titles.records import (
     Episode,
     Kind,
     Person,

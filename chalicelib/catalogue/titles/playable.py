@@ -6,8 +6,8 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel
-from chalicelib.catalogue.writer import facet_items
+from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel
+from chalicelib.catalogue.titles.writer import facet_items
 from chalicelib.platform.clock import iso
 
 #: A series' own asset: it plays through its episodes' assets.

@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalogue.posters import poster_url
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
-from chalicelib.catalogue.search_index import SearchIndex
+from chalicelib.catalogue.search.index import SearchIndex
+from chalicelib.catalogue.titles.posters import poster_url
 from chalicelib.platform.aws import error_code, is_missing
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import child

@@ -22,14 +22,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from chalicelib.catalogue.fetch_state import FetchState, FetchStateStore, day_number
-from chalicelib.catalogue.import_models import ImportRunModel
-from chalicelib.catalogue.import_runs import ImportRuns
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.catalogue.tmdb_client import ExportKind, TmdbClient, TmdbError, TmdbNotFound
-from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
-from chalicelib.catalogue.tmdb_mapping import MappingError, movie_record, series_record
-from chalicelib.catalogue.writer import CatalogueWriter
+from chalicelib.catalogue.importing.fetch_state import FetchState, FetchStateStore, day_number
+from chalicelib.catalogue.importing.models import ImportRunModel
+from chalicelib.catalogue.importing.runs import ImportRuns
+from chalicelib.catalogue.importing.tmdb_client import (
+    ExportKind,
+    TmdbClient,
+    TmdbError,
+    TmdbNotFound,
+)
+from chalicelib.catalogue.importing.tmdb_export import ExportStats, open_export, parse_lines
+from chalicelib.catalogue.importing.tmdb_mapping import MappingError, movie_record, series_record
+from chalicelib.catalogue.titles.records import TitleRecord
+from chalicelib.catalogue.titles.writer import CatalogueWriter
 from chalicelib.platform.logs import child
 
 log = child(__name__)

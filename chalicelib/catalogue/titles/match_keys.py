@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chalicelib.catalogue.models import MatchKeyModel, TitleModel
+from chalicelib.catalogue.titles.models import MatchKeyModel, TitleModel
 
 #: At most this many candidates per key are read (the GSI queries' old limits).
 MAX_IMDB_CANDIDATES = 5

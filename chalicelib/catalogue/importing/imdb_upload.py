@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalice.app import Request
 
-from chalicelib.catalogue.imdb_csv import CsvProblem, ImdbRow, TooManyRows, decode, parse
+from chalicelib.catalogue.importing.imdb_csv import CsvProblem, ImdbRow, TooManyRows, decode, parse
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.json_input import load_json
 

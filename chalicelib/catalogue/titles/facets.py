@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.catalogue.text import normalized
+from chalicelib.catalogue.titles.text import normalized
 
 MAX_GENRES = 8
 MAX_COUNTRIES = 8

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from chalicelib.catalogue.export_day import latest_export_day
-from chalicelib.catalogue.import_runs import ImportRuns, public
+from chalicelib.catalogue.importing.export_day import latest_export_day
+from chalicelib.catalogue.importing.runs import ImportRuns, public
+from chalicelib.catalogue.importing.tmdb_client import TmdbError
+from chalicelib.catalogue.importing.tmdb_import import ImportProgress, TmdbImporter
 from chalicelib.catalogue.rebuild import CatalogueIndexer
-from chalicelib.catalogue.tmdb_client import TmdbError
-from chalicelib.catalogue.tmdb_import import ImportProgress, TmdbImporter
 from chalicelib.platform.errors import AppError
 from chalicelib.platform.logs import child
 

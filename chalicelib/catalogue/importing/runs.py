@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError
 
-from chalicelib.catalogue.import_models import ImportFailureModel, ImportRunModel
+from chalicelib.catalogue.importing.models import ImportFailureModel, ImportRunModel
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
 

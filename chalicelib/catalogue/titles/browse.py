@@ -8,17 +8,17 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.catalogue.countries import country_name
-from chalicelib.catalogue.facets import choose_facet, genre_key
-from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.models import (
+from chalicelib.catalogue.titles.countries import country_name
+from chalicelib.catalogue.titles.facets import choose_facet, genre_key
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.models import (
     EpisodeModel,
     FacetModel,
     RankingModel,
     TitleModel,
     str_list,
 )
-from chalicelib.catalogue.posters import poster_url
+from chalicelib.catalogue.titles.posters import poster_url
 from chalicelib.platform.errors import catalogued
 
 MAX_ID_LENGTH = 64

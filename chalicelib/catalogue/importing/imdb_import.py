@@ -4,7 +4,7 @@ Each row is matched by IMDb id, else by normalised title and year (the most popu
 when several share both). Matched titles are recorded for the user as watched, with their
 personal rating; importing the same file twice leaves the same records.
 
-Cost: every row's keys are looked up together (:mod:`chalicelib.catalogue.match_keys`), so a
+Cost: every row's keys are looked up together (:mod:`chalicelib.catalogue.titles.match_keys`), so a
 list of N rows costs about 2N/100 + N/100 batched reads and N/25 batched writes, whatever
 the rows hold; the parser refuses a list of more than ``imdb_csv.MAX_ROWS`` rows.
 """
@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalogue.imdb_csv import ImdbRow
-from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
-from chalicelib.catalogue.models import TitleModel, UserTitleModel, str_list
-from chalicelib.catalogue.text import title_year_key
+from chalicelib.catalogue.importing.imdb_csv import ImdbRow
+from chalicelib.catalogue.titles.match_keys import imdb_key, name_key, titles_by_key
+from chalicelib.catalogue.titles.models import TitleModel, UserTitleModel, str_list
+from chalicelib.catalogue.titles.text import title_year_key
 from chalicelib.platform.clock import iso
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.catalogue.countries import country_name
+from chalicelib.catalogue.titles.countries import country_name
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
 

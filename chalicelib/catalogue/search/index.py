@@ -8,7 +8,7 @@ Format (all integer arrays are little-endian ``uint32``, i.e. ``array('I')``):
 - Documents are ranked by popularity (descending, ties by id); a document's *ordinal* is its
   rank, so a smaller ordinal is a more popular title and every sorted ordinal array is already
   in result order.
-- Tokens are the folded words of each name (:func:`chalicelib.catalogue.text.index_words`:
+- Tokens are the folded words of each name (:func:`chalicelib.catalogue.titles.text.index_words`:
   the words plus apostrophe-joined forms such as ``schindlers``) plus one *name token* per
   title: ``"\\x01"`` followed by the whole normalised name (``text.normalized``). ``"\\x01"`` sorts
   before every word character, so all name tokens form one block at the start of the sorted
@@ -57,7 +57,7 @@ from typing import Final
 
 import msgspec
 
-from chalicelib.catalogue.text import index_words, words
+from chalicelib.catalogue.titles.text import index_words, words
 
 FORMAT_VERSION: Final = 1
 MAGIC: Final = b"NFXS"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.demo.titles import VEGA_MOVIES, SeedReport, demo_series, vega_records
 from chalicelib.catalogue.rebuild import CatalogueIndexer, RebuildReport
-from chalicelib.catalogue.seed import VEGA_MOVIES, SeedReport, demo_series, vega_records
-from chalicelib.catalogue.writer import CatalogueWriter, WriteStats
+from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.catalogue.titles.writer import CatalogueWriter, WriteStats
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from typing import Any
 import msgspec
 from pynamodb.exceptions import PutError
 
-from chalicelib.catalogue import match_keys
-from chalicelib.catalogue.facets import facet_names, rank_key
-from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel, str_list
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.catalogue.text import title_year_key
+from chalicelib.catalogue.titles import match_keys
+from chalicelib.catalogue.titles.facets import facet_names, rank_key
+from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel, str_list
+from chalicelib.catalogue.titles.records import TitleRecord
+from chalicelib.catalogue.titles.text import title_year_key
 from chalicelib.platform.clock import iso
 from chalicelib.platform.logs import child
 

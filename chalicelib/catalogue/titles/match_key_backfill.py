@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib.catalogue.match_keys import add, keys_of
-from chalicelib.catalogue.models import FacetModel, MatchKeyModel
-from chalicelib.catalogue.text import title_year_key
+from chalicelib.catalogue.titles.match_keys import add, keys_of
+from chalicelib.catalogue.titles.models import FacetModel, MatchKeyModel
+from chalicelib.catalogue.titles.text import title_year_key
 
 
 def is_empty() -> bool:
