@@ -6,7 +6,7 @@ Rows that depend on Redis or Neo4j degrade to fewer items rather than failing th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.search.service import SearchService
     from chalicelib.catalogue.titles.browse import CatalogueReader
     from chalicelib.jobs.console import JobsConsole
+    from chalicelib.openapi.responses import TitleCard
     from chalicelib.payments.service import PaymentsService
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
@@ -38,6 +39,9 @@ GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", 
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
 
+R = TypeVar("R")
+
+
 class _Rows:
     """A page's optional parts (rows), each left out when it fails. After one meets a
     dependency outage the rest are left out at once: each would wait out the same timeouts,
@@ -46,7 +50,7 @@ class _Rows:
     def __init__(self) -> None:
         self.outage = False
 
-    def fill(self, what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def fill(self, what: str, work: Callable[[], list[R]]) -> list[R]:
         if self.outage:
             return []
         try:
@@ -111,7 +115,7 @@ class Pages:
                 "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
         return context
 
-    def recently_added(self) -> list[dict[str, Any]]:
+    def recently_added(self) -> list[TitleCard]:
         """Titles whose streams were published most recently."""
         s = self.services
         return s.catalogue.cards(s.jobs_console.recently_published_titles(ROW))

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
 from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel, title_settings
@@ -343,8 +344,9 @@ def test_a_running_job_shows_chunks_percent_elapsed_and_time_left(
     assert status["progress"] == 0.38 and line.match(status["progress_detail"]["summary"])
     assert [s["name"] for s in status["progress_detail"]["stages"]] == ["PROBING", "ENCODING"]
     # the answers keep the document's promises (the contract fuzzer's stack has no jobs)
-    responses.Job.model_validate(shown)
-    responses.JobPanel.model_validate(active)
-    responses.UploadStatus.model_validate(status)
-    responses.Dashboard.model_validate(dashboard(api_url, people["alice"]))
-    assert responses.UploadStatus.model_validate(status).progress_detail is not None
+    TypeAdapter(responses.Job).validate_python(shown)
+    TypeAdapter(responses.JobPanel).validate_python(active)
+    TypeAdapter(responses.UploadStatus).validate_python(status)
+    TypeAdapter(responses.Dashboard).validate_python(dashboard(api_url, people["alice"]))
+    assert TypeAdapter(responses.UploadStatus).validate_python(status).get(
+        "progress_detail") is not None

@@ -19,6 +19,7 @@ from chalicelib.catalogue.titles.models import (
     str_list,
 )
 from chalicelib.catalogue.titles.posters import poster_url
+from chalicelib.openapi.responses import TitleCard
 from chalicelib.platform.errors import catalogued
 
 MAX_ID_LENGTH = 64
@@ -53,7 +54,7 @@ def filter_condition(filters: Filters, facet: str) -> Condition | None:
     return condition
 
 
-def card(item: FacetModel | TitleModel, image_base: str) -> dict[str, Any]:
+def card(item: FacetModel | TitleModel, image_base: str) -> TitleCard:
     return {"id": item.id, "kind": item.kind, "name": item.name,
             "year": int(item.year) if item.year is not None else None,
             "genres": str_list(item.genres), "countries": str_list(item.countries),
@@ -84,7 +85,7 @@ class CatalogueReader:
         self.image_base = image_base
 
     def browse(self, filters: Filters, limit: int, cursor: str | None
-               ) -> tuple[list[dict[str, Any]], str | None]:
+               ) -> tuple[list[TitleCard], str | None]:
         facet = choose_facet(filters.kind, filters.genre, filters.year, filters.country)
         start = _decode_cursor(facet, cursor) if cursor else None
         condition = filter_condition(filters, facet)
@@ -108,7 +109,7 @@ class CatalogueReader:
     def title(self, title_id: str) -> TitleModel:
         return find_title(title_id)
 
-    def cards(self, title_ids: list[str]) -> list[dict[str, Any]]:
+    def cards(self, title_ids: list[str]) -> list[TitleCard]:
         """The cards of these titles, in this order (unknown ids are left out)."""
         titles = {t.id: t for t in TitleModel.batch_get(title_ids)} if title_ids else {}
         return [card(titles[i], self.image_base) for i in title_ids if i in titles]
