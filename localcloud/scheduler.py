@@ -97,7 +97,7 @@ class ScheduleRunner:
                             expression=text)
                 continue
             found.append(Schedule(source.name, f"{app.app_name}-{source.name}", period, text,
-                                  getattr(app_module, source.name),
+                                  app.handler_map[source.name],
                                   function_timeout(source.name)))
         return found
 
