@@ -47,12 +47,6 @@ class FuzzRun:
         return int((self.report.get("test_cases") or {}).get("generated", 0))
 
     @property
-    def server_errors(self) -> int:
-        """Failures of the no-5xx check."""
-        return sum(1 for f in self.failures
-                   if "not_a_server_error" in json.dumps(f) or "Server error" in json.dumps(f))
-
-    @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.failures
 
