@@ -17,7 +17,6 @@ from chalicelib.auth.sessions import Session, SessionStore
 from chalicelib.auth.throttle import LoginThrottle
 from chalicelib.auth.users import ROLES, User, UserRepository, normalise_email
 from chalicelib.platform.errors import catalogued
-from chalicelib.platform.ids import is_uuid
 from chalicelib.platform.logs import logger
 
 
@@ -185,8 +184,7 @@ class AccountService:
     # -- roles ------------------------------------------------------------------------------
     def set_roles(self, user_id: str, roles: list[str]) -> User:
         """404 for an id no user has (or no id at all), 422 for a role there is not."""
-        if not is_uuid(user_id) or self.users.get(user_id) is None:
-            raise catalogued("user_not_found")
+        self.users.existing(user_id)
         unknown = sorted(set(roles) - set(ROLES))
         if unknown:
             raise catalogued("unknown_role", role=unknown[0], roles=", ".join(ROLES))

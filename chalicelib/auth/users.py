@@ -14,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.auth.models import UserEmailModel, UserModel
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
+from chalicelib.platform.ids import is_uuid
 
 ROLES = ("viewer", "uploader", "admin")
 DEFAULT_ROLES = frozenset({"viewer"})
@@ -78,6 +79,13 @@ class UserRepository:
             return User.from_model(UserModel.get(user_id, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def existing(self, user_id: str) -> User:
+        """The user with this id; 404 ``user_not_found`` for an unknown id or no id at all."""
+        found = self.get(user_id) if is_uuid(user_id) else None
+        if found is None:
+            raise catalogued("user_not_found")
+        return found
 
     def get_by_email(self, email: str) -> User | None:
         """The account using `email`; a miss makes the same two reads as a hit, so the

@@ -22,7 +22,6 @@ from chalicelib.openapi.queries import (
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.http import BODY_TYPES, json_response, page_size
-from chalicelib.platform.ids import is_uuid
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
@@ -33,7 +32,6 @@ from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 
 if TYPE_CHECKING:
-    from chalicelib.auth.users import User
     from chalicelib.uploads import schemas as upload_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
     upload_schemas = lazy_module("chalicelib.uploads.schemas")
@@ -174,18 +172,11 @@ def unfinished_uploads() -> Response:
                          headers={"Cache-Control": "no-store"})
 
 
-def upload_access_user(user_id: str) -> User:
-    found = services.users.get(user_id) if is_uuid(user_id) else None
-    if found is None:
-        raise catalogued("user_not_found")
-    return found
-
-
 @declare(bp, "GET", "/api/admin/users/{user_id}/upload-access", Op(
     "A user's upload access level and titles", "admin", "UploadAccessList", roles=ADMIN,
     errors=(404,), description=ACCESS))
 def admin_upload_access(user_id: str) -> Response:
-    return json_response(services.upload_access.of(upload_access_user(user_id)),
+    return json_response(services.upload_access.of(services.users.existing(user_id)),
                          headers={"Cache-Control": "no-store"})
 
 
@@ -195,7 +186,7 @@ def admin_upload_access(user_id: str) -> Response:
     also={200: ("The title was already on the user's list", "UploadAccessEntry")},
     description=ACCESS), content_types=BODY_TYPES)
 def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
-    user = upload_access_user(user_id)
+    user = services.users.existing(user_id)
     entry, new = services.upload_access.grant(user.id, title_id, current().user)
     if new:
         audit("upload_access.grant", user.id, title_id=title_id, user_email=user.email)
@@ -206,7 +197,7 @@ def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
     "Take a title off a user's upload list; audited", "admin", "UploadAccessEntry",
     roles=ADMIN, errors=(404,), description=ACCESS))
 def admin_revoke_upload_access(user_id: str, title_id: str) -> Response:
-    user = upload_access_user(user_id)
+    user = services.users.existing(user_id)
     revoked = services.upload_access.revoke(user.id, title_id)
     audit("upload_access.revoke", user.id, title_id=title_id, user_email=user.email,
           via=revoked["via"])
