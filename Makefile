@@ -65,7 +65,7 @@ bench: setup
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.auth
 	$(BIN)/python -m bench.webhooks
-	$(BIN)/python -m bench.import
+	$(BIN)/python -m bench.catalogue_import
 	$(BIN)/python -m bench.imdb_import
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.encode --rounds 3

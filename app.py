@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from chalice.app import Chalice, CORSConfig
 
-from chalicelib import logs
-from chalicelib.http import install_middleware
-from chalicelib.routes import auth, catalogue, operations, pages, payments, uploads, viewing
-from chalicelib.routes import workers as worker_routes
-from chalicelib.routes.common import bind
-from chalicelib.routes.root import resources, services, settings
-from chalicelib.web.errors import page_error
-from chalicelib.web_security import (
+from chalicelib.platform import logs
+from chalicelib.platform.http import install_middleware
+from chalicelib.platform.web_security import (
     PAYPAL_PAGES,
     SecurityHeaders,
     content_security_policy,
     origin_of,
 )
+from chalicelib.routes import auth, catalogue, operations, pages, payments, uploads, viewing
+from chalicelib.routes import workers as worker_routes
+from chalicelib.routes.common import bind
+from chalicelib.routes.root import resources, services, settings
+from chalicelib.web.errors import page_error
 
 __all__ = ["app", "resources", "services", "settings"]
 

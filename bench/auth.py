@@ -23,9 +23,9 @@ import httpx
 from bench.harness import http_client, measure, percentiles_ms, private_stack, report
 from chalicelib.auth import passwords
 from chalicelib.auth.throttle import LoginThrottle
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
-from tests.support import unique
+from localcloud.isolation import unique
 
 
 def run(resources: Resources, api_url: str) -> dict[str, tuple[float, float]]:

@@ -151,11 +151,11 @@ def configured_memory() -> Memory:
 def stack_in_process() -> Iterator[Any]:
     """Sidecars on free ports, infra deployed, this process's environment pointed at them;
     yields the app module, imported afterwards so its settings are the stack's."""
-    from chalicelib.aws import make_session
-    from chalicelib.config import Settings
+    from chalicelib.platform.aws import make_session
+    from chalicelib.platform.config import Settings
     from infra.deployer import deploy
+    from localcloud.isolation import free_port, unique
     from localcloud.stack import EmbeddedStack
-    from tests.support import free_port, unique
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NOTFLIX_LOCAL_DIR"] = tmp
@@ -280,7 +280,7 @@ class Encode:
 
 def encode_clip(app_module: Any, meters: Meters, seconds: int, workdir: Path) -> Encode:
     from bench.encode import make_clip
-    from chalicelib.catalogue.records import TitleRecord
+    from chalicelib.catalogue.titles.records import TitleRecord
     from encoder_lambda.media.binaries import find_tools
     from encoder_lambda.media.mpd import parse
     from encoder_lambda.runtime import pipeline
@@ -422,7 +422,7 @@ def run(samples: int, clip_seconds: int) -> Measured:
 
 def measure_kinds(app_module: Any, http: Any, meters: Meters, memory: Memory, enc: Encode,
                   stream: Stream, samples: int) -> tuple[dict[str, Kind], tuple[int, int]]:
-    from chalicelib.clock import iso
+    from chalicelib.platform.clock import iso
     from localcloud.paypal_sim.pki import ensure_test_pki
     from localcloud.paypal_sim.server import signed_delivery
     from localcloud.sidecars.paypal import pki_dir

@@ -21,10 +21,10 @@ import uuid
 import httpx
 
 from bench.harness import http_client, measure, private_stack, report
-from chalicelib.clock import iso
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel, bump_panels
-from chalicelib.resources import Resources
+from chalicelib.platform.clock import iso
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 
 JOBS = 10_000

@@ -47,10 +47,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import private_stack
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from encoder_lambda.content_id import file_content_id
 from encoder_lambda.media.binaries import find_tools
 from encoder_lambda.media.encode import MANIFEST_NAME, build_command
@@ -59,8 +59,8 @@ from encoder_lambda.media.probe import SourceInfo, probe
 from encoder_lambda.pipeline import Pipeline
 from encoder_lambda.publish import MANIFEST
 from localcloud import paths
+from localcloud.isolation import free_port, unique
 from localcloud.stack import EmbeddedStack
-from tests.support import free_port, unique
 
 SECONDS = 60
 WIDTH, HEIGHT, FPS = 1920, 1080, 30

@@ -65,10 +65,10 @@ from bench.encode import (
     wait_for_quiet,
 )
 from bench.harness import private_stack
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from encoder_lambda.assemble import assemble
 from encoder_lambda.content_id import content_id
 from encoder_lambda.media.binaries import find_tools, run_tool
@@ -94,7 +94,7 @@ from encoder_lambda.task_work import SPRITE_EVERY_S
 from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_chunks
 from encoder_lambda.track_json import renamed, track_to_json
 from localcloud.functions import ENCODER_MEMORY_MB, ENCODER_TIMEOUT_SECONDS
-from tests.support import free_port, unique
+from localcloud.isolation import free_port, unique
 
 SECONDS = 600
 CHUNK_SECONDS = 60

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -13,14 +12,13 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from chalicelib.platform.aws import make_session
+from chalicelib.platform.config import Settings
+from infra.deployer import deploy
+from localcloud.isolation import free_port, unique
+from localcloud.stack import EmbeddedStack
 
-from chalicelib.aws import make_session  # noqa: E402
-from chalicelib.config import Settings  # noqa: E402
-from infra.deployer import deploy  # noqa: E402
-from localcloud.stack import EmbeddedStack  # noqa: E402
-from tests.support import free_port, unique  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager

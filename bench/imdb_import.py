@@ -6,7 +6,8 @@ kind: two lookups each) is matched side by side:
 - before: each row queried the ``by-imdb`` GSI, then the ``by-name-year`` GSI when that found
   nothing (8 threads, as the importer did);
 - after: every row's keys read from ``title-match-keys`` 100 per BatchGetItem, then the
-  candidate titles 100 per BatchGetItem (:func:`chalicelib.catalogue.imdb_import.find_all`).
+  candidate titles 100 per BatchGetItem
+  (:func:`chalicelib.catalogue.importing.imdb_import.find_all`).
 Both must give the same titles. DynamoDB requests are counted where pynamodb sends them.
 Recording the matches (BatchWriteItem, 25 per call) is the same in both and not measured.
 
@@ -22,8 +23,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.catalogue.imdb_csv import ImdbRow
-from chalicelib.catalogue.models import TitleModel
+from chalicelib.catalogue.importing.imdb_csv import ImdbRow
+from chalicelib.catalogue.titles.models import TitleModel
 
 TITLES = 2_000
 ROWS = 1_000
@@ -32,8 +33,8 @@ RUNS = 3
 
 def per_row_find(row: ImdbRow) -> TitleModel | None:
     """The import's lookup before the match-keys table: up to two GSI queries a row."""
-    from chalicelib.catalogue.imdb_import import _best
-    from chalicelib.catalogue.text import title_year_key
+    from chalicelib.catalogue.importing.imdb_import import _best
+    from chalicelib.catalogue.titles.text import title_year_key
 
     by_id = list(TitleModel.by_imdb.query(row.imdb_id, limit=5))
     if by_id:
@@ -101,9 +102,9 @@ def measure(match: Callable[[Sequence[ImdbRow]], list[TitleModel | None]],
 
 def main() -> None:
     from bench.harness import private_stack
-    from chalicelib.catalogue.imdb_import import find_all
-    from chalicelib.catalogue.records import TitleRecord
-    from chalicelib.resources import Resources
+    from chalicelib.catalogue.importing.imdb_import import find_all
+    from chalicelib.catalogue.titles.records import TitleRecord
+    from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
     with private_stack() as (settings, _api):

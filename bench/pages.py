@@ -43,11 +43,11 @@ from urllib.parse import quote
 import httpx
 
 from bench.harness import http_client, percentiles_ms, private_stack
-from chalicelib.catalogue.seeding import SeedResult, seed
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
+from chalicelib.catalogue.demo.seeding import SeedResult, seed
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
-from tests.support import unique
+from localcloud.isolation import unique
 
 RUNS = 200
 WARMUP = 3
@@ -88,8 +88,8 @@ def fill_rows(services: Services) -> None:
     in the graph, the 24 most popular films playable, and plays for trending."""
     import uuid
 
-    from chalicelib.catalogue.models import FacetModel, TitleModel
-    from chalicelib.catalogue.playable import attach_asset
+    from chalicelib.catalogue.titles.models import FacetModel, TitleModel
+    from chalicelib.catalogue.titles.playable import attach_asset
     from chalicelib.recommendations.events import TitlesEvent, title_row
     from chalicelib.recommendations.resync import resync_titles
     from chalicelib.recommendations.schema import apply_schema

@@ -51,8 +51,9 @@ import msgspec
 from neo4j import Driver, ManagedTransaction
 
 from bench.harness import percentiles_ms, private_stack
-from chalicelib.catalogue.models import CATALOGUE_MODELS
-from chalicelib.dynamo import bind_models
+from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.recommendations import queries
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import (
@@ -71,7 +72,6 @@ from chalicelib.recommendations.recommender import Recommender, Tuning
 from chalicelib.recommendations.schema import apply_schema
 from chalicelib.recommendations.sync import MERGE_WATCHES, ROWS_PER_TRANSACTION, GraphSync
 from chalicelib.recommendations.trending import Trending
-from chalicelib.resources import Resources
 
 SEED = 20261123
 USERS = 100_000

@@ -26,8 +26,8 @@ import zlib
 from urllib.parse import quote
 
 from bench.harness import http_client, percentiles_ms, private_stack, report
-from chalicelib.aws import make_session
-from chalicelib.catalogue.search_index import SearchDoc, SearchIndex, build
+from chalicelib.catalogue.search.index import SearchDoc, SearchIndex, build
+from chalicelib.platform.aws import make_session
 
 SEED = 20261122
 TITLES = 1_000_000

@@ -48,8 +48,7 @@ def bench_imports() -> dict[str, float]:
 
 
 def bench_stack() -> dict[str, float]:
-    sys.path.insert(0, str(ROOT))
-    from tests.support import free_port, unique
+    from localcloud.isolation import free_port, unique
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NOTFLIX_LOCAL_DIR"] = tmp

@@ -43,10 +43,11 @@ import httpx
 
 from bench.encode import machine_cpu, wait_for_quiet
 from bench.harness import private_stack
-from chalicelib.aws import make_client, make_session
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
+from chalicelib.platform.aws import make_client, make_session
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
+from localcloud.isolation import unique
 from localcloud.upload_client import (
     DEFAULT_PARALLEL,
     UploadClient,
@@ -55,7 +56,6 @@ from localcloud.upload_client import (
     UploadResult,
     parse_rate,
 )
-from tests.support import unique
 
 MIB = 1024 * 1024
 SIZE_MIB = 1024

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.harness import http_client, measure, private_stack, report
 from chalicelib.payments.verify import Transmission
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import signed_delivery

@@ -6,14 +6,14 @@ pays only for what its first request needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import cached_property
-from typing import TYPE_CHECKING
+from functools import cached_property, wraps
+from typing import TYPE_CHECKING, TypeVar
 
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
-from chalicelib.web_security import origin_of
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
+from chalicelib.platform.web_security import origin_of
 
 if TYPE_CHECKING:
     from chalicelib.audit.log import AuditLog
@@ -21,25 +21,25 @@ if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.sessions import SessionStore
     from chalicelib.auth.users import UserRepository
-    from chalicelib.catalogue.browse import CatalogueReader
-    from chalicelib.catalogue.imdb_import import ImdbImporter
-    from chalicelib.catalogue.imports import CatalogueImports
+    from chalicelib.catalogue.importing.imdb_import import ImdbImporter
+    from chalicelib.catalogue.importing.service import CatalogueImports
+    from chalicelib.catalogue.importing.tmdb_client import TmdbClient
+    from chalicelib.catalogue.importing.tmdb_import import TmdbImporter
     from chalicelib.catalogue.rebuild import CatalogueIndexer
-    from chalicelib.catalogue.search import SearchService
-    from chalicelib.catalogue.tmdb_client import TmdbClient
-    from chalicelib.catalogue.tmdb_import import TmdbImporter
-    from chalicelib.catalogue.writer import CatalogueWriter
+    from chalicelib.catalogue.search.service import SearchService
+    from chalicelib.catalogue.titles.browse import CatalogueReader
+    from chalicelib.catalogue.titles.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
     from chalicelib.jobs.actions import JobActions
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.watchdog import Watchdog
-    from chalicelib.media.playback import Playback
     from chalicelib.payments.entitlements import Entitlements
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
+    from chalicelib.playback.service import Playback
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
@@ -50,10 +50,10 @@ if TYPE_CHECKING:
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.uploads.new_titles import NewTitles
     from chalicelib.uploads.service import MultipartUploads
-    from chalicelib.usage.continuing import ContinueWatching
-    from chalicelib.usage.history import ViewingHistory
-    from chalicelib.usage.progress import ProgressService
-    from chalicelib.usage.resume import ResumeStore
+    from chalicelib.viewing.continuing import ContinueWatching
+    from chalicelib.viewing.history import ViewingHistory
+    from chalicelib.viewing.progress import ProgressService
+    from chalicelib.viewing.resume import ResumeStore
     from chalicelib.web.pages import Pages
 
 
@@ -63,6 +63,18 @@ def allowed_origins(settings: Settings) -> frozenset[str]:
     if settings.local:
         origins |= {f"http://127.0.0.1:{settings.api_port}", f"http://localhost:{settings.api_port}"}
     return frozenset(o.rstrip("/").lower() for o in origins if o)
+
+
+T = TypeVar("T")
+
+
+def uses_tables(build: Callable[[Services], T]) -> cached_property[T]:
+    """A service built once, after every pynamodb model is pointed at this target's tables."""
+    @wraps(build)
+    def bound(self: Services) -> T:
+        self._bind_tables()
+        return build(self)
+    return cached_property(bound)
 
 
 class Services:
@@ -77,14 +89,14 @@ class Services:
             return
         from chalicelib.audit.log import AUDIT_MODELS
         from chalicelib.auth.models import AUTH_MODELS
-        from chalicelib.catalogue.import_models import IMPORT_MODELS
-        from chalicelib.catalogue.models import CATALOGUE_MODELS
-        from chalicelib.dynamo import bind_models
+        from chalicelib.catalogue.importing.models import IMPORT_MODELS
+        from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
         from chalicelib.ingest.models import INGEST_MODELS
         from chalicelib.jobs.models import JOB_MODELS
         from chalicelib.payments.models import PAYMENT_MODELS
+        from chalicelib.platform.dynamo import bind_models
         from chalicelib.uploads.models import UPLOAD_MODELS
-        from chalicelib.usage.models import USAGE_MODELS
+        from chalicelib.viewing.models import USAGE_MODELS
 
         bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
                                     **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
@@ -92,12 +104,11 @@ class Services:
                                     **UPLOAD_MODELS})
         self._tables_bound = True
 
-    @cached_property
+    @uses_tables
     def users(self) -> UserRepository:
         from chalicelib.auth.users import UserRepository
-        from chalicelib.dynamo import transaction_connection
+        from chalicelib.platform.dynamo import transaction_connection
 
-        self._bind_tables()
         return UserRepository(transaction_connection(self.settings))
 
     @cached_property
@@ -169,7 +180,7 @@ class Services:
             allow_http_hosts=settings.paypal_cert_hosts if settings.local else ())
         return LocalVerifier(certificates, settings.paypal_webhook_id)
 
-    @cached_property
+    @uses_tables
     def payments(self) -> PaymentsService:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -178,7 +189,6 @@ class Services:
         from chalicelib.payments.service import PaymentsService
         from chalicelib.payments.subscriptions import SubscriptionStore
 
-        self._bind_tables()
         return PaymentsService(
             plans=Plans(self.settings), paypal=self.paypal, verifier=self._verifier(),
             subscriptions=SubscriptionStore(on_change=self.entitlements.revoke),
@@ -188,50 +198,45 @@ class Services:
                 boto3_client=self.resources.dynamodb),
             public_url=self.settings.public_url)
 
-    @cached_property
+    @uses_tables
     def entitlements(self) -> Entitlements:
         from chalicelib.payments.entitlements import Entitlements
         from chalicelib.payments.subscriptions import SubscriptionStore
 
-        self._bind_tables()
         return Entitlements(self.resources.redis, self.settings.resource_prefix,
                             SubscriptionStore())
 
     # -- catalogue --------------------------------------------------------------------------
-    @cached_property
+    @uses_tables
     def catalogue(self) -> CatalogueReader:
-        from chalicelib.catalogue.browse import CatalogueReader
+        from chalicelib.catalogue.titles.browse import CatalogueReader
 
-        self._bind_tables()
         return CatalogueReader(self.settings.image_base_url)
 
     @cached_property
     def search(self) -> SearchService:
-        from chalicelib.catalogue.search import SearchService
+        from chalicelib.catalogue.search.service import SearchService
 
         settings = self.settings
         return SearchService(self.resources.s3, settings.data_bucket,
                              settings.search_refresh_seconds, settings.image_base_url)
 
-    @cached_property
+    @uses_tables
     def imdb_import(self) -> ImdbImporter:
-        from chalicelib.catalogue.imdb_import import ImdbImporter
+        from chalicelib.catalogue.importing.imdb_import import ImdbImporter
 
-        self._bind_tables()
         return ImdbImporter(on_recorded=self.graph_feed.list_imported)
 
-    @cached_property
+    @uses_tables
     def catalogue_writer(self) -> CatalogueWriter:
-        from chalicelib.catalogue.writer import CatalogueWriter
+        from chalicelib.catalogue.titles.writer import CatalogueWriter
 
-        self._bind_tables()
         return CatalogueWriter(on_saved=self.graph_feed.titles_saved)
 
-    @cached_property
+    @uses_tables
     def catalogue_indexer(self) -> CatalogueIndexer:
         from chalicelib.catalogue.rebuild import CatalogueIndexer
 
-        self._bind_tables()
         settings = self.settings
         return CatalogueIndexer(self.resources.s3, settings.data_bucket,
                                 settings.ranking_min_votes, settings.ranking_mean)
@@ -241,7 +246,7 @@ class Services:
         """A TMDB client for one import run (its own event loop and connections)."""
         import httpx
 
-        from chalicelib.catalogue.tmdb_client import TmdbClient
+        from chalicelib.catalogue.importing.tmdb_client import TmdbClient
 
         settings = self.settings
         if not (settings.tmdb_api_key or settings.tmdb_bearer_token):
@@ -260,9 +265,9 @@ class Services:
         import tempfile
         from pathlib import Path
 
-        from chalicelib.catalogue.fetch_state import FetchStateStore
-        from chalicelib.catalogue.import_runs import ImportRuns
-        from chalicelib.catalogue.tmdb_import import TmdbImporter
+        from chalicelib.catalogue.importing.fetch_state import FetchStateStore
+        from chalicelib.catalogue.importing.runs import ImportRuns
+        from chalicelib.catalogue.importing.tmdb_import import TmdbImporter
 
         settings = self.settings
         return TmdbImporter(self.tmdb_client, FetchStateStore(self.resources.s3,
@@ -271,12 +276,11 @@ class Services:
                             Path(tempfile.gettempdir()) / "notflix-imports",
                             workers=settings.tmdb_concurrency)
 
-    @cached_property
+    @uses_tables
     def imports(self) -> CatalogueImports:
-        from chalicelib.catalogue.import_runs import ImportRuns
-        from chalicelib.catalogue.imports import CatalogueImports
+        from chalicelib.catalogue.importing.runs import ImportRuns
+        from chalicelib.catalogue.importing.service import CatalogueImports
 
-        self._bind_tables()
         sqs = self.resources.sqs
         queue = self.settings.import_queue
         return CatalogueImports(ImportRuns(), self.tmdb_importer, self.catalogue_indexer, sqs,
@@ -291,11 +295,10 @@ class Services:
         queue = self.settings.graph_queue
         return GraphOutbox(sqs, lambda: str(sqs.get_queue_url(QueueName=queue)["QueueUrl"]))
 
-    @cached_property
+    @uses_tables
     def graph_feed(self) -> GraphFeed:
         from chalicelib.recommendations.feed import GraphFeed
 
-        self._bind_tables()
         return GraphFeed(self.graph_outbox)
 
     @cached_property
@@ -322,12 +325,11 @@ class Services:
         return RecommendationCache(self.resources.redis, self.settings.resource_prefix,
                                    self.settings.recs_cache_seconds)
 
-    @cached_property
+    @uses_tables
     def recommender(self) -> Recommender:
         from chalicelib.recommendations.fallback import PopularTitles
         from chalicelib.recommendations.recommender import Recommender
 
-        self._bind_tables()
         settings = self.settings
         return Recommender(self.resources.neo4j, self.recommendation_cache,
                            PopularTitles(self.trending, settings.image_base_url),
@@ -335,46 +337,41 @@ class Services:
 
     @cached_property
     def resume(self) -> ResumeStore:
-        from chalicelib.usage.resume import ResumeStore
+        from chalicelib.viewing.resume import ResumeStore
 
         return ResumeStore(self.resources.redis, self.settings.resource_prefix)
 
-    @cached_property
+    @uses_tables
     def history(self) -> ViewingHistory:
-        from chalicelib.usage.history import ViewingHistory
+        from chalicelib.viewing.history import ViewingHistory
 
-        self._bind_tables()
         return ViewingHistory(self.settings.image_base_url)
 
-    @cached_property
+    @uses_tables
     def progress(self) -> ProgressService:
-        from chalicelib.usage.progress import ProgressService
+        from chalicelib.viewing.progress import ProgressService
 
-        self._bind_tables()
         return ProgressService(self.resume, self.history, self.graph_outbox, self.trending,
                                self.recommendation_cache, self.entitlements.require)
 
-    @cached_property
+    @uses_tables
     def continue_watching(self) -> ContinueWatching:
-        from chalicelib.usage.continuing import ContinueWatching
+        from chalicelib.viewing.continuing import ContinueWatching
 
-        self._bind_tables()
         return ContinueWatching(self.resume, self.settings.image_base_url)
 
-    @cached_property
+    @uses_tables
     def uploads(self) -> MultipartUploads:
         from chalicelib.uploads.service import MultipartUploads
 
-        self._bind_tables()
         return MultipartUploads(self.resources.s3_long_calls, self.settings.uploads_bucket,
                                 self.settings.upload_max_bytes, self.upload_access,
                                 self.settings.upload_part_url_seconds)
 
-    @cached_property
+    @uses_tables
     def upload_access(self) -> UploadAccess:
         from chalicelib.uploads.access import UploadAccess
 
-        self._bind_tables()
         return UploadAccess()
 
     @cached_property
@@ -389,11 +386,10 @@ class Services:
 
         return UploadListing(self.uploads)
 
-    @cached_property
+    @uses_tables
     def jobs_console(self) -> JobsConsole:
         from chalicelib.jobs.console import JobsConsole
 
-        self._bind_tables()
         return JobsConsole(self.resources.s3, self.settings.data_bucket)
 
     @cached_property
@@ -403,19 +399,17 @@ class Services:
         return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console,
                           self.upload_access)
 
-    @cached_property
+    @uses_tables
     def retention(self) -> Retention:
         from chalicelib.jobs.retention import Retention
 
-        self._bind_tables()
         return Retention(self.resources.s3, self.settings.uploads_bucket,
                          self.settings.media_bucket)
 
-    @cached_property
+    @uses_tables
     def encode_watchdog(self) -> Watchdog:
         from chalicelib.jobs.watchdog import Watchdog, stall_after
 
-        self._bind_tables()
         settings = self.settings
         return Watchdog(self.resources.s3, self.resources.sqs, settings.data_bucket,
                         {"upload": settings.encode_dlq, "task": settings.encode_tasks_dlq},
@@ -428,34 +422,30 @@ class Services:
 
         return Dashboard(self.jobs_console)
 
-    @cached_property
+    @uses_tables
     def ingest(self) -> Ingest:
         from chalicelib.ingest.service import Ingest
 
-        self._bind_tables()
         return Ingest(self.resources.s3, self.settings.uploads_bucket, self.resources.redis,
                       self.settings.resource_prefix)
 
-    @cached_property
+    @uses_tables
     def audit(self) -> AuditLog:
         from chalicelib.audit.log import AuditLog
 
-        self._bind_tables()
         return AuditLog()
 
-    @cached_property
+    @uses_tables
     def playback(self) -> Playback:
-        from chalicelib.media.playback import Playback
+        from chalicelib.playback.service import Playback
 
-        self._bind_tables()
         settings = self.settings
         return Playback(self.resources.s3, settings.media_bucket, self.entitlements.require,
                         self.resume, settings.image_base_url, settings.stream_url_seconds)
 
     # -- pages ------------------------------------------------------------------------------
-    @cached_property
+    @uses_tables
     def pages(self) -> Pages:
         from chalicelib.web.pages import Pages
 
-        self._bind_tables()
         return Pages(self)

@@ -1,6 +1,6 @@
 """Metrics of a job that has just reached its final state, from its stored stage times.
 
-One EMF line per job end (``chalicelib.metrics``), dimensioned by the outcome only
+One EMF line per job end (``chalicelib.platform.metrics``), dimensioned by the outcome only
 (encoded, linked, failed, cancelled, cooldown, superseded): never the job, title or uploader.
 """
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.jobs.models import JobModel
-from chalicelib.metrics import Count, Measures, NoUnit, Seconds, emit
+from chalicelib.platform.metrics import Count, Measures, NoUnit, Seconds, emit
 
 SERVICE = "notflix-encoder"
 #: The count each final status adds to.

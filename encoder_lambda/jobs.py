@@ -16,7 +16,6 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.clock import iso
 from chalicelib.jobs.models import (
     FINAL,
     MOVES,
@@ -26,6 +25,7 @@ from chalicelib.jobs.models import (
     job_id_for,
     next_job_number,
 )
+from chalicelib.platform.clock import iso
 from encoder_lambda.job_metrics import record_job_end
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.episodes import episode_key
+from chalicelib.catalogue.titles.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel, title_settings
 from encoder_lambda import task_work
 from encoder_lambda.assemble import AssemblyFailed, assemble
@@ -408,7 +408,7 @@ class Pipeline:
     def _head(self, upload: Upload) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         try:
             return dict(self.s3.head_object(Bucket=upload.bucket, Key=upload.key))

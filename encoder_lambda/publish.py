@@ -60,7 +60,7 @@ def publish(s3: Any, bucket: str, asset_id: str, files: Iterable[tuple[Path, str
 def is_published(s3: Any, bucket: str, asset_id: str) -> bool:
     from botocore.exceptions import ClientError
 
-    from chalicelib.aws import is_missing
+    from chalicelib.platform.aws import is_missing
 
     try:
         s3.head_object(Bucket=bucket, Key=media_prefix(asset_id) + MANIFEST)

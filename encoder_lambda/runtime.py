@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from encoder_lambda.pipeline import Pipeline
 
 
@@ -14,10 +14,10 @@ from encoder_lambda.pipeline import Pipeline
 def pipeline() -> Pipeline:
     import os
 
-    from chalicelib.catalogue.models import CATALOGUE_MODELS
-    from chalicelib.catalogue.playable import attach_asset, title_exists
-    from chalicelib.dynamo import bind_models
+    from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+    from chalicelib.catalogue.titles.playable import attach_asset, title_exists
     from chalicelib.jobs.models import JOB_MODELS
+    from chalicelib.platform.dynamo import bind_models
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
     from encoder_lambda.dispatch import QueueDispatcher

@@ -175,7 +175,7 @@ def stage_secrets(session: Any, prefix: str) -> dict[str, str]:
 
 
 def deploy_data_plane(stage: Stage, region: str, session: Any) -> dict[str, str]:
-    from chalicelib.config import Settings
+    from chalicelib.platform.config import Settings
     from infra.deployer import deploy
 
     settings = Settings.from_env({**stage.environment, "AWS_REGION": region})
@@ -185,7 +185,7 @@ def deploy_data_plane(stage: Stage, region: str, session: Any) -> dict[str, str]
 
 def deploy_encoder(stage: Stage, region: str, session: Any, image: str,
                    concurrency: int) -> dict[str, str]:
-    from chalicelib.config import Settings
+    from chalicelib.platform.config import Settings
     from infra.deployer import deploy
 
     settings = Settings.from_env({**stage.environment, "AWS_REGION": region})
@@ -199,7 +199,7 @@ def deploy_encoder(stage: Stage, region: str, session: Any, image: str,
 
 def deploy_alarms(stage: Stage, region: str, session: Any,
                   alert_email: str | None) -> dict[str, str]:
-    from chalicelib.config import Settings
+    from chalicelib.platform.config import Settings
     from infra.deployer import deploy
 
     settings = Settings.from_env({**stage.environment, "AWS_REGION": region})

@@ -1,7 +1,8 @@
 """Create or update the `infra/` stack on the configured target and wait for it.
 
 On the embedded target (moto) the properties moto's CloudFormation ignores are then applied
-from the same template (see `infra.moto_gaps`), so every target ends up configured alike.
+from the same template (see `localcloud.emulator.gaps`), so every target ends up configured
+alike.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from chalicelib.aws import make_client
-from chalicelib.config import Settings, Target
+from chalicelib.platform.aws import make_client
+from chalicelib.platform.config import Settings, Target
 from infra.intrinsics import StackContext
-from infra.moto_gaps import apply_ignored_properties
 from infra.template import TEMPLATE_PATH, load_template
+from localcloud.emulator.gaps import apply_ignored_properties
 
 #: (done, total, what) for a progress bar; the CLI passes one, tests usually pass nothing.
 ProgressFn = Callable[[float, float, str], None]

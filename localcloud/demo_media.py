@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalogue.models import FacetModel, TitleModel
+from chalicelib.catalogue.titles.models import FacetModel, TitleModel
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -68,7 +68,7 @@ EPISODE_CLIPS = (DemoClip("testsrc2", "854x480", 20, 784),
 
 def demo_series_title() -> TitleModel | None:
     """The first generated demo series (its first episodes get streams)."""
-    from chalicelib.catalogue.seed import demo_series
+    from chalicelib.catalogue.demo.titles import demo_series
 
     records = demo_series()
     if not records:

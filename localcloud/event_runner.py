@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 from localcloud.invocation import FunctionConfig, Handler
 from localcloud.invoker import Invoker, make_invoker
 

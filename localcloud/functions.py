@@ -8,7 +8,7 @@ from types import ModuleType
 
 from chalice.app import SQSEventConfig
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from localcloud.event_runner import EventSourceMapping
 
 #: The template's encoder timeout (Lambda's cap), the default of

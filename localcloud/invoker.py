@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 from localcloud.invocation import FunctionConfig, Handler, InvocationResult, describe
 from localcloud.lambda_context import LambdaContext
 from localcloud.worker_pool import WorkerPool

@@ -14,7 +14,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 from localcloud.invocation import Handler, Invocation, InvocationResult, describe, load_handler
 
 PARENT_CHECK_SECONDS = 1.0

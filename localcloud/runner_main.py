@@ -8,9 +8,9 @@ import signal
 import sys
 from types import FrameType
 
-from chalicelib.config import Settings
-from chalicelib.logs import logger
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.logs import logger
+from chalicelib.platform.resources import Resources
 from localcloud.event_runner import EventRunner
 from localcloud.functions import all_mappings
 from localcloud.paths import PROJECT_ROOT

@@ -26,7 +26,7 @@ from typing import Any
 
 from chalice.app import Rate, ScheduledEventConfig
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 from localcloud.functions import function_timeout
 from localcloud.lambda_context import LambdaContext
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from chalicelib.aws import LOCAL_CREDENTIALS, make_session
-from chalicelib.config import Settings, Target, port
+from chalicelib.platform.aws import LOCAL_CREDENTIALS, make_session
+from chalicelib.platform.config import Settings, Target, port
 from infra.deployer import deploy
 from localcloud import paths, pidfiles
 from localcloud.ports import LOOPBACK, ensure_free
@@ -119,7 +119,7 @@ class EmbeddedStack:
 
     def _check_external(self) -> None:
         from chalicelib.health.checks import check_all
-        from chalicelib.resources import Resources
+        from chalicelib.platform.resources import Resources
 
         resources = Resources(self.settings())
         try:
@@ -194,8 +194,8 @@ class EmbeddedStack:
 
 def apply_graph_schema(settings: Settings) -> int:
     """Neo4j's constraints and indexes (idempotent), as a deploy creates them."""
+    from chalicelib.platform.resources import Resources
     from chalicelib.recommendations.schema import apply_schema
-    from chalicelib.resources import Resources
 
     resources = Resources(settings)
     try:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from chalicelib.logs import logger
+from chalicelib.platform.logs import logger
 from localcloud.invocation import FunctionConfig, Invocation, InvocationResult
 from localcloud.lambda_worker import serve
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.aws import make_session
-from chalicelib.config import Settings
 from chalicelib.payments.plans import CATALOGUE
-from chalicelib.resources import Resources
+from chalicelib.platform.aws import make_session
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from infra.deployer import deploy
 from localcloud import paths, pidfiles

@@ -5,24 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from localcloud.isolation import free_port, unique
+
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def unique(prefix: str = "t") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
+__all__ = ["eventually", "free_port", "logged_lines", "queue_worker", "unique"]
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.2) -> T:
@@ -54,7 +45,7 @@ def queue_worker(env: dict[str, str], *queues: str) -> Iterator[None]:
 @contextmanager
 def logged_lines() -> Iterator[list[dict[str, Any]]]:
     """The JSON lines this process's "notflix" logger writes inside the block."""
-    from chalicelib.logs import logger
+    from chalicelib.platform.logs import logger
 
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)

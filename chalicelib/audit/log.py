@@ -13,8 +13,8 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from chalicelib.clock import iso, now
-from chalicelib.logs import logger
+from chalicelib.platform.clock import iso, now
+from chalicelib.platform.logs import logger
 
 KEEP = timedelta(days=400)
 

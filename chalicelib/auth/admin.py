@@ -8,7 +8,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from chalicelib.auth.service import AccountService
 from chalicelib.auth.users import ROLES, User
-from chalicelib.errors import catalogued
+from chalicelib.platform.errors import catalogued
 
 _EMAIL = TypeAdapter(EmailStr)
 

@@ -14,8 +14,8 @@ from chalicelib.auth.cookies import COOKIE_NAME
 from chalicelib.auth.principal import Principal
 from chalicelib.auth.sessions import SessionStore
 from chalicelib.auth.users import UserRepository
-from chalicelib.errors import catalogued
-from chalicelib.web_security import origin_of
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.web_security import origin_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.auth.models import LoginEventModel
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 
 RETENTION_SECONDS = 365 * 24 * 3600
 UNKNOWN_RETENTION_SECONDS = 24 * 3600

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import redis
 
 if TYPE_CHECKING:
-    from chalicelib.config import Settings
+    from chalicelib.platform.config import Settings
 
 # KEYS: one counter per limit. ARGV: max hits and window (s) of each key, in order.
 # Returns 0 when every counter had room (each was counted), else the seconds until the

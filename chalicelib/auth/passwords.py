@@ -13,7 +13,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from chalicelib.errors import AppError, catalogued
+from chalicelib.platform.errors import AppError, catalogued
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # long enough for pass phrases, short enough to bound the hashing cost

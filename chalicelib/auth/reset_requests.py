@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.queue_url import LazyQueueUrl
+from chalicelib.platform.queue_url import LazyQueueUrl
 
 
 class ResetRequests:

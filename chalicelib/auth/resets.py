@@ -9,8 +9,8 @@ import time
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.auth.models import PasswordResetModel
-from chalicelib.clock import iso
-from chalicelib.errors import catalogued
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import catalogued
 
 
 def _digest(token: str) -> str:

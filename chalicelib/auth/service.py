@@ -16,9 +16,9 @@ from chalicelib.auth.resets import ResetTokens
 from chalicelib.auth.sessions import Session, SessionStore
 from chalicelib.auth.throttle import LoginThrottle
 from chalicelib.auth.users import ROLES, User, UserRepository, normalise_email
-from chalicelib.errors import catalogued
-from chalicelib.ids import is_uuid
-from chalicelib.logs import logger
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.ids import is_uuid
+from chalicelib.platform.logs import logger
 
 
 class AccountService:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import redis
 
-from chalicelib.clock import iso
+from chalicelib.platform.clock import iso
 
 MAX_TOKEN_LENGTH = 128
 MAX_USER_AGENT_LENGTH = 512

@@ -12,8 +12,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.models import UserEmailModel, UserModel
-from chalicelib.clock import iso
-from chalicelib.errors import catalogued
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import catalogued
 
 ROLES = ("viewer", "uploader", "admin")
 DEFAULT_ROLES = frozenset({"viewer"})

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.catalogue.models import FacetModel, RankingModel, str_list
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote
-from chalicelib.catalogue.search_index import SearchDoc, build
-from chalicelib.clock import iso
-from chalicelib.logs import child
+from chalicelib.catalogue.search.index import SearchDoc, build
+from chalicelib.catalogue.titles.models import FacetModel, RankingModel, str_list
+from chalicelib.platform.clock import iso
+from chalicelib.platform.logs import child
 
 log = child(__name__)
 SEARCH_INDEX_KEY = "search/titles.idx"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 
 #: Whole-check budget: a health probe must answer even when a dependency hangs.
 BUDGET_SECONDS = 3.0

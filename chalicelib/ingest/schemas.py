@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.usage.schemas import TitleId
+from chalicelib.viewing.schemas import TitleId
 
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=64,
                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9@._:-]*$")]

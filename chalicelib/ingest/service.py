@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.clock import iso
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import catalogued
 from chalicelib.ingest.models import WebhookModel
 from chalicelib.jobs.models import job_id_for
+from chalicelib.platform.clock import iso
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import catalogued
 from chalicelib.uploads.names import safe_file_name
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class Ingest:
             raise catalogued("actor_not_allowed", actor=actor[:64])
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         if not key.startswith("incoming/") and not key.startswith("uploads/"):
             raise catalogued("ingest_key_invalid")

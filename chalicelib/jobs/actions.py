@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.errors import catalogued
 from chalicelib.jobs.console import MAX_JOB_ID, JobsConsole
 from chalicelib.jobs.models import FINAL, JobModel, TitleSettingsModel, job_id_for
+from chalicelib.platform.errors import catalogued
 from chalicelib.uploads.access import UploadAccess
 
 
@@ -56,7 +56,7 @@ class JobActions:
     @staticmethod
     def settings(title_id: str, only_latest: bool, cooldown_s: int) -> dict[str, Any]:
         """A title's encode settings; 404 for a title the catalogue does not have."""
-        from chalicelib.catalogue.browse import find_title
+        from chalicelib.catalogue.titles.browse import find_title
 
         find_title(title_id)
         TitleSettingsModel(f"settings#{title_id}", only_latest=only_latest,
@@ -67,7 +67,7 @@ class JobActions:
         """Where the job's file is now (the encoder moves it when it is done with it)."""
         from botocore.exceptions import ClientError
 
-        from chalicelib.aws import is_missing
+        from chalicelib.platform.aws import is_missing
 
         rest = str(job.key).removeprefix("uploads/")
         for prefix in prefixes:

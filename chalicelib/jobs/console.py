@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.episodes import episode_label
-from chalicelib.errors import catalogued
+from chalicelib.catalogue.titles.episodes import episode_label
 from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
 from chalicelib.jobs.progress import summarize
+from chalicelib.platform.errors import catalogued
 
 MAX_JOB_ID = 64
 
@@ -129,6 +129,27 @@ class JobsConsole:
         message = ("Cancel accepted: the job will not start." if state == "queued" else
                    "Cancel accepted: the encoder stops it within seconds and publishes nothing.")
         return {"job": public(job), "was": state, "message": message}
+
+    @staticmethod
+    def recently_published_titles(limit: int) -> list[str]:
+        """Ids of the titles whose streams were published most recently, newest first."""
+        ids: list[str] = []
+        for job in JobModel.by_status.query("PUBLISHED", scan_index_forward=False, limit=50):
+            if job.title_id and job.title_id not in ids:
+                ids.append(job.title_id)
+            if len(ids) >= limit:
+                break
+        return ids
+
+    @staticmethod
+    def latest(states: tuple[str, ...], per_state: int, limit: int) -> list[JobModel]:
+        """The newest jobs in each of `states`, newest first overall (the admin page)."""
+        jobs: list[JobModel] = []
+        for state in states:
+            jobs += list(JobModel.by_status.query(state, scan_index_forward=False,
+                                                  limit=per_state))
+        jobs.sort(key=lambda j: str(j.created_at), reverse=True)
+        return jobs[:limit]
 
     @staticmethod
     def visible(viewer: User, job: JobModel) -> bool:

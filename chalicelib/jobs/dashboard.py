@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.errors import catalogued
 from chalicelib.jobs.console import JobsConsole
 from chalicelib.jobs.models import PANELS, panel_versions
+from chalicelib.platform.errors import catalogued
 
 
 def encode_cursor(versions: dict[str, int]) -> str:

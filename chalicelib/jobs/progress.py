@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from chalicelib.clock import parse_iso
 from chalicelib.jobs.models import FINAL, STAGES, JobModel
+from chalicelib.platform.clock import parse_iso
 
 CHUNK = re.compile(r"^chunk-(\d+)$")
 #: Below this fraction done there is no basis for an estimate of the time left.

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.catalogue.models import EpisodeModel, FacetModel, TitleModel
-from chalicelib.catalogue.writer import PLAYABLE_FACET
+from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel
+from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
 
 SOURCE_PREFIXES = ("processed/", "failed/")
 BATCH = 1000

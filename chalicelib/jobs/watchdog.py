@@ -29,10 +29,10 @@ from urllib.parse import unquote_plus
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.clock import iso, parse_iso
 from chalicelib.jobs.models import FINAL, MOVES, JobModel, bump_panels, job_id_for
-from chalicelib.logs import logger
-from chalicelib.metrics import Count, emit
+from chalicelib.platform.clock import iso, parse_iso
+from chalicelib.platform.logs import logger
+from chalicelib.platform.metrics import Count, emit
 
 Kind = Literal["upload", "task"]
 #: The states a job may still leave: the ones the watchdog looks at.

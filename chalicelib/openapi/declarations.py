@@ -9,7 +9,7 @@ everything about the route's contract at once:
 - Chalice's route (method, path, content types);
 - the role check (``requires``) when ``roles`` is not None;
 - the query parameters' limits the middleware holds every `/api/` request to
-  (``chalicelib.query_checks``);
+  (``chalicelib.platform.query_checks``);
 - the route's entry in `/openapi.json` (``chalicelib.openapi.document``), with its request
   body model, response model, other answers and errors.
 

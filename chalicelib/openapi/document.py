@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from typing_extensions import is_typeddict
 
 from chalicelib.auth.cookies import COOKIE_NAME
 from chalicelib.openapi import responses
@@ -41,10 +42,11 @@ class Components:
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
 
-    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+    def ref(self, model: type[Any]) -> dict[str, str]:
+        """A pydantic model (request bodies) or a typed dict (responses), by reference."""
         name = model.__name__
         if name not in self.schemas:
-            schema = model.model_json_schema(ref_template=REF)
+            schema = TypeAdapter(model).json_schema(ref_template=REF)
             self.schemas.update(schema.pop("$defs", {}))
             self.schemas[name] = schema
         return {"$ref": REF.format(model=name)}
@@ -58,11 +60,11 @@ def _model(dotted: str) -> type[BaseModel]:
     return model
 
 
-def _response_model(name: str) -> type[BaseModel]:
-    """A response model of ``chalicelib.openapi.responses``, by the name a route declares."""
+def _response_model(name: str) -> type[Any]:
+    """A response type of ``chalicelib.openapi.responses``, by the name a route declares."""
     model = getattr(responses, name, None)
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        raise TypeError(f"{name} is not a model of chalicelib.openapi.responses")
+    if not (isinstance(model, type) and is_typeddict(model)):
+        raise TypeError(f"{name} is not a response type of chalicelib.openapi.responses")
     return model
 
 
@@ -80,7 +82,7 @@ def _param(param: Param, where: str = "query") -> dict[str, Any]:
     return doc
 
 
-def _content(out: Body | type[BaseModel], components: Components) -> dict[str, Any] | None:
+def _content(out: Body | type[Any], components: Components) -> dict[str, Any] | None:
     if out is None or out == "redirect":
         return None
     if out == "static":
@@ -95,7 +97,7 @@ def _content(out: Body | type[BaseModel], components: Components) -> dict[str, A
     return {"application/json": {"schema": components.ref(model)}}
 
 
-def _response(description: str, out: Body | type[BaseModel], components: Components,
+def _response(description: str, out: Body | type[Any], components: Components,
               html_too: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "headers": REQUEST_ID}
     content = _content(out, components)

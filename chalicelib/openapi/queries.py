@@ -2,7 +2,7 @@
 
 Each route names its own in its declaration (``chalicelib.openapi.declarations``): the one
 source for both the OpenAPI document and the checks every API request passes
-(``chalicelib.query_checks``). No pydantic here: checking a request loads no models.
+(``chalicelib.platform.query_checks``). No pydantic here: checking a request loads no models.
 """
 
 from __future__ import annotations

@@ -1,53 +1,50 @@
-"""Response bodies of the API, as the OpenAPI document describes them.
+"""Response bodies of the API: typed dicts the services return and mypy checks, and the
+schemas of the OpenAPI document (built from these same types with pydantic's TypeAdapter).
 
-Handlers build their answers as dicts; these models are the contract those answers keep.
 The contract test (schemathesis, tests/integration/test_contract.py) checks every response
-the fuzzer provokes against them, so the two cannot drift apart unnoticed. Objects allow
-extra keys (clients must ignore what they do not know); the listed keys are promised.
+the fuzzer provokes against them. Objects allow extra keys (clients must ignore what they do
+not know); the listed keys are promised. No pydantic here: services import these types at
+no cost, and only building the document loads pydantic.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
+from typing_extensions import TypedDict
 
 
 # -- errors and health ---------------------------------------------------------------------
-class ErrorDetail(Out):
+class ErrorDetail(TypedDict):
     code: str
     message: str
-    details: list[dict[str, Any]] | None = None
+    details: NotRequired[list[dict[str, Any]] | None]
 
 
-class Error(Out):
+class Error(TypedDict):
     """Every 4xx and 5xx answer: a stable machine code and a human message."""
 
     error: ErrorDetail
 
 
-class Dependency(Out):
+class Dependency(TypedDict):
     status: Literal["up", "down"]
     latency_ms: float
-    error: str | None = None
+    error: NotRequired[str | None]
 
 
-class Health(Out):
+class Health(TypedDict):
     status: Literal["up", "down"]
     down: list[str]
     dependencies: dict[str, Dependency]
 
 
-class Message(Out):
+class Message(TypedDict):
     message: str
 
 
 # -- accounts ---------------------------------------------------------------------------------
-class User(Out):
+class User(TypedDict):
     id: str
     email: str
     display_name: str
@@ -56,7 +53,7 @@ class User(Out):
     updated_at: str | None
 
 
-class Subscription(Out):
+class Subscription(TypedDict):
     id: str
     plan: str
     status: str
@@ -69,29 +66,29 @@ class Me(User):
     subscription: Subscription | None
 
 
-class LoggedIn(Out):
+class LoggedIn(TypedDict):
     token: str
     user: User
 
 
-class LoginEvent(Out):
+class LoginEvent(TypedDict):
     at: str
     ip: str
     user_agent: str
     success: bool
 
 
-class Logins(Out):
+class Logins(TypedDict):
     logins: list[LoginEvent]
 
 
-class UserPage(Out):
+class UserPage(TypedDict):
     users: list[User]
     next: str | None
 
 
 # -- payments ---------------------------------------------------------------------------------
-class Plan(Out):
+class Plan(TypedDict):
     key: str
     name: str
     price: str
@@ -100,17 +97,17 @@ class Plan(Out):
     max_quality: str
 
 
-class Plans(Out):
+class Plans(TypedDict):
     plans: list[Plan]
 
 
-class SubscriptionCreated(Out):
+class SubscriptionCreated(TypedDict):
     subscription_id: str
     approve_url: str
     status: str
 
 
-class Payment(Out):
+class Payment(TypedDict):
     id: str
     subscription_id: str
     kind: str
@@ -120,17 +117,17 @@ class Payment(Out):
     occurred_at: str
 
 
-class Payments(Out):
+class Payments(TypedDict):
     payments: list[Payment]
     next: str | None
 
 
-class WebhookOutcome(Out):
+class WebhookOutcome(TypedDict):
     status: Any
 
 
 # -- catalogue --------------------------------------------------------------------------------
-class TitleCard(Out):
+class TitleCard(TypedDict):
     id: str
     kind: str
     name: str
@@ -140,10 +137,11 @@ class TitleCard(Out):
     rating: float | None
     imdb_id: str | None
     poster_url: str | None
+    has_poster: bool
     playable: bool
 
 
-class TitlePage(Out):
+class TitlePage(TypedDict):
     titles: list[TitleCard]
     next: str | None
 
@@ -160,7 +158,7 @@ class Title(TitleCard):
     asset: dict[str, Any] | None
 
 
-class Episode(Out):
+class Episode(TypedDict):
     number: int
     name: str | None
     overview: str | None
@@ -169,35 +167,35 @@ class Episode(Out):
     playable: bool
 
 
-class Season(Out):
+class Season(TypedDict):
     title: dict[str, Any]
     episodes: list[Episode]
 
 
-class SearchHit(Out):
+class SearchHit(TypedDict):
     id: str
     name: str
 
 
-class SearchResults(Out):
+class SearchResults(TypedDict):
     query: str | None
     results: list[SearchHit]
 
 
-class CountryRanking(Out):
+class CountryRanking(TypedDict):
     country: str
     country_name: str
     titles: list[dict[str, Any]]
     computed_at: str | None
 
 
-class ImdbImport(Out):
+class ImdbImport(TypedDict):
     matched: list[dict[str, Any]]
     unmatched: list[dict[str, Any]]
     counts: dict[str, int]
 
 
-class ImportRun(Out):
+class ImportRun(TypedDict):
     id: str
     source: str | None
     status: str
@@ -205,12 +203,12 @@ class ImportRun(Out):
     counts: dict[str, Any]
 
 
-class ImportRuns(Out):
+class ImportRuns(TypedDict):
     runs: list[ImportRun]
 
 
 # -- viewing ----------------------------------------------------------------------------------
-class ProgressRecorded(Out):
+class ProgressRecorded(TypedDict):
     title_id: str
     episode: str | None
     position_s: float
@@ -222,13 +220,13 @@ class ProgressRecorded(Out):
     new_play: bool
 
 
-class Rendition(Out):
+class Rendition(TypedDict):
     name: str | None
     width: int | None
     height: int | None
 
 
-class PlayGrant(Out):
+class PlayGrant(TypedDict):
     title: TitleCard
     asset_id: str
     manifest_url: str
@@ -241,28 +239,28 @@ class PlayGrant(Out):
     next_episode: dict[str, Any] | None
 
 
-class ContinueWatching(Out):
+class ContinueWatching(TypedDict):
     titles: list[dict[str, Any]]
 
 
-class History(Out):
+class History(TypedDict):
     history: list[dict[str, Any]]
     next: str | None
 
 
-class Recommended(Out):
+class Recommended(TypedDict):
     id: str
     name: str
     playable: bool
 
 
-class Recommendations(Out):
+class Recommendations(TypedDict):
     results: list[Recommended]
     degraded: bool
 
 
 # -- uploads and operations ---------------------------------------------------------------------
-class Upload(Out):
+class Upload(TypedDict):
     """A multipart upload: what was declared, how it is cut into parts, where it stands."""
 
     upload_id: str
@@ -289,7 +287,7 @@ class Upload(Out):
     status_url: str
 
 
-class StoredPart(Out):
+class StoredPart(TypedDict):
     part_number: int
     etag: str
     size: int
@@ -302,7 +300,7 @@ class UploadParts(Upload):
     bytes_uploaded: int
 
 
-class UploadList(Out):
+class UploadList(TypedDict):
     uploads: list[Upload]
 
 
@@ -312,11 +310,11 @@ class UnfinishedUpload(Upload):
     progress: float | None
 
 
-class UnfinishedUploads(Out):
+class UnfinishedUploads(TypedDict):
     uploads: list[UnfinishedUpload]
 
 
-class UploadAccessEntry(Out):
+class UploadAccessEntry(TypedDict):
     """A title on an uploader's list (a series covers its episodes)."""
 
     user_id: str
@@ -332,14 +330,14 @@ class UploadAccessEntry(Out):
     granted_at: str
 
 
-class UploadAccessList(Out):
+class UploadAccessList(TypedDict):
     user_id: str
     #: `all` (admins), `assigned` (uploaders: the titles listed) or `none`.
     access: Literal["all", "assigned", "none"]
     titles: list[UploadAccessEntry]
 
 
-class NewTitle(Out):
+class NewTitle(TypedDict):
     id: str
     kind: Literal["film", "series"]
     name: str
@@ -351,7 +349,7 @@ class NewTitle(Out):
     upload_url: str
 
 
-class PartUrl(Out):
+class PartUrl(TypedDict):
     part_number: int
     #: How many bytes this part must carry.
     size: int
@@ -359,13 +357,13 @@ class PartUrl(Out):
     url: str
 
 
-class PartUrls(Out):
+class PartUrls(TypedDict):
     upload_id: str
     expires_in: int
     urls: list[PartUrl]
 
 
-class StageProgress(Out):
+class StageProgress(TypedDict):
     name: str
     started_at: str | None
     ended_at: str | None
@@ -375,7 +373,7 @@ class StageProgress(Out):
     running: bool
 
 
-class JobProgress(Out):
+class JobProgress(TypedDict):
     """How far a job has come: chunks and tasks done of total, percent (100 only once
     published), time per stage, an estimate of the time left and the heartbeat's age."""
 
@@ -394,20 +392,20 @@ class JobProgress(Out):
     summary: str
 
 
-class UploadStatus(Out):
+class UploadStatus(TypedDict):
     upload_id: str
     #: The upload's state until it is complete, then RECEIVED or its encode job's state.
     state: str
     upload_state: str
     progress: float
     #: Once the upload has a job.
-    progress_detail: JobProgress | None = None
+    progress_detail: NotRequired[JobProgress | None]
 
 
-class JobStage(Out):
-    started_at: str | None = None
-    ended_at: str | None = None
-    outcome: str | None = None
+class JobStage(TypedDict):
+    started_at: NotRequired[str | None]
+    ended_at: NotRequired[str | None]
+    outcome: NotRequired[str | None]
     #: A finished stage's duration (None while it runs).
     seconds: float | None
     #: Its duration so far while it runs, else as `seconds`.
@@ -415,7 +413,7 @@ class JobStage(Out):
     running: bool
 
 
-class Job(Out):
+class Job(TypedDict):
     job_id: str
     status: str
     title_id: str | None
@@ -428,41 +426,41 @@ class Job(Out):
     created_at: str | None
 
 
-class JobPanel(Out):
+class JobPanel(TypedDict):
     jobs: list[Job]
 
 
-class JobCancelled(Out):
+class JobCancelled(TypedDict):
     job: Job
     was: str
     message: str
 
 
-class Accepted(Out):
+class Accepted(TypedDict):
     accepted: bool
     key: str
     job_id: str
     message: str
 
 
-class EncodeSettings(Out):
+class EncodeSettings(TypedDict):
     title_id: str
     only_latest: bool
     cooldown_s: int
 
 
-class RetentionReport(Out):
+class RetentionReport(TypedDict):
     dry_run: bool
     days: int
 
 
-class Dashboard(Out):
+class Dashboard(TypedDict):
     cursor: str
     changed: list[str]
     panels: dict[str, list[Job]]
 
 
-class Webhook(Out):
+class Webhook(TypedDict):
     id: str
     name: str
     actors: list[str]
@@ -474,16 +472,16 @@ class WebhookCreated(Webhook):
     secret: str
 
 
-class Webhooks(Out):
+class Webhooks(TypedDict):
     webhooks: list[Webhook]
 
 
-class AuditEntry(Out):
+class AuditEntry(TypedDict):
     at: str
     actor_id: str
     action: str
     target: str
 
 
-class AuditLog(Out):
+class AuditLog(TypedDict):
     entries: list[AuditEntry]

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.errors import catalogued
-from chalicelib.logs import logger
 from chalicelib.payments.subscriptions import SubscriptionStore, can_watch
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.logs import logger
 
 if TYPE_CHECKING:
     import redis

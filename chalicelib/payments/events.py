@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.clock import iso
-from chalicelib.logs import logger
 from chalicelib.payments.ledger import Ledger, Payment
 from chalicelib.payments.plans import Plans
 from chalicelib.payments.subscriptions import SubscriptionStore
+from chalicelib.platform.clock import iso
+from chalicelib.platform.logs import logger
 
 SUBSCRIPTION_STATUS = {
     "BILLING.SUBSCRIPTION.CREATED": "approval_pending",

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import cursors
 from chalicelib.payments.models import PaymentModel
+from chalicelib.platform import cursors
 
 
 @dataclass(frozen=True)

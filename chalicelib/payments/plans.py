@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 
 
 @dataclass(frozen=True)

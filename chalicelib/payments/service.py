@@ -16,17 +16,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyKeyError,
 )
 
-from chalicelib.clock import iso
-from chalicelib.errors import AppError, catalogued
-from chalicelib.json_input import load_json
-from chalicelib.logs import logger
-from chalicelib.metrics import webhook_delivery
 from chalicelib.payments.events import EventApplier, MalformedEvent
 from chalicelib.payments.ledger import Ledger, Payment
 from chalicelib.payments.paypal_client import PayPalClient, PayPalError
 from chalicelib.payments.plans import Plan, Plans
 from chalicelib.payments.subscriptions import Subscription, SubscriptionStore, can_watch
 from chalicelib.payments.verify import Transmission, Verifier
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import AppError, catalogued
+from chalicelib.platform.json_input import load_json
+from chalicelib.platform.logs import logger
+from chalicelib.platform.metrics import webhook_delivery
 
 #: PayPal retries a webhook for up to 3 days; remember handled events for a week.
 EVENT_MEMORY_SECONDS = 7 * 24 * 3600

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.clock import iso, now
 from chalicelib.payments.models import SubscriptionModel
+from chalicelib.platform.clock import iso, now
 
 STATUSES = ("approval_pending", "active", "suspended", "cancelled", "expired")
 

@@ -26,9 +26,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from chalicelib.errors import AppError
-from chalicelib.json_input import load_json
 from chalicelib.payments.paypal_client import PayPalClient, PayPalError
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.json_input import load_json
 
 MAX_SKEW_SECONDS = 300
 HEADERS = ("paypal-transmission-id", "paypal-transmission-time", "paypal-transmission-sig",

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
-from chalicelib.catalogue.models import TitleModel, str_list
-from chalicelib.catalogue.text import fold
+from chalicelib.catalogue.titles.models import TitleModel, str_list
+from chalicelib.catalogue.titles.text import fold
 
 #: People per title sent to the graph: directors and the top-billed actors.
 MAX_ACTORS = 10

@@ -10,9 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.browse import card
-from chalicelib.catalogue.models import FacetModel, TitleModel, str_list
-from chalicelib.catalogue.writer import PLAYABLE_FACET
+from chalicelib.catalogue.titles.browse import card
+from chalicelib.catalogue.titles.models import FacetModel, TitleModel, str_list
+from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
 from chalicelib.recommendations.trending import Trending
 
 logger = Logger(service="notflix", child=True)

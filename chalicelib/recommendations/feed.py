@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
+from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.platform.clock import iso
 from chalicelib.recommendations.events import RatingRow, UserRow, WatchRow, title_row
 from chalicelib.recommendations.outbox import GraphOutbox
 
 if TYPE_CHECKING:
     from chalicelib.auth.users import User
-    from chalicelib.catalogue.imdb_import import Match
+    from chalicelib.catalogue.importing.imdb_import import Match
 
 logger = Logger(service="notflix", child=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.queue_url import LazyQueueUrl
+from chalicelib.platform.queue_url import LazyQueueUrl
 from chalicelib.recommendations.events import (
     GraphEvent,
     RatingRow,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, LiteralString
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.posters import poster_url
+from chalicelib.catalogue.titles.posters import poster_url
 from chalicelib.recommendations import queries
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.fallback import PopularTitles

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.catalogue.models import FacetModel, TitleModel
+from chalicelib.catalogue.titles.models import FacetModel, TitleModel
 from chalicelib.recommendations.events import TitlesEvent, chunked, title_row
 from chalicelib.recommendations.sync import GraphSync
 

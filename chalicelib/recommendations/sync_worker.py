@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.metrics import record_worker
+from chalicelib.platform.metrics import record_worker
 from chalicelib.recommendations.events import BadEvent, GraphEvent, decode
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.recommendations.sync import GraphSync

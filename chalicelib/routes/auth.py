@@ -8,10 +8,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
 from chalicelib.auth.principal import LoggedIn, current
-from chalicelib.errors import catalogued
-from chalicelib.http import BODY_TYPES, is_form, json_response, local_path, see_other
-from chalicelib.ids import is_uuid
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     ADMIN,
     SEE_OTHER,
@@ -21,6 +17,10 @@ from chalicelib.openapi.declarations import (
 from chalicelib.openapi.queries import (
     Param,
 )
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.http import BODY_TYPES, is_form, json_response, local_path, see_other
+from chalicelib.platform.ids import is_uuid
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
     body,

@@ -7,14 +7,9 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
-from chalicelib.catalogue.posters import placeholder_svg
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import catalogued
-from chalicelib.http import json_response, page_size
-from chalicelib.ids import is_uuid
-from chalicelib.lazy import lazy_module
+from chalicelib.catalogue.importing.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.posters import placeholder_svg
 from chalicelib.openapi.declarations import (
     ADMIN,
     USER,
@@ -26,6 +21,11 @@ from chalicelib.openapi.queries import (
     LIMIT,
     Param,
 )
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.http import json_response, page_size
+from chalicelib.platform.ids import is_uuid
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
     body,

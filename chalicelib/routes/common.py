@@ -12,7 +12,7 @@ from typing import Any
 from chalice.app import Chalice, Request
 
 from chalicelib.auth.principal import ClientInfo, current, protect
-from chalicelib.http import M, client_ip, parse_body
+from chalicelib.platform.http import M, client_ip, parse_body
 from chalicelib.routes.root import services, settings
 
 _bound: list[Chalice] = []

@@ -9,9 +9,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
 from chalicelib.health.checks import check_all
-from chalicelib.http import BODY_TYPES, json_response, page_size
-from chalicelib.lazy import lazy_module
-from chalicelib.metrics import webhook_delivery
 from chalicelib.openapi.declarations import (
     ADMIN,
     ANY_STAFF,
@@ -22,6 +19,9 @@ from chalicelib.openapi.queries import (
     LIMIT,
     Param,
 )
+from chalicelib.platform.http import BODY_TYPES, json_response, page_size
+from chalicelib.platform.lazy import lazy_module
+from chalicelib.platform.metrics import webhook_delivery
 from chalicelib.routes.common import (
     audit,
     body,

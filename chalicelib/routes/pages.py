@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import Principal, current
-from chalicelib.http import json_response, local_path
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     ADMIN,
     ANY_STAFF,
@@ -23,6 +21,8 @@ from chalicelib.openapi.queries import (
     TOKEN,
     Param,
 )
+from chalicelib.platform.http import json_response, local_path
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     query,
     request,

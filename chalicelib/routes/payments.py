@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.http import BODY_TYPES, is_form, json_response, page_size, see_other
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     SEE_OTHER,
     USER,
@@ -19,6 +17,8 @@ from chalicelib.openapi.queries import (
     LIMIT,
 )
 from chalicelib.payments.request_ids import subscribe_request_id
+from chalicelib.platform.http import BODY_TYPES, is_form, json_response, page_size, see_other
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
     lambda_context,

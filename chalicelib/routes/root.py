@@ -7,8 +7,8 @@ here and never build their own.
 
 from __future__ import annotations
 
-from chalicelib.config import Settings
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 
 settings = Settings.from_env()

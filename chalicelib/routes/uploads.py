@@ -7,11 +7,6 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import catalogued
-from chalicelib.http import BODY_TYPES, json_response, page_size
-from chalicelib.ids import is_uuid
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     ACCESS,
     ADMIN,
@@ -24,6 +19,11 @@ from chalicelib.openapi.queries import (
     LIMIT,
     Param,
 )
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.http import BODY_TYPES, json_response, page_size
+from chalicelib.platform.ids import is_uuid
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
     body,

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
-from chalicelib.http import json_response, page_size
-from chalicelib.lazy import lazy_module
 from chalicelib.openapi.declarations import (
     USER,
     Op,
@@ -19,28 +17,30 @@ from chalicelib.openapi.queries import (
     HOW_MANY,
     LIMIT,
 )
+from chalicelib.platform.http import json_response, page_size
+from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
     query,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
-from chalicelib.usage.updates import Progress
+from chalicelib.viewing.updates import Progress
 
 if TYPE_CHECKING:
-    from chalicelib.usage import schemas as usage_schemas
+    from chalicelib.viewing import schemas as viewing_schemas
 else:  # pydantic and email-validator load with the first request that parses a body
-    usage_schemas = lazy_module("chalicelib.usage.schemas")
+    viewing_schemas = lazy_module("chalicelib.viewing.schemas")
 
 bp = Blueprint(__name__)
 
 
 @declare(bp, "POST", "/api/me/progress", Op(
     "Record the playback position (also counts plays)", "viewing", "ProgressRecorded",
-    body="chalicelib.usage.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
+    body="chalicelib.viewing.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
          content_types=["application/json", "text/plain"])
 def post_progress() -> Response:
-    data = body(usage_schemas.ProgressIn)
+    data = body(viewing_schemas.ProgressIn)
     return json_response(services.progress.record(current().user.id, Progress(
         data.title_id, data.position_s, data.duration_s, data.play_id, data.episode)))
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent, Cron, Rate, SQSEvent
 
-from chalicelib import logs
-from chalicelib.metrics import record_worker
+from chalicelib.platform import logs
+from chalicelib.platform.metrics import record_worker
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.routes.root import services, settings
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.browse import MAX_ID_LENGTH, find_title
-from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso
-from chalicelib.errors import catalogued
+from chalicelib.catalogue.titles.browse import MAX_ID_LENGTH, find_title
+from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.platform.clock import iso
+from chalicelib.platform.errors import catalogued
 from chalicelib.uploads.models import ASSIGNED, UploadAccessModel
 
 Level = Literal["all", "assigned", "none"]

@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 from chalicelib.auth.users import User
-from chalicelib.catalogue.records import Kind, TitleRecord
-from chalicelib.catalogue.writer import CatalogueWriter
-from chalicelib.errors import catalogued
-from chalicelib.logs import logger
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
+from chalicelib.catalogue.titles.writer import CatalogueWriter
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.logs import logger
 from chalicelib.uploads.access import UploadAccess
 from chalicelib.uploads.models import CREATED
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.usage.schemas import TitleId
+from chalicelib.viewing.schemas import TitleId
 
 ContentType = Annotated[str, StringConstraints(min_length=3, max_length=100,
                                                pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")]

@@ -21,11 +21,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.auth.users import User
-from chalicelib.aws import error_code
-from chalicelib.catalogue.models import TitleModel
-from chalicelib.clock import iso, parse_iso
-from chalicelib.errors import catalogued
-from chalicelib.logs import logger
+from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.platform.aws import error_code
+from chalicelib.platform.clock import iso, parse_iso
+from chalicelib.platform.errors import catalogued
+from chalicelib.platform.logs import logger
 from chalicelib.uploads.access import UploadAccess
 from chalicelib.uploads.models import (
     ABORTED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def viewer_country(headers: dict[str, str]) -> str:
     """CloudFront's viewer country, else the region of the first Accept-Language, else US."""
-    from chalicelib.catalogue.countries import country_name
+    from chalicelib.catalogue.titles.countries import country_name
 
     code = (headers.get("cloudfront-viewer-country") or "").upper()
     if not code:

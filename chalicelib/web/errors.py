@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from chalice.app import Request, Response
 
-from chalicelib.errors import AppError
+from chalicelib.platform.errors import AppError
 from chalicelib.web.render import page
 
 #: Paths answered in JSON (or by redirects) whatever the client accepts.

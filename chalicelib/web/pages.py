@@ -6,22 +6,30 @@ Rows that depend on Redis or Neo4j degrade to fewer items rather than failing th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.catalogue.browse import card
-from chalicelib.catalogue.countries import country_name
-from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.models import TitleModel
-from chalicelib.digits import is_whole_number
-from chalicelib.jobs.models import JobModel
-from chalicelib.outages import classify
+from chalicelib.catalogue.titles.countries import country_name
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.outages import classify
 
 if TYPE_CHECKING:
-    from chalicelib.auth.users import User
-    from chalicelib.services import Services
+    from chalicelib.auth.service import AccountService
+    from chalicelib.auth.users import User, UserRepository
+    from chalicelib.catalogue.importing.service import CatalogueImports
+    from chalicelib.catalogue.search.service import SearchService
+    from chalicelib.catalogue.titles.browse import CatalogueReader
+    from chalicelib.jobs.console import JobsConsole
+    from chalicelib.openapi.responses import TitleCard
+    from chalicelib.payments.service import PaymentsService
+    from chalicelib.recommendations.recommender import Recommender
+    from chalicelib.uploads.listing import UploadListing
+    from chalicelib.viewing.continuing import ContinueWatching
+    from chalicelib.viewing.history import ViewingHistory
+    from chalicelib.viewing.resume import ResumeStore
 
 logger = Logger(service="notflix", child=True)
 ROW = 12
@@ -29,6 +37,9 @@ GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", 
           "Family", "Fantasy", "History", "Horror", "Music", "Mystery", "Romance",
           "Science Fiction", "Thriller", "War", "Western")
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
+
+
+R = TypeVar("R")
 
 
 class _Rows:
@@ -39,7 +50,7 @@ class _Rows:
     def __init__(self) -> None:
         self.outage = False
 
-    def fill(self, what: str, work: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    def fill(self, what: str, work: Callable[[], list[R]]) -> list[R]:
         if self.outage:
             return []
         try:
@@ -54,10 +65,39 @@ def blank_to_none(value: str | None) -> str | None:
     return value if value not in (None, "") else None
 
 
+class PageServices(Protocol):
+    """The services the pages read from (``chalicelib.services.Services`` is one), and no
+    others: pages show what domains answer and never query a table themselves."""
+
+    @property
+    def accounts(self) -> AccountService: ...
+    @property
+    def catalogue(self) -> CatalogueReader: ...
+    @property
+    def continue_watching(self) -> ContinueWatching: ...
+    @property
+    def history(self) -> ViewingHistory: ...
+    @property
+    def imports(self) -> CatalogueImports: ...
+    @property
+    def jobs_console(self) -> JobsConsole: ...
+    @property
+    def payments(self) -> PaymentsService: ...
+    @property
+    def recommender(self) -> Recommender: ...
+    @property
+    def resume(self) -> ResumeStore: ...
+    @property
+    def search(self) -> SearchService: ...
+    @property
+    def upload_listing(self) -> UploadListing: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class Pages:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: PageServices) -> None:
         self.services = services
-        self.image_base = services.settings.image_base_url
 
     def home(self, user: User | None, country: str) -> dict[str, Any]:
         s = self.services
@@ -75,16 +115,10 @@ class Pages:
                 "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
         return context
 
-    def recently_added(self) -> list[dict[str, Any]]:
+    def recently_added(self) -> list[TitleCard]:
         """Titles whose streams were published most recently."""
-        ids: list[str] = []
-        for job in JobModel.by_status.query("PUBLISHED", scan_index_forward=False, limit=50):
-            if job.title_id and job.title_id not in ids:
-                ids.append(job.title_id)
-            if len(ids) >= ROW:
-                break
-        titles = {t.id: t for t in TitleModel.batch_get(ids)} if ids else {}
-        return [card(titles[i], self.image_base) for i in ids if i in titles]
+        s = self.services
+        return s.catalogue.cards(s.jobs_console.recently_published_titles(ROW))
 
     def browse(self, kind: str | None, genre: str | None, year: str | None,
                country: str | None, cursor: str | None) -> dict[str, Any]:
@@ -149,12 +183,9 @@ class Pages:
 
         s = self.services
         users, _ = s.users.list(limit=50)
-        jobs: list[JobModel] = []
-        for state in JOB_STATES:
-            jobs += list(JobModel.by_status.query(state, scan_index_forward=False, limit=10))
-        jobs.sort(key=lambda j: str(j.created_at), reverse=True)
         rows = _Rows()
         return {"users": [u.public() for u in users], "roles": ROLES,
-                "imports": rows.fill("imports", s.imports.recent), "jobs": jobs[:30],
+                "imports": rows.fill("imports", s.imports.recent),
+                "jobs": s.jobs_console.latest(JOB_STATES, per_state=10, limit=30),
                 "unfinished_uploads": rows.fill("unfinished uploads",
                                                 lambda: s.upload_listing.unfinished(50))}

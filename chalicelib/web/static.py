@@ -8,7 +8,7 @@ from pathlib import Path
 
 from chalice.app import Response
 
-from chalicelib.errors import catalogued
+from chalicelib.platform.errors import catalogued
 
 STATIC = Path(__file__).parent / "static"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(css|js|svg|ico|png)$")

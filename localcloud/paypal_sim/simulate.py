@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import AppError
+from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
 
 EVENTS = ("ACTIVATED", "UPDATED", "SUSPENDED", "CANCELLED", "EXPIRED", "PAYMENT.FAILED",

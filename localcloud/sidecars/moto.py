@@ -22,7 +22,8 @@ class MotoSidecar(Sidecar):
         progress(1, 1, "moto server (from the virtualenv)")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "localcloud.moto_main", "-H", LOOPBACK, "-p", str(self.port)]
+        return [sys.executable, "-m", "localcloud.emulator.main", "-H", LOOPBACK,
+                "-p", str(self.port)]
 
     @property
     def endpoint(self) -> str:

@@ -68,7 +68,7 @@ def sent_mail(aws_endpoint: str, to: str) -> list[dict[str, Any]]:
     """Messages the emulator's SES accepted for `to`, oldest first, as
     ``{"to", "subject", "body"}``.
 
-    Read from `GET /_aws/ses` (LocalStack's endpoint; localcloud.moto_mailbox gives moto the
+    Read from `GET /_aws/ses` (LocalStack's endpoint; localcloud.emulator.mailbox gives moto the
     same one), never from moto's `/moto-api/data.json`, which dumps every service and fails
     once any of them holds state it cannot dump.
     """

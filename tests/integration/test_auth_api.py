@@ -14,7 +14,7 @@ import pytest
 from app import app as chalice_app
 from chalicelib.auth import passwords
 from chalicelib.auth.limits import AccountLimits, Limit, RateLimiter
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import (
     STRONG_PASSWORD,

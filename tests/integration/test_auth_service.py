@@ -16,9 +16,9 @@ from pynamodb.connection.base import Connection
 from chalicelib.auth import passwords
 from chalicelib.auth.principal import ClientInfo
 from chalicelib.auth.resets import ResetTokens
-from chalicelib.config import Settings
-from chalicelib.errors import AppError
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
 from localcloud.sidecars.redis import RedisSidecar

@@ -21,10 +21,10 @@ import httpx
 import pytest
 from playwright.sync_api import CDPSession, Page, Request, Route, expect
 
-from chalicelib.catalogue.records import Kind, TitleRecord
-from chalicelib.dynamo import bind_models
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration import test_browser as browser_tests
 from tests.integration.auth_client import assign_titles

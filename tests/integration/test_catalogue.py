@@ -8,14 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.facets import rank_key
-from chalicelib.catalogue.models import UserTitleModel
+from chalicelib.catalogue.demo.seeding import SeedResult, seed
+from chalicelib.catalogue.demo.titles import vega_records
 from chalicelib.catalogue.rankings import weighted_rating
 from chalicelib.catalogue.rebuild import CatalogueIndexer
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.catalogue.seed import vega_records
-from chalicelib.catalogue.seeding import SeedResult, seed
-from chalicelib.resources import Resources
+from chalicelib.catalogue.titles.facets import rank_key
+from chalicelib.catalogue.titles.models import UserTitleModel
+from chalicelib.catalogue.titles.records import TitleRecord
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import register
 
@@ -288,7 +288,7 @@ class DynamoCalls:
 
 def test_an_imdb_list_costs_a_bounded_number_of_dynamodb_requests(
         services: Services, seeded: SeedResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.catalogue.imdb_csv import parse
+    from chalicelib.catalogue.importing.imdb_csv import parse
 
     rows = 300
     services.catalogue_writer.upsert([
@@ -309,7 +309,7 @@ def test_an_imdb_list_costs_a_bounded_number_of_dynamodb_requests(
 
 def test_an_imdb_list_over_the_row_limit_or_with_a_lone_surrogate_is_a_4xx(
         api_url: str) -> None:
-    from chalicelib.catalogue.imdb_csv import MAX_ROWS
+    from chalicelib.catalogue.importing.imdb_csv import MAX_ROWS
 
     account = register(api_url)
     surrogate = httpx.post(f"{api_url}/api/me/imports/imdb", content=b'{"csv": "\\ud800"}',
@@ -328,12 +328,12 @@ def test_an_imdb_list_over_the_row_limit_or_with_a_lone_surrogate_is_a_4xx(
 
 def test_the_backfill_gives_titles_written_before_the_match_keys_their_keys(
         services: Services, seeded: SeedResult) -> None:
-    from chalicelib.catalogue.imdb_csv import parse
-    from chalicelib.catalogue.imdb_import import find_all
-    from chalicelib.catalogue.match_key_backfill import backfill
-    from chalicelib.catalogue.match_keys import imdb_key, name_key, titles_by_key
-    from chalicelib.catalogue.models import MatchKeyModel
-    from chalicelib.catalogue.text import title_year_key
+    from chalicelib.catalogue.importing.imdb_csv import parse
+    from chalicelib.catalogue.importing.imdb_import import find_all
+    from chalicelib.catalogue.titles.match_key_backfill import backfill
+    from chalicelib.catalogue.titles.match_keys import imdb_key, name_key, titles_by_key
+    from chalicelib.catalogue.titles.models import MatchKeyModel
+    from chalicelib.catalogue.titles.text import title_year_key
 
     services.catalogue_writer.upsert([film("t-before-keys", "Older Than Keys", 1977,
                                            imdb_id="tt0076000")])
@@ -348,9 +348,9 @@ def test_the_backfill_gives_titles_written_before_the_match_keys_their_keys(
 
 
 def test_a_renamed_title_leaves_its_old_match_keys(services: Services) -> None:
-    from chalicelib.catalogue.match_keys import imdb_key, name_key
-    from chalicelib.catalogue.models import MatchKeyModel
-    from chalicelib.catalogue.text import title_year_key
+    from chalicelib.catalogue.titles.match_keys import imdb_key, name_key
+    from chalicelib.catalogue.titles.models import MatchKeyModel
+    from chalicelib.catalogue.titles.text import title_year_key
 
     old_name = name_key(title_year_key("First Cut", 1990))
     services.catalogue_writer.upsert([film("t-renamed", "First Cut", 1990, imdb_id="tt0099001")])

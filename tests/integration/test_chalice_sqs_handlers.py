@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from localcloud.event_runner import QueuePoller
 from localcloud.functions import all_mappings, chalice_sqs_mappings
 from tests.fixtures import sqs_app

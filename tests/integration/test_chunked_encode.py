@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset, title_exists
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.dynamo import bind_models
+from chalicelib.catalogue.titles.playable import attach_asset, title_exists
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import FINAL, JOB_MODELS, JobModel, job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda import task_work
 from encoder_lambda.content_id import file_content_id

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chalicelib.catalogue.seed import demo_series
+from chalicelib.catalogue.demo.titles import demo_series
 from localcloud.paths import PROJECT_ROOT
 from localcloud.ports import is_listening
 from tests.support import eventually, free_port, unique

@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.dynamo import bind_models
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
 from tests.integration.auth_client import Account, assign_titles, register_as

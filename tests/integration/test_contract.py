@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chalicelib.aws import make_session
-from chalicelib.config import Settings
 from chalicelib.payments.plans import CATALOGUE
+from chalicelib.platform.aws import make_session
+from chalicelib.platform.config import Settings
 from infra.deployer import deploy
 from localcloud.contract_fuzz import ALL_PHASES, BIN, CHECKS, CONFIG, fuzz
 from localcloud.paypal_sim.pki import ensure_test_pki

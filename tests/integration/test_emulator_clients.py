@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from localstack_client.session import Session as LocalstackSession
 
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 
 pytestmark = pytest.mark.integration
 

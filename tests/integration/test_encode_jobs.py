@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs.models import JOB_MODELS, JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from encoder_lambda.jobs import JobStore, TransitionRefused
 from tests.support import unique
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.catalogue.models import FacetModel, TitleModel
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
+from chalicelib.catalogue.titles.models import FacetModel, TitleModel
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda.content_id import file_content_id
 from encoder_lambda.jobs import JobStore

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from encoder_lambda.handler import make_handler
 from encoder_lambda.s3_events import Upload, parse_body
 from localcloud.event_runner import EventRunner, EventSourceMapping, QueuePoller

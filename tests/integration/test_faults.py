@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.config import Settings
 from chalicelib.jobs.models import job_id_for
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from encoder_lambda.media.mpd import parse
 from localcloud import paths
 from localcloud.paypal_sim.pki import ensure_test_pki
@@ -312,10 +312,10 @@ def _make_title(faults: FaultStack, title_id: str, *, playable: bool = False) ->
     """A catalogue title, written by the app's own code in a process bound to this stack
     (binding the models here would point other tests' models at this stack)."""
     script = (
-        "from chalicelib.catalogue.playable import attach_asset\n"
-        "from chalicelib.catalogue.records import TitleRecord\n"
-        "from chalicelib.config import Settings\n"
-        "from chalicelib.resources import Resources\n"
+        "from chalicelib.catalogue.titles.playable import attach_asset\n"
+        "from chalicelib.catalogue.titles.records import TitleRecord\n"
+        "from chalicelib.platform.config import Settings\n"
+        "from chalicelib.platform.resources import Resources\n"
         "from chalicelib.services import Services\n"
         "services = Services(Resources(Settings.from_env()))\n"
         "services.catalogue  # binds the models\n"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import TitleRow, TitlesEvent, WatchRow
 from chalicelib.recommendations.fallback import PopularTitles
@@ -23,7 +24,6 @@ from chalicelib.recommendations.recommender import Recommender
 from chalicelib.recommendations.schema import apply_schema
 from chalicelib.recommendations.sync import GraphSync
 from chalicelib.recommendations.trending import Trending
-from chalicelib.resources import Resources
 from chalicelib.services import Services
 from localcloud import paths
 from localcloud.sidecars.neo4j import Neo4jSidecar

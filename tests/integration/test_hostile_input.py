@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Season, TitleRecord
+from chalicelib.catalogue.titles.records import Season, TitleRecord
 from chalicelib.ingest.service import signature
 from chalicelib.services import Services
 from localcloud.paypal_sim.server import FakePayPal

@@ -21,8 +21,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from chalicelib.aws import make_client, make_session
-from chalicelib.config import Settings
+from chalicelib.platform.aws import make_client, make_session
+from chalicelib.platform.config import Settings
 from infra.deployer import deploy
 from infra.template import TEMPLATE_PATH, load_template
 
@@ -45,7 +45,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_path = tmp_path_factory.mktemp("moto") / "moto.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.moto_main", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "localcloud.emulator.main", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
     try:

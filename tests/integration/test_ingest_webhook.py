@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.dynamo import bind_models
 from chalicelib.ingest.service import signature
 from chalicelib.jobs.models import JOB_MODELS, JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import register
 from tests.media_clips import clip

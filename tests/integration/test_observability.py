@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.dynamo import bind_models
-from chalicelib.errors import AppError
+from chalicelib.catalogue.titles.playable import attach_asset
 from chalicelib.jobs.models import JOB_MODELS
-from chalicelib.resources import Resources
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from encoder_lambda.jobs import JobStore
 from encoder_lambda.pipeline import Pipeline

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chalicelib.errors import AppError
 from chalicelib.payments.paypal_client import PayPalClient
 from chalicelib.payments.verify import ApiVerifier, Transmission
+from chalicelib.platform.errors import AppError
 from localcloud.paypal_sim.server import FakePayPal
 
 pytestmark = pytest.mark.integration

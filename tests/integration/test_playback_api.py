@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.resources import Resources
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import TitleRecord
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paypal_sim.server import FakePayPal
 from tests.integration.auth_client import Account, register

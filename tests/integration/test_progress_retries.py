@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import TitleRecord
-from chalicelib.errors import ServiceUnavailable
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import TitleRecord
+from chalicelib.platform.errors import ServiceUnavailable
 from chalicelib.services import Services
-from chalicelib.usage.history import ViewingHistory
-from chalicelib.usage.progress import ProgressService
-from chalicelib.usage.updates import Progress
+from chalicelib.viewing.history import ViewingHistory
+from chalicelib.viewing.progress import ProgressService
+from chalicelib.viewing.updates import Progress
 from tests.support import unique
 
 pytestmark = pytest.mark.integration

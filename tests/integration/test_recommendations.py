@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from chalicelib.platform.resources import Resources
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import (
     GraphEvent,
@@ -31,7 +32,6 @@ from chalicelib.recommendations.fallback import PopularTitles
 from chalicelib.recommendations.recommender import Recommender
 from chalicelib.recommendations.sync import GraphSync
 from chalicelib.recommendations.trending import Trending
-from chalicelib.resources import Resources
 from chalicelib.services import Services
 from tests.support import unique
 
@@ -300,7 +300,7 @@ def test_a_viewer_counts_once_per_title_and_utc_day(resources: Resources, ns: st
 def test_resync_writes_catalogue_titles_to_the_graph(driver: Driver, sync: GraphSync,
                                                      catalogue_services: Services,
                                                      ns: str) -> None:
-    from chalicelib.catalogue.records import Person, TitleRecord
+    from chalicelib.catalogue.titles.records import Person, TitleRecord
     from chalicelib.recommendations.resync import resync_titles
 
     catalogue_services.catalogue_writer.upsert([TitleRecord(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from tests.integration.auth_client import sent_mail
 from tests.support import unique
 

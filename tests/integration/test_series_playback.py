@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Episode, Season, TitleRecord
-from chalicelib.resources import Resources
+from chalicelib.catalogue.titles.records import Episode, Season, TitleRecord
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account
 from tests.integration.subscriptions import subscriber

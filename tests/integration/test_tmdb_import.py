@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.import_models import ImportFailureModel
-from chalicelib.catalogue.models import TitleModel, str_list
-from chalicelib.errors import AppError
-from chalicelib.resources import Resources
+from chalicelib.catalogue.importing.models import ImportFailureModel
+from chalicelib.catalogue.titles.models import TitleModel, str_list
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
 from localcloud.tmdb_sim.server import FakeTmdb, make_movie, make_series

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Kind, TitleRecord
+from chalicelib.catalogue.titles.records import Kind, TitleRecord
 from chalicelib.jobs.models import JobModel
-from chalicelib.resources import Resources
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account, assign_titles, register, register_as
 from tests.media_clips import padded_clip

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from neo4j import Driver
 
-from chalicelib.catalogue.playable import attach_asset
-from chalicelib.catalogue.records import Person, TitleRecord
-from chalicelib.resources import Resources
+from chalicelib.catalogue.titles.playable import attach_asset
+from chalicelib.catalogue.titles.records import Person, TitleRecord
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account, register
 from tests.integration.subscriptions import subscriber

@@ -14,9 +14,6 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from chalicelib.clock import iso
-from chalicelib.config import Settings
-from chalicelib.dynamo import bind_models
 from chalicelib.jobs import watchdog
 from chalicelib.jobs.models import JOB_MODELS, JobModel, job_id_for, panel_versions
 from chalicelib.jobs.watchdog import (
@@ -25,7 +22,10 @@ from chalicelib.jobs.watchdog import (
     find_stalled,
     stall_after,
 )
-from chalicelib.resources import Resources
+from chalicelib.platform.clock import iso
+from chalicelib.platform.config import Settings
+from chalicelib.platform.dynamo import bind_models
+from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.support import unique
 

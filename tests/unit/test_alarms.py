@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.jobs.models import JobModel
 from chalicelib.jobs.watchdog import record_end
-from chalicelib.metrics import record_request, record_worker, webhook_delivery
+from chalicelib.platform.metrics import record_request, record_worker, webhook_delivery
 from encoder_lambda.job_metrics import record_job_end
 from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT

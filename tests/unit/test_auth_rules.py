@@ -5,8 +5,8 @@ from chalice.app import Request
 
 from chalicelib.auth import passwords
 from chalicelib.auth.guard import Guard, bearer_token, cookie_token
-from chalicelib.errors import AppError
-from chalicelib.web_security import SecurityHeaders
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.web_security import SecurityHeaders
 
 
 @pytest.mark.parametrize(("password", "code"), [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import boto3
 
-from chalicelib.aws import make_client
-from chalicelib.config import Settings
-from localcloud.cli import BATCH_READ_TIMEOUT_SECONDS, batch_settings
+from chalicelib.platform.aws import make_client
+from chalicelib.platform.config import Settings
+from localcloud.cli.shared import BATCH_READ_TIMEOUT_SECONDS, batch_settings
 from localcloud.stack import EmbeddedStack
 
 ENV = {"NOTFLIX_TARGET": "embedded", "NOTFLIX_PREFIX": "nf-unit"}

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from chalicelib.catalogue.facets import choose_facet, facet_names, rank_key
-from chalicelib.catalogue.fetch_state import FetchState, day_number
-from chalicelib.catalogue.filters import Filters
-from chalicelib.catalogue.posters import PLACEHOLDER_PATH, placeholder_svg, poster_url
+from chalicelib.catalogue.demo.titles import demo_series, vega_id, vega_record
+from chalicelib.catalogue.importing.fetch_state import FetchState, day_number
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
-from chalicelib.catalogue.seed import demo_series, vega_id, vega_record
-from chalicelib.catalogue.text import index_words, normalized, title_year_key, words
-from chalicelib.errors import AppError
+from chalicelib.catalogue.titles.facets import choose_facet, facet_names, rank_key
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.posters import PLACEHOLDER_PATH, placeholder_svg, poster_url
+from chalicelib.catalogue.titles.text import index_words, normalized, title_year_key, words
+from chalicelib.platform.errors import AppError
 
 
 def test_words_fold_case_and_accents_and_join_apostrophes() -> None:
@@ -144,7 +144,7 @@ def test_poster_urls_and_placeholder() -> None:
 def test_every_catalogued_message_formats() -> None:
     import string
 
-    from chalicelib.messages import MESSAGES, message
+    from chalicelib.platform.messages import MESSAGES, message
 
     for code, (_, text) in MESSAGES.items():
         fields = {name: "x" for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -153,8 +153,8 @@ def test_every_catalogued_message_formats() -> None:
 
 
 def test_unicode_digits_are_a_400_not_a_500() -> None:
-    from chalicelib.catalogue.imdb_csv import CsvProblem, parse
-    from chalicelib.http import page_size
+    from chalicelib.catalogue.importing.imdb_csv import CsvProblem, parse
+    from chalicelib.platform.http import page_size
 
     for bad in ("²", "٣", "1²"):
         with pytest.raises(AppError) as caught:

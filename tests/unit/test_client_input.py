@@ -11,16 +11,16 @@ from chalice.app import Chalice
 from chalice.test import Client
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.digits import is_whole_number
-from chalicelib.errors import AppError
-from chalicelib.http import install_middleware, json_response, local_path, parse_body
-from chalicelib.ids import is_uuid
-from chalicelib.json_input import MAX_DEPTH, load_json
 from chalicelib.openapi.declarations import DECLARED
 from chalicelib.openapi.queries import Param
 from chalicelib.payments.events import MalformedEvent, _time
 from chalicelib.payments.verify import Transmission, WebhookRejected
-from chalicelib.query_checks import check_query
+from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.http import install_middleware, json_response, local_path, parse_body
+from chalicelib.platform.ids import is_uuid
+from chalicelib.platform.json_input import MAX_DEPTH, load_json
+from chalicelib.platform.query_checks import check_query
 
 # -- 1. redirects after login stay on this site ------------------------------------------------
 

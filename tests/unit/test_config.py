@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.config import ConfigError, Settings, Target
+from chalicelib.platform.config import ConfigError, Settings, Target
 
 
 def test_embedded_is_the_default_and_points_at_loopback() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from encoder_lambda.pipeline import SAFETY_SECONDS
 from infra.intrinsics import StackContext
 from infra.template import TEMPLATE_PATH, load_template, resources_of_type
@@ -38,7 +38,7 @@ NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName"
 OPTIONAL_IMPORTS = {"blinker", "certifi"}
 
 #: (ARN, action) pairs the encoder's code needs, and all the role may grant. Keep in step
-#: with encoder_lambda/pipeline.py, publish.py, jobs.py and chalicelib/catalogue/playable.py
+#: with encoder_lambda/pipeline.py, publish.py, jobs.py and chalicelib/catalogue/titles/playable.py
 #: (test_the_role_may_query_exactly_the_indexes_the_encoder_queries checks the queries).
 S3 = f"arn:aws:s3:::{PREFIX}"
 DYNAMO = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}"
@@ -399,8 +399,8 @@ import encoder_lambda
 for info in pkgutil.walk_packages(encoder_lambda.__path__, "encoder_lambda."):
     importlib.import_module(info.name)
 # What encoder_lambda.runtime.pipeline() imports when the first job arrives.
-for name in ("chalicelib.catalogue.models", "chalicelib.catalogue.playable",
-             "chalicelib.dynamo", "chalicelib.resources"):
+for name in ("chalicelib.catalogue.titles.models", "chalicelib.catalogue.titles.playable",
+             "chalicelib.platform.dynamo", "chalicelib.platform.resources"):
     importlib.import_module(name)
 root = sys.argv[1]
 loaded = [(name, getattr(sys.modules[name], "__file__", None) or "")

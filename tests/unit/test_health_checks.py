@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from chalicelib.config import Settings
 from chalicelib.health.checks import check_all
-from chalicelib.resources import Resources
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
 from tests.support import free_port
 
 

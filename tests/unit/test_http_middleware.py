@@ -5,8 +5,8 @@ import json
 from chalice.app import Chalice
 from chalice.test import Client
 
-from chalicelib.errors import AppError, NotFound
-from chalicelib.http import install_middleware, json_response
+from chalicelib.platform.errors import AppError, NotFound
+from chalicelib.platform.http import install_middleware, json_response
 
 
 def make_app() -> Chalice:

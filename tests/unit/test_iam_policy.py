@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from infra.intrinsics import StackContext
 from infra.template import load_template
 from localcloud.paths import PROJECT_ROOT
@@ -412,6 +412,8 @@ def reach_of(names: set[str]) -> Reach:
         seen.add(name)
         method = services_methods()[name]
         reach.modules |= imported_modules(method)
+        if any(ast.unparse(d) == "uses_tables" for d in method.decorator_list):
+            reach.binds_tables = True  # built after every model is bound to its table
         for node in ast.walk(method):
             if isinstance(node, ast.Attribute):
                 base = ast.unparse(node.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.catalogue.imdb_csv import CsvProblem, decode, parse
+from chalicelib.catalogue.importing.imdb_csv import CsvProblem, decode, parse
 
 HEADER = ("Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,"
           "Genres,Num Votes,Release Date,Directors")
@@ -56,7 +56,7 @@ def test_text_that_is_not_utf8_names_its_line() -> None:
 
 
 def test_a_list_longer_than_the_row_limit_is_refused_naming_the_limit() -> None:
-    from chalicelib.catalogue.imdb_csv import TooManyRows
+    from chalicelib.catalogue.importing.imdb_csv import TooManyRows
 
     text = "\n".join([HEADER, *(row(f"tt{1_000_000 + n}") for n in range(4))])
     assert len(parse(text, max_rows=4)) == 4
@@ -72,8 +72,8 @@ def test_a_list_longer_than_the_row_limit_is_refused_naming_the_limit() -> None:
 def test_a_lone_surrogate_is_a_400_naming_it(raw_body: str | bytes, content_type: str) -> None:
     from types import SimpleNamespace
 
-    from chalicelib.catalogue.imdb_upload import parse_imdb_csv
-    from chalicelib.errors import AppError
+    from chalicelib.catalogue.importing.imdb_upload import parse_imdb_csv
+    from chalicelib.platform.errors import AppError
 
     request = SimpleNamespace(raw_body=raw_body, headers={"content-type": content_type})
     with pytest.raises(AppError) as refused:

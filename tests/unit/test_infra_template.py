@@ -9,12 +9,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.config import Settings
+from chalicelib.platform.config import Settings
 from infra import deployer
 from infra.deployer import DeployError, deploy
 from infra.intrinsics import StackContext, UnresolvableError
-from infra.moto_gaps import UnsupportedProperty, notification_configuration
 from infra.template import load_template, resources_of_type
+from localcloud.emulator.gaps import UnsupportedProperty, notification_configuration
 
 NAMED = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName",
          "AWS::DynamoDB::Table": "TableName"}

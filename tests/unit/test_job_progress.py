@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.clock import iso
 from chalicelib.jobs.models import JobModel
 from chalicelib.jobs.progress import clock, headline, summarize, task_fraction
+from chalicelib.platform.clock import iso
 
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC).timestamp()
 

@@ -12,8 +12,8 @@ import pytest
 from chalice.app import Chalice, SQSEvent
 from chalice.test import Client
 
-from chalicelib import logs
-from chalicelib.http import install_middleware, json_response
+from chalicelib.platform import logs
+from chalicelib.platform.http import install_middleware, json_response
 
 
 def test_requests_are_logged_as_json_with_their_request_id() -> None:
@@ -73,7 +73,7 @@ def worker_handlers() -> dict[str, Any]:
 
     @app.schedule("rate(1 day)")
     def nightly(event: object) -> None:
-        logs.child("chalicelib.catalogue.imports").info("nightly run", extra={"kept": 3})
+        logs.child("chalicelib.catalogue.importing.service").info("nightly run", extra={"kept": 3})
 
     return {"work": work, "nightly": nightly}
 

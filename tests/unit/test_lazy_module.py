@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.lazy import lazy_module
+from chalicelib.platform.lazy import lazy_module
 
 #: EXECUTIONS is put in builtins by the fixture, so each execution of the module is counted.
 SLOW_MODULE = """

@@ -9,10 +9,10 @@ import pytest
 from chalice.app import Chalice
 from chalice.test import Client
 
-from chalicelib import metrics
-from chalicelib.errors import AppError, NotFound
-from chalicelib.http import install_middleware, json_response
 from chalicelib.jobs.models import JobModel
+from chalicelib.platform import metrics
+from chalicelib.platform.errors import AppError, NotFound
+from chalicelib.platform.http import install_middleware, json_response
 from encoder_lambda.job_metrics import record_job_end
 
 

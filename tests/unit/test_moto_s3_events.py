@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from localcloud import moto_s3_events
+from localcloud.emulator import s3_events as moto_s3_events
 
 REGION = "us-east-1"
 
@@ -63,10 +63,10 @@ def test_a_multipart_upload_is_one_event_and_a_put_still_one(
 
 
 def test_the_running_crc_of_a_completion_is_moto_s_own_value() -> None:
-    """localcloud.moto_speedups keeps the full-object CRC running part by part."""
+    """localcloud.emulator.speedups keeps the full-object CRC running part by part."""
     from moto.s3.models import MultipartChecksumBuilder
 
-    from localcloud import moto_speedups
+    from localcloud.emulator import speedups as moto_speedups
 
     parts = [b"a" * 5_000_000, bytes(range(256)) * 999, b"z"]
     results: dict[tuple[str | None, str | None], list[Any]] = {}

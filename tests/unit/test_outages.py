@@ -14,9 +14,9 @@ from chalice.test import Client
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from pynamodb.exceptions import GetError
 
-from chalicelib.errors import AppError
-from chalicelib.http import install_middleware, json_response
-from chalicelib.outages import RETRY_AFTER_SECONDS, classify
+from chalicelib.platform.errors import AppError
+from chalicelib.platform.http import install_middleware, json_response
+from chalicelib.platform.outages import RETRY_AFTER_SECONDS, classify
 
 
 def _pynamodb_get_error() -> GetError:

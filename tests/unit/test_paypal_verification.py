@@ -11,13 +11,13 @@ import httpx
 import pytest
 from cryptography import x509
 
-from chalicelib.errors import AppError
 from chalicelib.payments.verify import (
     CertificateStore,
     LocalVerifier,
     Transmission,
     signed_string,
 )
+from chalicelib.platform.errors import AppError
 from localcloud.paypal_sim.pki import LocalPki, ensure_test_pki, sign
 
 CERT_URL = "https://api.paypal.com/v1/notifications/certs/CERT-1"

@@ -22,7 +22,7 @@ from chalicelib.recommendations.events import (
 from chalicelib.recommendations.outbox import MAX_MESSAGE_BYTES, GraphOutbox
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.recommendations.sync_worker import GraphSyncWorker, GraphUnavailable, RetryDelay
-from chalicelib.usage.resume import resume_point
+from chalicelib.viewing.resume import resume_point
 
 
 class FakeSqs:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from chalicelib.catalogue.search_index import (
+from chalicelib.catalogue.search.index import (
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
     FORMAT_VERSION,
@@ -14,7 +14,7 @@ from chalicelib.catalogue.search_index import (
     SearchIndex,
     build,
 )
-from chalicelib.catalogue.text import index_words, normalized, words
+from chalicelib.catalogue.titles.text import index_words, normalized, words
 
 
 def doc(doc_id: str, name: str, popularity: float = 1.0) -> SearchDoc:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from chalicelib.catalogue.tmdb_client import (
+from chalicelib.catalogue.importing.tmdb_client import (
     TmdbAuthError,
     TmdbClient,
     TmdbError,
@@ -22,7 +22,7 @@ from chalicelib.catalogue.tmdb_client import (
     export_name,
     parse_retry_after,
 )
-from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
+from chalicelib.catalogue.importing.tmdb_export import ExportStats, open_export, parse_lines
 from localcloud.tmdb_sim.server import FakeTmdb, Scripted, make_movie, make_series
 from tests.support import free_port
 

@@ -4,7 +4,7 @@ import gzip
 import json
 from pathlib import Path
 
-from chalicelib.catalogue.tmdb_export import ExportStats, open_export, parse_lines
+from chalicelib.catalogue.importing.tmdb_export import ExportStats, open_export, parse_lines
 
 
 def write_export(path: Path, lines: list[bytes]) -> Path:

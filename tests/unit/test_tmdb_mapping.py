@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chalicelib.catalogue.records import Episode, Person, TitleRecord
-from chalicelib.catalogue.tmdb_client import TmdbClient
-from chalicelib.catalogue.tmdb_mapping import MappingError, movie_record, series_record
+from chalicelib.catalogue.importing.tmdb_client import TmdbClient
+from chalicelib.catalogue.importing.tmdb_mapping import MappingError, movie_record, series_record
+from chalicelib.catalogue.titles.records import Episode, Person, TitleRecord
 from localcloud.tmdb_sim.server import FakeTmdb, make_movie, make_series
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.auth.users import User
-from chalicelib.errors import AppError
+from chalicelib.platform.errors import AppError
 from chalicelib.uploads.access import UploadAccess, access_level, can_upload_to
 
 

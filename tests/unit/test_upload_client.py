@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib.uploads.parts import expected_part_bytes as part_bytes
-from localcloud import upload_cli
 from localcloud.cli import cli
+from localcloud.cli import upload as upload_cli
 from localcloud.upload_client import (
     ApiError,
     LocalFile,

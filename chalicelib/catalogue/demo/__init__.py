@@ -1,0 +1,1 @@
+"""The demo catalogue: vega-datasets films and a few generated series."""

@@ -1,0 +1,1 @@
+"""Catalogue imports: TMDB daily exports (with the details client) and IMDb lists."""

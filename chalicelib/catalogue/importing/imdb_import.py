@@ -1,0 +1,96 @@
+"""Turn a user's IMDb export into catalogue titles they watched and rated.
+
+Each row is matched by IMDb id, else by normalised title and year (the most popular title
+when several share both). Matched titles are recorded for the user as watched, with their
+personal rating; importing the same file twice leaves the same records.
+
+Cost: every row's keys are looked up together (:mod:`chalicelib.catalogue.titles.match_keys`), so a
+list of N rows costs about 2N/100 + N/100 batched reads and N/25 batched writes, whatever
+the rows hold; the parser refuses a list of more than ``imdb_csv.MAX_ROWS`` rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.catalogue.importing.imdb_csv import ImdbRow
+from chalicelib.catalogue.titles.match_keys import imdb_key, name_key, titles_by_key
+from chalicelib.catalogue.titles.models import TitleModel, UserTitleModel, str_list
+from chalicelib.catalogue.titles.text import title_year_key
+from chalicelib.platform.clock import iso
+
+
+@dataclass(frozen=True)
+class Match:
+    row: ImdbRow
+    title: TitleModel | None
+
+
+def _best(candidates: list[TitleModel]) -> TitleModel | None:
+    return max(candidates, key=lambda t: (float(t.popularity or 0), t.id), default=None)
+
+
+def _name_key(row: ImdbRow) -> str | None:
+    return name_key(title_year_key(row.title, row.year)) if row.year is not None else None
+
+
+def find_all(rows: Sequence[ImdbRow]) -> list[TitleModel | None]:
+    """Each row's title: by IMDb id, else by name and year; None when neither matches."""
+    keys = {imdb_key(r.imdb_id) for r in rows} | {k for r in rows if (k := _name_key(r))}
+    found = titles_by_key(keys)
+
+    def best(row: ImdbRow) -> TitleModel | None:
+        by_id = found.get(imdb_key(row.imdb_id))
+        if by_id:
+            return _best(by_id)
+        key = _name_key(row)
+        return _best(found.get(key, [])) if key else None
+
+    return [best(row) for row in rows]
+
+
+class ImdbImporter:
+    def __init__(self, on_recorded: Callable[[str, list[Match]], None] | None = None) -> None:
+        #: Told about each user's matched rows once recorded (the recommendation graph).
+        self.on_recorded = on_recorded
+
+    def match(self, rows: Sequence[ImdbRow]) -> list[Match]:
+        return [Match(row, title) for row, title in zip(rows, find_all(rows), strict=True)]
+
+    def record(self, user_id: str, matches: Sequence[Match]) -> None:
+        now = iso()
+        latest = {m.title.id: m for m in matches if m.title is not None}  # one write a title
+        with UserTitleModel.batch_write() as batch:
+            for match in latest.values():
+                if match.title is None:
+                    continue
+                rated_at = (f"{match.row.date_rated}T00:00:00.000Z" if match.row.date_rated
+                            else now)
+                batch.save(UserTitleModel(
+                    user_id, match.title.id, watched=True, watched_at=rated_at,
+                    rating=match.row.personal_rating,
+                    rated_at=rated_at if match.row.personal_rating is not None else None,
+                    source="imdb-import", updated_at=now))
+
+    def run(self, user_id: str, rows: Sequence[ImdbRow]) -> dict[str, Any]:
+        matches = self.match(rows)
+        self.record(user_id, matches)
+        if self.on_recorded is not None:
+            self.on_recorded(user_id, [m for m in matches if m.title is not None])
+        matched = [_matched(m.row, m.title) for m in matches if m.title is not None]
+        unmatched = [{"name": m.row.title, "year": m.row.year, "imdb_id": m.row.imdb_id}
+                     for m in matches if m.title is None]
+        return {"matched": matched, "unmatched": unmatched,
+                "counts": {"rows": len(rows), "matched": len(matched),
+                           "unmatched": len(unmatched)}}
+
+
+def _matched(row: ImdbRow, title: TitleModel) -> dict[str, Any]:
+    countries = str_list(title.countries)
+    return {"countrycode": countries[0] if countries else None, "name": title.name,
+            "year": int(title.year) if title.year is not None else None,
+            "imdb_id": title.imdb_id or row.imdb_id, "id": title.id,
+            "personal_rating": row.personal_rating,
+            "rating": float(title.rating) if title.rating is not None else None}

@@ -1,0 +1,1 @@
+"""Search: the typo-tolerant title index and its queries."""

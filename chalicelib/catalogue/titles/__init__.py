@@ -1,0 +1,1 @@
+"""Titles: the records, their tables, and what reads and writes them."""

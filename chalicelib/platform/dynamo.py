@@ -1,0 +1,40 @@
+"""Point pynamodb models at the configured target's tables, once, at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.platform.aws import LOCAL_CREDENTIALS
+from chalicelib.platform.config import Settings
+
+
+def bind_models(settings: Settings, models: Mapping[type[Model], str]) -> None:
+    """Give each model its physical table name, region and (on local targets) endpoint."""
+    for model, short_name in models.items():
+        meta = model.Meta
+        meta.table_name = settings.table_name(short_name)
+        meta.region = settings.region
+        meta.host = settings.aws_endpoint_url
+        # a hung endpoint fails in ~2 x 5 s (a 503, inside API Gateway's 29 s); 5 s, not
+        # less: a busy emulator (or a large query page) can take seconds to answer
+        meta.connect_timeout_seconds = 2
+        meta.read_timeout_seconds = settings.aws_read_timeout_s
+        meta.max_retry_attempts = 1
+        if settings.local:
+            meta.aws_access_key_id = LOCAL_CREDENTIALS["aws_access_key_id"]
+            meta.aws_secret_access_key = LOCAL_CREDENTIALS["aws_secret_access_key"]
+        model._connection = None  # drop a connection made for another target
+
+
+def transaction_connection(settings: Settings) -> Connection:
+    """A connection for TransactWrite/TransactGet against the same target."""
+    local = settings.local
+    return Connection(region=settings.region, host=settings.aws_endpoint_url,
+                      connect_timeout_seconds=2, read_timeout_seconds=settings.aws_read_timeout_s,
+                      max_retry_attempts=1,
+                      aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"] if local else None,
+                      aws_secret_access_key=(LOCAL_CREDENTIALS["aws_secret_access_key"]
+                                             if local else None))

@@ -1,0 +1,32 @@
+"""The "continue watching" row: titles in progress, most recent first, with where to resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.catalogue.titles.browse import card
+from chalicelib.catalogue.titles.episodes import episode_label
+from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.viewing.resume import ResumeStore
+
+
+class ContinueWatching:
+    def __init__(self, resume: ResumeStore, image_base: str) -> None:
+        self.resume = resume
+        self.image_base = image_base
+
+    def titles(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+        """Films and series in progress; a series once, at its latest episode."""
+        latest: dict[str, tuple[str | None, dict[str, Any]]] = {}
+        for member, point in self.resume.continuing(user_id, limit * 2):
+            title_id, _, key = member.partition("#")
+            if title_id not in latest:
+                latest[title_id] = (key or None, point)
+        ids = list(latest)[:limit]
+        if not ids:
+            return []
+        titles = {t.id: t for t in TitleModel.batch_get(ids)}
+        return [{**card(titles[i], self.image_base), "resume_s": point["resume_s"],
+                 "progress": point["progress"], "watched_at": point.get("at"),
+                 "episode": episode_label(key) if key else None}
+                for i in ids if i in titles for key, point in [latest[i]]]

@@ -1,0 +1,53 @@
+"""`notflix admin create` and `notflix paypal simulate`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from localcloud.cli.shared import (
+    console,
+    domain_services,
+)
+
+if TYPE_CHECKING:
+    pass
+
+admin_cli = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+
+
+@admin_cli.command("create")
+def admin_create(
+    email: str = typer.Option(..., help="The administrator's email address"),
+    name: str = typer.Option("Administrator", help="Display name"),
+) -> None:
+    """Create an admin with a generated password, printed once and stored nowhere."""
+    from chalicelib.auth.admin import create_admin
+
+    with domain_services("create the admin") as services:
+        user, password = create_admin(services.accounts, email, name)
+    console.print(f"admin {user.email} created (id {user.id}) with roles "
+                  f"{', '.join(sorted(user.roles))}")
+    console.print(f"password, shown only now: [bold]{password}[/]")
+
+
+paypal_cli = typer.Typer(no_args_is_help=True, help="The local PayPal.")
+
+
+@paypal_cli.command("simulate")
+def paypal_simulate(
+    email: str = typer.Option(..., help="The subscriber's email"),
+    event: str = typer.Option(..., help="ACTIVATED, UPDATED, SUSPENDED, CANCELLED, EXPIRED, "
+                                        "PAYMENT.FAILED or SALE.COMPLETED"),
+    plan: str = typer.Option("standard", help="Plan of the subscription created if none"),
+) -> None:
+    """Have the local PayPal send a signed webhook for a subscriber."""
+    from localcloud.paypal_sim.simulate import simulate
+
+    with domain_services("simulate") as services:
+        result = simulate(services, email, event, plan)
+    console.print(f"{result['event']} sent for subscription {result['subscription_id']}; "
+                  f"the webhook was answered with HTTP {result['webhook_status']}")
+
+

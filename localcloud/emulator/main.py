@@ -1,0 +1,15 @@
+"""`python -m localcloud.emulator.main`: moto's server with the fixes, speed-ups, S3 events
+and SES mailbox of `localcloud.emulator` applied."""
+
+from __future__ import annotations
+
+from moto.server import main
+
+from localcloud.emulator import fixes, mailbox, s3_events, speedups
+
+if __name__ == "__main__":
+    speedups.install()
+    fixes.install()
+    s3_events.install()
+    mailbox.install()
+    main()
