@@ -38,10 +38,8 @@ NOTFLIX = str(Path(sys.executable).with_name("notflix"))
 #: 150 MB: 18 parts of 8 MiB (the acceptance run sets NOTFLIX_TEST_CLI_UPLOAD_BYTES to 1 GiB).
 SIZE = int(os.environ.get("NOTFLIX_TEST_CLI_UPLOAD_BYTES", "150000000"))
 PARTS = -(-SIZE // (8 * 1024 * 1024))
-#: Slow enough (~30 s for the file) that the runs can be stopped where this test means to,
-#: even when the suite's parallel workers slow the API's answers to the test's polling (at
-#: ~12 s a run once finished, and was encoded, between a poll and its Ctrl-C).
-RATE = f"{max(1, SIZE // 30_000_000)}M"
+#: Slow enough (~12 s for the file) that the runs can be stopped where this test means to.
+RATE = f"{max(1, SIZE // 12_000_000)}M"
 
 
 @pytest.fixture
