@@ -107,6 +107,8 @@ def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     # pytest-xdist: one set of servers for all workers (each worker deploys its own prefix).
     _shared_stack = _shared_stack or SharedStack(tmp_path_factory.getbasetemp().parent, worker)
     env = _shared_stack.acquire(_start_private_stack)
+    # The logs of this worker's API and event runners (which tests read) are its own.
+    os.environ["NOTFLIX_LOCAL_DIR"] = os.path.join(_test_stack_dir(), "workers", worker)
     try:
         yield env
     finally:
