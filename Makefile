@@ -14,6 +14,14 @@ STACK_TOOLS := java mvn
 # The stack's, then Redis for the tests' own servers, the media and the browser tests.
 TEST_TOOLS := $(STACK_TOOLS) redis-server ffmpeg ffprobe chromium
 
+# The suite in parallel (pytest-xdist). Tests stay together by module (module fixtures start
+# once) in the order tests/conftest.py gives them, long-running modules first; the workers
+# share one set of servers (tests/shared_stack.py). Three workers on the 2-core machine: the
+# tests wait on servers much of the time (bench/RESULTS.md, "Test suite").
+# PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 3
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
+
 .PHONY: run test lint typecheck unit setup down status bench bench-load clean deploy deploy-check
 
 setup: $(PY_STAMP) $(NPM_STAMP)
@@ -49,10 +57,10 @@ typecheck: $(PY_STAMP)
 
 test: setup lint typecheck
 	$(ENSURE) $(TEST_TOOLS)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 unit: $(PY_STAMP)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest $(PARALLEL) tests/unit
 
 bench: setup
 	$(BIN)/python -m bench.startup

@@ -3,7 +3,8 @@
 - If a stack started by `notflix up` is running (its pid file under `.local/run/`), the suite
   reuses its servers; set NOTFLIX_TEST_FRESH_STACK=1 to start a private one instead.
 - Otherwise the suite starts moto, redis-server and Neo4j on free ports with their data under
-  `.local/test-stack/`, and stops them at the end.
+  `.local/test-stack/`, and stops them at the end. Under pytest-xdist (`make test`) the workers
+  share one set of them (tests/shared_stack.py); each worker has its own prefix and API.
 - Every session deploys `infra/` under its own resource prefix, so tests never see a
   developer's data, and tests make their own uniquely named keys, so they pass in any order.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,6 +30,7 @@ from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
+from tests.shared_stack import SharedStack
 from tests.support import free_port, queue_worker, unique
 
 #: Short windows so lockout-expiry tests take seconds, not minutes; a recommendation budget
@@ -52,17 +54,10 @@ def _running_stack_env() -> dict[str, str] | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def stack_env() -> Iterator[dict[str, str]]:
-    """Environment (ports, password) of running embedded servers."""
-    reused = _running_stack_env()
-    if reused is not None:
-        yield reused
-        return
+def _start_private_stack() -> tuple[dict[str, str], Callable[[], None]]:
+    """moto, redis-server and Neo4j on free ports; returns their environment and their stop."""
     # NOTFLIX_TEST_STACK_DIR lets two suites (e.g. two checkouts' or helpers') run side by side.
-    local_dir = os.environ.get("NOTFLIX_TEST_STACK_DIR") or str(
-        paths.PROJECT_ROOT / ".local" / "test-stack")
-    os.environ["NOTFLIX_LOCAL_DIR"] = local_dir
+    local_dir = _test_stack_dir()
     env = {
         **os.environ,
         "NOTFLIX_TARGET": "embedded",
@@ -77,9 +72,60 @@ def stack_env() -> Iterator[dict[str, str]]:
     stack.install()
     try:  # a sidecar that fails to start must not leave the others running
         stack.start_sidecars()
-        yield stack.child_env()
-    finally:
+    except BaseException:
         stack.stop()
+        raise
+    return stack.child_env(), stack.stop
+
+
+def _test_stack_dir() -> str:
+    return os.environ.get("NOTFLIX_TEST_STACK_DIR") or str(
+        paths.PROJECT_ROOT / ".local" / "test-stack")
+
+
+#: Set in a pytest-xdist worker: the run-wide servers it shares with the other workers.
+_shared_stack: SharedStack | None = None
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment (ports, password) of running embedded servers."""
+    global _shared_stack
+    reused = _running_stack_env()
+    if reused is not None:
+        yield reused
+        return
+    os.environ["NOTFLIX_LOCAL_DIR"] = _test_stack_dir()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:  # one process: the servers live as long as this fixture
+        env, stop = _start_private_stack()
+        try:
+            yield env
+        finally:
+            stop()
+        return
+    # pytest-xdist: one set of servers for all workers (each worker deploys its own prefix).
+    _shared_stack = _shared_stack or SharedStack(tmp_path_factory.getbasetemp().parent, worker)
+    env = _shared_stack.acquire(_start_private_stack)
+    # The logs of this worker's API and event runners (which tests read) are its own.
+    os.environ["NOTFLIX_LOCAL_DIR"] = os.path.join(_test_stack_dir(), "workers", worker)
+    try:
+        yield env
+    finally:
+        _shared_stack.release()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long-running modules first: under pytest-xdist (`--dist loadscope
+    --no-loadscope-reorder`, see the Makefile) each starts on a worker of its own while the
+    other workers take the short tests, instead of all waiting on one at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The worker that started the shared servers stops them once no other worker uses them."""
+    if _shared_stack is not None:
+        _shared_stack.stop_if_started_here()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from localcloud.paths import PROJECT_ROOT
 from localcloud.ports import is_listening
 from tests.support import eventually, free_port, unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long_running]
 NOTFLIX = str(Path(sys.executable).with_name("notflix"))
 #: Shared by runs of this test so Neo4j's jars are fetched once, not per run.
 CLI_LOCAL_DIR = PROJECT_ROOT / ".local" / "test-cli"

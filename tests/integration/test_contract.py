@@ -31,7 +31,7 @@ from tests.integration.auth_client import Account, register
 from tests.integration.subscriptions import subscriber
 from tests.support import free_port, unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long_running]
 #: Cases per operation and role; with the coverage phase this is well over 1,000 requests.
 EXAMPLES = 6
 MIN_REQUESTS = 1000

@@ -46,7 +46,7 @@ from tests.integration.subscriptions import subscriber
 from tests.media_clips import clip
 from tests.support import eventually, free_port, unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long_running]
 START_TIMEOUT = 120.0
 #: The client's patience: far longer than the API's own bounded waits, so a 503 arrives first.
 PATIENCE = 60.0
