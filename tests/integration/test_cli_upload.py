@@ -38,8 +38,10 @@ NOTFLIX = str(Path(sys.executable).with_name("notflix"))
 #: 150 MB: 18 parts of 8 MiB (the acceptance run sets NOTFLIX_TEST_CLI_UPLOAD_BYTES to 1 GiB).
 SIZE = int(os.environ.get("NOTFLIX_TEST_CLI_UPLOAD_BYTES", "150000000"))
 PARTS = -(-SIZE // (8 * 1024 * 1024))
-#: Slow enough (~12 s for the file) that the runs can be stopped where this test means to.
-RATE = f"{max(1, SIZE // 12_000_000)}M"
+#: Slow enough (~30 s for the file) that the runs can be stopped where this test means to,
+#: even while the suite's parallel workers load the machine (at ~12 s a run once finished
+#: between a poll and its Ctrl-C).
+RATE = f"{max(1, SIZE // 30_000_000)}M"
 
 
 @pytest.fixture
@@ -88,22 +90,34 @@ def held(api_url: str, account: Account, upload_id: str) -> dict[str, Any]:
 
 
 def stop_when_held(process: subprocess.Popen[bytes], out: Path, api_url: str, account: Account,
-                   video: Path, at_least: int, sig: signal.Signals) -> str:
-    """Send ``sig`` once S3 holds ``at_least`` bytes of the file's upload; its id."""
+                   video: Path, at_least: int, sig: signal.Signals,
+                   resources: Resources) -> str:
+    """Send ``sig`` once S3 holds ``at_least`` bytes of the file's upload; its id.
 
-    def enough() -> str | None:
+    The API names the upload once; the polling then asks S3 itself, so a loaded API (the
+    suite runs in parallel) cannot delay the signal until the run has finished.
+    """
+
+    def started() -> dict[str, Any] | None:
         assert process.poll() is None, out.read_text(errors="replace")
         unfinished = uploads_of(api_url, account, video, "UPLOADING")
-        if not unfinished:
-            return None
-        upload_id = str(unfinished[0]["upload_id"])
-        return upload_id if held(api_url, account, upload_id)["bytes_uploaded"] >= at_least \
-            else None
+        return unfinished[0] if unfinished else None
 
-    upload_id = eventually(enough, timeout=240, interval=0.2)
+    upload = eventually(started, timeout=240, interval=0.2)
+    bucket, key = resources.settings.uploads_bucket, str(upload["key"])
+    (s3_upload,) = [u for u in resources.s3.list_multipart_uploads(
+        Bucket=bucket, Prefix=key).get("Uploads", []) if u["Key"] == key]
+
+    def enough() -> bool:
+        assert process.poll() is None, out.read_text(errors="replace")
+        parts = resources.s3.list_parts(Bucket=bucket, Key=key, UploadId=s3_upload["UploadId"],
+                                        MaxParts=1000).get("Parts", [])
+        return sum(int(part["Size"]) for part in parts) >= at_least
+
+    eventually(enough, timeout=240, interval=0.1)
     process.send_signal(sig)
     process.wait(60)
-    return upload_id
+    return str(upload["upload_id"])
 
 
 def sha256_of_file(path: Path) -> str:
@@ -141,7 +155,7 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
     # 1. Ctrl-C once a quarter of the file is in S3: a clean exit that says how to go on
     first = start_cli([*args, "--limit-rate", RATE], with_token, tmp_path / "first.out")
     upload_id = stop_when_held(first, tmp_path / "first.out", api_url, uploader, video,
-                               SIZE // 4, signal.SIGINT)
+                               SIZE // 4, signal.SIGINT, resources)
     said = (tmp_path / "first.out").read_text()
     assert first.returncode == 130, said
     assert "run the same command again to resume" in said and "Traceback" not in said
@@ -153,7 +167,7 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
     second = start_cli([*args, "--limit-rate", RATE], with_password, tmp_path / "second.out")
     assert stop_when_held(second, tmp_path / "second.out", api_url, uploader, video,
                           after_first["bytes_uploaded"] + SIZE // 4,
-                          signal.SIGKILL) == upload_id
+                          signal.SIGKILL, resources) == upload_id
     assert second.returncode == -signal.SIGKILL
     resumed = re.search(rf"Resuming: (\d+) of {PARTS} parts already uploaded",
                         (tmp_path / "second.out").read_text())
