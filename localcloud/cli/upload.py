@@ -142,6 +142,8 @@ def upload(
         raise typer.Exit(2) from exc
     api_url = (api or default_api_url()).rstrip("/")
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as cleanly as on Ctrl-C
+    # Ctrl-C (SIGINT) even when started with it ignored, as a shell's `&` does, like `up`
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     uploader: UploadClient | None = None
     try:
         token = _token(api_url, email)
