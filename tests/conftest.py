@@ -30,6 +30,7 @@ from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
+from tests.inprocess import InProcessCloud, deploy_in_process
 from tests.shared_stack import SharedStack
 from tests.support import free_port, queue_worker, unique
 
@@ -291,3 +292,22 @@ def api_with_private_redis(
     finally:
         api.stop()
         redis_server.stop()
+
+
+# -- the in-process layer (tests/inprocess.py) -------------------------------------------
+@pytest.fixture(scope="session")
+def cloud() -> InProcessCloud:
+    """moto in this process with the template deployed, and fakeredis: once per test
+    process (about 5 s)."""
+    return deploy_in_process()
+
+
+@pytest.fixture
+def in_process(cloud: InProcessCloud) -> Iterator[Services]:
+    """The app's composition root on the in-process cloud, for one test."""
+    with cloud.active():
+        services = cloud.services()
+        try:
+            yield services
+        finally:
+            services.resources.close()

@@ -1,4 +1,6 @@
-"""Sessions and the login throttle against a private, real redis-server."""
+"""Contract of the Redis-backed stores (sessions, the login throttle, the rate limiter),
+held by both adapters: a private, real redis-server and fakeredis (with Lua), which the
+in-process layer (tests/inprocess.py) uses. A behaviour fakeredis got wrong fails here."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from localcloud import paths
 from localcloud.sidecars.redis import RedisSidecar
 from tests.support import free_port, unique
 
-pytestmark = pytest.mark.integration
+#: The adapters every test here runs against; only the real server needs one started.
+ADAPTERS = [pytest.param("redis-server", marks=pytest.mark.integration), "fakeredis"]
 
 WINDOW = 30
 ACCOUNT = "victim@example.com"
@@ -55,9 +58,14 @@ def redis_server() -> Iterator[RedisSidecar]:
         stop_private_redis(server)
 
 
-@pytest.fixture(scope="module")
-def client(redis_server: RedisSidecar) -> Iterator[redis.Redis]:
-    connection = connect(redis_server)
+@pytest.fixture(scope="module", params=ADAPTERS)
+def client(request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
+    if request.param == "fakeredis":
+        import fakeredis
+
+        connection: redis.Redis = fakeredis.FakeRedis(decode_responses=True)
+    else:
+        connection = connect(request.getfixturevalue("redis_server"))
     try:
         yield connection
     finally:
@@ -414,7 +422,9 @@ def test_concurrent_requests_never_exceed_a_rate_limit(client: redis.Redis, pref
 # ---- Redis unavailable -------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_errors_propagate_when_redis_is_down(prefix: str) -> None:
+    """Real servers only: what the client library raises when the server goes away."""
     server = start_private_redis()
     connection = connect(server)
     try:

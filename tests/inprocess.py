@@ -1,0 +1,159 @@
+"""The in-process layer: the app's stores without starting a server.
+
+- AWS is moto in this process (``mock_aws``), with every table, bucket and queue deployed from
+  ``infra/template.yaml`` through the same deployer as `notflix up` and real AWS
+  (``infra.deployer.deploy``), so a table's keys and indexes are the template's, never a copy.
+- Redis is fakeredis with Lua (the rate limiter, the trending counter and the sessions run
+  their real scripts on it). The contract tests in ``tests/contract/`` hold it to the same
+  behaviour as a real redis-server.
+- Neo4j has no in-process double: services that read the graph are tested against the real
+  server (``tests/integration/``). Writes to it go through the SQS outbox, which is here.
+
+One cloud is deployed per test process (~5 s); each test switches moto on around itself
+without resetting it, and tests keep apart by unique keys, as they do on the shared servers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.platform.aws import make_session
+from chalicelib.platform.config import Settings
+from chalicelib.platform.resources import Resources
+from chalicelib.services import Services
+from localcloud.isolation import unique
+
+if TYPE_CHECKING:
+    import fakeredis
+    import redis
+    from neo4j import Driver
+
+#: What moto's in-process mode needs to sign requests; never real credentials.
+_FAKE_AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                 "AWS_SECURITY_TOKEN": "test", "AWS_SESSION_TOKEN": "test",
+                 "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+class NoGraphInProcess(RuntimeError):
+    """A service asked for Neo4j, which only the integration tests have."""
+
+
+class InProcessResources(Resources):
+    """The app's resources with Redis in memory and no Neo4j."""
+
+    def __init__(self, settings: Settings, server: fakeredis.FakeServer) -> None:
+        super().__init__(settings)
+        self.fake_redis_server = server
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        import fakeredis
+
+        return fakeredis.FakeRedis(server=self.fake_redis_server, decode_responses=True)
+
+    @cached_property
+    def neo4j(self) -> Driver:
+        raise NoGraphInProcess("Neo4j has no in-process double; test this against the real "
+                               "server in tests/integration/")
+
+
+@dataclasses.dataclass
+class InProcessCloud:
+    """A deployed in-process stack: its settings, and a way to switch it on for a test."""
+
+    settings: Settings
+    mock: Any
+    redis_server: fakeredis.FakeServer
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """moto on for the block, keeping what earlier tests stored (no reset either way).
+
+        The pynamodb models' table bindings are global: they are put back afterwards, so an
+        integration test later in the same process still reaches its own servers.
+        """
+        previous = {key: os.environ.get(key) for key in _FAKE_AWS_ENV}
+        os.environ.update(_FAKE_AWS_ENV)
+        bindings = _model_bindings()
+        self.mock.start(reset=False)
+        try:
+            yield
+        finally:
+            self.mock.stop(remove_data=False)
+            _restore_model_bindings(bindings)
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def services(self, **overrides: Any) -> Services:
+        """A fresh composition root on this cloud (settings changed by ``overrides``)."""
+        settings = dataclasses.replace(self.settings, **overrides) if overrides else \
+            self.settings
+        return Services(InProcessResources(settings, self.redis_server))
+
+
+_BINDING_FIELDS = ("table_name", "region", "host", "connect_timeout_seconds",
+                   "read_timeout_seconds", "max_retry_attempts", "aws_access_key_id",
+                   "aws_secret_access_key")
+
+
+def _all_models() -> list[type[Any]]:
+    from chalicelib.audit.log import AUDIT_MODELS
+    from chalicelib.auth.models import AUTH_MODELS
+    from chalicelib.catalogue.importing.models import IMPORT_MODELS
+    from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+    from chalicelib.ingest.models import INGEST_MODELS
+    from chalicelib.jobs.models import JOB_MODELS
+    from chalicelib.payments.models import PAYMENT_MODELS
+    from chalicelib.uploads.models import UPLOAD_MODELS
+    from chalicelib.viewing.models import USAGE_MODELS
+
+    return [*AUTH_MODELS, *PAYMENT_MODELS, *CATALOGUE_MODELS, *IMPORT_MODELS, *USAGE_MODELS,
+            *JOB_MODELS, *AUDIT_MODELS, *INGEST_MODELS, *UPLOAD_MODELS]
+
+
+def _model_bindings() -> list[tuple[type[Any], dict[str, Any], Any]]:
+    missing = object()
+    return [(model, {name: getattr(model.Meta, name, missing) for name in _BINDING_FIELDS},
+             model.__dict__.get("_connection", missing)) for model in _all_models()]
+
+
+def _restore_model_bindings(bindings: list[tuple[type[Any], dict[str, Any], Any]]) -> None:
+    for model, fields, connection in bindings:
+        for name, value in fields.items():
+            if isinstance(value, object) and type(value) is object:  # was unset
+                if name in model.Meta.__dict__:
+                    delattr(model.Meta, name)
+            else:
+                setattr(model.Meta, name, value)
+        model._connection = None if type(connection) is object else connection
+
+
+def deploy_in_process(**overrides: Any) -> InProcessCloud:
+    """moto in this process with ``infra/template.yaml`` deployed under a unique prefix."""
+    import fakeredis
+    from moto import mock_aws
+
+    from infra.deployer import deploy
+
+    settings = dataclasses.replace(
+        Settings.from_env({"NOTFLIX_TARGET": "embedded", "NOTFLIX_PREFIX": unique("inproc-"),
+                           "NOTFLIX_REDIS_URL": "redis://in-process.invalid/0",
+                           "NOTFLIX_NEO4J_URI": "bolt://in-process.invalid"}),
+        # no endpoint: boto3 speaks to AWS's own host names, which mock_aws answers
+        aws_endpoint_url=None, **overrides)
+    cloud = InProcessCloud(settings=settings, mock=mock_aws(), redis_server=fakeredis.FakeServer())
+    with cloud.active(), warnings.catch_warnings():
+        # moto's CloudFormation skips the queue policies and the SES identity; the deployer
+        # applies what moto ignores itself (localcloud/emulator), so the warnings are noise
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+        deploy(settings, make_session(settings))
+    return cloud
