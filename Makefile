@@ -60,7 +60,7 @@ test: setup lint typecheck
 	$(BIN)/pytest $(PARALLEL)
 
 unit: $(PY_STAMP)
-	$(BIN)/pytest $(PARALLEL) tests/unit
+	$(BIN)/pytest $(PARALLEL) -m "not integration"
 
 bench: setup
 	$(BIN)/python -m bench.startup

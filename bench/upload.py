@@ -73,7 +73,7 @@ MIN_THROUGHPUT_RATIO = 0.9
 PASSWORD = "bench-upload-password-42"
 
 
-# -- pure figures (tests/unit/test_bench_upload.py) ----------------------------------------------
+# -- pure figures (tests/unit/bench/test_bench_upload.py) ------------------------------------
 def mib_per_s(size: int, seconds: float) -> float:
     return size / MIB / seconds if seconds > 0 else float("inf")
 

@@ -1,6 +1,6 @@
 """Fuzz a running API with schemathesis, as a visitor and as each role.
 
-Shared by the contract test (`tests/integration/test_contract.py`, a private API) and by
+Shared by the contract test (`tests/integration/app/test_contract.py`, a private API) and by
 `notflix fuzz` (the stack `make run` started, as an outside attacker would meet it). Every
 answer must be no 5xx and match `/openapi.json`: status, content type, headers and body, and
 what the document calls invalid must be refused with a 4xx.

@@ -1,7 +1,7 @@
 """Response bodies of the API: typed dicts the services return and mypy checks, and the
 schemas of the OpenAPI document (built from these same types with pydantic's TypeAdapter).
 
-The contract test (schemathesis, tests/integration/test_contract.py) checks every response
+The contract test (schemathesis, tests/integration/app/test_contract.py) checks every response
 the fuzzer provokes against them. Objects allow extra keys (clients must ignore what they do
 not know); the listed keys are promised. No pydantic here: services import these types at
 no cost, and only building the document loads pydantic.

@@ -15,7 +15,7 @@ from localcloud.sidecars.base import SidecarError
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.system_tools import TOOLS, Host, SystemToolError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: What each Debian package puts on PATH, as far as these tests go.
 PROVIDES = {tool.package: [t.command for t in TOOLS.values() if t.package == tool.package]
             for tool in TOOLS.values()}

@@ -21,7 +21,7 @@ import pytest
 
 from encoder_lambda.media import fmp4, mpd, packaging, text_tracks
 from encoder_lambda.media.packaging import Segment, Track
-from tests.unit.test_fmp4 import (
+from tests.unit.encoder_lambda.media.test_fmp4 import (
     CHUNK_SECONDS,
     SEGMENT_SECONDS,
     Chunks,

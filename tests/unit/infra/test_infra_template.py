@@ -29,7 +29,7 @@ def context(template: dict[str, Any], prefix: str = "demo") -> StackContext:
 
 # --- the template -----------------------------------------------------------------------------
 
-# cfn-lint: tests/unit/test_chalice_package.py lints every template in one run.
+# cfn-lint: tests/unit/infra/test_chalice_package.py lints every template in one run.
 
 def test_short_tags_load_as_their_long_forms() -> None:
     template = load_template()

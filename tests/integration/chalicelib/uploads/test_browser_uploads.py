@@ -26,9 +26,9 @@ from chalicelib.jobs.models import JOB_MODELS, JobModel
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
-from tests.integration import test_browser as browser_tests
 from tests.integration.auth_client import assign_titles
-from tests.integration.test_browser import playable, register_in_page, shot
+from tests.integration.chalicelib.web import test_browser as browser_tests
+from tests.integration.chalicelib.web.test_browser import playable, register_in_page, shot
 from tests.media_clips import padded_clip
 from tests.support import eventually
 

@@ -176,7 +176,7 @@ def granted() -> set[tuple[str, str]]:
 
 # --- the template -------------------------------------------------------------------------------
 
-# cfn-lint: tests/unit/test_chalice_package.py lints every template in one run.
+# cfn-lint: tests/unit/infra/test_chalice_package.py lints every template in one run.
 
 def test_parameters_match_the_data_plane_and_the_brief() -> None:
     params = encoder()["Parameters"]
