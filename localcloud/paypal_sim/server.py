@@ -372,7 +372,7 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Notflix's local PayPal")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--pki-dir", required=True)
@@ -380,7 +380,11 @@ def main() -> None:
     parser.add_argument("--client-secret", required=True)
     parser.add_argument("--webhook-url", required=True)
     parser.add_argument("--webhook-id", required=True)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = arguments()
     from pathlib import Path
 
     from chalicelib.payments.plans import CATALOGUE

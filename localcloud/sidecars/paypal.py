@@ -58,10 +58,12 @@ class PayPalSidecar(Sidecar):
 
     def command(self) -> list[str]:
         creds = credentials()
-        return [sys.executable, "-m", "localcloud.paypal_sim.server", "--port", str(self.port),
-                "--pki-dir", str(pki_dir()), "--client-id", creds.client_id,
-                "--client-secret", creds.client_secret, "--webhook-url", self.webhook_url,
-                "--webhook-id", creds.webhook_id]
+        # `--name=value`: a random secret may start with "-", which argparse would otherwise
+        # take for an option (token_urlsafe draws "-" as a first character 1 time in 64)
+        return [sys.executable, "-m", "localcloud.paypal_sim.server", f"--port={self.port}",
+                f"--pki-dir={pki_dir()}", f"--client-id={creds.client_id}",
+                f"--client-secret={creds.client_secret}", f"--webhook-url={self.webhook_url}",
+                f"--webhook-id={creds.webhook_id}"]
 
     def is_healthy(self) -> bool:
         try:
