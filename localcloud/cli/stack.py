@@ -42,7 +42,9 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
 
 
 @commands.command()
-def up() -> None:
+def up(empty: bool = typer.Option(
+        False, "--empty", help="Start without the demo catalogue and streams (for your own "
+        "data; `notflix seed` loads the catalogue later)")) -> None:
     """Install what is missing, start the stack, deploy infra/, serve the API. Ctrl-C stops."""
     if pidfiles.read(SUPERVISOR):
         console.print("[red]the stack is already running[/]; `notflix down` stops it")
@@ -64,8 +66,9 @@ def up() -> None:
             stack.install({s.name: reporter(progress, "install") for s in stack.sidecars})
             stack.start_sidecars(reporter(progress, "start", len(stack.sidecars)))
             stack.deploy(reporter(progress, "deploy"))
-            seed_if_empty(stack, reporter(progress, "seed"))
-            demo_streams(stack, reporter(progress, "demo"))
+            if not empty:
+                seed_if_empty(stack, reporter(progress, "seed"))
+                demo_streams(stack, reporter(progress, "demo"))
             api = reporter(progress, "api")
             api(0, 1, f"starting on {stack.api_url}")
             stack.start_runner()

@@ -41,13 +41,13 @@ def cli_env(**ports: int) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def running_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
+def start_up(tmp_path: Path, *options: str
+             ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
     env = cli_env()
     out = tmp_path / "up.out"
     with out.open("wb") as sink:
-        process = subprocess.Popen([NOTFLIX, "up"], env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                   cwd=PROJECT_ROOT)
+        process = subprocess.Popen([NOTFLIX, "up", *options], env=env, stdout=sink,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
     try:
         yield process, env, out
     finally:
@@ -57,6 +57,19 @@ def running_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[s
                 process.wait(60)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def running_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
+    """`notflix up` as `make run` runs it: the demo catalogue and streams too."""
+    yield from start_up(tmp_path)
+
+
+@pytest.fixture
+def running_empty(tmp_path: Path
+                  ) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
+    """`notflix up --empty`: every server, no demo data."""
+    yield from start_up(tmp_path, "--empty")
 
 
 def test_up_serves_health_then_ctrl_c_stops_everything(
@@ -124,10 +137,14 @@ def test_up_names_a_taken_port_and_starts_nothing() -> None:
 
 
 def test_down_from_another_terminal_stops_a_running_stack(
-    running_up: tuple[subprocess.Popen[bytes], dict[str, str], Path],
+    running_empty: tuple[subprocess.Popen[bytes], dict[str, str], Path],
 ) -> None:
-    process, env, out = running_up
+    """On an empty stack (`up --empty`): what `down` stops does not depend on the data, and
+    the demo's loading is the first test's."""
+    process, env, out = running_empty
     eventually(lambda: "Notflix is up at" in out.read_text(), timeout=240, interval=0.5)
+    url = f"http://127.0.0.1:{env['NOTFLIX_API_PORT']}"
+    assert httpx.get(f"{url}/api/titles", timeout=20).json()["titles"] == []
     result = subprocess.run([NOTFLIX, "down"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0
