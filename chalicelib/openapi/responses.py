@@ -123,7 +123,9 @@ class Payments(TypedDict):
 
 
 class WebhookOutcome(TypedDict):
-    status: Any
+    #: What the event did: `applied`, `stale`, `recorded`, `duplicate`, `ignored` or
+    #: `unknown_subscription`.
+    status: str
 
 
 # -- catalogue --------------------------------------------------------------------------------
