@@ -148,6 +148,24 @@ class TitlePage(TypedDict):
     next: str | None
 
 
+class Person(TypedDict):
+    name: str
+    #: `director`, `actor`, `writer`, `creator`, `producer` or `composer`.
+    role: str
+    character: str | None
+    #: Billing order for actors (0 = top billed); 0 for other roles.
+    order: int
+    tmdb_id: int | None
+
+
+class SeasonSummary(TypedDict):
+    #: 0 holds specials.
+    number: int
+    name: str
+    air_date: str | None
+    episode_count: int
+
+
 class Title(TitleCard):
     original_name: str | None
     overview: str | None
@@ -155,8 +173,8 @@ class Title(TitleCard):
     votes: int
     popularity: float
     tmdb_id: int | None
-    people: list[dict[str, Any]]
-    seasons: list[dict[str, Any]]
+    people: list[Person]
+    seasons: list[SeasonSummary]
     asset: dict[str, Any] | None
 
 
@@ -169,14 +187,25 @@ class Episode(TypedDict):
     playable: bool
 
 
-class Season(TypedDict):
-    title: dict[str, Any]
+class TitleRef(TypedDict):
+    id: str
+    name: str
+
+
+class Season(SeasonSummary):
+    title: TitleRef
     episodes: list[Episode]
 
 
 class SearchHit(TypedDict):
     id: str
     name: str
+    year: int | None
+    imdb_id: str | None
+    poster_url: str | None
+    #: The first country code, if any.
+    country: str | None
+    kind: str
 
 
 class SearchResults(TypedDict):
@@ -184,25 +213,75 @@ class SearchResults(TypedDict):
     results: list[SearchHit]
 
 
+class RankedTitle(TypedDict):
+    id: str
+    imdb_id: str | None
+    name: str
+    year: int | None
+    rating: float
+    votes: int
+    #: IMDb's weighted rating: few votes pull a film towards the mean vote.
+    weighted_rating: float
+
+
 class CountryRanking(TypedDict):
     country: str
     country_name: str
-    titles: list[dict[str, Any]]
+    titles: list[RankedTitle]
     computed_at: str | None
+    #: Once the ranking was computed: the votes a film needs to count fully, and the mean.
+    min_votes: NotRequired[int]
+    mean_vote: NotRequired[float]
+
+
+class ImdbMatch(TypedDict):
+    id: str
+    name: str
+    year: int | None
+    imdb_id: str
+    countrycode: str | None
+    personal_rating: int | None
+    rating: float | None
+
+
+class ImdbUnmatched(TypedDict):
+    name: str
+    year: int | None
+    imdb_id: str
 
 
 class ImdbImport(TypedDict):
-    matched: list[dict[str, Any]]
-    unmatched: list[dict[str, Any]]
+    matched: list[ImdbMatch]
+    unmatched: list[ImdbUnmatched]
+    #: rows, matched and unmatched.
     counts: dict[str, int]
+
+
+class ImportFailure(TypedDict):
+    #: `movie:550`, `tv:1399`, or `export:movie:2026-11-23:line:17` for a bad export line.
+    item: str
+    error: str
+    failed_at: str
+    attempts: int
+    #: The payload or line, cut at 2000 characters.
+    raw: str
 
 
 class ImportRun(TypedDict):
     id: str
     source: str | None
+    #: QUEUED, RUNNING, PAUSED, DONE or FAILED.
     status: str
     kinds: list[str]
-    counts: dict[str, Any]
+    export_date: str | None
+    limit: int | None
+    started_at: str | None
+    updated_at: str | None
+    finished_at: str | None
+    counts: dict[str, int]
+    message: str | None
+    #: One run's answer only: the items that failed, newest first.
+    failures: NotRequired[list[ImportFailure]]
 
 
 class ImportRuns(TypedDict):
