@@ -292,6 +292,8 @@ class ImportRuns(TypedDict):
 class ProgressRecorded(TypedDict):
     title_id: str
     episode: str | None
+    #: The play this position belongs to (a new one after 30 minutes without a post).
+    play_id: str
     position_s: float
     duration_s: float
     progress: float
@@ -307,6 +309,28 @@ class Rendition(TypedDict):
     height: int | None
 
 
+class Subtitle(TypedDict):
+    language: str | None
+    label: str | None
+    #: The WebVTT file, under /stream/.
+    url: str
+
+
+class PlayingEpisode(TypedDict):
+    #: `S1E3`
+    label: str
+    season: int
+    number: int
+    name: str | None
+
+
+class NextEpisode(TypedDict):
+    label: str
+    name: str | None
+    #: The player page of that episode.
+    url: str
+
+
 class PlayGrant(TypedDict):
     title: TitleCard
     asset_id: str
@@ -314,30 +338,84 @@ class PlayGrant(TypedDict):
     hls_url: str
     poster_url: str
     thumbnails_url: str
-    subtitles: list[dict[str, Any]]
+    subtitles: list[Subtitle]
     renditions: list[Rendition]
-    episode: dict[str, Any] | None
-    next_episode: dict[str, Any] | None
+    #: A series' episode being played, and the playable one after it.
+    episode: PlayingEpisode | None
+    next_episode: NextEpisode | None
+    duration_s: float | None
+    #: Where to start (0 under 5% and from 90%) and how far the viewer got.
+    resume_s: float
+    progress: float
+
+
+class ContinuingTitle(TitleCard):
+    resume_s: float
+    progress: float
+    watched_at: str | None
+    #: A series' latest episode in progress (`S1E3`).
+    episode: str | None
 
 
 class ContinueWatching(TypedDict):
-    titles: list[dict[str, Any]]
+    titles: list[ContinuingTitle]
+
+
+class TitleId(TypedDict):
+    """A title no longer in the catalogue: only its id."""
+
+    id: str
+
+
+class HistoryEntry(TypedDict):
+    at: str
+    #: `started` or `finished`.
+    event: str
+    episode: str | None
+    position_s: float
+    progress: float
+    title: TitleCard | TitleId
 
 
 class History(TypedDict):
-    history: list[dict[str, Any]]
+    history: list[HistoryEntry]
     next: str | None
+
+
+class Reason(TypedDict):
+    #: `watched`, `genre`, `director`, `actor`, `popular` or `trending`.
+    kind: str
+    #: "Because you watched Heat", "More from Michael Mann"...
+    text: str
+    #: The title watched (`watched`).
+    title_id: NotRequired[str]
+    #: The genre or person (`genre`, `director`, `actor`).
+    name: NotRequired[str]
 
 
 class Recommended(TypedDict):
     id: str
     name: str
+    kind: str | None
+    year: int | None
+    poster_url: str | None
     playable: bool
+    score: float
+    reasons: list[Reason]
+    #: Popular and trending titles (the degraded answer) carry the whole title card.
+    genres: NotRequired[list[str]]
+    countries: NotRequired[list[str]]
+    rating: NotRequired[float | None]
+    imdb_id: NotRequired[str | None]
+    has_poster: NotRequired[bool]
 
 
 class Recommendations(TypedDict):
     results: list[Recommended]
+    #: The graph could not answer in time: popular and trending titles instead.
     degraded: bool
+    #: A user's recommendations only: answered from the cache.
+    cached: NotRequired[bool]
 
 
 # -- uploads and operations ---------------------------------------------------------------------
