@@ -466,6 +466,8 @@ class UploadList(TypedDict):
 class UnfinishedUpload(Upload):
     #: None when S3 could not say (the upload expired meanwhile).
     bytes_uploaded: int | None
+    #: How many parts S3 holds (absent when S3 could not say).
+    parts_uploaded: NotRequired[int]
     progress: float | None
 
 
@@ -553,12 +555,20 @@ class JobProgress(TypedDict):
 
 class UploadStatus(TypedDict):
     upload_id: str
+    key: str
     #: The upload's state until it is complete, then RECEIVED or its encode job's state.
     state: str
     upload_state: str
+    title_id: str | None
     progress: float
+    #: Why it was aborted, or why its job failed.
+    error: NotRequired[str | None]
     #: Once the upload has a job.
+    job_id: NotRequired[str]
     progress_detail: NotRequired[JobProgress | None]
+    #: The job's stages as the encoder records them.
+    stages: NotRequired[dict[str, dict[str, Any]]]
+    asset_id: NotRequired[str | None]
 
 
 class JobStage(TypedDict):
