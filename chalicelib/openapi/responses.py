@@ -582,21 +582,49 @@ class JobStage(TypedDict):
     running: bool
 
 
+class JobSource(TypedDict):
+    bucket: str | None
+    key: str | None
+    size: int
+    #: What probing the file found (streams, duration...), once probed.
+    info: dict[str, Any] | None
+
+
+class JobOutputs(TypedDict):
+    asset_id: str
+    #: The published stream's DASH manifest.
+    manifest: str
+
+
 class Job(TypedDict):
     job_id: str
+    #: The title's job number (job 1, 2, 3...).
+    number: int | None
     status: str
     title_id: str | None
-    source: dict[str, Any]
+    #: A series' episode (`S1E3`).
+    episode: str | None
+    source: JobSource
+    uploader: str | None
     progress: float
     progress_detail: JobProgress
     attempts: int
     stages: dict[str, JobStage]
     error: str | None
+    cancel_requested: bool
+    #: Once published.
+    outputs: JobOutputs | None
+    #: The encoder's log, once written.
+    log_url: str | None
     created_at: str | None
+    updated_at: str | None
 
 
 class JobPanel(TypedDict):
     jobs: list[Job]
+    #: The panel asked for (`?panel=`), or the title (`?title=`).
+    panel: NotRequired[str]
+    title_id: NotRequired[str]
 
 
 class JobCancelled(TypedDict):
@@ -618,9 +646,23 @@ class EncodeSettings(TypedDict):
     cooldown_s: int
 
 
+class KeptAsset(TypedDict):
+    asset_id: str
+    #: Why it stays (a month's last encode, or in use).
+    reason: str
+
+
 class RetentionReport(TypedDict):
     dry_run: bool
     days: int
+    keep_monthly: bool
+    #: The source files and the encoded assets past the retention period.
+    sources: list[str]
+    assets: list[str]
+    kept: list[KeptAsset]
+    deleted_files: int
+    #: After a run: assets not deleted because a title took them up meanwhile.
+    skipped_in_use: NotRequired[list[str]]
 
 
 class Dashboard(TypedDict):
@@ -648,8 +690,12 @@ class Webhooks(TypedDict):
 class AuditEntry(TypedDict):
     at: str
     actor_id: str
+    actor_email: str
     action: str
     target: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
 
 
 class AuditLog(TypedDict):
