@@ -13,6 +13,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from chalicelib.openapi.responses import AuditEntry
 from chalicelib.platform.clock import iso, now
 from chalicelib.platform.logs import logger
 
@@ -60,11 +61,11 @@ class AuditLog:
             logger.exception("audit entry not stored", action=action, target=target,
                              actor_id=actor_id, ip=ip, details=str(details)[:500])
 
-    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 50) -> list[AuditEntry]:
         """The newest entries of this month and the last."""
         this_month = now()
         last_month = this_month.replace(day=1) - timedelta(days=1)
-        entries: list[dict[str, Any]] = []
+        entries: list[AuditEntry] = []
         for month in (this_month.strftime("%Y-%m"), last_month.strftime("%Y-%m")):
             for item in AuditModel.query(month, scan_index_forward=False,
                                          limit=limit - len(entries)):

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from chalicelib.auth.models import LoginEventModel
+from chalicelib.openapi import responses as api
 from chalicelib.platform.clock import iso
 
 RETENTION_SECONDS = 365 * 24 * 3600
@@ -26,7 +27,7 @@ class LoginEvent:
     user_agent: str
     success: bool
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> api.LoginEvent:
         return {"at": self.at, "ip": self.ip, "user_agent": self.user_agent,
                 "success": self.success}
 

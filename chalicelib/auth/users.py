@@ -12,6 +12,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.models import UserEmailModel, UserModel
+from chalicelib.openapi import responses as api
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.ids import is_uuid
@@ -45,7 +46,7 @@ class User:
                    updated_at=item.updated_at, password_hash=item.password_hash,
                    password_version=int(item.password_version or 1))
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> api.User:
         return {"id": self.id, "email": self.email, "display_name": self.display_name,
                 "roles": sorted(self.roles), "created_at": self.created_at,
                 "updated_at": self.updated_at}

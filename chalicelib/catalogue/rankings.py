@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from chalicelib.openapi.responses import RankedTitle
 
 #: How many films are kept per country (the API's largest `limit`).
 KEPT_PER_COUNTRY = 100
@@ -41,13 +42,14 @@ def mean_vote(films: Iterable[RatedFilm]) -> float | None:
 
 
 def best_by_country(films: Iterable[RatedFilm], min_votes: int, mean: float,
-                    keep: int = KEPT_PER_COUNTRY) -> dict[str, list[dict[str, Any]]]:
+                    keep: int = KEPT_PER_COUNTRY) -> dict[str, list[RankedTitle]]:
     """Each country's films with their WR, best first (ties: more votes, then name)."""
-    by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_country: dict[str, list[RankedTitle]] = defaultdict(list)
     for film in films:
         wr = weighted_rating(film.rating, film.votes, min_votes, mean)
-        entry = {"id": film.id, "imdb_id": film.imdb_id, "name": film.name, "year": film.year,
-                 "rating": film.rating, "votes": film.votes, "weighted_rating": round(wr, 4)}
+        entry: RankedTitle = {"id": film.id, "imdb_id": film.imdb_id, "name": film.name,
+                              "year": film.year, "rating": film.rating, "votes": film.votes,
+                              "weighted_rating": round(wr, 4)}
         for country in film.countries:
             by_country[country].append(entry)
     return {country: sorted(entries, key=lambda e: (-e["weighted_rating"], -e["votes"],

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from chalicelib.openapi.responses import Dependency
 from chalicelib.platform.resources import Resources
 
 #: Whole-check budget: a health probe must answer even when a dependency hangs.
@@ -20,8 +21,8 @@ class DependencyStatus:
     latency_ms: float
     error: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
+    def as_dict(self) -> Dependency:
+        out: Dependency = {
             "status": "up" if self.ok else "down",
             "latency_ms": round(self.latency_ms, 1),
         }

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.ingest.models import WebhookModel
 from chalicelib.jobs.models import job_id_for
+from chalicelib.openapi.responses import Accepted, Webhook, WebhookCreated
 from chalicelib.platform.clock import iso
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
@@ -53,7 +54,7 @@ class Ingest:
 
     # -- webhooks ---------------------------------------------------------------------------
     @staticmethod
-    def create(name: str, actors: list[str], created_by: str) -> dict[str, Any]:
+    def create(name: str, actors: list[str], created_by: str) -> WebhookCreated:
         """A new webhook; its secret is in this answer only."""
         hook = WebhookModel(uuid.uuid4().hex, name=name, secret=secrets.token_urlsafe(32),
                             actors=set(actors), created_by=created_by, created_at=iso())
@@ -61,7 +62,7 @@ class Ingest:
         return {**_public(hook), "secret": hook.secret}
 
     @staticmethod
-    def list() -> list[dict[str, Any]]:
+    def list() -> list[Webhook]:
         return [_public(h) for h in WebhookModel.scan(limit=200)]
 
     # -- requests ---------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class Ingest:
         return hook
 
     def ingest(self, hook: WebhookModel, actor: str, key: str, title_id: str | None,
-               episode: str | None) -> dict[str, Any]:
+               episode: str | None) -> Accepted:
         if actor not in (hook.actors or set()):
             raise catalogued("actor_not_allowed", actor=actor[:64])
         from botocore.exceptions import ClientError
@@ -118,6 +119,6 @@ class Ingest:
                 "message": "Accepted: the encoder starts on it within seconds."}
 
 
-def _public(hook: WebhookModel) -> dict[str, Any]:
+def _public(hook: WebhookModel) -> Webhook:
     return {"id": hook.id, "name": hook.name, "actors": sorted(hook.actors or ()),
             "created_by": hook.created_by, "created_at": hook.created_at}

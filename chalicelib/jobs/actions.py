@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.auth.users import User
 from chalicelib.jobs.console import MAX_JOB_ID, JobsConsole
 from chalicelib.jobs.models import FINAL, JobModel, TitleSettingsModel, job_id_for
+from chalicelib.openapi.responses import Accepted, EncodeSettings
 from chalicelib.platform.errors import catalogued
 from chalicelib.uploads.access import UploadAccess
 
@@ -28,7 +29,7 @@ class JobActions:
         self.console = console
         self.access = access
 
-    def retry(self, viewer: User, job_id: str) -> dict[str, Any]:
+    def retry(self, viewer: User, job_id: str) -> Accepted:
         job = self.console.job(viewer, job_id)
         if job.status not in FINAL:
             raise catalogued("job_running", status=job.status.lower())
@@ -39,7 +40,7 @@ class JobActions:
         return self._again(source, "retry", force=False,
                            message="Retry accepted: a new job starts on the same file.")
 
-    def reencode(self, viewer: User, title_id: str) -> dict[str, Any]:
+    def reencode(self, viewer: User, title_id: str) -> Accepted:
         if not 0 < len(title_id) <= MAX_JOB_ID:
             raise catalogued("nothing_to_reencode")
         self.access.require(viewer, title_id)
@@ -54,7 +55,7 @@ class JobActions:
                                    "again and replaces its stream when done.")
 
     @staticmethod
-    def settings(title_id: str, only_latest: bool, cooldown_s: int) -> dict[str, Any]:
+    def settings(title_id: str, only_latest: bool, cooldown_s: int) -> EncodeSettings:
         """A title's encode settings; 404 for a title the catalogue does not have."""
         from chalicelib.catalogue.titles.browse import find_title
 
@@ -80,7 +81,7 @@ class JobActions:
                     raise
         raise catalogued("job_source_gone")
 
-    def _again(self, source: str, why: str, *, force: bool, message: str) -> dict[str, Any]:
+    def _again(self, source: str, why: str, *, force: bool, message: str) -> Accepted:
         head = self.s3.head_object(Bucket=self.bucket, Key=source)
         metadata = dict(head.get("Metadata") or {})
         if force:

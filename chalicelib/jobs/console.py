@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib.auth.users import User
 from chalicelib.catalogue.titles.episodes import episode_label
 from chalicelib.jobs.models import FINAL, MOVES, PANELS, JobModel, bump_panels
 from chalicelib.jobs.progress import summarize
+from chalicelib.openapi import responses as api
 from chalicelib.platform.errors import catalogued
 
 MAX_JOB_ID = 64
@@ -23,7 +24,15 @@ def is_admin(user: User) -> bool:
     return "admin" in user.roles
 
 
-def _seconds(stage: dict[str, Any]) -> float | None:
+class _StageRecord(TypedDict, total=False):
+    """A stage as the encoder records it in ``JobModel.stages``."""
+
+    started_at: str | None
+    ended_at: str | None
+    outcome: str | None
+
+
+def _seconds(stage: _StageRecord) -> float | None:
     try:
         start = datetime.fromisoformat(str(stage["started_at"]).replace("Z", "+00:00"))
         end = datetime.fromisoformat(str(stage["ended_at"]).replace("Z", "+00:00"))
@@ -32,15 +41,16 @@ def _seconds(stage: dict[str, Any]) -> float | None:
     return round((end - start).total_seconds(), 3)
 
 
-def public(job: JobModel, now: float | None = None) -> dict[str, Any]:
+def public(job: JobModel, now: float | None = None) -> api.Job:
     """A job as the console shows it: state, progress, stages with durations (a running
     stage's so far), source and outputs."""
     detail = summarize(job, time.time() if now is None else now)
     elapsed = {s.name: (s.elapsed_s, s.running) for s in detail.stages}
-    stages = {name: {**stage, "seconds": _seconds(stage),
+    recorded: dict[str, _StageRecord] = job.stages or {}
+    stages: dict[str, api.JobStage] = {name: {**stage, "seconds": _seconds(stage),
                      "elapsed_s": elapsed.get(name, (None, False))[0],
                      "running": elapsed.get(name, (None, False))[1]}
-              for name, stage in (job.stages or {}).items()}
+              for name, stage in recorded.items()}
     return {
         "job_id": job.job_id, "number": int(job.number) if job.number is not None else None,
         "status": job.status, "title_id": job.title_id,
@@ -64,7 +74,7 @@ class JobsConsole:
         self.s3 = s3
         self.data_bucket = data_bucket
 
-    def panel(self, viewer: User, name: str, limit: int) -> list[dict[str, Any]]:
+    def panel(self, viewer: User, name: str, limit: int) -> list[api.Job]:
         states = PANELS.get(name)
         if states is None:
             raise catalogued("unknown_panel", panel=name[:20], panels=", ".join(PANELS))
@@ -80,7 +90,7 @@ class JobsConsole:
         now = time.time()
         return [public(j, now) for j in jobs[:limit]]
 
-    def for_title(self, viewer: User, title_id: str, limit: int) -> list[dict[str, Any]]:
+    def for_title(self, viewer: User, title_id: str, limit: int) -> list[api.Job]:
         """The title's job index, newest first (job 3, 2, 1)."""
         if not 0 < len(title_id) <= MAX_JOB_ID:
             raise catalogued("title_not_found")
@@ -99,7 +109,7 @@ class JobsConsole:
             raise catalogued("job_not_found")
         return job
 
-    def describe(self, viewer: User, job_id: str) -> dict[str, Any]:
+    def describe(self, viewer: User, job_id: str) -> api.Job:
         return public(self.job(viewer, job_id))
 
     def log(self, viewer: User, job_id: str) -> str:
@@ -109,7 +119,7 @@ class JobsConsole:
         found = self.s3.get_object(Bucket=self.data_bucket, Key=job.log_key)
         return str(found["Body"].read().decode("utf-8", "replace"))
 
-    def cancel(self, viewer: User, job_id: str) -> dict[str, Any]:
+    def cancel(self, viewer: User, job_id: str) -> api.JobCancelled:
         """Ask a queued or running job to stop; says which it was."""
         from pynamodb.exceptions import UpdateError
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 from chalicelib.auth.users import User
 from chalicelib.jobs.console import JobsConsole
 from chalicelib.jobs.models import PANELS, panel_versions
+from chalicelib.openapi.responses import Dashboard as DashboardDelta
+from chalicelib.openapi.responses import Job
 from chalicelib.platform.errors import catalogued
 
 
@@ -38,10 +39,10 @@ class Dashboard:
     def __init__(self, console: JobsConsole) -> None:
         self.console = console
 
-    def delta(self, viewer: User, since: str | None, limit: int = 20) -> dict[str, Any]:
+    def delta(self, viewer: User, since: str | None, limit: int = 20) -> DashboardDelta:
         seen = decode_cursor(since) if since else {}
         versions = panel_versions()
-        panels: dict[str, list[dict[str, Any]]] = {}
+        panels: dict[str, list[Job]] = {}
         changed: list[str] = []
         for name in PANELS:
             if since and seen.get(name) == versions[name]:

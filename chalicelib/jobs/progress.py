@@ -8,10 +8,11 @@ same job summarised twice a second apart differs only in its clocks.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.jobs.models import FINAL, STAGES, JobModel
+from chalicelib.openapi import responses as api
 from chalicelib.platform.clock import parse_iso
 
 CHUNK = re.compile(r"^chunk-(\d+)$")
@@ -34,6 +35,10 @@ class StageTime:
     elapsed_s: float | None
     running: bool
 
+    def as_dict(self) -> api.StageProgress:
+        return {"name": self.name, "started_at": self.started_at, "ended_at": self.ended_at,
+                "outcome": self.outcome, "elapsed_s": self.elapsed_s, "running": self.running}
+
 
 @dataclass(frozen=True)
 class JobProgress:
@@ -52,8 +57,13 @@ class JobProgress:
     eta_seconds: float | None
     heartbeat_age_s: float | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "summary": headline(self)}
+    def as_dict(self) -> api.JobProgress:
+        return {"status": self.status, "chunks_done": self.chunks_done,
+                "chunks_total": self.chunks_total, "tasks_done": self.tasks_done,
+                "tasks_total": self.tasks_total, "percent": self.percent, "stage": self.stage,
+                "stages": [s.as_dict() for s in self.stages], "elapsed_s": self.elapsed_s,
+                "eta_seconds": self.eta_seconds, "heartbeat_age_s": self.heartbeat_age_s,
+                "summary": headline(self)}
 
 
 def is_chunk(name: str) -> bool:

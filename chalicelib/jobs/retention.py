@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel
 from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
+from chalicelib.openapi.responses import KeptAsset, RetentionReport
 
 SOURCE_PREFIXES = ("processed/", "failed/")
 BATCH = 1000
@@ -25,7 +26,7 @@ BATCH = 1000
 class RetentionPlan:
     sources: list[str] = field(default_factory=list)
     assets: list[str] = field(default_factory=list)
-    kept: list[dict[str, str]] = field(default_factory=list)
+    kept: list[KeptAsset] = field(default_factory=list)
 
 
 def assets_in_use() -> set[str]:
@@ -80,9 +81,9 @@ class Retention:
         return plan
 
     def run(self, now: datetime, days: int, keep_monthly: bool,
-            dry_run: bool) -> dict[str, Any]:
+            dry_run: bool) -> RetentionReport:
         plan = self.plan(now, days, keep_monthly)
-        report: dict[str, Any] = {"dry_run": dry_run, "days": days,
+        report: RetentionReport = {"dry_run": dry_run, "days": days,
                                   "keep_monthly": keep_monthly, "sources": plan.sources,
                                   "assets": plan.assets, "kept": plan.kept,
                                   "deleted_files": 0}

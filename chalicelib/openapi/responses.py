@@ -123,7 +123,9 @@ class Payments(TypedDict):
 
 
 class WebhookOutcome(TypedDict):
-    status: Any
+    #: What the event did: `applied`, `stale`, `recorded`, `duplicate`, `ignored` or
+    #: `unknown_subscription`.
+    status: str
 
 
 # -- catalogue --------------------------------------------------------------------------------
@@ -146,6 +148,24 @@ class TitlePage(TypedDict):
     next: str | None
 
 
+class Person(TypedDict):
+    name: str
+    #: `director`, `actor`, `writer`, `creator`, `producer` or `composer`.
+    role: str
+    character: str | None
+    #: Billing order for actors (0 = top billed); 0 for other roles.
+    order: int
+    tmdb_id: int | None
+
+
+class SeasonSummary(TypedDict):
+    #: 0 holds specials.
+    number: int
+    name: str
+    air_date: str | None
+    episode_count: int
+
+
 class Title(TitleCard):
     original_name: str | None
     overview: str | None
@@ -153,8 +173,8 @@ class Title(TitleCard):
     votes: int
     popularity: float
     tmdb_id: int | None
-    people: list[dict[str, Any]]
-    seasons: list[dict[str, Any]]
+    people: list[Person]
+    seasons: list[SeasonSummary]
     asset: dict[str, Any] | None
 
 
@@ -167,14 +187,25 @@ class Episode(TypedDict):
     playable: bool
 
 
-class Season(TypedDict):
-    title: dict[str, Any]
+class TitleRef(TypedDict):
+    id: str
+    name: str
+
+
+class Season(SeasonSummary):
+    title: TitleRef
     episodes: list[Episode]
 
 
 class SearchHit(TypedDict):
     id: str
     name: str
+    year: int | None
+    imdb_id: str | None
+    poster_url: str | None
+    #: The first country code, if any.
+    country: str | None
+    kind: str
 
 
 class SearchResults(TypedDict):
@@ -182,25 +213,75 @@ class SearchResults(TypedDict):
     results: list[SearchHit]
 
 
+class RankedTitle(TypedDict):
+    id: str
+    imdb_id: str | None
+    name: str
+    year: int | None
+    rating: float
+    votes: int
+    #: IMDb's weighted rating: few votes pull a film towards the mean vote.
+    weighted_rating: float
+
+
 class CountryRanking(TypedDict):
     country: str
     country_name: str
-    titles: list[dict[str, Any]]
+    titles: list[RankedTitle]
     computed_at: str | None
+    #: Once the ranking was computed: the votes a film needs to count fully, and the mean.
+    min_votes: NotRequired[int]
+    mean_vote: NotRequired[float]
+
+
+class ImdbMatch(TypedDict):
+    id: str
+    name: str
+    year: int | None
+    imdb_id: str
+    countrycode: str | None
+    personal_rating: int | None
+    rating: float | None
+
+
+class ImdbUnmatched(TypedDict):
+    name: str
+    year: int | None
+    imdb_id: str
 
 
 class ImdbImport(TypedDict):
-    matched: list[dict[str, Any]]
-    unmatched: list[dict[str, Any]]
+    matched: list[ImdbMatch]
+    unmatched: list[ImdbUnmatched]
+    #: rows, matched and unmatched.
     counts: dict[str, int]
+
+
+class ImportFailure(TypedDict):
+    #: `movie:550`, `tv:1399`, or `export:movie:2026-11-23:line:17` for a bad export line.
+    item: str
+    error: str
+    failed_at: str
+    attempts: int
+    #: The payload or line, cut at 2000 characters.
+    raw: str
 
 
 class ImportRun(TypedDict):
     id: str
     source: str | None
+    #: QUEUED, RUNNING, PAUSED, DONE or FAILED.
     status: str
     kinds: list[str]
-    counts: dict[str, Any]
+    export_date: str | None
+    limit: int | None
+    started_at: str | None
+    updated_at: str | None
+    finished_at: str | None
+    counts: dict[str, int]
+    message: str | None
+    #: One run's answer only: the items that failed, newest first.
+    failures: NotRequired[list[ImportFailure]]
 
 
 class ImportRuns(TypedDict):
@@ -211,6 +292,8 @@ class ImportRuns(TypedDict):
 class ProgressRecorded(TypedDict):
     title_id: str
     episode: str | None
+    #: The play this position belongs to (a new one after 30 minutes without a post).
+    play_id: str
     position_s: float
     duration_s: float
     progress: float
@@ -226,6 +309,28 @@ class Rendition(TypedDict):
     height: int | None
 
 
+class Subtitle(TypedDict):
+    language: str | None
+    label: str | None
+    #: The WebVTT file, under /stream/.
+    url: str
+
+
+class PlayingEpisode(TypedDict):
+    #: `S1E3`
+    label: str
+    season: int
+    number: int
+    name: str | None
+
+
+class NextEpisode(TypedDict):
+    label: str
+    name: str | None
+    #: The player page of that episode.
+    url: str
+
+
 class PlayGrant(TypedDict):
     title: TitleCard
     asset_id: str
@@ -233,30 +338,84 @@ class PlayGrant(TypedDict):
     hls_url: str
     poster_url: str
     thumbnails_url: str
-    subtitles: list[dict[str, Any]]
+    subtitles: list[Subtitle]
     renditions: list[Rendition]
-    episode: dict[str, Any] | None
-    next_episode: dict[str, Any] | None
+    #: A series' episode being played, and the playable one after it.
+    episode: PlayingEpisode | None
+    next_episode: NextEpisode | None
+    duration_s: float | None
+    #: Where to start (0 under 5% and from 90%) and how far the viewer got.
+    resume_s: float
+    progress: float
+
+
+class ContinuingTitle(TitleCard):
+    resume_s: float
+    progress: float
+    watched_at: str | None
+    #: A series' latest episode in progress (`S1E3`).
+    episode: str | None
 
 
 class ContinueWatching(TypedDict):
-    titles: list[dict[str, Any]]
+    titles: list[ContinuingTitle]
+
+
+class TitleId(TypedDict):
+    """A title no longer in the catalogue: only its id."""
+
+    id: str
+
+
+class HistoryEntry(TypedDict):
+    at: str
+    #: `started` or `finished`.
+    event: str
+    episode: str | None
+    position_s: float
+    progress: float
+    title: TitleCard | TitleId
 
 
 class History(TypedDict):
-    history: list[dict[str, Any]]
+    history: list[HistoryEntry]
     next: str | None
+
+
+class Reason(TypedDict):
+    #: `watched`, `genre`, `director`, `actor`, `popular` or `trending`.
+    kind: str
+    #: "Because you watched Heat", "More from Michael Mann"...
+    text: str
+    #: The title watched (`watched`).
+    title_id: NotRequired[str]
+    #: The genre or person (`genre`, `director`, `actor`).
+    name: NotRequired[str]
 
 
 class Recommended(TypedDict):
     id: str
     name: str
+    kind: str | None
+    year: int | None
+    poster_url: str | None
     playable: bool
+    score: float
+    reasons: list[Reason]
+    #: Popular and trending titles (the degraded answer) carry the whole title card.
+    genres: NotRequired[list[str]]
+    countries: NotRequired[list[str]]
+    rating: NotRequired[float | None]
+    imdb_id: NotRequired[str | None]
+    has_poster: NotRequired[bool]
 
 
 class Recommendations(TypedDict):
     results: list[Recommended]
+    #: The graph could not answer in time: popular and trending titles instead.
     degraded: bool
+    #: A user's recommendations only: answered from the cache.
+    cached: NotRequired[bool]
 
 
 # -- uploads and operations ---------------------------------------------------------------------
@@ -307,6 +466,8 @@ class UploadList(TypedDict):
 class UnfinishedUpload(Upload):
     #: None when S3 could not say (the upload expired meanwhile).
     bytes_uploaded: int | None
+    #: How many parts S3 holds (absent when S3 could not say).
+    parts_uploaded: NotRequired[int]
     progress: float | None
 
 
@@ -394,12 +555,20 @@ class JobProgress(TypedDict):
 
 class UploadStatus(TypedDict):
     upload_id: str
+    key: str
     #: The upload's state until it is complete, then RECEIVED or its encode job's state.
     state: str
     upload_state: str
+    title_id: str | None
     progress: float
+    #: Why it was aborted, or why its job failed.
+    error: NotRequired[str | None]
     #: Once the upload has a job.
+    job_id: NotRequired[str]
     progress_detail: NotRequired[JobProgress | None]
+    #: The job's stages as the encoder records them.
+    stages: NotRequired[dict[str, dict[str, Any]]]
+    asset_id: NotRequired[str | None]
 
 
 class JobStage(TypedDict):
@@ -413,21 +582,49 @@ class JobStage(TypedDict):
     running: bool
 
 
+class JobSource(TypedDict):
+    bucket: str | None
+    key: str | None
+    size: int
+    #: What probing the file found (streams, duration...), once probed.
+    info: dict[str, Any] | None
+
+
+class JobOutputs(TypedDict):
+    asset_id: str
+    #: The published stream's DASH manifest.
+    manifest: str
+
+
 class Job(TypedDict):
     job_id: str
+    #: The title's job number (job 1, 2, 3...).
+    number: int | None
     status: str
     title_id: str | None
-    source: dict[str, Any]
+    #: A series' episode (`S1E3`).
+    episode: str | None
+    source: JobSource
+    uploader: str | None
     progress: float
     progress_detail: JobProgress
     attempts: int
     stages: dict[str, JobStage]
     error: str | None
+    cancel_requested: bool
+    #: Once published.
+    outputs: JobOutputs | None
+    #: The encoder's log, once written.
+    log_url: str | None
     created_at: str | None
+    updated_at: str | None
 
 
 class JobPanel(TypedDict):
     jobs: list[Job]
+    #: The panel asked for (`?panel=`), or the title (`?title=`).
+    panel: NotRequired[str]
+    title_id: NotRequired[str]
 
 
 class JobCancelled(TypedDict):
@@ -449,9 +646,23 @@ class EncodeSettings(TypedDict):
     cooldown_s: int
 
 
+class KeptAsset(TypedDict):
+    asset_id: str
+    #: Why it stays (a month's last encode, or in use).
+    reason: str
+
+
 class RetentionReport(TypedDict):
     dry_run: bool
     days: int
+    keep_monthly: bool
+    #: The source files and the encoded assets past the retention period.
+    sources: list[str]
+    assets: list[str]
+    kept: list[KeptAsset]
+    deleted_files: int
+    #: After a run: assets not deleted because a title took them up meanwhile.
+    skipped_in_use: NotRequired[list[str]]
 
 
 class Dashboard(TypedDict):
@@ -479,8 +690,12 @@ class Webhooks(TypedDict):
 class AuditEntry(TypedDict):
     at: str
     actor_id: str
+    actor_email: str
     action: str
     target: str
+    ip: str
+    user_agent: str
+    details: dict[str, Any]
 
 
 class AuditLog(TypedDict):

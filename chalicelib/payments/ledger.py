@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.openapi import responses as api
 from chalicelib.payments.models import PaymentModel
 from chalicelib.platform import cursors
 
@@ -21,7 +22,7 @@ class Payment:
     currency: str
     occurred_at: str
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> api.Payment:
         return {"id": self.paypal_id, "subscription_id": self.subscription_id,
                 "kind": self.kind, "status": self.status, "amount": str(self.amount),
                 "currency": self.currency, "occurred_at": self.occurred_at}

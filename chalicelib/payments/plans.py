@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from chalicelib.openapi import responses as api
 from chalicelib.platform.config import Settings
 
 
@@ -17,7 +18,7 @@ class Plan:
     paypal_plan_id: str
     max_quality: str  # the highest rung of the bitrate ladder this plan may play
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> api.Plan:
         return {"key": self.key, "name": self.name, "price": str(self.price),
                 "currency": self.currency, "interval": "month",
                 "max_quality": self.max_quality}

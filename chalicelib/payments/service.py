@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyKeyError,
 )
 
+from chalicelib.openapi import responses as api
 from chalicelib.payments.events import EventApplier, MalformedEvent
 from chalicelib.payments.ledger import Ledger, Payment
 from chalicelib.payments.paypal_client import PayPalClient, PayPalError
@@ -62,7 +63,7 @@ class PaymentsService:
 
     # -- subscribing -------------------------------------------------------------------------
     def subscribe(self, user_id: str, email: str, plan_key: str,
-                  request_id: str) -> dict[str, str]:
+                  request_id: str) -> api.SubscriptionCreated:
         plan = self.plans.get(plan_key)
         if plan is None:
             raise catalogued("unknown_plan", plan=plan_key,
@@ -144,7 +145,7 @@ class PaymentsService:
     def all_plans(self) -> list[Plan]:
         return self.plans.all()
 
-    def status(self, user_id: str) -> dict[str, object] | None:
+    def status(self, user_id: str) -> api.Subscription | None:
         current = self.subscriptions.current_for(user_id)
         return current.public() if current else None
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib.openapi import responses as api
 from chalicelib.payments.models import SubscriptionModel
 from chalicelib.platform.clock import iso, now
 
@@ -29,7 +30,7 @@ class Subscription:
         return cls(item.id, item.user_id, item.plan_key, item.status, item.created_at,
                    item.last_payment_at, item.paid_until)
 
-    def public(self) -> dict[str, object]:
+    def public(self) -> api.Subscription:
         return {"id": self.id, "plan": self.plan_key, "status": self.status,
                 "last_payment_at": self.last_payment_at, "paid_until": self.paid_until,
                 "can_watch": can_watch(self)}

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 from chalice.app import Chalice, Request, Response
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 M = TypeVar("M", bound="BaseModel")
+#: A JSON body: a response type of ``chalicelib.openapi.responses`` (or any other mapping).
+B = TypeVar("B", bound=Mapping[str, object])
 FORM = "application/x-www-form-urlencoded"
 #: Content types the JSON API and its HTML forms accept (Chalice refuses others with 415).
 BODY_TYPES = ["application/json", FORM]
@@ -39,9 +41,20 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _CHALICE_500 = {"Code": "InternalServerError", "Message": "An internal server error occurred."}
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=body, status_code=status,
-                    headers={"Content-Type": "application/json", **(headers or {})})
+class Json(Response, Generic[B]):
+    """A JSON answer whose body has the type ``B``.
+
+    A handler annotated ``-> Json[Model]`` has mypy check the body it builds against that
+    response type, and the route's declared response model is held to the same type
+    (tests/unit/test_openapi.py). At run time it is a plain Chalice response.
+    """
+
+    body: B
+
+
+def json_response(body: B, status: int = 200, headers: dict[str, str] | None = None) -> Json[B]:
+    return Json(body=body, status_code=status,
+                headers={"Content-Type": "application/json", **(headers or {})})
 
 
 def _request_id(request: Request) -> str:
@@ -107,9 +120,14 @@ def client_ip(request: Request) -> str:
     return str(identity.get("sourceIp") or "unknown")
 
 
-def see_other(location: str, headers: Mapping[str, str | list[str]] | None = None) -> Response:
+class SeeOther(Response):
+    """A 303 redirect: a route answering JSON or this is typed ``Json[Model] | SeeOther``
+    (not ``| Response``, which any JSON body would satisfy)."""
+
+
+def see_other(location: str, headers: Mapping[str, str | list[str]] | None = None) -> SeeOther:
     """The answer to an HTML form post: 303 makes the browser GET the next page."""
-    return Response(body="", status_code=303, headers={"Location": location, **(headers or {})})
+    return SeeOther(body="", status_code=303, headers={"Location": location, **(headers or {})})
 
 
 #: What a same-site redirect target may hold: RFC 3986's path, query and fragment characters.

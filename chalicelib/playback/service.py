@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.catalogue.titles.browse import card, find_title
 from chalicelib.catalogue.titles.episodes import episode_key, episode_label
 from chalicelib.catalogue.titles.models import EpisodeModel
+from chalicelib.openapi.responses import NextEpisode, PlayGrant
 from chalicelib.platform.errors import catalogued
 from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 
@@ -57,13 +58,13 @@ class Playback:
         self.image_base = image_base
         self.url_seconds = url_seconds
 
-    def play(self, user_id: str, title_id: str, episode: str | None = None) -> dict[str, Any]:
+    def play(self, user_id: str, title_id: str, episode: str | None = None) -> PlayGrant:
         """Where to play a film, or an episode of a series (``S1E3``; by default the one in
         progress, or the one after the last one finished, else the first), and where to
         resume."""
         title = find_title(title_id)
         chosen: dict[str, Any] | None = None
-        following: dict[str, Any] | None = None
+        following: NextEpisode | None = None
         if title.kind == "series":
             chosen, following = self._episodes(user_id, title_id, episode)
             asset = chosen["asset"]
@@ -79,7 +80,8 @@ class Playback:
         except Exception:  # Redis down: play from the start rather than not at all
             point = None
         return {
-            "episode": ({k: chosen[k] for k in ("label", "season", "number", "name")}
+            "episode": ({"label": chosen["label"], "season": chosen["season"],
+                         "number": chosen["number"], "name": chosen["name"]}
                         if chosen else None),
             "next_episode": following,
             "title": card(title, self.image_base), "asset_id": asset_id,
@@ -121,8 +123,8 @@ class Playback:
                           content_type=SERVED[suffix])
 
     def _episodes(self, user_id: str, series_id: str, wanted: str | None
-                  ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """The episode to play and the playable one after it."""
+                  ) -> tuple[dict[str, Any], NextEpisode | None]:
+        """The episode to play (with its key and asset) and the playable one after it."""
         playable = [e for e in EpisodeModel.query(series_id) if e.asset]
         if not playable:
             raise catalogued("title_not_playable")
@@ -139,9 +141,11 @@ class Playback:
         chosen = {"key": current.episode_key, "label": episode_label(current.episode_key),
                   "season": int(current.season), "number": int(current.number),
                   "name": current.name, "asset": current.asset}
-        following = ({"label": episode_label(after.episode_key), "name": after.name,
-                      "url": f"/watch/{series_id}?episode={episode_label(after.episode_key)}"}
-                     if after is not None else None)
+        following: NextEpisode | None = None
+        if after is not None:
+            label = episode_label(after.episode_key)
+            following = {"label": label, "name": after.name,
+                         "url": f"/watch/{series_id}?episode={label}"}
         return chosen, following
 
     def _next_to_watch(self, user_id: str, series_id: str, keys: list[str]) -> int:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from chalicelib.openapi.responses import Recommended
 
 if TYPE_CHECKING:
     import redis
@@ -24,7 +26,7 @@ class RecommendationCache:
         base = f"{self.prefix}:recs:{user_id}"
         return base, f"{base}:items"
 
-    def get(self, user_id: str, limit: int) -> list[dict[str, Any]] | None:
+    def get(self, user_id: str, limit: int) -> list[Recommended] | None:
         """The cached items best first, or None when nothing is cached."""
         ranked_key, items_key = self._keys(user_id)
         pipe = self.redis.pipeline(transaction=False)
@@ -36,7 +38,7 @@ class RecommendationCache:
             return None
         return [json.loads(items[i]) for i in ids if i in items]
 
-    def put(self, user_id: str, results: Sequence[dict[str, Any]]) -> None:
+    def put(self, user_id: str, results: Sequence[Recommended]) -> None:
         ranked_key, items_key = self._keys(user_id)
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(ranked_key, items_key)

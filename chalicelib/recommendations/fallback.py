@@ -6,18 +6,17 @@ catalogue in DynamoDB. Neither needs Neo4j.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.titles.browse import card
 from chalicelib.catalogue.titles.models import FacetModel, TitleModel, str_list
 from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
+from chalicelib.openapi.responses import Reason, Recommended
 from chalicelib.recommendations.trending import Trending
 
 logger = Logger(service="notflix", child=True)
-TRENDING_REASON = {"kind": "trending", "text": "Trending now"}
-POPULAR_REASON = {"kind": "popular", "text": "Popular on Notflix"}
+TRENDING_REASON: Reason = {"kind": "trending", "text": "Trending now"}
+POPULAR_REASON: Reason = {"kind": "popular", "text": "Popular on Notflix"}
 
 
 class PopularTitles:
@@ -26,10 +25,10 @@ class PopularTitles:
         self.image_base = image_base
 
     def cards(self, limit: int, exclude: set[str] | None = None,
-              genre: str | None = None) -> list[dict[str, Any]]:
+              genre: str | None = None) -> list[Recommended]:
         """Up to ``limit`` playable cards: trending first, then the most popular."""
         skip = set(exclude or ())
-        results: list[dict[str, Any]] = []
+        results: list[Recommended] = []
         for item in self._trending(limit + len(skip), genre):
             if item["id"] not in skip and len(results) < limit:
                 skip.add(item["id"])
@@ -45,7 +44,7 @@ class PopularTitles:
                     break
         return results
 
-    def _trending(self, limit: int, genre: str | None) -> list[dict[str, Any]]:
+    def _trending(self, limit: int, genre: str | None) -> list[Recommended]:
         try:
             ranked = self.trending.top(limit * 2)
         except Exception as exc:  # Redis down too: popular titles alone

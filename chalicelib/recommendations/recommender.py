@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, LiteralString
 from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.titles.posters import poster_url
+from chalicelib.openapi.responses import Reason, Recommendations, Recommended
 from chalicelib.recommendations import queries
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.fallback import PopularTitles
@@ -54,7 +55,7 @@ class Tuning:
 class _Candidate:
     title: dict[str, Any]
     score: float = 0.0
-    reasons: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    reasons: list[tuple[float, Reason]] = field(default_factory=list)
 
 
 class Recommender:
@@ -72,7 +73,7 @@ class Recommender:
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="graph")
 
     # -- users ------------------------------------------------------------------------------
-    def for_user(self, user_id: str, limit: int) -> dict[str, Any]:
+    def for_user(self, user_id: str, limit: int) -> Recommendations:
         cached = self._cached(user_id, limit)
         if cached is not None:
             return {"results": cached, "degraded": False, "cached": True}
@@ -91,7 +92,7 @@ class Recommender:
         self._put(user_id, results)
         return {"results": results[:limit], "degraded": False, "cached": False}
 
-    def compute(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+    def compute(self, user_id: str, limit: int) -> list[Recommended]:
         """The blended list straight from the graph (no cache, no budget)."""
         t = self.tuning
         params = self.query_params(user_id, limit)
@@ -122,13 +123,13 @@ class Recommender:
         self.cache.invalidate(user_id)
 
     # -- titles -----------------------------------------------------------------------------
-    def similar_to(self, title: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    def similar_to(self, title: Mapping[str, Any], limit: int) -> Recommendations:
         """Titles like `title` (a catalogue record); when the graph is degraded, the popular
         titles of its first genre."""
         genres = title.get("genres") or []
         return self.similar(str(title["id"]), genres[0] if genres else None, limit)
 
-    def similar(self, title_id: str, genre: str | None, limit: int) -> dict[str, Any]:
+    def similar(self, title_id: str, genre: str | None, limit: int) -> Recommendations:
         """Titles like this one by Jaccard similarity; popular ones of its genre if degraded."""
         try:
             rows = self._within_budget(lambda: self._read(queries.SIMILAR,
@@ -138,30 +139,30 @@ class Recommender:
             return {"results": self.popular.cards(limit, {title_id}, genre), "degraded": True}
         results = []
         for row in rows:
-            reasons = [{"kind": b["kind"], "text": f"Also {b['name']}" if b["kind"] == "genre"
-                        else f"With {b['name']}", "name": b["name"]} for b in row["because"]]
-            results.append({**self._card(row["title"]), "score": round(row["score"], 4),
-                            "reasons": reasons})
+            reasons: list[Reason] = [
+                {"kind": b["kind"], "text": f"Also {b['name']}" if b["kind"] == "genre"
+                 else f"With {b['name']}", "name": b["name"]} for b in row["because"]]
+            results.append(self._card(row["title"], round(row["score"], 4), reasons))
         return {"results": results, "degraded": False}
 
     # -- parts ------------------------------------------------------------------------------
-    def _cached(self, user_id: str, limit: int) -> list[dict[str, Any]] | None:
+    def _cached(self, user_id: str, limit: int) -> list[Recommended] | None:
         try:
             return self.cache.get(user_id, limit)
         except Exception as exc:
             logger.warning("recommendation cache unavailable", error=type(exc).__name__)
             return None
 
-    def _degraded(self, limit: int) -> dict[str, Any]:
+    def _degraded(self, limit: int) -> Recommendations:
         return {"results": self.popular.cards(limit), "degraded": True, "cached": False}
 
-    def _put(self, user_id: str, results: list[dict[str, Any]]) -> None:
+    def _put(self, user_id: str, results: list[Recommended]) -> None:
         try:
             self.cache.put(user_id, results)
         except Exception as exc:
             logger.warning("recommendation cache unavailable", error=type(exc).__name__)
 
-    def _cache_late(self, user_id: str, done: Future[list[dict[str, Any]]]) -> None:
+    def _cache_late(self, user_id: str, done: Future[list[Recommended]]) -> None:
         if not done.cancelled() and done.exception() is None:
             self._put(user_id, done.result())
 
@@ -179,7 +180,7 @@ class Recommender:
 
     @staticmethod
     def _add(blend: dict[str, _Candidate], rows: list[dict[str, Any]], weight: float,
-             reasons: Callable[[dict[str, Any]], list[dict[str, Any]]]) -> None:
+             reasons: Callable[[dict[str, Any]], list[Reason]]) -> None:
         if not rows or weight <= 0:
             return
         top = max(float(r["score"] or 0) for r in rows) or 1.0
@@ -191,25 +192,25 @@ class Recommender:
             for rank, why in enumerate(reasons(row)):
                 entry.reasons.append((part / (rank + 1), why))
 
-    def _result(self, candidate: _Candidate) -> dict[str, Any]:
-        reasons: list[dict[str, Any]] = []
+    def _result(self, candidate: _Candidate) -> Recommended:
+        reasons: list[Reason] = []
         for _part, why in sorted(candidate.reasons, key=lambda r: -r[0]):
             if why not in reasons:
                 reasons.append(why)
-        return {**self._card(candidate.title), "score": round(candidate.score, 4),
-                "reasons": reasons or [_POPULAR]}
+        return self._card(candidate.title, round(candidate.score, 4), reasons or [_POPULAR])
 
-    def _card(self, title: dict[str, Any]) -> dict[str, Any]:
+    def _card(self, title: dict[str, Any], score: float, reasons: list[Reason]) -> Recommended:
+        """A result from a graph row's title."""
         return {"id": title["id"], "name": title.get("name") or title["id"],
                 "kind": title.get("kind"), "year": title.get("year"),
                 "poster_url": poster_url(title.get("poster_path"), self.image_base),
-                "playable": bool(title.get("playable"))}
+                "playable": bool(title.get("playable")), "score": score, "reasons": reasons}
 
 
-_POPULAR = {"kind": "popular", "text": "Popular on Notflix"}
+_POPULAR: Reason = {"kind": "popular", "text": "Popular on Notflix"}
 
 
-def _watched_reason(row: dict[str, Any]) -> list[dict[str, Any]]:
+def _watched_reason(row: dict[str, Any]) -> list[Reason]:
     because = row.get("because")
     if not because:
         return []
@@ -217,9 +218,9 @@ def _watched_reason(row: dict[str, Any]) -> list[dict[str, Any]]:
              "text": f"Because you watched {because['name'] or because['id']}"}]
 
 
-def _content_reason(row: dict[str, Any]) -> list[dict[str, Any]]:
+def _content_reason(row: dict[str, Any]) -> list[Reason]:
     """The features that weighed most: a genre you like, a director, an actor."""
-    reasons = []
+    reasons: list[Reason] = []
     for pick in row.get("because") or []:
         name = pick["name"]
         text = {"director": f"More from {name}", "actor": f"With {name}"}.get(

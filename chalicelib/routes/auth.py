@@ -8,6 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.cookies import cleared_cookie, session_cookie
 from chalicelib.auth.principal import LoggedIn, current
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     ADMIN,
     SEE_OTHER,
@@ -18,7 +19,15 @@ from chalicelib.openapi.queries import (
     Param,
 )
 from chalicelib.platform.errors import catalogued
-from chalicelib.platform.http import BODY_TYPES, is_form, json_response, local_path, see_other
+from chalicelib.platform.http import (
+    BODY_TYPES,
+    Json,
+    SeeOther,
+    is_form,
+    json_response,
+    local_path,
+    see_other,
+)
 from chalicelib.platform.ids import is_uuid
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
@@ -44,7 +53,7 @@ def check_origin() -> None:
     services.guard.check_origin(request(), required=False)
 
 
-def logged_in_response(result: LoggedIn, status: int) -> Response:
+def logged_in_response(result: LoggedIn, status: int) -> Json[api.LoggedIn] | SeeOther:
     cookie = session_cookie(result.token, settings.session_ttl_seconds, secure=not settings.local)
     if is_form(request()):
         return see_other(local_path(query("next")), {"Set-Cookie": cookie})
@@ -56,7 +65,7 @@ def logged_in_response(result: LoggedIn, status: int) -> Response:
     "Create an account and log in", "auth", "LoggedIn", 201,
     "chalicelib.auth.schemas:RegisterIn", errors=(403, 409, 422, 429), also=SEE_OTHER),
          content_types=BODY_TYPES)
-def register() -> Response:
+def register() -> Json[api.LoggedIn] | SeeOther:
     check_origin()
     data = body(auth_schemas.RegisterIn)
     return logged_in_response(
@@ -67,7 +76,7 @@ def register() -> Response:
     "Log in with email and password", "auth", "LoggedIn",
     body="chalicelib.auth.schemas:LoginIn", errors=(401, 403, 422, 429), also=SEE_OTHER),
          content_types=BODY_TYPES)
-def login() -> Response:
+def login() -> Json[api.LoggedIn] | SeeOther:
     check_origin()
     data = body(auth_schemas.LoginIn)
     return logged_in_response(services.accounts.login(data.email, data.password, client()), 200)
@@ -87,7 +96,7 @@ def logout() -> Response:
     "Mail a password-reset link", "auth", "Message", 202,
     "chalicelib.auth.schemas:ResetRequestIn", errors=(403, 429), also=SEE_OTHER),
          content_types=BODY_TYPES)
-def password_reset() -> Response:
+def password_reset() -> Json[api.Message] | SeeOther:
     check_origin()
     services.accounts.request_reset(body(auth_schemas.ResetRequestIn).email, client())
     if is_form(request()):
@@ -100,7 +109,7 @@ def password_reset() -> Response:
     "Choose a new password with a reset token", "auth", "Message",
     body="chalicelib.auth.schemas:ResetConfirmIn", errors=(403, 422, 429),
     also=SEE_OTHER), content_types=BODY_TYPES)
-def password_reset_confirm() -> Response:
+def password_reset_confirm() -> Json[api.Message] | SeeOther:
     check_origin()
     data = body(auth_schemas.ResetConfirmIn)
     services.accounts.confirm_reset(data.token, data.new_password)
@@ -111,14 +120,14 @@ def password_reset_confirm() -> Response:
 
 @declare(bp, "GET", "/api/me", Op("The logged-in user and their subscription", "me", "Me",
     roles=USER))
-def me() -> Response:
+def me() -> Json[api.Me]:
     user = current().user
     return json_response({**user.public(), "subscription": services.payments.status(user.id)})
 
 
 @declare(bp, "PATCH", "/api/me", Op("Change the display name", "me", "User",
     body="chalicelib.auth.schemas:ProfilePatch", roles=USER), content_types=BODY_TYPES)
-def update_me() -> Response:
+def update_me() -> Json[api.User]:
     user = services.accounts.update_profile(current().user,
                                             body(auth_schemas.ProfilePatch).display_name)
     return json_response(user.public())
@@ -128,7 +137,7 @@ def update_me() -> Response:
     "Change the password (other sessions end)", "me", "User",
     body="chalicelib.auth.schemas:PasswordChangeIn", roles=USER, errors=(403, 422, 429)),
          content_types=BODY_TYPES)
-def change_password() -> Response:
+def change_password() -> Json[api.User]:
     data = body(auth_schemas.PasswordChangeIn)
     caller = current()
     user = services.accounts.change_password(caller.user, caller.session,
@@ -139,7 +148,7 @@ def change_password() -> Response:
 
 @declare(bp, "GET", "/api/me/logins", Op("Recent logins to this account", "me", "Logins",
     roles=USER))
-def my_logins() -> Response:
+def my_logins() -> Json[api.Logins]:
     events = services.accounts.login_history(current().user)
     return json_response({"logins": [e.public() for e in events]})
 
@@ -148,7 +157,7 @@ def my_logins() -> Response:
     "Users, 50 at a time", "admin", "UserPage", roles=ADMIN,
     query=(
         Param("after", "The `next` value of the previous page", format="uuid"),)))
-def admin_users() -> Response:
+def admin_users() -> Json[api.UserPage]:
     after = query("after")
     if after is not None and not is_uuid(after):
         raise catalogued("bad_cursor")
@@ -159,7 +168,7 @@ def admin_users() -> Response:
 @declare(bp, "PUT", "/api/admin/users/{user_id}/roles", Op(
     "Set a user's roles", "admin", "User", body="chalicelib.auth.schemas:RolesIn",
     roles=ADMIN, errors=(404, 422)), content_types=BODY_TYPES)
-def admin_set_roles(user_id: str) -> Response:
+def admin_set_roles(user_id: str) -> Json[api.User]:
     user = services.accounts.set_roles(user_id, body(auth_schemas.RolesIn).roles)
     audit("user.roles", user_id, roles=sorted(user.roles))
     return json_response(user.public())

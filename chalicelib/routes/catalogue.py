@@ -10,6 +10,7 @@ from chalicelib.auth.principal import current
 from chalicelib.catalogue.importing.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.catalogue.titles.posters import placeholder_svg
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     ADMIN,
     USER,
@@ -23,7 +24,7 @@ from chalicelib.openapi.queries import (
 )
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
-from chalicelib.platform.http import json_response, page_size
+from chalicelib.platform.http import Json, json_response, page_size
 from chalicelib.platform.ids import is_uuid
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
@@ -45,7 +46,7 @@ bp = Blueprint(__name__)
 
 @declare(bp, "GET", "/api/titles", Op("Browse films and series", "catalogue", "TitlePage",
     query=(*FILTERS, LIMIT, CURSOR)))
-def titles() -> Response:
+def titles() -> Json[api.TitlePage]:
     filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"))
     found, cursor = services.catalogue.browse(filters, page_size(query("limit")), query("cursor"))
     return json_response({"titles": found, "next": cursor})
@@ -53,13 +54,13 @@ def titles() -> Response:
 
 @declare(bp, "GET", "/api/titles/{title_id}", Op("A title's details", "catalogue", "Title",
     errors=(404,)))
-def title(title_id: str) -> Response:
+def title(title_id: str) -> Json[api.Title]:
     return json_response(services.catalogue.details(title_id))
 
 
 @declare(bp, "GET", "/api/titles/{title_id}/seasons/{number}", Op(
     "A season's episodes", "catalogue", "Season", errors=(404,)))
-def season(title_id: str, number: str) -> Response:
+def season(title_id: str, number: str) -> Json[api.Season]:
     if not is_whole_number(number) or len(number) > 4:
         raise catalogued("season_not_found", season=number[:8])
     return json_response(services.catalogue.season(title_id, int(number)))
@@ -70,7 +71,7 @@ def season(title_id: str, number: str) -> Response:
     query=(
         Param("q", "What to look for", max_length=100, min_length=1, required=True),
         Param("limit", "How many results", "integer", minimum=1, maximum=50))))
-def search() -> Response:
+def search() -> Json[api.SearchResults]:
     q = query("q")
     results = services.search.search(q, page_size(query("limit"), default=10, maximum=50))
     return json_response({"query": q, "results": results})
@@ -79,7 +80,7 @@ def search() -> Response:
 @declare(bp, "GET", "/api/rankings/countries/{country}", Op(
     "Best-rated titles of a country", "catalogue", "CountryRanking", errors=(404,),
     query=(LIMIT,)))
-def country_ranking(country: str) -> Response:
+def country_ranking(country: str) -> Json[api.CountryRanking]:
     limit = page_size(query("limit"), default=10, maximum=100)
     return json_response(services.catalogue.ranking(country, limit))
 
@@ -95,7 +96,7 @@ def poster_placeholder() -> Response:
 @declare(bp, "POST", "/api/me/imports/imdb", Op(
     "Import an IMDb ratings/watchlist CSV export", "me", "ImdbImport", body="csv",
     roles=USER, errors=(413, 422)), content_types=ACCEPTED_TYPES)
-def import_imdb_list() -> Response:
+def import_imdb_list() -> Json[api.ImdbImport]:
     rows = parse_imdb_csv(request(), settings.max_body_bytes)
     return json_response(services.imdb_import.run(current().user.id, rows))
 
@@ -104,7 +105,7 @@ def import_imdb_list() -> Response:
     "Start a TMDB catalogue import", "operations", "ImportRun", 202,
     "chalicelib.catalogue.schemas:TmdbImportIn", roles=ADMIN, errors=(409, 422)),
          content_types=["application/json"])
-def start_tmdb_import() -> Response:
+def start_tmdb_import() -> Json[api.ImportRun]:
     data = body(catalogue_schemas.TmdbImportIn)
     run = services.imports.start(list(data.kinds), data.date, data.limit, current().user.id)
     audit("import.start", str(run["id"]), kinds=list(data.kinds), day=str(run["export_date"]))
@@ -113,13 +114,13 @@ def start_tmdb_import() -> Response:
 
 @declare(bp, "GET", "/api/admin/imports", Op("Recent catalogue imports", "operations", "ImportRuns",
     roles=ADMIN))
-def import_runs() -> Response:
+def import_runs() -> Json[api.ImportRuns]:
     return json_response({"runs": services.imports.recent()})
 
 
 @declare(bp, "GET", "/api/admin/imports/{run_id}", Op("One import's progress", "operations",
     "ImportRun", roles=ADMIN, errors=(404,)))
-def import_run(run_id: str) -> Response:
+def import_run(run_id: str) -> Json[api.ImportRun]:
     if not is_uuid(run_id):
         raise catalogued("import_not_found")
     return json_response(services.imports.status(run_id))

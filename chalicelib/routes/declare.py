@@ -12,6 +12,10 @@ from chalicelib.routes.common import requires
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: (method, path) -> the handler as written (before the role check wraps it): its return
+#: annotation names the response type, held to the declaration's (tests/unit/test_openapi.py).
+HANDLERS: dict[tuple[str, str], Callable[..., Any]] = {}
+
 
 def declare(bp: Blueprint, method: str, path: str, op: Op,
             content_types: list[str] | None = None) -> Callable[[F], F]:
@@ -21,6 +25,7 @@ def declare(bp: Blueprint, method: str, path: str, op: Op,
         if key in DECLARED:
             raise ValueError(f"{method} {path} is declared twice")
         DECLARED[key] = op
+        HANDLERS[key] = handler
         guarded = handler if op.roles is None else requires(*op.roles)(handler)
         options: dict[str, Any] = {"methods": [key[0]]}
         if content_types is not None:

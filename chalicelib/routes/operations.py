@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
 from chalicelib.health.checks import check_all
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     ADMIN,
     ANY_STAFF,
@@ -19,7 +20,7 @@ from chalicelib.openapi.queries import (
     LIMIT,
     Param,
 )
-from chalicelib.platform.http import BODY_TYPES, json_response, page_size
+from chalicelib.platform.http import BODY_TYPES, Json, json_response, page_size
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.platform.metrics import webhook_delivery
 from chalicelib.routes.common import (
@@ -43,7 +44,7 @@ bp = Blueprint(__name__)
 
 @declare(bp, "GET", "/health", Op("Health of each dependency", "operations", "Health",
     also={503: ("A dependency is down", "Health")}))
-def health() -> Response:
+def health() -> Json[api.Health]:
     statuses = check_all(resources)
     down = [s.name for s in statuses if not s.ok]
     return json_response({"status": "down" if down else "up", "down": down,
@@ -58,7 +59,7 @@ def health() -> Response:
         Param("panel", "`active`, `queued`, `recent` or `failed`", max_length=16),
         Param("title", "A title id: that title's jobs", max_length=64),
         LIMIT)))
-def admin_jobs() -> Response:
+def admin_jobs() -> Json[api.JobPanel]:
     limit = page_size(query("limit"), default=20, maximum=100)
     viewer = current().user
     title = query("title")
@@ -73,7 +74,7 @@ def admin_jobs() -> Response:
 @declare(bp, "GET", "/api/admin/jobs/{job_id}", Op("One encode job", "operations", "Job",
     roles=ANY_STAFF, errors=(404,),
     description=PROGRESS))
-def admin_job(job_id: str) -> Response:
+def admin_job(job_id: str) -> Json[api.Job]:
     return json_response(services.jobs_console.describe(current().user, job_id))
 
 
@@ -89,7 +90,7 @@ def admin_job_log(job_id: str) -> Response:
 @declare(bp, "POST", "/api/admin/jobs/{job_id}/cancel", Op(
     "Cancel an encode job", "operations", "JobCancelled", 202, roles=ANY_STAFF,
     errors=(404, 409)), content_types=BODY_TYPES)
-def admin_cancel_job(job_id: str) -> Response:
+def admin_cancel_job(job_id: str) -> Json[api.JobCancelled]:
     outcome = services.jobs_console.cancel(current().user, job_id)
     audit("job.cancel", job_id, was=outcome["was"])
     return json_response(outcome, 202)
@@ -98,7 +99,7 @@ def admin_cancel_job(job_id: str) -> Response:
 @declare(bp, "POST", "/api/admin/jobs/{job_id}/retry", Op(
     "Retry a failed or cancelled job", "operations", "Accepted", 202, roles=ANY_STAFF,
     errors=(404, 409)), content_types=BODY_TYPES)
-def admin_retry_job(job_id: str) -> Response:
+def admin_retry_job(job_id: str) -> Json[api.Accepted]:
     outcome = services.job_actions.retry(current().user, job_id)
     audit("job.retry", job_id, new_key=outcome["key"])
     return json_response(outcome, 202)
@@ -107,7 +108,7 @@ def admin_retry_job(job_id: str) -> Response:
 @declare(bp, "POST", "/api/admin/titles/{title_id}/reencode", Op(
     "Encode a title's source again", "operations", "Accepted", 202, roles=ANY_STAFF,
     errors=(404, 409)), content_types=BODY_TYPES)
-def admin_reencode(title_id: str) -> Response:
+def admin_reencode(title_id: str) -> Json[api.Accepted]:
     outcome = services.job_actions.reencode(current().user, title_id)
     audit("title.reencode", title_id, new_key=outcome["key"])
     return json_response(outcome, 202)
@@ -117,7 +118,7 @@ def admin_reencode(title_id: str) -> Response:
     "A title's encode rules: only the latest upload, cooldown", "operations",
     "EncodeSettings", body="chalicelib.jobs.schemas:EncodeSettingsIn", roles=ADMIN,
     errors=(404, 422)), content_types=["application/json"])
-def admin_encode_settings(title_id: str) -> Response:
+def admin_encode_settings(title_id: str) -> Json[api.EncodeSettings]:
     data = body(job_schemas.EncodeSettingsIn)
     saved = services.job_actions.settings(title_id, data.only_latest, data.cooldown_s)
     audit("title.encode_settings", title_id, **{k: v for k, v in saved.items()
@@ -129,7 +130,7 @@ def admin_encode_settings(title_id: str) -> Response:
     "What the retention cleanup deletes (dry run), or run it", "operations",
     "RetentionReport", body="chalicelib.jobs.schemas:RetentionIn", roles=ADMIN,
     errors=(422,)), content_types=["application/json"])
-def admin_retention() -> Response:
+def admin_retention() -> Json[api.RetentionReport]:
     """What the cleanup deletes (a dry run by default), or the cleanup itself."""
     data = body(job_schemas.RetentionIn)
     days = settings.retention_days if data.days is None else data.days
@@ -144,7 +145,7 @@ def admin_retention() -> Response:
     "Job panels changed since a cursor", "operations", "Dashboard", roles=ANY_STAFF,
     query=(
         Param("since", "The previous answer's cursor", max_length=512),)))
-def admin_dashboard() -> Response:
+def admin_dashboard() -> Json[api.Dashboard]:
     """Only the panels that changed since ?since= (empty lists otherwise), and a new cursor."""
     return json_response(services.dashboard.delta(current().user, query("since")),
                          headers={"Cache-Control": "no-store"})
@@ -154,7 +155,7 @@ def admin_dashboard() -> Response:
     "Create an ingest webhook (its secret is shown once)", "operations",
     "WebhookCreated", 201, "chalicelib.ingest.schemas:WebhookIn", roles=ADMIN,
     errors=(422,)), content_types=["application/json"])
-def create_webhook() -> Response:
+def create_webhook() -> Json[api.WebhookCreated]:
     data = body(ingest_schemas.WebhookIn)
     created = services.ingest.create(data.name, list(data.actors), current().user.id)
     audit("webhook.create", created["id"], name=data.name, actors=list(data.actors))
@@ -163,7 +164,7 @@ def create_webhook() -> Response:
 
 @declare(bp, "GET", "/api/admin/webhooks", Op("Ingest webhooks", "operations", "Webhooks",
     roles=ADMIN))
-def list_webhooks() -> Response:
+def list_webhooks() -> Json[api.Webhooks]:
     return json_response({"webhooks": services.ingest.list()})
 
 
@@ -171,7 +172,7 @@ def list_webhooks() -> Response:
     "An external system asks for an ingest (HMAC-signed)", "operations", "Accepted", 202,
     "chalicelib.ingest.schemas:IngestIn", errors=(401, 403, 404, 409, 422)),
          content_types=["application/json"])
-def ingest_webhook() -> Response:
+def ingest_webhook() -> Json[api.Accepted]:
     """An external system asks for an ingest: signed, fresh, once, by a listed actor."""
     current = request()
     raw = current.raw_body or b""
@@ -189,6 +190,6 @@ def ingest_webhook() -> Response:
     "Recent admin actions", "operations", "AuditLog", roles=ADMIN,
     query=(
         Param("limit", "How many", "integer", minimum=1, maximum=200),)))
-def admin_audit() -> Response:
+def admin_audit() -> Json[api.AuditLog]:
     return json_response({"entries": services.audit.recent(
         page_size(query("limit"), default=50, maximum=200))})

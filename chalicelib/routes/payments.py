@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib.auth.principal import current
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     SEE_OTHER,
     USER,
@@ -17,7 +18,15 @@ from chalicelib.openapi.queries import (
     LIMIT,
 )
 from chalicelib.payments.request_ids import subscribe_request_id
-from chalicelib.platform.http import BODY_TYPES, is_form, json_response, page_size, see_other
+from chalicelib.platform.http import (
+    BODY_TYPES,
+    Json,
+    SeeOther,
+    is_form,
+    json_response,
+    page_size,
+    see_other,
+)
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
@@ -37,7 +46,7 @@ bp = Blueprint(__name__)
 
 
 @declare(bp, "GET", "/api/plans", Op("The plans on offer", "payments", "Plans"))
-def plans() -> Response:
+def plans() -> Json[api.Plans]:
     return json_response({"plans": [p.public() for p in services.payments.all_plans()]})
 
 
@@ -45,7 +54,7 @@ def plans() -> Response:
     "Start a PayPal subscription (approve it at `approve_url`)", "payments",
     "SubscriptionCreated", 201, "chalicelib.payments.schemas:SubscribeIn", roles=USER,
     errors=(409, 422, 502), also=SEE_OTHER), content_types=BODY_TYPES)
-def subscribe() -> Response:
+def subscribe() -> Json[api.SubscriptionCreated] | SeeOther:
     user = current().user
     plan = body(payment_schemas.SubscribeIn).plan
     created = services.payments.subscribe(user.id, user.email, plan, subscribe_request_id(
@@ -58,7 +67,7 @@ def subscribe() -> Response:
 @declare(bp, "POST", "/api/subscriptions/cancel", Op(
     "Cancel the subscription (paid time remains)", "payments", "Subscription", roles=USER,
     errors=(404, 409, 502), also=SEE_OTHER), content_types=BODY_TYPES)
-def cancel_subscription() -> Response:
+def cancel_subscription() -> Json[api.Subscription] | SeeOther:
     subscription = services.payments.cancel(current().user.id)
     if is_form(request()):
         return see_other("/account")
@@ -68,7 +77,7 @@ def cancel_subscription() -> Response:
 @declare(bp, "GET", "/api/me/payments", Op("The payments ledger, newest first", "payments",
     "Payments", roles=USER,
     query=(LIMIT, CURSOR)))
-def my_payments() -> Response:
+def my_payments() -> Json[api.Payments]:
     limit = page_size(query("limit"))
     payments, cursor = services.payments.payments(current().user.id, query("cursor"),
                                                   limit)
@@ -78,7 +87,7 @@ def my_payments() -> Response:
 @declare(bp, "POST", "/webhooks/paypal", Op(
     "PayPal's webhook (signature-verified; each event applied once)", "payments",
     "WebhookOutcome", body="object", errors=(401,)))
-def paypal_webhook() -> Response:
+def paypal_webhook() -> Json[api.WebhookOutcome]:
     current = request()
     raw = current.raw_body or b""
     outcome = services.payments.receive_webhook(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib.auth.principal import current
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     ACCESS,
     ADMIN,
@@ -21,7 +22,7 @@ from chalicelib.openapi.queries import (
 )
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
-from chalicelib.platform.http import BODY_TYPES, json_response, page_size
+from chalicelib.platform.http import BODY_TYPES, Json, json_response, page_size
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
@@ -50,7 +51,7 @@ def require_upload_id(upload_id: str) -> None:
     "Start a resumable upload (an S3 multipart upload)", "uploads", "UploadParts", 201,
     "chalicelib.uploads.schemas:UploadIn", roles=ANY_STAFF, errors=(404, 413, 415, 422),
     description=f"{UPLOADS} {ACCESS}"), content_types=["application/json"])
-def start_upload() -> Response:
+def start_upload() -> Json[api.UploadParts]:
     from chalicelib.uploads.service import Declared
 
     data = body(upload_schemas.UploadIn)
@@ -71,7 +72,7 @@ def start_upload() -> Response:
         minimum=0),
         Param("state", "UPLOADING, COMPLETING, COMPLETED or ABORTED", max_length=16),
         LIMIT)))
-def my_uploads() -> Response:
+def my_uploads() -> Json[api.UploadList]:
     """The caller's uploads; with file_name, size and last_modified, that file's unfinished
     ones (what the upload page resumes)."""
     size, modified = query("size"), query("last_modified")
@@ -95,7 +96,7 @@ def my_uploads() -> Response:
 @declare(bp, "GET", "/api/admin/uploads/{upload_id}", Op(
     "An upload's state, then its encode's", "uploads", "UploadStatus", roles=ANY_STAFF,
     errors=(404,), description=PROGRESS))
-def upload_status(upload_id: str) -> Response:
+def upload_status(upload_id: str) -> Json[api.UploadStatus]:
     return json_response(services.upload_listing.status(current().user, upload_id),
                          headers={"Cache-Control": "no-store"})
 
@@ -103,7 +104,7 @@ def upload_status(upload_id: str) -> Response:
 @declare(bp, "GET", "/api/admin/uploads/{upload_id}/parts", Op(
     "The parts S3 already holds (to resume)", "uploads", "UploadParts", roles=ANY_STAFF,
     errors=(404, 409)))
-def upload_parts(upload_id: str) -> Response:
+def upload_parts(upload_id: str) -> Json[api.UploadParts]:
     return json_response(services.uploads.parts(current().user, upload_id),
                          headers={"Cache-Control": "no-store"})
 
@@ -112,7 +113,7 @@ def upload_parts(upload_id: str) -> Response:
     "Presigned URLs for a batch of parts", "uploads", "PartUrls",
     body="chalicelib.uploads.schemas:SignIn", roles=ANY_STAFF,
     errors=(404, 409, 415, 422)), content_types=["application/json"])
-def sign_upload_parts(upload_id: str) -> Response:
+def sign_upload_parts(upload_id: str) -> Json[api.PartUrls]:
     require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
     data = body(upload_schemas.SignIn)
     return json_response(services.uploads.sign(current().user, upload_id, data.part_numbers),
@@ -123,7 +124,7 @@ def sign_upload_parts(upload_id: str) -> Response:
     "Complete an upload with its parts' ETags; the encode starts", "uploads", "Upload",
     body="chalicelib.uploads.schemas:CompleteIn", roles=ANY_STAFF,
     errors=(404, 409, 415, 422)), content_types=["application/json"])
-def complete_upload(upload_id: str) -> Response:
+def complete_upload(upload_id: str) -> Json[api.Upload]:
     require_upload_id(upload_id)  # an unknown id is a 404 whatever the body
     data = body(upload_schemas.CompleteIn)
     done = services.uploads.complete(current().user, upload_id,
@@ -135,7 +136,7 @@ def complete_upload(upload_id: str) -> Response:
 @declare(bp, "DELETE", "/api/admin/uploads/{upload_id}", Op(
     "Cancel an unfinished upload (S3 drops its parts)", "uploads", "Upload",
     roles=ANY_STAFF, errors=(404, 409)))
-def abort_upload(upload_id: str) -> Response:
+def abort_upload(upload_id: str) -> Json[api.Upload]:
     aborted = services.uploads.abort(current().user, upload_id)
     audit("upload.abort", aborted["key"], owner=aborted["owner"], size=aborted["size"])
     return json_response(aborted)
@@ -144,7 +145,7 @@ def abort_upload(upload_id: str) -> Response:
 @declare(bp, "GET", "/api/admin/upload-access", Op(
     "Your access level and the titles you may upload to", "uploads",
     "UploadAccessList", roles=ANY_STAFF, description=ACCESS))
-def my_upload_access() -> Response:
+def my_upload_access() -> Json[api.UploadAccessList]:
     """The caller's access level and the titles they may upload to."""
     return json_response(services.upload_access.of(current().user),
                          headers={"Cache-Control": "no-store"})
@@ -154,7 +155,7 @@ def my_upload_access() -> Response:
     "Create a title to upload to (you hold it from then on)", "uploads", "NewTitle", 201,
     "chalicelib.uploads.schemas:NewTitleIn", roles=ANY_STAFF, errors=(415, 422),
     description=ACCESS), content_types=["application/json"])
-def create_title() -> Response:
+def create_title() -> Json[api.NewTitle]:
     data = body(upload_schemas.NewTitleIn)
     created = services.new_titles.create(current().user, data.kind, data.name, data.year,
                                          data.overview)
@@ -166,7 +167,7 @@ def create_title() -> Response:
     "Every unfinished upload, with how much S3 holds", "uploads", "UnfinishedUploads",
     roles=ADMIN,
     query=(LIMIT,)))
-def unfinished_uploads() -> Response:
+def unfinished_uploads() -> Json[api.UnfinishedUploads]:
     limit = page_size(query("limit"), default=50, maximum=100)
     return json_response({"uploads": services.upload_listing.unfinished(limit)},
                          headers={"Cache-Control": "no-store"})
@@ -175,7 +176,7 @@ def unfinished_uploads() -> Response:
 @declare(bp, "GET", "/api/admin/users/{user_id}/upload-access", Op(
     "A user's upload access level and titles", "admin", "UploadAccessList", roles=ADMIN,
     errors=(404,), description=ACCESS))
-def admin_upload_access(user_id: str) -> Response:
+def admin_upload_access(user_id: str) -> Json[api.UploadAccessList]:
     return json_response(services.upload_access.of(services.users.existing(user_id)),
                          headers={"Cache-Control": "no-store"})
 
@@ -185,7 +186,7 @@ def admin_upload_access(user_id: str) -> Response:
     201, roles=ADMIN, errors=(404,),
     also={200: ("The title was already on the user's list", "UploadAccessEntry")},
     description=ACCESS), content_types=BODY_TYPES)
-def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
+def admin_grant_upload_access(user_id: str, title_id: str) -> Json[api.UploadAccessEntry]:
     user = services.users.existing(user_id)
     entry, new = services.upload_access.grant(user.id, title_id, current().user)
     if new:
@@ -196,7 +197,7 @@ def admin_grant_upload_access(user_id: str, title_id: str) -> Response:
 @declare(bp, "DELETE", "/api/admin/users/{user_id}/upload-access/{title_id}", Op(
     "Take a title off a user's upload list; audited", "admin", "UploadAccessEntry",
     roles=ADMIN, errors=(404,), description=ACCESS))
-def admin_revoke_upload_access(user_id: str, title_id: str) -> Response:
+def admin_revoke_upload_access(user_id: str, title_id: str) -> Json[api.UploadAccessEntry]:
     user = services.users.existing(user_id)
     revoked = services.upload_access.revoke(user.id, title_id)
     audit("upload_access.revoke", user.id, title_id=title_id, user_email=user.email,

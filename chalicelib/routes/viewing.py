@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
+from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     USER,
     Op,
@@ -17,7 +18,7 @@ from chalicelib.openapi.queries import (
     HOW_MANY,
     LIMIT,
 )
-from chalicelib.platform.http import json_response, page_size
+from chalicelib.platform.http import Json, json_response, page_size
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
@@ -39,7 +40,7 @@ bp = Blueprint(__name__)
     "Record the playback position (also counts plays)", "viewing", "ProgressRecorded",
     body="chalicelib.viewing.schemas:ProgressIn", roles=USER, errors=(402, 404, 409, 422)),
          content_types=["application/json", "text/plain"])
-def post_progress() -> Response:
+def post_progress() -> Json[api.ProgressRecorded]:
     data = body(viewing_schemas.ProgressIn)
     return json_response(services.progress.record(current().user.id, Progress(
         data.title_id, data.position_s, data.duration_s, data.play_id, data.episode)))
@@ -49,7 +50,7 @@ def post_progress() -> Response:
     "Authorise playback: the stream's URLs and where to resume", "viewing", "PlayGrant",
     roles=USER, errors=(402, 404, 409),
     query=(EPISODE,)))
-def play(title_id: str) -> Response:
+def play(title_id: str) -> Json[api.PlayGrant]:
     return json_response(services.playback.play(current().user.id, title_id, query("episode")),
                          headers={"Cache-Control": "no-store"})
 
@@ -71,7 +72,7 @@ def stream(asset_id: str, name: str) -> Response:
 @declare(bp, "GET", "/api/me/continue-watching", Op(
     "Titles in progress, most recent first", "viewing", "ContinueWatching", roles=USER,
     query=(HOW_MANY,)))
-def continue_watching() -> Response:
+def continue_watching() -> Json[api.ContinueWatching]:
     limit = page_size(query("limit"), default=20, maximum=50)
     return json_response({"titles": services.continue_watching.titles(current().user.id,
                                                                         limit)})
@@ -80,7 +81,7 @@ def continue_watching() -> Response:
 @declare(bp, "GET", "/api/me/history", Op("Viewing history, newest first", "viewing", "History",
     roles=USER,
     query=(LIMIT, CURSOR)))
-def viewing_history() -> Response:
+def viewing_history() -> Json[api.History]:
     return json_response(services.history.page(current().user.id, page_size(query("limit")),
                                                query("cursor")))
 
@@ -89,7 +90,7 @@ def viewing_history() -> Response:
     "Recommended titles with reasons (popular titles when degraded)", "viewing",
     "Recommendations", roles=USER,
     query=(HOW_MANY,)))
-def recommendations() -> Response:
+def recommendations() -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=20, maximum=50)
     return json_response(services.recommender.for_user(current().user.id, limit))
 
@@ -97,7 +98,7 @@ def recommendations() -> Response:
 @declare(bp, "GET", "/api/titles/{title_id}/similar", Op(
     "Titles like this one", "viewing", "Recommendations", errors=(404,),
     query=(HOW_MANY,)))
-def similar_titles(title_id: str) -> Response:
+def similar_titles(title_id: str) -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=12, maximum=50)
     return json_response(services.recommender.similar_to(services.catalogue.details(title_id),
                                                          limit))

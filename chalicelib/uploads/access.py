@@ -14,14 +14,15 @@ them audit each change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal, cast
 
 from chalicelib.auth.users import User
 from chalicelib.catalogue.titles.browse import MAX_ID_LENGTH, find_title
 from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.openapi.responses import UploadAccessEntry, UploadAccessList
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
-from chalicelib.uploads.models import ASSIGNED, UploadAccessModel
+from chalicelib.uploads.models import ASSIGNED, UploadAccessModel, Via
 
 Level = Literal["all", "assigned", "none"]
 #: At most this many titles are listed for one uploader.
@@ -64,13 +65,13 @@ class UploadAccess:
         if not can_upload_to(user, title_id, self.is_assigned):
             raise catalogued("upload_title_not_assigned", title_id=str(title_id)[:64])
 
-    def of(self, user: User) -> dict[str, Any]:
+    def of(self, user: User) -> UploadAccessList:
         """A user's level and list (admins: level ``all``, and whatever was assigned)."""
         return {"user_id": user.id, "access": access_level(user),
                 "titles": self.titles(user.id)}
 
     @staticmethod
-    def titles(user_id: str) -> list[dict[str, Any]]:
+    def titles(user_id: str) -> list[UploadAccessEntry]:
         """The titles on the list, in id order, each with its name and kind."""
         grants = list(UploadAccessModel.query(user_id, limit=MAX_LISTED))
         names: dict[str, TitleModel] = {}
@@ -81,7 +82,7 @@ class UploadAccess:
         return [_public(g, names.get(g.title_id)) for g in grants]
 
     def grant(self, user_id: str, title_id: str, by: User,
-              via: str = ASSIGNED) -> tuple[dict[str, Any], bool]:
+              via: Via = ASSIGNED) -> tuple[UploadAccessEntry, bool]:
         """Put the title on the list; (the entry, whether it is new). An entry already
         there is kept as it was (its first grantor and time)."""
         from pynamodb.exceptions import PutError
@@ -99,7 +100,7 @@ class UploadAccess:
         return _public(entry, title), True
 
     @staticmethod
-    def record_creator(user: User, title_id: str, via: str) -> None:
+    def record_creator(user: User, title_id: str, via: Via) -> None:
         """The creator of a new title holds it from the start (the title is not written
         yet, so this skips the existence check of :meth:`grant`)."""
         UploadAccessModel(user.id, title_id, via=via, granted_by=user.id,
@@ -107,7 +108,7 @@ class UploadAccess:
             condition=UploadAccessModel.user_id.does_not_exist())
 
     @staticmethod
-    def revoke(user_id: str, title_id: str) -> dict[str, Any]:
+    def revoke(user_id: str, title_id: str) -> UploadAccessEntry:
         """Take the title off the list; 404 when it is not on it."""
         from pynamodb.exceptions import DeleteError
 
@@ -127,9 +128,10 @@ class UploadAccess:
         return _public(entry, None)
 
 
-def _public(entry: UploadAccessModel, title: TitleModel | None) -> dict[str, Any]:
+def _public(entry: UploadAccessModel, title: TitleModel | None) -> UploadAccessEntry:
     return {"user_id": entry.user_id, "title_id": entry.title_id,
             "name": title.name if title else None, "kind": title.kind if title else None,
             "year": int(title.year) if title and title.year is not None else None,
-            "via": entry.via, "granted_by": entry.granted_by,
+            "via": cast(Via, entry.via),  # written by grant or record_creator
+            "granted_by": entry.granted_by,
             "granted_by_email": entry.granted_by_email, "granted_at": entry.granted_at}

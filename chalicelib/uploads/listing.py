@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 from itertools import islice
-from typing import Any
 
 from chalicelib.auth.users import User
 from chalicelib.jobs.models import JobModel
 from chalicelib.jobs.progress import summarize
+from chalicelib.openapi import responses as api
 from chalicelib.uploads.models import ABORTED, COMPLETED, UPLOADING, UploadModel
 from chalicelib.uploads.service import MultipartUploads, public
 
@@ -20,7 +20,7 @@ class UploadListing:
 
     def mine(self, viewer: User, limit: int, file_name: str | None = None,
              size: int | None = None, last_modified: int | None = None,
-             state: str | None = None) -> list[dict[str, Any]]:
+             state: str | None = None) -> list[api.Upload]:
         """The viewer's uploads, newest first; with a file's name, size and last-modified
         time, the unfinished uploads of that file (what a page offers to resume)."""
         conditions = []
@@ -39,30 +39,31 @@ class UploadListing:
                                            filter_condition=condition)
         return [public(record) for record in islice(found, limit)]
 
-    def unfinished(self, limit: int) -> list[dict[str, Any]]:
+    def unfinished(self, limit: int) -> list[api.UnfinishedUpload]:
         """Every upload still open, newest first, with how much of it S3 holds."""
-        listed = []
+        listed: list[api.UnfinishedUpload] = []
         for record in UploadModel.by_state.query(UPLOADING, scan_index_forward=False,
                                                  limit=limit):
-            entry = public(record)
+            entry: api.UnfinishedUpload
             try:
                 stored = self.uploads.stored_parts(record)
             except Exception:  # expired meanwhile: listed as it stands, without progress
-                entry["bytes_uploaded"] = None
-                entry["progress"] = None
+                # mypy wants every optional key named beside a ** (parts_uploaded is left out)
+                entry = {**public(record), "bytes_uploaded": None,  # type: ignore[typeddict-item]
+                         "progress": None}
             else:
                 done = sum(p.size for p in stored.values())
-                entry["bytes_uploaded"] = done
-                entry["parts_uploaded"] = len(stored)
-                entry["progress"] = round(done / max(1, int(record.size)), 4)
+                entry = {**public(record), "bytes_uploaded": done,
+                         "parts_uploaded": len(stored),
+                         "progress": round(done / max(1, int(record.size)), 4)}
             listed.append(entry)
         return listed
 
-    def status(self, viewer: User, upload_id: str) -> dict[str, Any]:
+    def status(self, viewer: User, upload_id: str) -> api.UploadStatus:
         """Where an upload is: still uploading, aborted, waiting for the encoder, or its
         encode job's state and progress."""
         record = self.uploads.settle(self.uploads.owned(viewer, upload_id))
-        answer: dict[str, Any] = {"upload_id": upload_id, "key": record.key,
+        answer: api.UploadStatus = {"upload_id": upload_id, "key": record.key,
                                   "upload_state": record.state, "title_id": record.title_id,
                                   "state": record.state, "progress": 0}
         if record.state == ABORTED:

@@ -8,6 +8,8 @@ ABORTED (COMPLETING goes back to UPLOADING when S3 refuses the part list).
 
 from __future__ import annotations
 
+from typing import Final, Literal
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -69,8 +71,10 @@ class UploadModel(Model):
 
 
 #: How an uploader came to hold a title: an admin assigned it, or they created the title.
-ASSIGNED = "assigned"
-CREATED = "created"
+#: How a title came onto an uploader's list.
+Via = Literal["assigned", "created"]
+ASSIGNED: Final = "assigned"
+CREATED: Final = "created"
 
 
 class UploadAccessModel(Model):

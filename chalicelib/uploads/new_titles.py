@@ -9,11 +9,11 @@ owner; a write that fails after that leaves only a list entry for a title nobody
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from chalicelib.auth.users import User
 from chalicelib.catalogue.titles.records import Kind, TitleRecord
 from chalicelib.catalogue.titles.writer import CatalogueWriter
+from chalicelib.openapi.responses import NewTitle
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import logger
 from chalicelib.uploads.access import UploadAccess
@@ -29,7 +29,7 @@ class NewTitles:
         self.access = access
 
     def create(self, owner: User, kind: Kind, name: str, year: int | None,
-               overview: str) -> dict[str, Any]:
+               overview: str) -> NewTitle:
         title_id = PREFIX + uuid.uuid4().hex[:20]
         self.access.record_creator(owner, title_id, CREATED)
         record = TitleRecord(id=title_id, kind=kind, name=name, source="upload",

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.auth.users import User
 from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.openapi import responses as api
 from chalicelib.platform.aws import error_code
 from chalicelib.platform.clock import iso, parse_iso
 from chalicelib.platform.errors import catalogued
@@ -83,7 +84,7 @@ class MultipartUploads:
         self.clock = clock
 
     # -- starting ----------------------------------------------------------------------------
-    def start(self, owner: User, declared: Declared) -> dict[str, Any]:
+    def start(self, owner: User, declared: Declared) -> api.UploadParts:
         name = safe_file_name(declared.file_name)
         if not is_uploadable(name):
             raise catalogued("bad_upload_name",
@@ -127,14 +128,14 @@ class MultipartUploads:
         return {**public(record), "parts": [], "bytes_uploaded": 0}
 
     # -- signing and listing parts ---------------------------------------------------------
-    def sign(self, viewer: User, upload_id: str, numbers: Sequence[int]) -> dict[str, Any]:
+    def sign(self, viewer: User, upload_id: str, numbers: Sequence[int]) -> api.PartUrls:
         record = self.owned(viewer, upload_id, write=True)
         self._require_open(record)
         count = int(record.part_count)
         if not numbers or len(numbers) > SIGN_BATCH or any(n < 1 or n > count
                                                            for n in numbers):
             raise catalogued("bad_part_numbers", count=count, batch=SIGN_BATCH)
-        urls = [{"part_number": n,
+        urls: list[api.PartUrl] = [{"part_number": n,
                  "size": expected_part_bytes(int(record.size), int(record.part_size), n),
                  "url": self.s3.generate_presigned_url(
                      "upload_part", ExpiresIn=self.url_seconds,
@@ -143,11 +144,11 @@ class MultipartUploads:
                 for n in sorted(set(numbers))]
         return {"upload_id": upload_id, "expires_in": self.url_seconds, "urls": urls}
 
-    def parts(self, viewer: User, upload_id: str) -> dict[str, Any]:
+    def parts(self, viewer: User, upload_id: str) -> api.UploadParts:
         """The parts S3 already holds: what a resuming uploader need not send again."""
         record = self.owned(viewer, upload_id)
         stored = self.stored_parts(record) if record.state == UPLOADING else {}
-        listed = [{"part_number": p.number, "etag": p.etag, "size": p.size}
+        listed: list[api.StoredPart] = [{"part_number": p.number, "etag": p.etag, "size": p.size}
                   for p in sorted(stored.values(), key=lambda p: p.number)]
         return {**public(record), "parts": listed,
                 "bytes_uploaded": sum(p.size for p in stored.values())}
@@ -173,7 +174,7 @@ class MultipartUploads:
 
     # -- completing --------------------------------------------------------------------------
     def complete(self, viewer: User, upload_id: str,
-                 given: Sequence[tuple[int, str]]) -> dict[str, Any]:
+                 given: Sequence[tuple[int, str]]) -> api.Upload:
         record = self.owned(viewer, upload_id, write=True)
         self._require_open(self.settle(record))
         # the title may have been taken off the uploader's list since the upload started
@@ -220,7 +221,7 @@ class MultipartUploads:
         return record
 
     # -- aborting ----------------------------------------------------------------------------
-    def abort(self, viewer: User, upload_id: str) -> dict[str, Any]:
+    def abort(self, viewer: User, upload_id: str) -> api.Upload:
         """Cancel an unfinished upload: S3 drops the parts it holds."""
         record = self.owned(viewer, upload_id)
         self._require_open(record)
@@ -300,7 +301,7 @@ class MultipartUploads:
             raise catalogued("upload_completing") from None
 
 
-def public(record: UploadModel) -> dict[str, Any]:
+def public(record: UploadModel) -> api.Upload:
     """An upload as its uploader (or an admin) sees it."""
     return {
         "upload_id": record.upload_id, "state": record.state, "key": record.key,

@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib.catalogue.titles.browse import card
 from chalicelib.catalogue.titles.episodes import episode_label
 from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.openapi.responses import ContinuingTitle
 from chalicelib.viewing.resume import ResumeStore
 
 
@@ -15,7 +16,7 @@ class ContinueWatching:
         self.resume = resume
         self.image_base = image_base
 
-    def titles(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+    def titles(self, user_id: str, limit: int) -> list[ContinuingTitle]:
         """Films and series in progress; a series once, at its latest episode."""
         latest: dict[str, tuple[str | None, dict[str, Any]]] = {}
         for member, point in self.resume.continuing(user_id, limit * 2):

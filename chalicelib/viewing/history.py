@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from chalicelib.catalogue.titles.browse import card
 from chalicelib.catalogue.titles.models import TitleModel
+from chalicelib.openapi.responses import History, HistoryEntry
 from chalicelib.platform import cursors
 from chalicelib.platform.clock import iso
 from chalicelib.viewing.models import HistoryModel
@@ -26,13 +26,13 @@ class ViewingHistory:
                      episode=episode, at=iso(at), position_s=position_s, progress=progress,
                      expires_at=at + KEEP).save()
 
-    def page(self, user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def page(self, user_id: str, limit: int, cursor: str | None) -> History:
         start = cursors.decode(cursor, "user_id", user_id, "entry") if cursor else None
         result = HistoryModel.query(user_id, scan_index_forward=False, limit=limit,
                                     last_evaluated_key=start)
         items = list(result)
         titles = {t.id: t for t in TitleModel.batch_get({i.title_id for i in items})}
-        entries = [{"at": i.at, "event": i.event, "episode": i.episode,
+        entries: list[HistoryEntry] = [{"at": i.at, "event": i.event, "episode": i.episode,
                     "position_s": float(i.position_s),
                     "progress": float(i.progress),
                     "title": (card(titles[i.title_id], self.image_base)

@@ -31,6 +31,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.catalogue.titles.episodes import episode_key, episode_label
 from chalicelib.catalogue.titles.models import EpisodeModel, TitleModel, UserTitleModel
+from chalicelib.openapi.responses import ProgressRecorded
 from chalicelib.platform.clock import iso, now, parse_iso
 from chalicelib.platform.errors import catalogued
 from chalicelib.recommendations.events import WatchRow
@@ -59,7 +60,7 @@ class ProgressService:
         self.trending = trending
         self.recommendations = recommendations
 
-    def record(self, user_id: str, update: Progress) -> dict[str, Any]:
+    def record(self, user_id: str, update: Progress) -> ProgressRecorded:
         if update.position_s > update.duration_s + 1:
             raise catalogued("bad_progress", duration=round(update.duration_s, 3))
         episode = self._playable(update.title_id, update.episode)

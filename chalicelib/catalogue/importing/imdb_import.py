@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.catalogue.importing.imdb_csv import ImdbRow
 from chalicelib.catalogue.titles.match_keys import imdb_key, name_key, titles_by_key
 from chalicelib.catalogue.titles.models import TitleModel, UserTitleModel, str_list
 from chalicelib.catalogue.titles.text import title_year_key
+from chalicelib.openapi.responses import ImdbImport, ImdbMatch, ImdbUnmatched
 from chalicelib.platform.clock import iso
 
 
@@ -74,20 +74,21 @@ class ImdbImporter:
                     rated_at=rated_at if match.row.personal_rating is not None else None,
                     source="imdb-import", updated_at=now))
 
-    def run(self, user_id: str, rows: Sequence[ImdbRow]) -> dict[str, Any]:
+    def run(self, user_id: str, rows: Sequence[ImdbRow]) -> ImdbImport:
         matches = self.match(rows)
         self.record(user_id, matches)
         if self.on_recorded is not None:
             self.on_recorded(user_id, [m for m in matches if m.title is not None])
         matched = [_matched(m.row, m.title) for m in matches if m.title is not None]
-        unmatched = [{"name": m.row.title, "year": m.row.year, "imdb_id": m.row.imdb_id}
-                     for m in matches if m.title is None]
+        unmatched: list[ImdbUnmatched] = [
+            {"name": m.row.title, "year": m.row.year, "imdb_id": m.row.imdb_id}
+            for m in matches if m.title is None]
         return {"matched": matched, "unmatched": unmatched,
                 "counts": {"rows": len(rows), "matched": len(matched),
                            "unmatched": len(unmatched)}}
 
 
-def _matched(row: ImdbRow, title: TitleModel) -> dict[str, Any]:
+def _matched(row: ImdbRow, title: TitleModel) -> ImdbMatch:
     countries = str_list(title.countries)
     return {"countrycode": countries[0] if countries else None, "name": title.name,
             "year": int(title.year) if title.year is not None else None,

@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.catalogue.importing.models import ImportFailureModel, ImportRunModel
+from chalicelib.openapi.responses import ImportFailure, ImportRun
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
 
@@ -18,8 +19,8 @@ MAX_RAW = 100_000
 ACTIVE = ("QUEUED", "RUNNING", "PAUSED")
 
 
-def public(run: ImportRunModel) -> dict[str, Any]:
-    return {"id": run.run_id, "source": run.source, "status": run.status,
+def public(run: ImportRunModel) -> ImportRun:
+    return {"id": run.run_id, "source": run.source, "status": str(run.status),
             "kinds": (run.kinds or "").split(","), "export_date": run.export_date,
             "limit": int(run.limit) if run.limit is not None else None,
             "started_at": run.started_at, "updated_at": run.updated_at,
@@ -92,7 +93,7 @@ class ImportRuns:
     def clear_item(self, item_key: str) -> None:
         ImportFailureModel(item_key).delete()
 
-    def failures(self, run_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    def failures(self, run_id: str, limit: int = 50) -> list[ImportFailure]:
         return [{"item": f.item_key, "error": f.error, "failed_at": f.failed_at,
                  "attempts": int(f.attempts), "raw": f.raw[:2000]}
                 for f in ImportFailureModel.by_run.query(run_id, scan_index_forward=False,

@@ -17,6 +17,7 @@ from chalicelib.catalogue.importing.runs import ImportRuns, public
 from chalicelib.catalogue.importing.tmdb_client import TmdbError
 from chalicelib.catalogue.importing.tmdb_import import ImportProgress, TmdbImporter
 from chalicelib.catalogue.rebuild import CatalogueIndexer
+from chalicelib.openapi.responses import ImportRun
 from chalicelib.platform.errors import AppError
 from chalicelib.platform.logs import child
 
@@ -36,7 +37,7 @@ class CatalogueImports:
         self.queue_url = queue_url
 
     def create(self, kinds: list[str], day: date | None, limit: int | None,
-               started_by: str) -> dict[str, Any]:
+               started_by: str) -> ImportRun:
         """A run of the TMDB export of `day`; without one, the latest export TMDB has
         published."""
         chosen = day or latest_export_day(datetime.now(UTC))
@@ -44,7 +45,7 @@ class CatalogueImports:
         return public(run)
 
     def start(self, kinds: list[str], day: date | None, limit: int | None,
-              started_by: str) -> dict[str, Any]:
+              started_by: str) -> ImportRun:
         """Create a run and queue it for the worker (API and schedule)."""
         run = self.create(kinds, day, limit, started_by)
         self._enqueue(run["id"])
@@ -54,11 +55,11 @@ class CatalogueImports:
         self.sqs.send_message(QueueUrl=self.queue_url(), DelaySeconds=delay_seconds,
                               MessageBody=json.dumps({"run_id": run_id}))
 
-    def status(self, run_id: str) -> dict[str, Any]:
+    def status(self, run_id: str) -> ImportRun:
         run = self.runs.get(run_id)
         return {**public(run), "failures": self.runs.failures(run_id)}
 
-    def recent(self) -> list[dict[str, Any]]:
+    def recent(self) -> list[ImportRun]:
         return [public(r) for r in self.runs.recent("tmdb")]
 
     def work(self, run_id: str, remaining: Callable[[], float] | None = None,

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
 from chalicelib.catalogue.search.index import SearchIndex
 from chalicelib.catalogue.titles.posters import poster_url
+from chalicelib.openapi.responses import SearchHit
 from chalicelib.platform.aws import error_code, is_missing
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import child
@@ -37,7 +38,7 @@ class SearchService:
         self._etag: str | None = None
         self._checked_at = float("-inf")
 
-    def search(self, query: str | None, limit: int) -> list[dict[str, Any]]:
+    def search(self, query: str | None, limit: int) -> list[SearchHit]:
         if query is None or not 0 < len(query.strip()) <= MAX_QUERY_LENGTH:
             raise catalogued("bad_query", maximum=MAX_QUERY_LENGTH)
         return [{"id": doc.id, "name": doc.name, "year": doc.year, "imdb_id": doc.imdb_id,

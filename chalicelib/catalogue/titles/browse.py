@@ -19,7 +19,14 @@ from chalicelib.catalogue.titles.models import (
     str_list,
 )
 from chalicelib.catalogue.titles.posters import poster_url
-from chalicelib.openapi.responses import TitleCard
+from chalicelib.openapi.responses import (
+    CountryRanking,
+    Episode,
+    Season,
+    SeasonSummary,
+    Title,
+    TitleCard,
+)
 from chalicelib.platform.errors import catalogued
 
 MAX_ID_LENGTH = 64
@@ -80,6 +87,12 @@ def _decode_cursor(facet: str, cursor: str) -> dict[str, Any]:
     return {"facet": {"S": facet}, "rank": {"S": rank}}
 
 
+def _episode(item: EpisodeModel) -> Episode:
+    return {"number": int(item.number), "name": item.name, "overview": item.overview,
+            "runtime": int(item.runtime) if item.runtime is not None else None,
+            "air_date": item.air_date, "playable": item.asset is not None}
+
+
 class CatalogueReader:
     def __init__(self, image_base: str) -> None:
         self.image_base = image_base
@@ -114,34 +127,33 @@ class CatalogueReader:
         titles = {t.id: t for t in TitleModel.batch_get(title_ids)} if title_ids else {}
         return [card(titles[i], self.image_base) for i in title_ids if i in titles]
 
-    def details(self, title_id: str) -> dict[str, Any]:
+    def details(self, title_id: str) -> Title:
         return self.describe(self.title(title_id))
 
-    def describe(self, title: TitleModel) -> dict[str, Any]:
+    def describe(self, title: TitleModel) -> Title:
         """A title's page data, from a title already read."""
         return {**card(title, self.image_base), "original_name": title.original_name,
-                "overview": title.overview, "runtime": title.runtime,
+                "overview": title.overview,
+                "runtime": int(title.runtime) if title.runtime is not None else None,
                 "votes": int(title.votes or 0), "popularity": float(title.popularity or 0),
                 "tmdb_id": int(title.tmdb_id) if title.tmdb_id is not None else None,
                 "people": title.people or [], "seasons": title.seasons or [],
                 "asset": title.asset}
 
     def season(self, title_id: str, number: int,
-               title: TitleModel | None = None) -> dict[str, Any]:
+               title: TitleModel | None = None) -> Season:
         """A season's episodes (``title``: the title when the caller has read it already)."""
         title = title if title is not None and title.id == title_id else self.title(title_id)
-        summary = next((s for s in title.seasons or [] if s.get("number") == number), None)
+        seasons: list[SeasonSummary] = title.seasons or []  # as the catalogue writer stores them
+        summary = next((s for s in seasons if s.get("number") == number), None)
         if title.kind != "series" or summary is None:
             raise catalogued("season_not_found", season=number)
         episodes = EpisodeModel.query(title_id, EpisodeModel.episode_key.startswith(
             f"{number:04d}#"))
         return {"title": {"id": title.id, "name": title.name}, **summary,
-                "episodes": [{"number": int(e.number), "name": e.name, "overview": e.overview,
-                              "runtime": int(e.runtime) if e.runtime is not None else None,
-                              "air_date": e.air_date, "playable": e.asset is not None}
-                             for e in episodes]}
+                "episodes": [_episode(e) for e in episodes]}
 
-    def ranking(self, country: str, limit: int) -> dict[str, Any]:
+    def ranking(self, country: str, limit: int) -> CountryRanking:
         name = country_name(country)
         if name is None:
             raise catalogued("unknown_country", country=country[:8])

@@ -7,7 +7,7 @@ never see each other's graph.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,7 +94,7 @@ def snapshot(driver: Driver, ns: str) -> dict[str, Any]:
             sorted(map(str, r["edges"])) for r in records}
 
 
-def ids(results: list[dict[str, Any]]) -> list[str]:
+def ids(results: Sequence[Mapping[str, Any]]) -> list[str]:
     return [r["id"] for r in results]
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
 from chalice.test import Client
 from openapi_spec_validator import validate
 
 import app
-from chalicelib.openapi.declarations import DECLARED
+from chalicelib.openapi import responses
+from chalicelib.openapi.declarations import DECLARED, MEDIA_KINDS, Op
 from chalicelib.openapi.document import build
+from chalicelib.platform.http import Json
+from chalicelib.routes.declare import HANDLERS
 
 ROUTES = {(method, path) for path, methods in app.app.routes.items() for method in methods}
 
@@ -99,3 +103,47 @@ def test_every_429_promises_retry_after(document: dict[str, Any]) -> None:
     for path, method in limited:
         headers = document["paths"][path][method]["responses"]["429"]["headers"]
         assert headers["Retry-After"]["required"] is True, (path, method)
+
+
+def _json_bodies(annotation: Any) -> set[Any]:
+    """The body types of the `Json[...]` answers a return annotation names."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return set().union(*(_json_bodies(member) for member in get_args(annotation)))
+    if get_origin(annotation) is Json:
+        return {get_args(annotation)[0]}
+    return set()
+
+
+def _declared_models(op: Op) -> set[Any]:
+    """The response types of responses.py the declaration promises (its JSON answers)."""
+    names = {op.out, *(out for _, out in op.also.values())} - {None, *MEDIA_KINDS}
+    return {getattr(responses, str(name)) for name in names}
+
+
+def test_every_json_handler_returns_its_declared_response_type() -> None:
+    """A route answering a model of responses.py returns `Json[that model]`: mypy checks the
+    body the handler builds against the type the document is made of."""
+    assert set(HANDLERS) == set(DECLARED)
+    mismatched = {}
+    for key, op in DECLARED.items():
+        declared = _declared_models(op)
+        if not declared:  # pages, files, redirects, streams and empty answers
+            continue
+        returned = _json_bodies(get_type_hints(HANDLERS[key])["return"])
+        if returned != declared:
+            mismatched[key] = (sorted(m.__name__ for m in declared),
+                               sorted(getattr(m, "__name__", str(m)) for m in returned))
+    assert mismatched == {}
+
+
+def test_a_handler_typed_with_another_model_is_caught() -> None:
+    def wrong() -> Json[responses.Plans]:
+        raise NotImplementedError
+
+    def untyped() -> Any:
+        raise NotImplementedError
+
+    assert _json_bodies(get_type_hints(wrong)["return"]) == {responses.Plans}
+    assert _json_bodies(get_type_hints(untyped)["return"]) == set()
+    assert _declared_models(Op("", "", "Health", also={503: ("", "Health"), 303: ("", "redirect")})
+                            ) == {responses.Health}
