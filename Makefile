@@ -28,8 +28,9 @@ setup: $(PY_STAMP) $(NPM_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip 'setuptools>=68' wheel
-	$(BIN)/pip install -q -e '.[dev]'
+	@# uv installs the same packages as pip from the same index, in seconds instead of a minute
+	$(BIN)/python -m pip install -q 'uv>=0.9,<1'
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json | $(PY_STAMP)
