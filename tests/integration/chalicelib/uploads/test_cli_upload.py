@@ -38,10 +38,9 @@ NOTFLIX = str(Path(sys.executable).with_name("notflix"))
 #: 150 MB: 18 parts of 8 MiB (the acceptance run sets NOTFLIX_TEST_CLI_UPLOAD_BYTES to 1 GiB).
 SIZE = int(os.environ.get("NOTFLIX_TEST_CLI_UPLOAD_BYTES", "150000000"))
 PARTS = -(-SIZE // (8 * 1024 * 1024))
-#: Slow enough (~30 s for the file) that the runs can be stopped where this test means to,
-#: even while the suite's parallel workers load the machine (at ~12 s a run once finished
-#: between a poll and its Ctrl-C).
-RATE = f"{max(1, SIZE // 30_000_000)}M"
+#: Slow enough (~12 s for the file) that the runs can be stopped where this test means to
+#: (the stops are timed from S3's own part list, polled every 0.1 s).
+RATE = f"{max(1, SIZE // 12_000_000)}M"
 
 
 @pytest.fixture
@@ -198,8 +197,9 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
     assert completed["upload_id"] == upload_id
     key = completed["key"]
     settings = resources.settings
+    # (other tests of this worker may have left encodes queued: generous under a loaded suite)
     eventually(lambda: queue_is_empty(resources, settings.encode_queue)
-               and queue_is_empty(resources, settings.encode_tasks_queue), timeout=120)
+               and queue_is_empty(resources, settings.encode_tasks_queue), timeout=300)
     bind_models(settings, JOB_MODELS)
     jobs = list(JobModel.by_key.query(key))
     assert len(jobs) == 1 and jobs[0].status == "PUBLISHED", [j.status for j in jobs]
