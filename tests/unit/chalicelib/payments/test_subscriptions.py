@@ -17,6 +17,9 @@ from tests.unit.chalicelib.payments.local_paypal import (
     stamp,
 )
 
+# Outside Lambda the idempotency layer has no remaining time to read; it says so each time.
+pytestmark = pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time")
+
 
 def refusal(error: pytest.ExceptionInfo[AppError]) -> tuple[int, str]:
     return error.value.status, error.value.code
