@@ -12,27 +12,24 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.payments.plans import CATALOGUE
 from chalicelib.platform.aws import make_session
 from chalicelib.platform.config import Settings
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from infra.deployer import deploy
 from localcloud import paths, pidfiles
-from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from localcloud.sidecars.redis import RedisSidecar
 from localcloud.stack import EmbeddedStack, apply_graph_schema
 from localcloud.tmdb_sim.server import FakeTmdb
 from tests.inprocess import InProcessCloud, deploy_in_process
 from tests.shared_stack import SharedStack
-from tests.support import free_port, queue_worker, unique
+from tests.support import free_port, local_paypal, queue_worker, unique
 
 #: Short windows so lockout-expiry tests take seconds, not minutes; a recommendation budget
 #: no busy test machine overruns, so the graph's answers are tested, not the machine's speed
@@ -138,13 +135,9 @@ def api_port() -> int:
 @pytest.fixture(scope="session")
 def fake_paypal(api_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePayPal]:
     """This session's own local PayPal, sending webhooks to this session's API."""
-    pki = ensure_test_pki(tmp_path_factory.mktemp("paypal-pki"))
-    paypal = FakePayPal(port=free_port(), pki=pki, client_id="test-client",
-                        client_secret=secrets.token_urlsafe(16),
-                        webhook_url=f"http://127.0.0.1:{api_port}/webhooks/paypal",
-                        webhook_id=f"WH-TEST-{secrets.token_hex(4)}",
-                        plans={plan_id: (price, currency) for _, price, currency, _, plan_id
-                               in CATALOGUE.values()})
+    paypal = local_paypal(tmp_path_factory.mktemp("paypal-pki"), client_id="test-client",
+                          webhook_url=f"http://127.0.0.1:{api_port}/webhooks/paypal",
+                          port=free_port())
     paypal.start()
     try:
         yield paypal

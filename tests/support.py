@@ -8,9 +8,13 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from localcloud.isolation import free_port, unique
+
+if TYPE_CHECKING:
+    from localcloud.paypal_sim.server import FakePayPal
 
 T = TypeVar("T")
 __all__ = ["eventually", "free_port", "logged_lines", "queue_worker", "unique"]
@@ -57,3 +61,19 @@ def logged_lines() -> Iterator[list[dict[str, Any]]]:
     finally:
         handler.setStream(previous)
         lines.extend(json.loads(line) for line in sink.getvalue().splitlines())
+
+
+def local_paypal(pki_dir: Path, *, client_id: str, webhook_url: str, port: int = 0
+                 ) -> FakePayPal:
+    """A local PayPal (not started) with fresh credentials, selling the catalogue's plans."""
+    import secrets
+
+    from chalicelib.payments.plans import CATALOGUE
+    from localcloud.paypal_sim.pki import ensure_test_pki
+    from localcloud.paypal_sim.server import FakePayPal
+
+    return FakePayPal(port=port, pki=ensure_test_pki(pki_dir), client_id=client_id,
+                      client_secret=secrets.token_urlsafe(16), webhook_url=webhook_url,
+                      webhook_id=f"WH-{client_id.upper()}-{secrets.token_hex(4)}",
+                      plans={plan_id: (price, currency) for _, price, currency, _, plan_id
+                             in CATALOGUE.values()})

@@ -9,7 +9,6 @@ runs, webhooks) cannot reach other tests. Every response must be no 5xx and matc
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,18 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chalicelib.payments.plans import CATALOGUE
 from chalicelib.platform.aws import make_session
 from chalicelib.platform.config import Settings
 from infra.deployer import deploy
 from localcloud.contract_fuzz import ALL_PHASES, BIN, CHECKS, CONFIG, fuzz
-from localcloud.paypal_sim.pki import ensure_test_pki
-from localcloud.paypal_sim.server import FakePayPal
 from localcloud.stack import EmbeddedStack
 from tests.conftest import API_TEST_ENV
 from tests.integration.auth_client import Account, register
 from tests.integration.subscriptions import subscriber
-from tests.support import free_port, unique
+from tests.support import free_port, local_paypal, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.long_running]
 #: Cases per operation and role; with the coverage phase this is well over 1,000 requests.
@@ -49,12 +45,9 @@ class ContractApi:
 def contract_api(stack_env: dict[str, str], tmdb_env: dict[str, str],
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContractApi]:
     port = free_port()
-    paypal = FakePayPal(port=free_port(), pki=ensure_test_pki(tmp_path_factory.mktemp("pki")),
-                        client_id="contract", client_secret=secrets.token_urlsafe(16),
-                        webhook_url=f"http://127.0.0.1:{port}/webhooks/paypal",
-                        webhook_id=f"WH-CONTRACT-{secrets.token_hex(4)}",
-                        plans={plan_id: (price, currency) for _, price, currency, _, plan_id
-                               in CATALOGUE.values()})
+    paypal = local_paypal(tmp_path_factory.mktemp("pki"), client_id="contract",
+                          webhook_url=f"http://127.0.0.1:{port}/webhooks/paypal",
+                          port=free_port())
     paypal.start()
     env = {**stack_env, **API_TEST_ENV, **tmdb_env,
            "NOTFLIX_PAYPAL_BASE_URL": paypal.base_url, "NOTFLIX_PAYPAL_CLIENT_ID": "contract",

@@ -6,29 +6,22 @@ certificate and hand them to ``PaymentsService.receive_webhook`` themselves.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.payments.plans import CATALOGUE
 from chalicelib.services import Services
 from localcloud.isolation import free_port
-from localcloud.paypal_sim.pki import ensure_test_pki
 from localcloud.paypal_sim.server import FakePayPal
 from tests.inprocess import InProcessCloud
+from tests.support import local_paypal as unstarted_paypal
 
 
 @pytest.fixture(scope="session")
 def local_paypal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakePayPal]:
-    pki = ensure_test_pki(tmp_path_factory.mktemp("unit-paypal-pki"))
-    paypal = FakePayPal(port=0, pki=pki, client_id="unit-client",
-                        client_secret=secrets.token_urlsafe(16),
-                        webhook_url=f"http://127.0.0.1:{free_port()}/webhooks/paypal",
-                        webhook_id=f"WH-UNIT-{secrets.token_hex(4)}",
-                        plans={plan_id: (price, currency) for _, price, currency, _, plan_id
-                               in CATALOGUE.values()})
+    paypal = unstarted_paypal(tmp_path_factory.mktemp("unit-paypal-pki"), client_id="unit-client",
+                          webhook_url=f"http://127.0.0.1:{free_port()}/webhooks/paypal")
     paypal.start()
     try:
         yield paypal
