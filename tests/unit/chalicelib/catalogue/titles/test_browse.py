@@ -1,0 +1,178 @@
+"""Reading the catalogue in process: browse pages and their cursors, filters, a title's page,
+cards in the caller's order, and a season's episodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.catalogue.titles.facets import rank_key
+from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.records import Episode, Kind, Person, Season, TitleRecord
+from chalicelib.platform.errors import AppError
+from chalicelib.services import Services
+from localcloud.isolation import unique
+
+
+def title(genre: str, *, kind: Kind = "film", year: int | None = 1999,
+          countries: tuple[str, ...] = (), popularity: float = 1.0,
+          title_id: str | None = None) -> TitleRecord:
+    return TitleRecord(id=title_id or unique("b-"), kind=kind, name=f"Browse {genre}",
+                       source="generated", year=year, genres=(genre, "Drama"),
+                       countries=countries, popularity=popularity)
+
+
+def every_page(services: Services, filters: Filters, limit: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        cards, cursor = services.catalogue.browse(filters, limit, cursor)
+        pages.append([card["id"] for card in cards])
+        if cursor is None:
+            return pages
+
+
+def refusal(error: pytest.ExceptionInfo[AppError]) -> tuple[int, str]:
+    return error.value.status, error.value.code
+
+
+def test_pages_follow_popularity_then_id_without_repeats(in_process: Services) -> None:
+    genre = unique("genre-")
+    # two titles share a popularity: the id breaks the tie
+    popularity = [5.0, 90.5, 12.0, 12.0, 0.0, 33.3, 7.25]
+    records = [title(genre, popularity=p) for p in popularity]
+    in_process.catalogue_writer.upsert(records)
+    expected = [r.id for r in sorted(records, key=lambda r: rank_key(r.popularity, r.id))]
+
+    pages = every_page(in_process, Filters(genre=genre), 3)
+    assert pages == [expected[0:3], expected[3:6], expected[6:7]]
+    # a page that ends exactly at the last title gives no cursor
+    assert every_page(in_process, Filters(genre=genre), 7) == [expected]
+
+
+def test_filters_combine_whichever_partition_is_queried(in_process: Services) -> None:
+    genre = unique("genre-")
+    film_fr = title(genre, year=1871, countries=("FR",), popularity=3)
+    film_us = title(genre, year=1871, countries=("US",), popularity=2)
+    series_fr = title(genre, kind="series", year=1871, countries=("FR",), popularity=9)
+    film_other_year = title(genre, year=1872, countries=("FR",), popularity=1)
+    in_process.catalogue_writer.upsert([film_fr, film_us, series_fr, film_other_year])
+
+    def ids(filters: Filters) -> list[str]:
+        cards, _ = in_process.catalogue.browse(filters, 50, None)
+        return [card["id"] for card in cards]
+
+    # the year's partition, the country's, the genre's: the other filters apply within it
+    assert ids(Filters(genre=genre, kind="film", year=1871)) == [film_fr.id, film_us.id]
+    assert ids(Filters(genre=genre, country="FR")) == [series_fr.id, film_fr.id,
+                                                       film_other_year.id]
+    assert ids(Filters(genre=genre, kind="film", country="FR", year=1871)) == [film_fr.id]
+    assert ids(Filters(genre=genre, kind="series")) == [series_fr.id]
+    assert ids(Filters(genre=genre, year=1872, country="US")) == []
+
+
+def test_a_rare_combination_returns_a_short_page_and_a_cursor_to_go_on(
+        in_process: Services) -> None:
+    """A page reads at most MAX_QUERIES_PER_PAGE pages of its partition, matching or not."""
+    from chalicelib.catalogue.titles.browse import MAX_QUERIES_PER_PAGE
+
+    genre = unique("genre-")
+    read_per_query = 25  # max(limit * 2, 25) for a page of one
+    crowd = [title(genre, kind="series", popularity=1000 + n)
+             for n in range(MAX_QUERIES_PER_PAGE * read_per_query + 1)]
+    rare = title(genre, popularity=1)  # the least popular: last in the partition
+    in_process.catalogue_writer.upsert([*crowd, rare])
+
+    cards, cursor = in_process.catalogue.browse(Filters(genre=genre, kind="film"), 1, None)
+    assert cards == [] and cursor is not None
+    cards, cursor = in_process.catalogue.browse(Filters(genre=genre, kind="film"), 1, cursor)
+    assert [card["id"] for card in cards] == [rare.id] and cursor is None
+
+
+def test_a_cursor_is_refused_when_garbled_or_from_another_partition(
+        in_process: Services) -> None:
+    genre = unique("genre-")
+    in_process.catalogue_writer.upsert([title(genre, popularity=p) for p in (1, 2)])
+    _, cursor = in_process.catalogue.browse(Filters(genre=genre), 1, None)
+    assert cursor is not None
+    for filters, bad in ((Filters(genre=genre), "!!not base64!!"),
+                         (Filters(genre=genre), "WyJhbGwiXQ"),  # ["all"]: not a pair
+                         (Filters(genre=unique("genre-")), cursor)):
+        with pytest.raises(AppError) as refused:
+            in_process.catalogue.browse(filters, 1, bad)
+        assert refusal(refused) == (400, "bad_cursor")
+
+
+def test_a_title_page_has_its_people_seasons_and_poster(in_process: Services) -> None:
+    record = TitleRecord(
+        id=unique("b-"), kind="series", name="Harbour Nights", source="generated",
+        original_name="Nuits du port", year=2011, genres=("Crime",), countries=("FR", "BE"),
+        people=(Person(name="Ada Director", role="creator"),
+                Person(name="Bo Actor", role="actor", character="Inspector", order=0)),
+        rating=7.5, votes=1200, popularity=4.5, poster_path="/harbour.jpg", tmdb_id=4242,
+        imdb_id="tt7654321",
+        seasons=(Season(number=1, name="Season 1", air_date="2011-09-01",
+                        episodes=(Episode(1, "Arrival"), Episode(2, "Tide"))),))
+    in_process.catalogue_writer.upsert([record])
+
+    page = in_process.catalogue.details(record.id)
+    assert page["poster_url"] == f"{in_process.settings.image_base_url}/harbour.jpg"
+    assert page["has_poster"] is True and page["playable"] is False and page["asset"] is None
+    assert (page["name"], page["original_name"], page["year"], page["rating"]) == (
+        "Harbour Nights", "Nuits du port", 2011, 7.5)
+    assert (page["votes"], page["tmdb_id"], page["imdb_id"]) == (1200, 4242, "tt7654321")
+    assert page["countries"] == ["FR", "BE"]
+    assert [(p["name"], p["role"], p["character"]) for p in page["people"]] == [
+        ("Ada Director", "creator", None), ("Bo Actor", "actor", "Inspector")]
+    assert page["seasons"] == [{"number": 1, "name": "Season 1", "air_date": "2011-09-01",
+                                "episode_count": 2}]
+
+
+@pytest.mark.parametrize("title_id", ["no-such-title-at-all", "", "x" * 65])
+def test_an_unknown_or_impossible_title_id_is_not_found(in_process: Services,
+                                                        title_id: str) -> None:
+    with pytest.raises(AppError) as refused:
+        in_process.catalogue.details(title_id)
+    assert refusal(refused) == (404, "title_not_found")
+
+
+def test_cards_come_in_the_order_asked_leaving_out_unknown_ids(in_process: Services) -> None:
+    genre = unique("genre-")
+    first, second = title(genre, popularity=1), title(genre, popularity=2)
+    in_process.catalogue_writer.upsert([first, second])
+    cards = in_process.catalogue.cards([second.id, unique("missing-"), first.id])
+    assert [card["id"] for card in cards] == [second.id, first.id]
+    assert cards[0]["poster_url"] == "/posters/placeholder.svg"
+    assert cards[0]["has_poster"] is False
+    assert in_process.catalogue.cards([]) == []
+
+
+def test_a_season_lists_its_episodes_in_order(in_process: Services) -> None:
+    series_id = unique("b-series-")
+    # episodes given out of order, and 12 of them: "10" must not sort before "2"
+    episodes = tuple(Episode(number=n, name=f"Episode {n}", runtime=40 + n)
+                     for n in (3, 12, 1, 10, 2, 11, 4, 5, 6, 7, 8, 9))
+    in_process.catalogue_writer.upsert([TitleRecord(
+        id=series_id, kind="series", name="Long Season", source="generated",
+        seasons=(Season(number=1, name="One", episodes=(Episode(1, "Pilot"),)),
+                 Season(number=2, name="Two", episodes=episodes)))])
+
+    season = in_process.catalogue.season(series_id, 2)
+    assert season["title"] == {"id": series_id, "name": "Long Season"}
+    assert (season["number"], season["name"], season["episode_count"]) == (2, "Two", 12)
+    assert [e["number"] for e in season["episodes"]] == list(range(1, 13))
+    assert season["episodes"][9] == {"number": 10, "name": "Episode 10", "overview": "",
+                                     "runtime": 50, "air_date": None, "playable": False}
+    assert [e["name"] for e in in_process.catalogue.season(series_id, 1)["episodes"]] == [
+        "Pilot"]
+
+
+def test_a_missing_season_or_a_film_has_no_season(in_process: Services) -> None:
+    series_id, genre = unique("b-series-"), unique("genre-")
+    a_film = title(genre)
+    in_process.catalogue_writer.upsert([a_film, TitleRecord(
+        id=series_id, kind="series", name="Short", source="generated",
+        seasons=(Season(number=1, name="One", episodes=(Episode(1, "Only"),)),))])
+    for title_id, number in ((series_id, 2), (series_id, 0), (a_film.id, 1)):
+        with pytest.raises(AppError) as refused:
+            in_process.catalogue.season(title_id, number)
+        assert refusal(refused) == (404, "season_not_found")
