@@ -4,15 +4,15 @@ long fields cut, and ``record_or_log`` never failing the caller's answer."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from chalicelib.openapi.responses import AuditEntry
 from chalicelib.platform.clock import iso, now
 from chalicelib.services import Services
 from localcloud.isolation import unique
 from tests.support import logged_lines
 
 
-def mine(services: Services, actor_id: str, limit: int = 500) -> list[dict[str, Any]]:
+def mine(services: Services, actor_id: str, limit: int = 500) -> list[AuditEntry]:
     return [e for e in services.audit.recent(limit) if e["actor_id"] == actor_id]
 
 

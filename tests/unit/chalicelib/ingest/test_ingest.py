@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.ingest.service import signature
 from chalicelib.jobs.models import job_id_for
+from chalicelib.openapi.responses import WebhookCreated
 from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
 from localcloud.isolation import unique
@@ -34,7 +35,7 @@ def refusal(services: Services, headers: dict[str, str], body: bytes) -> tuple[i
 
 
 @pytest.fixture
-def hook(in_process: Services) -> dict[str, Any]:
+def hook(in_process: Services) -> WebhookCreated:
     return in_process.ingest.create("storage provider", ["ci@builds", "ops@builds"],
                                     unique("admin-"))
 

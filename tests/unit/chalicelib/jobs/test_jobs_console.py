@@ -4,6 +4,7 @@ title's job index, a job's log, and polls that send only the panels that changed
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -23,7 +24,7 @@ def services(in_process: Services) -> Services:
     return in_process
 
 
-def ids(jobs: list[dict[str, object]]) -> list[object]:
+def ids(jobs: Sequence[Mapping[str, object]]) -> list[object]:
     return [job["job_id"] for job in jobs]
 
 

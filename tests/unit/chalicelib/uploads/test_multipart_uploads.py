@@ -7,7 +7,7 @@ so the tests send each part with ``s3.upload_part`` as the URL's parameters say.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +21,7 @@ from chalicelib.uploads.models import ABORTED, COMPLETED, COMPLETING, UPLOADING,
 from chalicelib.uploads.parts import MIN_PART_BYTES
 from chalicelib.uploads.service import Declared
 from localcloud.isolation import unique
+from tests.unit.chalicelib.uploads.parts import send
 
 MIB = 1024 * 1024
 
@@ -44,15 +45,6 @@ def declared(size: int, title_id: str | None = None, name: str = "film.mp4") -> 
                     last_modified=1_700_000_000_000)
 
 
-def send(services: Services, upload: dict[str, Any], number: int, body: bytes) -> str:
-    """PUT one part as a browser would with the signed URL; S3's ETag for it."""
-    record = UploadModel.get(upload["upload_id"], consistent_read=True)
-    sent = services.resources.s3.upload_part(
-        Bucket=services.settings.uploads_bucket, Key=upload["key"],
-        UploadId=record.s3_upload_id, PartNumber=number, Body=body)
-    return str(sent["ETag"])
-
-
 def refusal(error: pytest.ExceptionInfo[AppError]) -> tuple[int, str]:
     return error.value.status, error.value.code
 
@@ -63,7 +55,7 @@ def open_in_s3(services: Services, key: str) -> int:
     return len(listed.get("Uploads", []))
 
 
-def stored(upload: dict[str, Any]) -> UploadModel:
+def stored(upload: Mapping[str, Any]) -> UploadModel:
     return UploadModel.get(upload["upload_id"], consistent_read=True)
 
 

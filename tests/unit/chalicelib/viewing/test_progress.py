@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.catalogue.titles.models import UserTitleModel
+from chalicelib.openapi.responses import ProgressRecorded
 from chalicelib.platform.clock import iso, now
 from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
@@ -19,7 +20,7 @@ from tests.unit.chalicelib.catalogue_titles import film, series, subscriber
 
 def post(services: Services, user_id: str, title_id: str, position_s: float,
          duration_s: float = 600.0, play_id: str | None = None,
-         episode: str | None = None) -> dict[str, Any]:
+         episode: str | None = None) -> ProgressRecorded:
     return services.progress.record(user_id, Progress(title_id, position_s, duration_s,
                                                       play_id, episode))
 
