@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pynamodb.connection import Connection
 from pynamodb.models import Model
@@ -15,6 +16,11 @@ def bind_models(settings: Settings, models: Mapping[type[Model], str]) -> None:
     """Give each model its physical table name, region and (on local targets) endpoint."""
     for model, short_name in models.items():
         meta = model.Meta
+        if (getattr(meta, "table_name", None) == settings.table_name(short_name)
+                and getattr(meta, "host", None) == settings.aws_endpoint_url
+                and getattr(meta, "region", None) == settings.region
+                and getattr(meta, "read_timeout_seconds", None) == settings.aws_read_timeout_s):
+            continue  # bound here already: keep its connection (and the AWS model it loaded)
         meta.table_name = settings.table_name(short_name)
         meta.region = settings.region
         meta.host = settings.aws_endpoint_url
@@ -30,11 +36,16 @@ def bind_models(settings: Settings, models: Mapping[type[Model], str]) -> None:
 
 
 def transaction_connection(settings: Settings) -> Connection:
-    """A connection for TransactWrite/TransactGet against the same target."""
-    local = settings.local
-    return Connection(region=settings.region, host=settings.aws_endpoint_url,
-                      connect_timeout_seconds=2, read_timeout_seconds=settings.aws_read_timeout_s,
-                      max_retry_attempts=1,
+    """A connection for TransactWrite/TransactGet against the same target (one per target:
+    a connection loads botocore's DynamoDB model, which costs tens of milliseconds)."""
+    return _connection(settings.region, settings.aws_endpoint_url, settings.aws_read_timeout_s,
+                       settings.local)
+
+
+@lru_cache(maxsize=8)
+def _connection(region: str, host: str | None, read_timeout_s: int, local: bool) -> Connection:
+    return Connection(region=region, host=host, connect_timeout_seconds=2,
+                      read_timeout_seconds=read_timeout_s, max_retry_attempts=1,
                       aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"] if local else None,
                       aws_secret_access_key=(LOCAL_CREDENTIALS["aws_secret_access_key"]
                                              if local else None))
