@@ -30,6 +30,7 @@ from chalicelib.services import Services
 from localcloud.isolation import unique
 
 if TYPE_CHECKING:
+    import boto3
     import fakeredis
     import redis
     from neo4j import Driver
@@ -44,12 +45,34 @@ class NoGraphInProcess(RuntimeError):
     """A service asked for Neo4j, which only the integration tests have."""
 
 
+@dataclasses.dataclass
+class SharedClients:
+    """The boto3 session and clients of one in-process cloud, made once."""
+
+    session: boto3.Session
+    clients: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
 class InProcessResources(Resources):
     """The app's resources with Redis in memory and no Neo4j."""
 
-    def __init__(self, settings: Settings, server: fakeredis.FakeServer) -> None:
+    def __init__(self, settings: Settings, server: fakeredis.FakeServer,
+                 shared: SharedClients) -> None:
         super().__init__(settings)
         self.fake_redis_server = server
+        self.shared = shared
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        return self.shared.session
+
+    def client(self, service: str) -> Any:
+        """One client per service for the whole cloud: a client loads botocore's model of
+        its service (tens of milliseconds), which every test would otherwise pay again."""
+        clients = self.shared.clients
+        if service not in clients:
+            clients[service] = super().client(service)
+        return clients[service]
 
     @cached_property
     def redis(self) -> redis.Redis:
@@ -70,6 +93,7 @@ class InProcessCloud:
     settings: Settings
     mock: Any
     redis_server: fakeredis.FakeServer
+    shared: SharedClients
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -95,9 +119,12 @@ class InProcessCloud:
 
     def services(self, **overrides: Any) -> Services:
         """A fresh composition root on this cloud (settings changed by ``overrides``)."""
-        settings = dataclasses.replace(self.settings, **overrides) if overrides else \
-            self.settings
-        return Services(InProcessResources(settings, self.redis_server))
+        if overrides:  # other settings, other clients
+            settings = dataclasses.replace(self.settings, **overrides)
+            shared = SharedClients(make_session(settings))
+        else:
+            settings, shared = self.settings, self.shared
+        return Services(InProcessResources(settings, self.redis_server, shared))
 
 
 _BINDING_FIELDS = ("table_name", "region", "host", "connect_timeout_seconds",
@@ -127,7 +154,13 @@ def _model_bindings() -> list[tuple[type[Any], dict[str, Any], Any]]:
 
 
 def _restore_model_bindings(bindings: list[tuple[type[Any], dict[str, Any], Any]]) -> None:
+    """Put back a binding to a server's tables (an integration test's: it has an endpoint);
+    a model that was unbound, or bound to this cloud, keeps this cloud's binding and its
+    connection, for the next in-process test to reuse (a connection loads botocore's
+    DynamoDB model: tens of milliseconds each time)."""
     for model, fields, connection in bindings:
+        if not isinstance(fields["host"], str):  # unbound, or bound in process
+            continue
         for name, value in fields.items():
             if isinstance(value, object) and type(value) is object:  # was unset
                 if name in model.Meta.__dict__:
@@ -150,7 +183,8 @@ def deploy_in_process(**overrides: Any) -> InProcessCloud:
                            "NOTFLIX_NEO4J_URI": "bolt://in-process.invalid"}),
         # no endpoint: boto3 speaks to AWS's own host names, which mock_aws answers
         aws_endpoint_url=None, **overrides)
-    cloud = InProcessCloud(settings=settings, mock=mock_aws(), redis_server=fakeredis.FakeServer())
+    cloud = InProcessCloud(settings=settings, mock=mock_aws(), redis_server=fakeredis.FakeServer(),
+                           shared=SharedClients(make_session(settings)))
     with cloud.active(), warnings.catch_warnings():
         # moto's CloudFormation skips the queue policies and the SES identity; the deployer
         # applies what moto ignores itself (localcloud/emulator), so the warnings are noise
