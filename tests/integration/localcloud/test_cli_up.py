@@ -59,6 +59,12 @@ def start_up(tmp_path: Path, *options: str
                 process.kill()
 
 
+def stack_ports(env: dict[str, str]) -> list[int]:
+    return [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT",
+                                  "NOTFLIX_NEO4J_PORT", "NOTFLIX_PAYPAL_PORT",
+                                  "NOTFLIX_API_PORT")]
+
+
 @pytest.fixture
 def running_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, str], Path]]:
     """`notflix up` as `make run` runs it: the demo catalogue and streams too."""
@@ -72,7 +78,7 @@ def running_empty(tmp_path: Path
     yield from start_up(tmp_path, "--empty")
 
 
-def test_up_serves_health_then_ctrl_c_stops_everything(
+def test_up_serves_the_demo_then_down_from_another_terminal_stops_everything(
     running_up: tuple[subprocess.Popen[bytes], dict[str, str], Path],
 ) -> None:
     process, env, out = running_up
@@ -112,12 +118,15 @@ def test_up_serves_health_then_ctrl_c_stops_everything(
     assert second.returncode == 1
     assert "already running" in second.stdout
 
-    process.send_signal(signal.SIGINT)
+    down = subprocess.run([NOTFLIX, "down"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert down.returncode == 0 and "stopped" in down.stdout, down.stdout + down.stderr
     assert process.wait(60) == 0
-    ports = [int(env[k]) for k in ("NOTFLIX_AWS_PORT", "NOTFLIX_REDIS_PORT", "NOTFLIX_NEO4J_PORT",
-                                   "NOTFLIX_PAYPAL_PORT", "NOTFLIX_API_PORT")]
-    eventually(lambda: not any(is_listening(p) for p in ports), timeout=30)
+    eventually(lambda: not any(is_listening(p) for p in stack_ports(env)), timeout=30)
     assert "stopped" in out.read_text()
+    status = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
+                            timeout=60).stdout
+    assert not re.search(r"\sup\s", status), status
 
 
 def test_up_names_a_taken_port_and_starts_nothing() -> None:
@@ -136,21 +145,19 @@ def test_up_names_a_taken_port_and_starts_nothing() -> None:
     assert time.monotonic() - started < 60
 
 
-def test_down_from_another_terminal_stops_a_running_stack(
+def test_ctrl_c_while_starting_stops_what_was_started(
     running_empty: tuple[subprocess.Popen[bytes], dict[str, str], Path],
 ) -> None:
-    """On an empty stack (`up --empty`): what `down` stops does not depend on the data, and
-    the demo's loading is the first test's."""
+    """Ctrl-C as soon as the first server answers, while the others still start: the
+    supervisor stops every one it started and exits cleanly (`--empty`: no demo to load)."""
     process, env, out = running_empty
-    eventually(lambda: "Notflix is up at" in out.read_text(), timeout=240, interval=0.5)
-    url = f"http://127.0.0.1:{env['NOTFLIX_API_PORT']}"
-    assert httpx.get(f"{url}/api/titles", timeout=20).json()["titles"] == []
-    result = subprocess.run([NOTFLIX, "down"], env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0
-    assert "stopped" in result.stdout
-    assert process.wait(60) == 0
-    eventually(lambda: not is_listening(int(env["NOTFLIX_NEO4J_PORT"])), timeout=30)
+    eventually(lambda: is_listening(int(env["NOTFLIX_AWS_PORT"])), timeout=120, interval=0.2)
+    assert "Notflix is up at" not in out.read_text()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(90) == 0, out.read_text()
+    said = out.read_text()
+    assert "stopping..." in said and said.rstrip().endswith("stopped"), said
+    eventually(lambda: not any(is_listening(p) for p in stack_ports(env)), timeout=30)
     status = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
                             timeout=60).stdout
     assert not re.search(r"\sup\s", status), status
