@@ -16,14 +16,16 @@ catalogue_cli = typer.Typer(no_args_is_help=True, help="The catalogue's derived 
 
 
 @commands.command()
-def seed() -> None:
+def seed(films: Annotated[int | None, typer.Option(
+        min=0, help="Load only the first N films (a quick stack for development)")] = None,
+         ) -> None:
     """Load the demo catalogue: vega-datasets' films and a few generated series."""
     from chalicelib.catalogue.demo.seeding import seed as load
 
     with domain_services("seed") as services, progress_bars() as progress:
         report = reporter(progress, "seed")
         result = load(services.catalogue_writer, services.catalogue_indexer,
-                      progress=lambda done, total: report(done, total, "titles"))
+                      progress=lambda done, total: report(done, total, "titles"), films=films)
     source, written = result.source, result.written
     console.print(f"{source.kept} films kept of {source.rows} rows "
                   f"({len(source.rejected)} rejected, {source.duplicates} duplicates); "

@@ -24,12 +24,15 @@ def catalogue_is_empty() -> bool:
 
 
 def seed(writer: CatalogueWriter, indexer: CatalogueIndexer, movies: Path = VEGA_MOVIES,
-         progress: Callable[[int, int], None] | None = None) -> SeedResult:
-    """Write every demo title (unchanged ones are skipped) and rebuild search and rankings."""
+         progress: Callable[[int, int], None] | None = None,
+         films: int | None = None) -> SeedResult:
+    """Write every demo title (unchanged ones are skipped) and rebuild search and rankings;
+    only the first ``films`` films when given (the demo series always)."""
     if not movies.exists():
         raise FileNotFoundError(f"{movies} is missing; `npm ci` installs vega-datasets")
     report = SeedReport()
-    records = [*vega_records(movies, report), *demo_series()]
+    kept = list(vega_records(movies, report))
+    records = [*(kept if films is None else kept[:films]), *demo_series()]
     done = 0
 
     def advance(count: int) -> None:

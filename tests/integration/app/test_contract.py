@@ -58,8 +58,9 @@ def contract_api(stack_env: dict[str, str], tmdb_env: dict[str, str],
            "NOTFLIX_PREFIX": unique("nfc-"), "NOTFLIX_API_PORT": str(port)}
     settings = Settings.from_env(env)
     deploy(settings, make_session(settings))
-    seeded = subprocess.run([str(BIN / "notflix"), "seed"], env=env, capture_output=True,
-                            text=True, timeout=600)
+    # 300 films and the demo series: browse, search and rankings have data to answer with
+    seeded = subprocess.run([str(BIN / "notflix"), "seed", "--films", "300"], env=env,
+                            capture_output=True, text=True, timeout=600)
     assert seeded.returncode == 0, seeded.stdout[-3000:] + seeded.stderr[-3000:]
     api = EmbeddedStack(env=env, record_pids=False)
     api.start_api()
