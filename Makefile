@@ -16,21 +16,23 @@ TEST_TOOLS := $(STACK_TOOLS) redis-server ffmpeg ffprobe chromium
 
 # The suite in parallel (pytest-xdist). Tests stay together by module (module fixtures start
 # once) in the order tests/conftest.py gives them, long-running modules first; the workers
-# share one set of servers (tests/shared_stack.py). Three workers on the 2-core machine: the
-# tests wait on servers much of the time (bench/RESULTS.md, "Test suite").
-# PYTEST_WORKERS=0 runs in one process.
-PYTEST_WORKERS ?= 3
+# share one set of servers (tests/shared_stack.py). Four workers on the 2-core machine for the
+# whole suite (its tests wait on servers much of the time), three for `make unit` (CPU-bound:
+# more only contend); bench/RESULTS.md, "Test suite". PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 4
+UNIT_WORKERS ?= 3
 PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: run test lint typecheck unit setup down status bench bench-load clean deploy deploy-check
+.PHONY: run test suite lint typecheck unit setup down status bench bench-load clean deploy deploy-check
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@# uv installs the same packages as pip from the same index, in seconds instead of a minute
+	@# uv installs the same packages as pip from the same index, in seconds instead of a minute;
+	@# compiled now, or the suite's first processes all compile the same modules at once
 	$(BIN)/python -m pip install -q 'uv>=0.9,<1'
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json | $(PY_STAMP)
@@ -56,12 +58,17 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-test: setup lint typecheck
+# mypy runs beside the suite (its ~15 s fit in the suite's first minute, spent starting
+# servers); either failing fails `make test`.
+test: setup lint
 	$(ENSURE) $(TEST_TOOLS)
+	$(MAKE) --no-print-directory -j2 typecheck suite
+
+suite: $(PY_STAMP)
 	$(BIN)/pytest $(PARALLEL)
 
 unit: $(PY_STAMP)
-	$(BIN)/pytest $(PARALLEL) -m "not integration"
+	$(BIN)/pytest -n $(UNIT_WORKERS) --dist loadscope -m "not integration"
 
 bench: setup
 	$(BIN)/python -m bench.startup
