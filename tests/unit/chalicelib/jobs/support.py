@@ -5,17 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.auth.users import User
 from chalicelib.jobs.models import JobModel
 from chalicelib.platform.clock import iso
 from localcloud.isolation import unique
-
-
-def person(*roles: str) -> User:
-    user_id = unique("user-")
-    return User(id=user_id, email=f"{user_id}@example.com", display_name="Someone",
-                roles=frozenset(roles), created_at="", updated_at="", password_hash="",
-                password_version=1)
 
 
 def stamp(epoch: float) -> str:

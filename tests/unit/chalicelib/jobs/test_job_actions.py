@@ -12,7 +12,8 @@ from chalicelib.jobs.models import JobModel, job_id_for, panel_versions, title_s
 from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
 from localcloud.isolation import unique
-from tests.unit.chalicelib.jobs.support import a_job, person, stored
+from tests.unit.chalicelib.jobs.support import a_job, stored
+from tests.unit.chalicelib.people import person
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
 from encoder_lambda.jobs import JobStore
 from localcloud.isolation import unique
-from tests.unit.chalicelib.jobs.support import a_job, person
+from tests.unit.chalicelib.jobs.support import a_job
+from tests.unit.chalicelib.people import person
 
 
 @pytest.fixture

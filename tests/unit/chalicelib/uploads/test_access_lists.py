@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from chalicelib.auth.users import User
 from chalicelib.catalogue.titles.models import TitleModel
 from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.catalogue.titles.writer import CatalogueWriter, WriteStats
@@ -16,13 +15,7 @@ from chalicelib.services import Services
 from chalicelib.uploads.access import can_upload_to
 from chalicelib.uploads.new_titles import NewTitles
 from localcloud.isolation import unique
-
-
-def person(*roles: str) -> User:
-    user_id = unique("user-")
-    return User(id=user_id, email=f"{user_id}@example.com", display_name="Someone",
-                roles=frozenset(roles), created_at="", updated_at="", password_hash="",
-                password_version=1)
+from tests.unit.chalicelib.people import person
 
 
 def a_title(services: Services, name: str = "Assigned", year: int | None = 2020) -> str:

@@ -21,16 +21,10 @@ from chalicelib.uploads.models import ABORTED, COMPLETED, COMPLETING, UPLOADING,
 from chalicelib.uploads.parts import MIN_PART_BYTES
 from chalicelib.uploads.service import Declared
 from localcloud.isolation import unique
+from tests.unit.chalicelib.people import person
 from tests.unit.chalicelib.uploads.parts import send
 
 MIB = 1024 * 1024
-
-
-def person(*roles: str) -> User:
-    user_id = unique("user-")
-    return User(id=user_id, email=f"{user_id}@example.com", display_name="Someone",
-                roles=frozenset(roles), created_at="", updated_at="", password_hash="",
-                password_version=1)
 
 
 def a_title(services: Services) -> str:

@@ -16,15 +16,8 @@ from chalicelib.services import Services
 from chalicelib.uploads.parts import MIN_PART_BYTES
 from chalicelib.uploads.service import Declared
 from encoder_lambda.jobs import JobStore
-from localcloud.isolation import unique
+from tests.unit.chalicelib.people import person
 from tests.unit.chalicelib.uploads.parts import send
-
-
-def person(*roles: str) -> User:
-    user_id = unique("user-")
-    return User(id=user_id, email=f"{user_id}@example.com", display_name="Someone",
-                roles=frozenset(roles), created_at="", updated_at="", password_hash="",
-                password_version=1)
 
 
 def start(services: Services, who: User, name: str = "film.mp4", size: int = 10,
