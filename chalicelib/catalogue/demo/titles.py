@@ -32,6 +32,8 @@ class SeedReport:
     kept: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
     duplicates: int = 0
+    #: Country names no ISO code was found for, with how many rows named them.
+    unknown_countries: dict[str, int] = field(default_factory=dict)
 
 
 def vega_id(name: str, year: int | None) -> str:
