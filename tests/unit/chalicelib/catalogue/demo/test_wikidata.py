@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,25 +9,7 @@ import pytest
 from chalicelib.catalogue.demo.titles import SeedReport
 from chalicelib.catalogue.demo.wikidata import country_code, wikidata_records
 from chalicelib.catalogue.titles.records import Person
-
-OMDB = ("CREATE TABLE omdb (ID INTEGER, imdbID TEXT, Title TEXT, Year INTEGER, Rating TEXT, "
-        "Runtime REAL, Genre TEXT, Released TEXT, Director TEXT, Writer TEXT, \"Cast\" TEXT, "
-        "Language TEXT, Country TEXT)")
-TOMATOES = "CREATE TABLE tomatoes (ID INTEGER, Rating REAL, Reviews INTEGER)"
-
-
-def movies_db(path: Path, rows: list[tuple[object, ...]]) -> Path:
-    """A movies.db with the data set's layout; rows are omdb's columns then the critics'."""
-    with sqlite3.connect(path) as db:
-        db.execute(OMDB)
-        db.execute(TOMATOES)
-        for n, (imdb, title, year, runtime, genre, director, cast, language, country,
-                critics, reviews) in enumerate(rows, start=1):
-            db.execute("INSERT INTO omdb VALUES (?, ?, ?, ?, NULL, ?, ?, NULL, ?, NULL, ?, ?, ?)",
-                       (n, imdb, title, year, runtime, genre, director, cast, language,
-                        country))
-            db.execute("INSERT INTO tomatoes VALUES (?, ?, ?)", (n, critics, reviews))
-    return path
+from tests.unit.chalicelib.catalogue.demo.movies_db import movies_db
 
 
 def test_rows_become_films_with_codes_people_and_the_critics_figures(tmp_path: Path) -> None:
