@@ -56,7 +56,7 @@ class TitleModel(Model):
 
     id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # film | series
-    source = UnicodeAttribute()  # tmdb | wikidata | vega | generated | upload
+    source = UnicodeAttribute()  # tmdb | wikidata | generated | upload
     name = UnicodeAttribute()
     original_name = UnicodeAttribute(default="")
     #: normalised name#year, for matching lists exported from elsewhere.

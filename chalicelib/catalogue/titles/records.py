@@ -1,6 +1,6 @@
 """The catalogue's own shape of a title, independent of where it came from.
 
-Importers (TMDB, the vega demo set, generated series) produce :class:`TitleRecord`; the
+Importers (TMDB, the Wikidata demo set, generated series) produce :class:`TitleRecord`; the
 writer turns records into DynamoDB items, the search index and the rankings.
 """
 
@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 Kind = Literal["film", "series"]
-Source = Literal["tmdb", "vega", "wikidata", "generated", "upload"]
+Source = Literal["tmdb", "wikidata", "generated", "upload"]
 
 
 class Person(msgspec.Struct, frozen=True):
@@ -43,7 +43,7 @@ class Season(msgspec.Struct, frozen=True):
 
 class TitleRecord(msgspec.Struct, frozen=True):
     #: Stable catalogue id: `movie-<tmdb id>`, `tv-<tmdb id>`, `wd-<imdb id>` (Wikidata),
-    #: `vega-<hash>`, `demo-<slug>`
+    #: `demo-<slug>`
     #: or `new-<hex>` (created by an uploader).
     id: str
     kind: Kind
