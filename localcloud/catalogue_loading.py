@@ -88,21 +88,27 @@ class BackgroundLoad(threading.Thread):
         self._load = load
         self.started_at = time.time()
         self.finished = threading.Event()
+        self._stopped = threading.Event()  # the stack is stopping: what follows is its doing
         self._last = LoadingState("loading", 0, 0, self.started_at)
 
     def _progress(self, done: int, total: int) -> None:
         self._last = LoadingState("loading", done, total, self.started_at)
-        write_state(self._last)
+        if not self._stopped.is_set():
+            write_state(self._last)
 
     def run(self) -> None:
         write_state(self._last)
         try:
             self._load(self._progress)
         except Exception as exc:  # recorded for `notflix status`, which says what to do
+            if self._stopped.is_set():
+                return  # the servers went away under it; "stopped" says so already
             write_state(LoadingState("failed", self._last.done, self._last.total,
                                      self.started_at, time.time(),
                                      f"{type(exc).__name__}: {exc}"[:300]))
         else:
+            if self._stopped.is_set():
+                return
             write_state(LoadingState("done", self._last.total, self._last.total,
                                      self.started_at, time.time()))
         finally:
@@ -110,6 +116,7 @@ class BackgroundLoad(threading.Thread):
 
     def stop_recording(self) -> None:
         """The stack is stopping: an unfinished load says so instead of "loading" for ever."""
+        self._stopped.set()
         if not self.finished.is_set():
             last = self._last
             write_state(LoadingState("stopped", last.done, last.total, self.started_at,

@@ -58,6 +58,7 @@ def test_a_stack_stopped_mid_load_is_not_reported_as_loading() -> None:
         progress(300, 1000)
         reached.set()
         release.wait(5)
+        raise ConnectionError("the emulator stopped")  # as the stack's servers go away
 
     loading = BackgroundLoad(load)
     loading.start()
@@ -68,6 +69,8 @@ def test_a_stack_stopped_mid_load_is_not_reported_as_loading() -> None:
     assert "stopped at 300 of 1,000 films" in describe(state)
     release.set()
     loading.join(5)
+    final = read_state()
+    assert final is not None and final.state == "stopped"  # not "failed" by the shutdown
 
 
 def test_the_status_line_gives_the_share_and_the_time_left() -> None:
