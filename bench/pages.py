@@ -1,7 +1,7 @@
 """Page benchmark: time to first byte and bytes of the home, title and search pages.
 
 Starts a private embedded stack and the API (`chalice local`), seeds the demo catalogue
-(~3,200 vega films and the generated series; search index and rankings rebuilt), writes the
+(17,470 Wikidata films and the generated series; search index and rankings rebuilt), writes the
 titles into the graph, makes the 24 most popular films playable and gives them plays (so the
 home rows and "more like this" hold cards, as on a running service), registers one user,
 then requests each HTML page (`GET` with `Accept: text/html`) `--runs` times, sequentially,

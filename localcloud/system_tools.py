@@ -41,7 +41,7 @@ class SystemTool:
 
 
 TOOLS: dict[str, SystemTool] = {tool.command: tool for tool in (
-    SystemTool("node", "nodejs", "npm's packages (dash.js for the player, vega-datasets)"),
+    SystemTool("node", "nodejs", "npm's packages (dash.js for the player)"),
     SystemTool("npm", "npm", "`npm ci` of package.json"),
     SystemTool("java", "openjdk-17-jre-headless", "Neo4j (Java 17 or 21)", home_env="JAVA_HOME"),
     SystemTool("mvn", "maven", "fetching Neo4j's jars from Maven Central (first start)"),

@@ -175,6 +175,8 @@ class Title(TitleCard):
     tmdb_id: int | None
     people: list[Person]
     seasons: list[SeasonSummary]
+    #: Spoken languages by English name, main one first (empty when unknown).
+    languages: list[str]
     asset: dict[str, Any] | None
 
 

@@ -19,7 +19,8 @@ catalogue_cli = typer.Typer(no_args_is_help=True, help="The catalogue's derived 
 def seed(films: Annotated[int | None, typer.Option(
         min=0, help="Load only the first N films (a quick stack for development)")] = None,
          ) -> None:
-    """Load the demo catalogue: vega-datasets' films and a few generated series."""
+    """Load the demo catalogue: Wikidata's films (most reviewed first) and a few generated
+    series."""
     from chalicelib.catalogue.demo.seeding import seed as load
 
     with domain_services("seed") as services, progress_bars() as progress:

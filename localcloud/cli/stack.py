@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,13 @@ from rich.table import Table
 
 from chalicelib.platform.config import ConfigError
 from localcloud import pidfiles
+from localcloud.catalogue_loading import (
+    FIRST_FILMS,
+    BackgroundLoad,
+    clear_state,
+    describe,
+    read_state,
+)
 from localcloud.cli.shared import (
     batch_settings,
     console,
@@ -50,6 +58,7 @@ def up(empty: bool = typer.Option(
         console.print("[red]the stack is already running[/]; `notflix down` stops it")
         raise typer.Exit(1)
     started = time.monotonic()
+    rest: BackgroundLoad | None = None
     try:
         stack = EmbeddedStack()
         stack.settings()  # validates the configuration before anything starts
@@ -66,8 +75,9 @@ def up(empty: bool = typer.Option(
             stack.install({s.name: reporter(progress, "install") for s in stack.sidecars})
             stack.start_sidecars(reporter(progress, "start", len(stack.sidecars)))
             stack.deploy(reporter(progress, "deploy"))
+            rest = None
             if not empty:
-                seed_if_empty(stack, reporter(progress, "seed"))
+                rest = seed_if_empty(stack, reporter(progress, "seed"))
                 demo_streams(stack, reporter(progress, "demo"))
             api = reporter(progress, "api")
             api(0, 1, f"starting on {stack.api_url}")
@@ -76,6 +86,10 @@ def up(empty: bool = typer.Option(
             api(1, 1, f"healthy on {stack.api_url}")
         console.print(f"\nNotflix is up at [bold cyan]{stack.api_url}[/]  "
                       f"(ready in {time.monotonic() - started:.1f}s; Ctrl-C stops everything)")
+        if rest is not None:
+            rest.start()
+            console.print("The rest of the demo catalogue is loading; `notflix status` shows "
+                          "how far it is.")
         while True:
             time.sleep(1)
             for name, process in stack.processes.items():
@@ -89,6 +103,8 @@ def up(empty: bool = typer.Option(
     except (KeyboardInterrupt, _Stop):
         console.print("\nstopping...")
     finally:
+        if rest is not None:
+            rest.stop_recording()
         stack.stop()
         pidfiles.remove(SUPERVISOR)
         console.print("stopped")
@@ -117,6 +133,9 @@ def status() -> None:
     table.add_row("event-runner", "-", "[green]up[/]" if runner else "[red]down[/]",
                   f"pid {runner}" if runner else "")
     console.print(table)
+    loading = read_state()
+    if loading is not None:
+        console.print(describe(loading))
 
 
 @commands.command()
@@ -179,14 +198,17 @@ def deploy_infra() -> None:
         console.print(f"{key}: {value}")
 
 
-def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
-    """`make run` starts with the demo catalogue when there is no catalogue yet (and fills
-    the IMDb match keys of a catalogue loaded before they existed)."""
+def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> BackgroundLoad | None:
+    """`make run` starts with the demo catalogue when there is no catalogue yet: the most
+    reviewed films now, the rest in the background once the URL is printed (the returned
+    thread, not started). Also fills the IMDb match keys of a catalogue loaded before they
+    existed."""
     from chalicelib.catalogue.demo.seeding import catalogue_is_empty, seed
     from chalicelib.catalogue.titles import match_key_backfill as match_keys
     from chalicelib.platform.resources import Resources
     from chalicelib.services import Services
 
+    clear_state()
     resources = Resources(batch_settings(stack))
     try:
         services = Services(resources)
@@ -196,13 +218,25 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> None:
                 report(0, 1, "IMDb match keys")
                 match_keys.backfill()
             report(1, 1, "catalogue already loaded")
-            return
-        seed(services.catalogue_writer, services.catalogue_indexer,
+            return None
+        seed(services.catalogue_writer, services.catalogue_indexer, films=FIRST_FILMS,
              progress=lambda done, total: report(done, total, "demo catalogue"))
     except Exception as exc:
         report(1, 1, f"demo catalogue not loaded ({type(exc).__name__}); `notflix seed` retries")
+        return None
     finally:
         resources.close()
+
+    def load_the_rest(progress: Callable[[int, int], None]) -> None:
+        rest = Resources(batch_settings(stack))
+        try:
+            more = Services(rest)
+            seed(more.catalogue_writer, more.catalogue_indexer, skip=FIRST_FILMS,
+                 progress=progress)
+        finally:
+            rest.close()
+
+    return BackgroundLoad(load_the_rest)
 
 
 def demo_streams(stack: EmbeddedStack, report: ProgressFn) -> None:

@@ -1,1 +1,1 @@
-"""The demo catalogue: vega-datasets films and a few generated series."""
+"""The demo catalogue: Wikidata's films (bokeh-sampledata, CC0) and a few generated series."""

@@ -56,7 +56,7 @@ class TitleModel(Model):
 
     id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # film | series
-    source = UnicodeAttribute()  # tmdb | vega | generated | upload
+    source = UnicodeAttribute()  # tmdb | wikidata | generated | upload
     name = UnicodeAttribute()
     original_name = UnicodeAttribute(default="")
     #: normalised name#year, for matching lists exported from elsewhere.
@@ -76,6 +76,8 @@ class TitleModel(Model):
     poster_path = UnicodeAttribute(null=True)
     tmdb_id = NumberAttribute(null=True)
     imdb_id = UnicodeAttribute(null=True)
+    #: Spoken languages by English name, main one first.
+    languages = ListAttribute(of=UnicodeAttribute, default=list)
     #: The encoded stream, set by the encoder when a title becomes playable.
     asset = JSONAttribute(null=True)
     #: Hash of the record it was written from: an unchanged record is not written again.

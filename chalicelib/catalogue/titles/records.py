@@ -1,6 +1,6 @@
 """The catalogue's own shape of a title, independent of where it came from.
 
-Importers (TMDB, the vega demo set, generated series) produce :class:`TitleRecord`; the
+Importers (TMDB, the Wikidata demo set, generated series) produce :class:`TitleRecord`; the
 writer turns records into DynamoDB items, the search index and the rankings.
 """
 
@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 Kind = Literal["film", "series"]
-Source = Literal["tmdb", "vega", "generated", "upload"]
+Source = Literal["tmdb", "wikidata", "generated", "upload"]
 
 
 class Person(msgspec.Struct, frozen=True):
@@ -42,7 +42,8 @@ class Season(msgspec.Struct, frozen=True):
 
 
 class TitleRecord(msgspec.Struct, frozen=True):
-    #: Stable catalogue id: `movie-<tmdb id>`, `tv-<tmdb id>`, `vega-<hash>`, `demo-<slug>`
+    #: Stable catalogue id: `movie-<tmdb id>`, `tv-<tmdb id>`, `wd-<imdb id>` (Wikidata),
+    #: `demo-<slug>`
     #: or `new-<hex>` (created by an uploader).
     id: str
     kind: Kind
@@ -63,6 +64,8 @@ class TitleRecord(msgspec.Struct, frozen=True):
     poster_path: str | None = None
     tmdb_id: int | None = None
     imdb_id: str | None = None  # tt1234567
+    #: Spoken languages, by English name, main one first.
+    languages: tuple[str, ...] = ()
     seasons: tuple[Season, ...] = ()
 
 

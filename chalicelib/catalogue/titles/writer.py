@@ -65,7 +65,8 @@ def title_item(record: TitleRecord, now: str) -> TitleModel:
         countries=list(record.countries), people=_people(record), seasons=_seasons(record),
         runtime=record.runtime, rating=record.rating, votes=record.votes,
         popularity=record.popularity, poster_path=record.poster_path, tmdb_id=record.tmdb_id,
-        imdb_id=record.imdb_id, content_hash=content_hash(record), fetched_at=now,
+        imdb_id=record.imdb_id, languages=list(record.languages),
+        content_hash=content_hash(record), fetched_at=now,
         updated_at=now)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.catalogue.demo.titles import demo_series, vega_id, vega_record
+from chalicelib.catalogue.demo.titles import demo_series
 from chalicelib.catalogue.importing.fetch_state import FetchState, day_number
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
 from chalicelib.catalogue.titles.facets import choose_facet, facet_names, rank_key
@@ -103,24 +103,6 @@ def test_fetch_state_marks_days_and_finds_new_and_stale_ids() -> None:
     assert again.fetched_on(13) == today - 2 and len(again) == 2
     state.mark(-1, today)  # ignored, not an index from the end
     assert state.fetched_on(-1) == 0
-
-
-def test_vega_rows_with_numeric_or_missing_titles_and_bad_numbers() -> None:
-    film = vega_record({"Title": 300, "Release Date": "Mar 09 2007", "IMDB Rating": 7.8,
-                        "IMDB Votes": 235508, "Major Genre": "Action", "Director": "Zack Snyder",
-                        "Running Time min": 117})
-    assert (film.name, film.year, film.rating, film.votes, film.runtime) == (
-        "300", 2007, 7.8, 235508, 117)
-    assert film.people[0].role == "director" and film.genres == ("Action",)
-    assert film.id == vega_id("300", 2007)
-    odd = vega_record({"Title": "  The   Land Girls ", "Release Date": None,
-                       "IMDB Rating": "n/a", "IMDB Votes": None, "Major Genre": "Romantic Comedy"})
-    assert (odd.name, odd.year, odd.rating, odd.votes) == ("The Land Girls", None, None, 0)
-    assert odd.genres == ("Romance", "Comedy")
-    with pytest.raises(ValueError, match="no title"):
-        vega_record({"Title": None})
-    with pytest.raises(ValueError, match="no title"):
-        vega_record({"Title": "   "})
 
 
 def test_demo_series_have_ordered_seasons_and_episodes() -> None:
