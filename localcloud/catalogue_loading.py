@@ -19,6 +19,30 @@ from localcloud import paths
 
 #: Films loaded before the URL is printed; the rest follow in the background.
 FIRST_FILMS = 2_000
+#: How many films the demo catalogue holds at most (the most reviewed); all when unset.
+DEMO_FILMS_ENV = "NOTFLIX_DEMO_FILMS"
+
+
+class DemoFilmsError(ValueError):
+    """NOTFLIX_DEMO_FILMS is not a whole number."""
+
+
+def demo_films() -> int | None:
+    """The configured size of the demo catalogue (None: every film of the data set)."""
+    raw = os.environ.get(DEMO_FILMS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7:
+        raise DemoFilmsError(f"{DEMO_FILMS_ENV} must be a whole number of films, got {raw!r}")
+    return int(raw)
+
+
+def split(total: int | None) -> tuple[int, int | None]:
+    """Films before the URL, and after it (None: all the rest)."""
+    if total is None:
+        return FIRST_FILMS, None
+    first = min(FIRST_FILMS, total)
+    return first, total - first
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from rich.table import Table
 from chalicelib.platform.config import ConfigError
 from localcloud import pidfiles
 from localcloud.catalogue_loading import (
-    FIRST_FILMS,
     BackgroundLoad,
+    DemoFilmsError,
     clear_state,
+    demo_films,
     describe,
     read_state,
+    split,
 )
 from localcloud.cli.shared import (
     batch_settings,
@@ -62,7 +64,8 @@ def up(empty: bool = typer.Option(
     try:
         stack = EmbeddedStack()
         stack.settings()  # validates the configuration before anything starts
-    except ConfigError as exc:
+        demo_films()
+    except (ConfigError, DemoFilmsError) as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         raise typer.Exit(2) from exc
     pidfiles.write(SUPERVISOR, os.getpid())
@@ -219,7 +222,8 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> BackgroundLoad | 
                 match_keys.backfill()
             report(1, 1, "catalogue already loaded")
             return None
-        seed(services.catalogue_writer, services.catalogue_indexer, films=FIRST_FILMS,
+        first, rest_count = split(demo_films())
+        seed(services.catalogue_writer, services.catalogue_indexer, films=first,
              progress=lambda done, total: report(done, total, "demo catalogue"))
     except Exception as exc:
         report(1, 1, f"demo catalogue not loaded ({type(exc).__name__}); `notflix seed` retries")
@@ -231,12 +235,12 @@ def seed_if_empty(stack: EmbeddedStack, report: ProgressFn) -> BackgroundLoad | 
         rest = Resources(batch_settings(stack))
         try:
             more = Services(rest)
-            seed(more.catalogue_writer, more.catalogue_indexer, skip=FIRST_FILMS,
+            seed(more.catalogue_writer, more.catalogue_indexer, skip=first, films=rest_count,
                  progress=progress)
         finally:
             rest.close()
 
-    return BackgroundLoad(load_the_rest)
+    return BackgroundLoad(load_the_rest) if rest_count != 0 else None
 
 
 def demo_streams(stack: EmbeddedStack, report: ProgressFn) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.catalogue_loading import BackgroundLoad, LoadingState, describe, read_state
+from localcloud.catalogue_loading import (
+    BackgroundLoad,
+    DemoFilmsError,
+    LoadingState,
+    demo_films,
+    describe,
+    read_state,
+    split,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +87,22 @@ def test_the_status_line_gives_the_share_and_the_time_left() -> None:
         "loading the demo catalogue: 4,000 of 16,000 films (25%), about 2:00 left")
     done = LoadingState("done", 15_470, 15_470, started_at=1000.0, finished_at=1125.0)
     assert describe(done) == "demo catalogue loaded: 15,470 more films in 2:05"
+
+
+@pytest.mark.parametrize(("raw", "films", "parts"), [
+    ("", None, (2000, None)), ("17470", 17470, (2000, 15470)), ("3000", 3000, (2000, 1000)),
+    ("500", 500, (500, 0)), (" 0 ", 0, (0, 0))])
+def test_the_demo_catalogue_size_and_its_two_parts(
+        raw: str, films: int | None, parts: tuple[int, int | None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTFLIX_DEMO_FILMS", raw)
+    assert demo_films() == films
+    assert split(films) == parts
+
+
+@pytest.mark.parametrize("raw", ["many", "-5", "1e4", "²", "12345678"])
+def test_a_demo_catalogue_size_that_is_no_whole_number_is_refused(
+        raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTFLIX_DEMO_FILMS", raw)
+    with pytest.raises(DemoFilmsError, match="NOTFLIX_DEMO_FILMS must be a whole number"):
+        demo_films()
