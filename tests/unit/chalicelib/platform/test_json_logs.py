@@ -4,8 +4,6 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ from chalice.test import Client
 
 from chalicelib.platform import logs
 from chalicelib.platform.http import install_middleware, json_response
+from tests.support import logged_lines
 
 
 def test_requests_are_logged_as_json_with_their_request_id() -> None:
@@ -44,21 +43,6 @@ def test_requests_are_logged_as_json_with_their_request_id() -> None:
 def test_an_app_with_another_name_is_refused() -> None:
     with pytest.raises(ValueError, match="must be named"):
         logs.use_for(Chalice(app_name="other", configure_logs=False), "INFO")
-
-
-@contextmanager
-def logged_lines() -> Iterator[list[dict[str, Any]]]:
-    """The JSON lines the "notflix" logger writes inside the block (each must parse)."""
-    handler = logs.logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    sink = io.StringIO()
-    previous = handler.setStream(sink)
-    lines: list[dict[str, Any]] = []
-    try:
-        yield lines
-    finally:
-        handler.setStream(previous)
-        lines.extend(json.loads(line) for line in sink.getvalue().splitlines())
 
 
 def worker_handlers() -> dict[str, Any]:
