@@ -16,6 +16,8 @@ from chalicelib.platform.resources import Resources
 from chalicelib.platform.web_security import origin_of
 
 if TYPE_CHECKING:
+    from pynamodb.models import Model
+
     from chalicelib.audit.log import AuditLog
     from chalicelib.auth.guard import Guard
     from chalicelib.auth.service import AccountService
@@ -65,6 +67,23 @@ def allowed_origins(settings: Settings) -> frozenset[str]:
     return frozenset(o.rstrip("/").lower() for o in origins if o)
 
 
+def table_models() -> dict[type[Model], str]:
+    """Every pynamodb model of every domain, with its table's short name (imported here,
+    on first use, so a cold start loads no model it does not bind)."""
+    from chalicelib.audit.log import AUDIT_MODELS
+    from chalicelib.auth.models import AUTH_MODELS
+    from chalicelib.catalogue.importing.models import IMPORT_MODELS
+    from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+    from chalicelib.ingest.models import INGEST_MODELS
+    from chalicelib.jobs.models import JOB_MODELS
+    from chalicelib.payments.models import PAYMENT_MODELS
+    from chalicelib.uploads.models import UPLOAD_MODELS
+    from chalicelib.viewing.models import USAGE_MODELS
+
+    return {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS, **IMPORT_MODELS,
+            **USAGE_MODELS, **JOB_MODELS, **AUDIT_MODELS, **INGEST_MODELS, **UPLOAD_MODELS}
+
+
 T = TypeVar("T")
 
 
@@ -87,21 +106,9 @@ class Services:
         """Point every pynamodb model at this target's tables (once, before any use)."""
         if self._tables_bound:
             return
-        from chalicelib.audit.log import AUDIT_MODELS
-        from chalicelib.auth.models import AUTH_MODELS
-        from chalicelib.catalogue.importing.models import IMPORT_MODELS
-        from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
-        from chalicelib.ingest.models import INGEST_MODELS
-        from chalicelib.jobs.models import JOB_MODELS
-        from chalicelib.payments.models import PAYMENT_MODELS
         from chalicelib.platform.dynamo import bind_models
-        from chalicelib.uploads.models import UPLOAD_MODELS
-        from chalicelib.viewing.models import USAGE_MODELS
 
-        bind_models(self.settings, {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS,
-                                    **IMPORT_MODELS, **USAGE_MODELS, **JOB_MODELS,
-                                    **AUDIT_MODELS, **INGEST_MODELS,
-                                    **UPLOAD_MODELS})
+        bind_models(self.settings, table_models())
         self._tables_bound = True
 
     @uses_tables

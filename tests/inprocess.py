@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.platform.aws import make_session
 from chalicelib.platform.config import Settings
 from chalicelib.platform.resources import Resources
-from chalicelib.services import Services
+from chalicelib.services import Services, table_models
 from localcloud.isolation import unique
 
 if TYPE_CHECKING:
@@ -132,25 +132,13 @@ _BINDING_FIELDS = ("table_name", "region", "host", "connect_timeout_seconds",
                    "aws_secret_access_key")
 
 
-def _all_models() -> list[type[Any]]:
-    from chalicelib.audit.log import AUDIT_MODELS
-    from chalicelib.auth.models import AUTH_MODELS
-    from chalicelib.catalogue.importing.models import IMPORT_MODELS
-    from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
-    from chalicelib.ingest.models import INGEST_MODELS
-    from chalicelib.jobs.models import JOB_MODELS
-    from chalicelib.payments.models import PAYMENT_MODELS
-    from chalicelib.uploads.models import UPLOAD_MODELS
-    from chalicelib.viewing.models import USAGE_MODELS
-
-    return [*AUTH_MODELS, *PAYMENT_MODELS, *CATALOGUE_MODELS, *IMPORT_MODELS, *USAGE_MODELS,
-            *JOB_MODELS, *AUDIT_MODELS, *INGEST_MODELS, *UPLOAD_MODELS]
+#: A Meta attribute a model does not have.
+_UNSET = object()
 
 
 def _model_bindings() -> list[tuple[type[Any], dict[str, Any], Any]]:
-    missing = object()
-    return [(model, {name: getattr(model.Meta, name, missing) for name in _BINDING_FIELDS},
-             model.__dict__.get("_connection", missing)) for model in _all_models()]
+    return [(model, {name: getattr(model.Meta, name, _UNSET) for name in _BINDING_FIELDS},
+             model.__dict__.get("_connection")) for model in table_models()]
 
 
 def _restore_model_bindings(bindings: list[tuple[type[Any], dict[str, Any], Any]]) -> None:
@@ -162,12 +150,9 @@ def _restore_model_bindings(bindings: list[tuple[type[Any], dict[str, Any], Any]
         if not isinstance(fields["host"], str):  # unbound, or bound in process
             continue
         for name, value in fields.items():
-            if isinstance(value, object) and type(value) is object:  # was unset
-                if name in model.Meta.__dict__:
-                    delattr(model.Meta, name)
-            else:
+            if value is not _UNSET:
                 setattr(model.Meta, name, value)
-        model._connection = None if type(connection) is object else connection
+        model._connection = connection
 
 
 def deploy_in_process(**overrides: Any) -> InProcessCloud:
