@@ -83,9 +83,13 @@ def _minutes(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def describe(state: LoadingState, now: float | None = None) -> str:
-    """One line for `notflix status`."""
+def describe(state: LoadingState, now: float | None = None, *, stack_running: bool = True
+             ) -> str:
+    """One line for `notflix status`. A load still "loading" while no stack runs was cut off
+    (its `up` was killed before it could say so): it is told as stopped."""
     now = time.time() if now is None else now
+    if state.state == "loading" and not stack_running:
+        state = LoadingState("stopped", state.done, state.total, state.started_at, now)
     if state.state == "done":
         took = (state.finished_at or now) - state.started_at
         return f"demo catalogue loaded: {state.done:,} more films in {_minutes(took)}"

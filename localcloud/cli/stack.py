@@ -138,7 +138,7 @@ def status() -> None:
     console.print(table)
     loading = read_state()
     if loading is not None:
-        console.print(describe(loading))
+        console.print(describe(loading, stack_running=pidfiles.read(SUPERVISOR) is not None))
 
 
 @commands.command()

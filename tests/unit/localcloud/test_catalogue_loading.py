@@ -106,3 +106,10 @@ def test_a_demo_catalogue_size_that_is_no_whole_number_is_refused(
     monkeypatch.setenv("NOTFLIX_DEMO_FILMS", raw)
     with pytest.raises(DemoFilmsError, match="NOTFLIX_DEMO_FILMS must be a whole number"):
         demo_films()
+
+
+def test_a_load_whose_stack_was_killed_is_told_as_stopped() -> None:
+    cut_off = LoadingState("loading", 700, 15_470, started_at=1000.0)
+    assert describe(cut_off, now=1100.0, stack_running=False).startswith(
+        "demo catalogue stopped at 700 of 15,470 films")
+    assert describe(cut_off, now=1100.0).startswith("loading the demo catalogue: 700")
