@@ -11,7 +11,12 @@ from chalicelib.catalogue.importing.fetch_state import FetchState, day_number
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
 from chalicelib.catalogue.titles.facets import choose_facet, facet_names, rank_key
 from chalicelib.catalogue.titles.filters import Filters
-from chalicelib.catalogue.titles.posters import PLACEHOLDER_PATH, placeholder_svg, poster_url
+from chalicelib.catalogue.titles.posters import (
+    PLACEHOLDER_PATH,
+    TMDB_IMAGES,
+    placeholder_svg,
+    poster_url,
+)
 from chalicelib.catalogue.titles.text import index_words, normalized, title_year_key, words
 from chalicelib.platform.errors import AppError
 
@@ -116,9 +121,11 @@ def test_demo_series_have_ordered_seasons_and_episodes() -> None:
 
 
 def test_poster_urls_and_placeholder() -> None:
-    assert poster_url(None) == PLACEHOLDER_PATH
-    assert poster_url("/abc.jpg") == "https://image.tmdb.org/t/p/w342/abc.jpg"
-    assert poster_url("https://cdn.example/p.jpg") == "https://cdn.example/p.jpg"
+    assert poster_url(None, TMDB_IMAGES, "movie-1") == "/posters/movie-1.svg" != PLACEHOLDER_PATH
+    assert poster_url("/abc.jpg", TMDB_IMAGES, "movie-1") == (
+        "https://image.tmdb.org/t/p/w342/abc.jpg")
+    assert poster_url("https://cdn.example/p.jpg", TMDB_IMAGES, "movie-1") == (
+        "https://cdn.example/p.jpg")
     svg = placeholder_svg("<Tom & Jerry>")
     assert svg.startswith("<svg") and "&lt;Tom &amp; Jerry&gt;" in svg
 
