@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.importing.tmdb_import import TmdbImporter
     from chalicelib.catalogue.rebuild import CatalogueIndexer
     from chalicelib.catalogue.search.service import SearchService
+    from chalicelib.catalogue.titles.artwork import Artwork
     from chalicelib.catalogue.titles.browse import CatalogueReader
     from chalicelib.catalogue.titles.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
@@ -219,6 +220,12 @@ class Services:
         from chalicelib.catalogue.titles.browse import CatalogueReader
 
         return CatalogueReader(self.settings.image_base_url)
+
+    @uses_tables
+    def artwork(self) -> Artwork:
+        from chalicelib.catalogue.titles.artwork import Artwork
+
+        return Artwork(self.resources.s3, self.settings.media_bucket)
 
     @cached_property
     def search(self) -> SearchService:

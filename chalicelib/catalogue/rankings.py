@@ -27,6 +27,8 @@ class RatedFilm:
     rating: float
     votes: int
     countries: tuple[str, ...]
+    poster_path: str | None = None
+    playable: bool = False
 
 
 def weighted_rating(rating: float, votes: int, min_votes: int, mean: float) -> float:
@@ -49,7 +51,8 @@ def best_by_country(films: Iterable[RatedFilm], min_votes: int, mean: float,
         wr = weighted_rating(film.rating, film.votes, min_votes, mean)
         entry: RankedTitle = {"id": film.id, "imdb_id": film.imdb_id, "name": film.name,
                               "year": film.year, "rating": film.rating, "votes": film.votes,
-                              "weighted_rating": round(wr, 4)}
+                              "weighted_rating": round(wr, 4),
+                              "poster_path": film.poster_path, "playable": film.playable}
         for country in film.countries:
             by_country[country].append(entry)
     return {country: sorted(entries, key=lambda e: (-e["weighted_rating"], -e["votes"],

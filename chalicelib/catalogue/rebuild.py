@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote
 from chalicelib.catalogue.search.index import SearchDoc, build
 from chalicelib.catalogue.titles.models import FacetModel, RankingModel, str_list
+from chalicelib.catalogue.titles.posters import frame_path
 from chalicelib.platform.clock import iso
 from chalicelib.platform.logs import child
 
@@ -30,6 +31,13 @@ class RebuildReport:
     countries: int
     mean_vote: float | None
     seconds: float
+
+
+def artwork_path(title: FacetModel) -> str | None:
+    """What a search result shows: imported art, else the title's own frame once it has a
+    stream (as of this rebuild; a title published since shows its generated poster until
+    the next one)."""
+    return title.poster_path or (frame_path(title.id) if title.playable else None)
 
 
 def _every_title() -> Iterator[FacetModel]:
@@ -52,12 +60,13 @@ class CatalogueIndexer:
             year = int(title.year) if title.year is not None else None
             countries = tuple(str_list(title.countries))
             docs.append(SearchDoc(id=title.id, name=title.name, year=year,
-                                  imdb_id=title.imdb_id, poster_path=title.poster_path,
+                                  imdb_id=title.imdb_id, poster_path=artwork_path(title),
                                   country=countries[0] if countries else None, kind=title.kind,
                                   popularity=float(title.popularity or 0)))
             if title.kind == "film" and title.rating is not None and (title.votes or 0) > 0:
                 films.append(RatedFilm(title.id, title.name, year, title.imdb_id,
-                                       float(title.rating), int(title.votes), countries))
+                                       float(title.rating), int(title.votes), countries,
+                                       title.poster_path, bool(title.playable)))
         index = build(docs)
         self.s3.put_object(Bucket=self.data_bucket, Key=SEARCH_INDEX_KEY, Body=index,
                            ContentType="application/octet-stream")

@@ -224,6 +224,11 @@ class RankedTitle(TypedDict):
     votes: int
     #: IMDb's weighted rating: few votes pull a film towards the mean vote.
     weighted_rating: float
+    #: Imported artwork (as of the ranking's computation) and whether it can be watched.
+    poster_path: NotRequired[str | None]
+    playable: NotRequired[bool]
+    #: Its poster (imported art, its own frame or a generated one), as on a card.
+    poster_url: NotRequired[str]
 
 
 class CountryRanking(TypedDict):

@@ -44,6 +44,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "bad_query_param": (400, "The query parameter {name} {problem}."),
     # catalogue
     "title_not_found": (404, "No title has this id."),
+    "bad_poster_name": (400, "A poster is /posters/<title id>.svg (generated) or "
+                             "/posters/<title id>.jpg (the title's own frame)."),
     "season_not_found": (404, "This title has no season {season}."),
     "unknown_country": (404, "{country} is not an ISO 3166-1 country code (e.g. US, FR, JP)."),
     "bad_filter": (400, "{name} {problem}."),

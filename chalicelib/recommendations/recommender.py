@@ -203,7 +203,8 @@ class Recommender:
         """A result from a graph row's title."""
         return {"id": title["id"], "name": title.get("name") or title["id"],
                 "kind": title.get("kind"), "year": title.get("year"),
-                "poster_url": poster_url(title.get("poster_path"), self.image_base),
+                "poster_url": poster_url(title.get("poster_path"), self.image_base, title["id"],
+                                         bool(title.get("playable"))),
                 "playable": bool(title.get("playable")), "score": score, "reasons": reasons}
 
 

@@ -9,7 +9,11 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.principal import current
 from chalicelib.catalogue.importing.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
 from chalicelib.catalogue.titles.filters import Filters
-from chalicelib.catalogue.titles.posters import placeholder_svg
+from chalicelib.catalogue.titles.posters import (
+    generated_path,
+    parse_poster_name,
+    placeholder_svg,
+)
 from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
     ADMIN,
@@ -91,6 +95,40 @@ def poster_placeholder() -> Response:
     return Response(body=placeholder_svg(), status_code=200,
                     headers={"Content-Type": "image/svg+xml",
                              "Cache-Control": "public, max-age=86400"})
+
+
+#: A generated poster changes only with the title's name, year or genres (the ETag says which).
+GENERATED_CACHE = "public, max-age=604800, stale-while-revalidate=86400"
+#: Shorter than the signed URL a frame redirects to lives (an hour).
+FRAME_CACHE = "public, max-age=1800"
+
+
+@declare(bp, "GET", "/posters/{name}", Op(
+    "A title's poster: `<title id>.svg` is drawn from its name, year and genres; "
+    "`<title id>.jpg` redirects to its own poster frame", "catalogue", "svg",
+    errors=(400, 404), also={
+        302: ("`.jpg`: a signed URL of the frame, or the generated poster when the title "
+              "has no stream yet", "redirect"),
+        304: ("`.svg`: the poster named by If-None-Match has not changed", None)}))
+def poster(name: str) -> Response:
+    from chalicelib.catalogue.titles.artwork import etag_matches
+
+    parsed = parse_poster_name(name)
+    if parsed is None:
+        raise catalogued("bad_poster_name")
+    title_id, kind = parsed
+    if kind == "jpg":
+        frame = services.artwork.frame_url(title_id)
+        return Response(body="", status_code=302,
+                        headers={"Location": frame or generated_path(title_id),
+                                 "Cache-Control": FRAME_CACHE})
+    drawn = services.artwork.generated(title_id)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": GENERATED_CACHE,
+        "ETag": drawn.etag}
+    if etag_matches(request().headers.get("if-none-match"), drawn.etag):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=drawn.body, status_code=200, headers=headers)
 
 
 @declare(bp, "POST", "/api/me/imports/imdb", Op(

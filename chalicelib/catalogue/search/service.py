@@ -42,7 +42,7 @@ class SearchService:
         if query is None or not 0 < len(query.strip()) <= MAX_QUERY_LENGTH:
             raise catalogued("bad_query", maximum=MAX_QUERY_LENGTH)
         return [{"id": doc.id, "name": doc.name, "year": doc.year, "imdb_id": doc.imdb_id,
-                 "poster_url": poster_url(doc.poster_path, self.image_base),
+                 "poster_url": poster_url(doc.poster_path, self.image_base, doc.id),
                  "country": doc.country, "kind": doc.kind}
                 for doc in self.index().search(query, limit)]
 

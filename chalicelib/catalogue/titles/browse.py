@@ -22,6 +22,7 @@ from chalicelib.catalogue.titles.posters import poster_url
 from chalicelib.openapi.responses import (
     CountryRanking,
     Episode,
+    RankedTitle,
     Season,
     SeasonSummary,
     Title,
@@ -62,14 +63,14 @@ def filter_condition(filters: Filters, facet: str) -> Condition | None:
 
 
 def card(item: FacetModel | TitleModel, image_base: str) -> TitleCard:
+    playable = bool(item.playable if isinstance(item, FacetModel) else item.asset is not None)
     return {"id": item.id, "kind": item.kind, "name": item.name,
             "year": int(item.year) if item.year is not None else None,
             "genres": str_list(item.genres), "countries": str_list(item.countries),
             "rating": float(item.rating) if item.rating is not None else None,
-            "imdb_id": item.imdb_id, "poster_url": poster_url(item.poster_path, image_base),
-            "has_poster": bool(item.poster_path),
-            "playable": (item.playable if isinstance(item, FacetModel)
-                         else item.asset is not None)}
+            "imdb_id": item.imdb_id,
+            "poster_url": poster_url(item.poster_path, image_base, item.id, playable),
+            "has_poster": bool(item.poster_path), "playable": playable}
 
 
 def _encode_cursor(facet: str, rank: str) -> str:
@@ -164,4 +165,9 @@ class CatalogueReader:
             return {"country": code, "country_name": name, "titles": [], "computed_at": None}
         return {"country": code, "country_name": name, "min_votes": int(ranking.min_votes),
                 "mean_vote": float(ranking.mean), "computed_at": ranking.computed_at,
-                "titles": list(ranking.entries or [])[:limit]}
+                "titles": [self._ranked(entry) for entry in list(ranking.entries or [])[:limit]]}
+
+    def _ranked(self, entry: RankedTitle) -> RankedTitle:
+        """A stored ranking entry with its poster's address (as a card has it)."""
+        return {**entry, "poster_url": poster_url(entry.get("poster_path"), self.image_base,
+                                                  entry["id"], bool(entry.get("playable")))}

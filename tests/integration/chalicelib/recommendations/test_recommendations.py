@@ -207,7 +207,7 @@ def test_collaborative_and_content_answers_with_reasons(recommender: Recommender
     assert any(r["text"] == f"With {ns}de niro" for r in by_id[f"{ns}casino"]["reasons"])
     assert all(r["reasons"] for r in results)
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
-    assert thief["playable"] is True and thief["poster_url"] == "/posters/placeholder.svg"
+    assert thief["playable"] is True and thief["poster_url"] == f"/posters/{ns}thief.jpg"
 
 
 def test_a_new_user_gets_popular_titles(recommender: Recommender, small_world: str,

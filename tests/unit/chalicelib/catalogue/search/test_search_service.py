@@ -87,7 +87,7 @@ def test_a_rebuilt_index_answers_by_tier_then_popularity(in_process: Services) -
     assert ids(f"{word} nothing") == []
     assert service.search(f"éclair {word}", 1) == [{
         "id": exact.id, "name": exact.name, "year": 2001, "imdb_id": "tt0211915",
-        "poster_url": "/posters/placeholder.svg", "country": "FR", "kind": "film"}]
+        "poster_url": f"/posters/{exact.id}.svg", "country": "FR", "kind": "film"}]
     assert service.search(f"{word} returns", 1)[0]["poster_url"] == (
         f"{in_process.settings.image_base_url}/returns.jpg")
 

@@ -141,7 +141,7 @@ def test_cards_come_in_the_order_asked_leaving_out_unknown_ids(in_process: Servi
     in_process.catalogue_writer.upsert([first, second])
     cards = in_process.catalogue.cards([second.id, unique("missing-"), first.id])
     assert [card["id"] for card in cards] == [second.id, first.id]
-    assert cards[0]["poster_url"] == "/posters/placeholder.svg"
+    assert cards[0]["poster_url"] == f"/posters/{second.id}.svg"
     assert cards[0]["has_poster"] is False
     assert in_process.catalogue.cards([]) == []
 
