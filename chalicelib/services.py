@@ -246,7 +246,8 @@ class Services:
 
         settings = self.settings
         return CatalogueIndexer(self.resources.s3, settings.data_bucket,
-                                settings.ranking_min_votes, settings.ranking_mean)
+                                settings.ranking_min_votes, settings.ranking_mean,
+                                settings.ranking_min_votes_percentile)
 
     @asynccontextmanager
     async def tmdb_client(self) -> AsyncIterator[TmdbClient]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from chalicelib.catalogue.rankings import MIN_RATED_FILMS
 from chalicelib.catalogue.titles.countries import country_name
 from chalicelib.catalogue.titles.facets import choose_facet, genre_key
 from chalicelib.catalogue.titles.filters import Filters
@@ -154,14 +155,19 @@ class CatalogueReader:
                 "episodes": [_episode(e) for e in episodes]}
 
     def ranking(self, country: str, limit: int) -> CountryRanking:
+        """A country's best films; 404 ``no_ranking`` when it has too few rated films."""
         name = country_name(country)
         if name is None:
             raise catalogued("unknown_country", country=country[:8])
         code = country.upper()
         try:
             ranking = RankingModel.get(code)
-        except RankingModel.DoesNotExist:
-            return {"country": code, "country_name": name, "titles": [], "computed_at": None}
-        return {"country": code, "country_name": name, "min_votes": int(ranking.min_votes),
-                "mean_vote": float(ranking.mean), "computed_at": ranking.computed_at,
-                "titles": list(ranking.entries or [])[:limit]}
+        except RankingModel.DoesNotExist as exc:
+            raise catalogued("no_ranking", country_name=name, minimum=MIN_RATED_FILMS) from exc
+        found: CountryRanking = {
+            "country": code, "country_name": name, "min_votes": int(ranking.min_votes),
+            "mean_vote": float(ranking.mean), "computed_at": ranking.computed_at,
+            "titles": list(ranking.entries or [])[:limit]}
+        if ranking.scale:
+            found["scale"] = ranking.scale
+        return found
