@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.rebuild import CatalogueIndexer
     from chalicelib.catalogue.search.service import SearchService
     from chalicelib.catalogue.titles.browse import CatalogueReader
+    from chalicelib.catalogue.titles.choices_store import FacetChoicesStore
     from chalicelib.catalogue.titles.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
     from chalicelib.jobs.actions import JobActions
@@ -218,7 +219,15 @@ class Services:
     def catalogue(self) -> CatalogueReader:
         from chalicelib.catalogue.titles.browse import CatalogueReader
 
-        return CatalogueReader(self.settings.image_base_url)
+        return CatalogueReader(self.settings.image_base_url, self.browse_choices.counts)
+
+    @cached_property
+    def browse_choices(self) -> FacetChoicesStore:
+        from chalicelib.catalogue.titles.choices_store import FacetChoicesStore
+
+        settings = self.settings
+        return FacetChoicesStore(self.resources.s3, settings.data_bucket,
+                                 settings.search_refresh_seconds)
 
     @cached_property
     def search(self) -> SearchService:

@@ -1,6 +1,7 @@
-"""Rebuild what is derived from the whole catalogue: the search index and the rankings.
+"""Rebuild what is derived from the whole catalogue: the search index, the rankings and the
+browse choices (titles per genre, country, year and type).
 
-Runs after an import or a seed changed titles (never on a request path). Both read the
+Runs after an import or a seed changed titles (never on a request path). All read the
 browse index's `all` facet: one item per title with exactly the fields they need, a few
 hundred bytes each, already in popularity order, so one paged query replaces a scan of
 the (much larger) title items.
@@ -23,6 +24,7 @@ from chalicelib.catalogue.rankings import (
     rating_scale,
 )
 from chalicelib.catalogue.search.index import SearchDoc, build
+from chalicelib.catalogue.titles.choices import FACETS_KEY, FacetCounter
 from chalicelib.catalogue.titles.models import FacetModel, RankingModel, str_list
 from chalicelib.platform.clock import iso
 from chalicelib.platform.logs import child
@@ -60,7 +62,9 @@ class CatalogueIndexer:
         started = time.perf_counter()
         docs: list[SearchDoc] = []
         films: list[RatedFilm] = []
+        counter = FacetCounter()
         for title in _every_title():
+            counter.add(title)
             year = int(title.year) if title.year is not None else None
             countries = tuple(str_list(title.countries))
             docs.append(SearchDoc(id=title.id, name=title.name, year=year,
@@ -71,6 +75,9 @@ class CatalogueIndexer:
                 films.append(RatedFilm(title.id, title.name, year, title.imdb_id,
                                        float(title.rating), int(title.votes), countries,
                                        _scale(title)))
+        self.s3.put_object(Bucket=self.data_bucket, Key=FACETS_KEY,
+                           Body=counter.counts(iso()).to_json(),
+                           ContentType="application/json")
         index = build(docs)
         self.s3.put_object(Bucket=self.data_bucket, Key=SEARCH_INDEX_KEY, Body=index,
                            ContentType="application/octet-stream")

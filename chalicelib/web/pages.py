@@ -16,6 +16,7 @@ from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import AppError
 from chalicelib.platform.outages import classify
+from chalicelib.web.browse_choices import filter_choices
 
 if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
@@ -34,12 +35,10 @@ if TYPE_CHECKING:
 
 logger = Logger(service="notflix", child=True)
 ROW = 12
+BROWSE_PAGE = 36
 #: Whose "Best in" row a visitor from a country without a ranking sees: the country with
 #: the most rated films in the demo catalogue (11,807 of 17,125).
 FALLBACK_COUNTRY = "US"
-GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama",
-          "Family", "Fantasy", "History", "Horror", "Music", "Mystery", "Romance",
-          "Science Fiction", "Thriller", "War", "Western")
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
 
@@ -141,14 +140,20 @@ class Pages:
         return s.catalogue.cards(s.jobs_console.recently_published_titles(ROW))
 
     def browse(self, kind: str | None, genre: str | None, year: str | None,
-               country: str | None, cursor: str | None) -> dict[str, Any]:
+               country: str | None, cursor: str | None,
+               available: str | None = None) -> dict[str, Any]:
         raw = {"type": blank_to_none(kind), "genre": blank_to_none(genre),
-               "year": blank_to_none(year), "country": blank_to_none(country)}
-        filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"])
-        titles, after = self.services.catalogue.browse(filters, 36, blank_to_none(cursor))
+               "year": blank_to_none(year), "country": blank_to_none(country),
+               "available": blank_to_none(available)}
+        filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"],
+                                raw["available"])
+        catalogue = self.services.catalogue
+        titles, after = catalogue.browse(filters, BROWSE_PAGE, blank_to_none(cursor))
         shown = {k: v for k, v in raw.items() if v}
         following = f"/browse?{urlencode({**shown, 'cursor': after})}" if after else None
-        return {"titles": titles, "next": following, "filters": raw, "genres": GENRES}
+        return {"titles": titles, "next": following, "filters": raw,
+                "available": filters.available,
+                **filter_choices(catalogue.choices(), filters)}
 
     def search(self, q: str | None) -> dict[str, Any]:
         query = (q or "").strip()

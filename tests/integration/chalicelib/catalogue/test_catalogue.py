@@ -87,6 +87,9 @@ def test_browse_combines_filters_and_refuses_bad_ones(api_url: str, seeded: Seed
     dramas = get(api_url, "/api/titles", type="film", genre="Drama", year=1994, limit=50).json()
     assert dramas["titles"] and all("Drama" in t["genres"] and t["kind"] == "film"
                                     for t in dramas["titles"])
+    # case does not matter
+    assert get(api_url, "/api/titles", type="Film", genre="drama", year=1994,
+               limit=50).json() == dramas
     japanese = get(api_url, "/api/titles", type="series", country="jp").json()["titles"]
     assert "demo-yoru-no-kissaten" in [t["id"] for t in japanese]
     assert all(t["kind"] == "series" and "JP" in t["countries"] for t in japanese)
