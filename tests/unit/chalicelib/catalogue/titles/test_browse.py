@@ -239,3 +239,24 @@ def test_a_missing_season_or_a_film_has_no_season(in_process: Services) -> None:
         with pytest.raises(AppError) as refused:
             in_process.catalogue.season(title_id, number)
         assert refusal(refused) == (404, "season_not_found")
+
+
+def test_a_spent_read_budget_hands_on_a_cursor_that_misses_and_repeats_nothing(
+        in_process: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.catalogue.titles import browse
+
+    genre = unique("genre-")
+    records = [title(genre, kind="film" if n in (60, 121) else "series", popularity=500 - n)
+               for n in range(122)]
+    in_process.catalogue_writer.upsert(records)
+    films = [r.id for r in records if r.kind == "film"]
+    assert every_page(in_process, Filters(genre=genre, kind="film"), 5) == [films]
+
+    # tiny budgets: pages of 10 items, give up after 30 read with a match, 50 without
+    monkeypatch.setattr(browse, "MAX_QUERY_PAGE", 10)
+    monkeypatch.setattr(browse, "READ_BUDGET", 30)
+    monkeypatch.setattr(browse, "HARD_READ_BUDGET", 50)
+    pages = every_page(in_process, Filters(genre=genre, kind="film"), 5)
+    assert [i for page in pages for i in page] == films
+    assert len(pages) > 2  # the budget cut in, and the cursors carried on where it stopped
+    assert pages[0] == []  # nothing among the first 50 read: said so, with a cursor
