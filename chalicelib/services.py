@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.search.service import SearchService
     from chalicelib.catalogue.titles.artwork import Artwork
     from chalicelib.catalogue.titles.browse import CatalogueReader
+    from chalicelib.catalogue.titles.choices_store import FacetChoicesStore
     from chalicelib.catalogue.titles.writer import CatalogueWriter
     from chalicelib.ingest.service import Ingest
     from chalicelib.jobs.actions import JobActions
@@ -219,7 +220,15 @@ class Services:
     def catalogue(self) -> CatalogueReader:
         from chalicelib.catalogue.titles.browse import CatalogueReader
 
-        return CatalogueReader(self.settings.image_base_url)
+        return CatalogueReader(self.settings.image_base_url, self.browse_choices.counts)
+
+    @cached_property
+    def browse_choices(self) -> FacetChoicesStore:
+        from chalicelib.catalogue.titles.choices_store import FacetChoicesStore
+
+        settings = self.settings
+        return FacetChoicesStore(self.resources.s3, settings.data_bucket,
+                                 settings.search_refresh_seconds)
 
     @uses_tables
     def artwork(self) -> Artwork:
@@ -253,7 +262,8 @@ class Services:
 
         settings = self.settings
         return CatalogueIndexer(self.resources.s3, settings.data_bucket,
-                                settings.ranking_min_votes, settings.ranking_mean)
+                                settings.ranking_min_votes, settings.ranking_mean,
+                                settings.ranking_min_votes_percentile)
 
     @asynccontextmanager
     async def tmdb_client(self) -> AsyncIterator[TmdbClient]:

@@ -27,10 +27,11 @@ class Param:
 LIMIT = Param("limit", "Page size", "integer", minimum=1, maximum=100)
 CURSOR = Param("cursor", "The `next` value of the previous page", max_length=512)
 EPISODE = Param("episode", "For a series: the episode, as `S1E3`", max_length=16)
-FILTERS = (Param("type", "`movie` or `series`", max_length=16),
-           Param("genre", "A genre name", max_length=64),
+FILTERS = (Param("type", "`film` or `series` (any case)", max_length=16),
+           Param("genre", "A genre name (any case)", max_length=64),
            Param("year", "A release year", max_length=8),
-           Param("country", "An ISO 3166-1 alpha-2 code", max_length=8))
+           Param("country", "An ISO 3166-1 alpha-2 code", max_length=8),
+           Param("available", "`1`: only titles that can be played now", max_length=8))
 #: Pages take their query hints leniently: a value they cannot use is ignored, not refused.
 NEXT = Param("next", "Where to go after logging in (a local path; anything else: home)")
 TOKEN = Param("token", "A password-reset token from the mail (checked when it is used)")

@@ -239,6 +239,9 @@ class CountryRanking(TypedDict):
     #: Once the ranking was computed: the votes a film needs to count fully, and the mean.
     min_votes: NotRequired[int]
     mean_vote: NotRequired[float]
+    #: `critics` (Rotten Tomatoes critics' average and review count, the demo catalogue) or
+    #: `audience` (TMDB users' votes); one ranking never mixes the two.
+    scale: NotRequired[str]
 
 
 class ImdbMatch(TypedDict):

@@ -125,12 +125,22 @@ def _float(env: Mapping[str, str], name: str, default: float | None,
     return value
 
 
+def _percent(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value is None or value > 100:
+        raise ConfigError(f"{name} must be a percentile from 0 to 100, got {env.get(name)}")
+    return value
+
+
 def _catalogue(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "tmdb_rate_per_second": _float(env, "NOTFLIX_TMDB_RATE_PER_SECOND", 40.0, 0.1),
         "tmdb_concurrency": _int(env, "NOTFLIX_TMDB_CONCURRENCY", 8),
         "tmdb_stale_days": _int(env, "NOTFLIX_TMDB_STALE_DAYS", 30),
-        "ranking_min_votes": _int(env, "NOTFLIX_RANKING_MIN_VOTES", 1000, minimum=0),
+        "ranking_min_votes": (_int(env, "NOTFLIX_RANKING_MIN_VOTES", 0, minimum=0)
+                              if env.get("NOTFLIX_RANKING_MIN_VOTES", "") else None),
+        "ranking_min_votes_percentile": _percent(env, "NOTFLIX_RANKING_MIN_VOTES_PERCENTILE",
+                                                 50.0),
         "ranking_mean": _float(env, "NOTFLIX_RANKING_MEAN", None),
         "search_refresh_seconds": _int(env, "NOTFLIX_SEARCH_REFRESH_SECONDS", 60, minimum=0),
     }
@@ -255,8 +265,10 @@ class Settings:
     tmdb_concurrency: int = 8
     #: Details older than this are fetched again by the next import.
     tmdb_stale_days: int = 30
-    #: IMDb weighted rating: minimum votes `m`, and the mean `C` (None: the catalogue's mean).
-    ranking_min_votes: int = 1000
+    #: IMDb weighted rating: `m` (None: the percentile below of each scale's vote counts)
+    #: and the mean `C` (None: each scale's mean rating); see chalicelib.catalogue.rankings.
+    ranking_min_votes: int | None = None
+    ranking_min_votes_percentile: float = 50.0
     ranking_mean: float | None = None
     #: Where poster paths from TMDB are served from.
     image_base_url: str = "https://image.tmdb.org/t/p/w342"

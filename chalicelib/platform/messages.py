@@ -48,6 +48,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
                              "/posters/<title id>.jpg (the title's own frame)."),
     "season_not_found": (404, "This title has no season {season}."),
     "unknown_country": (404, "{country} is not an ISO 3166-1 country code (e.g. US, FR, JP)."),
+    "no_ranking": (404, "No ranking for {country_name}: not enough rated films (a country is "
+                        "ranked once at least {minimum} of its films have ratings)."),
     "bad_filter": (400, "{name} {problem}."),
     "bad_query": (400, "Search needs a query of 1 to {maximum} characters in ?q=."),
     "bad_csv": (400, "Line {line}: {problem}"),

@@ -51,7 +51,8 @@ bp = Blueprint(__name__)
 @declare(bp, "GET", "/api/titles", Op("Browse films and series", "catalogue", "TitlePage",
     query=(*FILTERS, LIMIT, CURSOR)))
 def titles() -> Json[api.TitlePage]:
-    filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"))
+    filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"),
+                            query("available"))
     found, cursor = services.catalogue.browse(filters, page_size(query("limit")), query("cursor"))
     return json_response({"titles": found, "next": cursor})
 

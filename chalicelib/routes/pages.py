@@ -63,7 +63,8 @@ def home_page() -> Response:
     query=(*FILTERS, CURSOR)))
 def browse_page() -> Response:
     return page("browse.html", viewer(), **services.pages.browse(
-        query("type"), query("genre"), query("year"), query("country"), query("cursor")))
+        query("type"), query("genre"), query("year"), query("country"), query("cursor"),
+        query("available")))
 
 
 @declare(bp, "GET", "/search", Op("Search page", "pages", "html",

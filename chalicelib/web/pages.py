@@ -14,7 +14,9 @@ from aws_lambda_powertools import Logger
 from chalicelib.catalogue.titles.countries import country_name
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
+from chalicelib.platform.errors import AppError
 from chalicelib.platform.outages import classify
+from chalicelib.web.browse_choices import filter_choices
 
 if TYPE_CHECKING:
     from chalicelib.auth.service import AccountService
@@ -33,9 +35,10 @@ if TYPE_CHECKING:
 
 logger = Logger(service="notflix", child=True)
 ROW = 12
-GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama",
-          "Family", "Fantasy", "History", "Horror", "Music", "Mystery", "Romance",
-          "Science Fiction", "Thriller", "War", "Western")
+BROWSE_PAGE = 36
+#: Whose "Best in" row a visitor from a country without a ranking sees: the country with
+#: the most rated films in the demo catalogue (11,807 of 17,125).
+FALLBACK_COUNTRY = "US"
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
 
@@ -104,10 +107,11 @@ class Pages:
         rows = _Rows()
         context: dict[str, Any] = {
             "trending": rows.fill("trending", lambda: s.recommender.popular.cards(ROW)),
-            "best": rows.fill("ranking", lambda: s.catalogue.ranking(country, ROW)["titles"]),
             "recent": rows.fill("recently added", self.recently_added),
-            "country_name": country_name(country) or country,
         }
+        best = rows.fill("ranking", lambda: [self.best_in(country)])
+        context["best_title"], context["best"] = best[0] if best else (
+            f"Best in {country_name(country) or country}", [])
         if user is not None:
             context["continuing"] = rows.fill(
                 "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
@@ -115,20 +119,41 @@ class Pages:
                 "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
         return context
 
+    def best_in(self, country: str) -> tuple[str, list[TitleCard]]:
+        """The "Best in" row's title and cards: the viewer's country's ranking, else (too few
+        rated films there) the fallback country's, saying so in the title."""
+        catalogue = self.services.catalogue
+        try:
+            ranking = catalogue.ranking(country, ROW)
+            title = f"Best in {ranking['country_name']}"
+        except AppError as exc:
+            if exc.code != "no_ranking" or country == FALLBACK_COUNTRY:
+                raise
+            ranking = catalogue.ranking(FALLBACK_COUNTRY, ROW)
+            title = (f"Best in {ranking['country_name']} (not enough rated films from "
+                     f"{country_name(country) or country} yet)")
+        return title, catalogue.cards([t["id"] for t in ranking["titles"]])
+
     def recently_added(self) -> list[TitleCard]:
         """Titles whose streams were published most recently."""
         s = self.services
         return s.catalogue.cards(s.jobs_console.recently_published_titles(ROW))
 
     def browse(self, kind: str | None, genre: str | None, year: str | None,
-               country: str | None, cursor: str | None) -> dict[str, Any]:
+               country: str | None, cursor: str | None,
+               available: str | None = None) -> dict[str, Any]:
         raw = {"type": blank_to_none(kind), "genre": blank_to_none(genre),
-               "year": blank_to_none(year), "country": blank_to_none(country)}
-        filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"])
-        titles, after = self.services.catalogue.browse(filters, 36, blank_to_none(cursor))
+               "year": blank_to_none(year), "country": blank_to_none(country),
+               "available": blank_to_none(available)}
+        filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"],
+                                raw["available"])
+        catalogue = self.services.catalogue
+        titles, after = catalogue.browse(filters, BROWSE_PAGE, blank_to_none(cursor))
         shown = {k: v for k, v in raw.items() if v}
         following = f"/browse?{urlencode({**shown, 'cursor': after})}" if after else None
-        return {"titles": titles, "next": following, "filters": raw, "genres": GENRES}
+        return {"titles": titles, "next": following, "filters": raw,
+                "available": filters.available,
+                **filter_choices(catalogue.choices(), filters)}
 
     def search(self, q: str | None) -> dict[str, Any]:
         query = (q or "").strip()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
-from pynamodb.expressions.condition import Condition
-
+from chalicelib.catalogue.rankings import MIN_RATED_FILMS
+from chalicelib.catalogue.titles.browse_plan import Plan, candidate_facets, plan, smallest_facet
+from chalicelib.catalogue.titles.choices import FacetCounts
 from chalicelib.catalogue.titles.countries import country_name
-from chalicelib.catalogue.titles.facets import choose_facet, genre_key
+from chalicelib.catalogue.titles.facets import genre_key
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.catalogue.titles.models import (
     EpisodeModel,
@@ -31,8 +33,14 @@ from chalicelib.openapi.responses import (
 from chalicelib.platform.errors import catalogued
 
 MAX_ID_LENGTH = 64
-#: Queries per page at most: a rare filter combination returns a short page and a cursor.
-MAX_QUERIES_PER_PAGE = 5
+#: Items of the queried partition a page reads before it returns what it found (a cursor
+#: goes on from there); with nothing found yet it reads on up to HARD_READ_BUDGET, so a
+#: page is empty only when nothing matches (or, in a huge catalogue, nothing matched in the
+#: first HARD_READ_BUDGET items, and `next` goes on from there).
+READ_BUDGET = 5_000
+HARD_READ_BUDGET = 50_000
+#: Largest DynamoDB page a filtered read asks for (its pages grow to it 4x at a time).
+MAX_QUERY_PAGE = 1_000
 
 
 def find_title(title_id: str) -> TitleModel:
@@ -43,23 +51,6 @@ def find_title(title_id: str) -> TitleModel:
         return TitleModel.get(title_id)
     except TitleModel.DoesNotExist as exc:
         raise catalogued("title_not_found") from exc
-
-
-def filter_condition(filters: Filters, facet: str) -> Condition | None:
-    """The filters the chosen facet does not already apply."""
-    parts: list[Condition] = []
-    if filters.kind and facet != f"type#{filters.kind}":
-        parts.append(FacetModel.kind == filters.kind)
-    if filters.genre and facet != f"genre#{genre_key(filters.genre)}":
-        parts.append(FacetModel.genres.contains(filters.genre))
-    if filters.year is not None and facet != f"year#{filters.year}":
-        parts.append(FacetModel.year == filters.year)
-    if filters.country and facet != f"country#{filters.country}":
-        parts.append(FacetModel.countries.contains(filters.country))
-    condition: Condition | None = None
-    for part in parts:
-        condition = part if condition is None else condition & part
-    return condition
 
 
 def card(item: FacetModel | TitleModel, image_base: str) -> TitleCard:
@@ -77,15 +68,45 @@ def _encode_cursor(facet: str, rank: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([facet, rank]).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(facet: str, cursor: str) -> dict[str, Any]:
+def _decode_cursor(facets: list[str], cursor: str) -> tuple[str, dict[str, Any]]:
+    """The partition a cursor reads (one of ``facets``) and where it goes on."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        got_facet, rank = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        facet, rank = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, RecursionError) as exc:
         raise catalogued("bad_cursor") from exc
-    if got_facet != facet or not isinstance(rank, str) or not 0 < len(rank) <= 200:
+    if facet not in facets or not isinstance(rank, str) or not 0 < len(rank) <= 200:
         raise catalogued("bad_cursor")
-    return {"facet": {"S": facet}, "rank": {"S": rank}}
+    return facet, {"facet": {"S": facet}, "rank": {"S": rank}}
+
+
+def read_page(query: Plan, limit: int, start: dict[str, Any] | None
+              ) -> tuple[list[FacetModel], str | None]:
+    """Up to ``limit`` matching items from ``start``, and a cursor only when more match.
+
+    Reads on through the partition's DynamoDB pages until it holds one match more than the
+    page (so the last page has no cursor), the partition ends, or the read budget is spent.
+    """
+    unfiltered = query.condition is None
+    pages = FacetModel.query(query.facet, filter_condition=query.condition,
+                             page_size=limit + 1 if unfiltered else min(
+                                 max(4 * (limit + 1), 100), MAX_QUERY_PAGE),
+                             last_evaluated_key=start).page_iter
+    found: list[FacetModel] = []
+    for page in pages:
+        for raw in page.get("Items", []):
+            if len(found) == limit:  # one more match than the page holds
+                return found, _encode_cursor(query.facet, found[-1].rank)
+            found.append(FacetModel.from_raw_data(raw))
+        last = pages.last_evaluated_key
+        if last is None:
+            break
+        read = pages.total_scanned_count
+        if read >= HARD_READ_BUDGET or (found and read >= READ_BUDGET):
+            return found, _encode_cursor(query.facet, last["rank"]["S"])
+        if not unfiltered:
+            pages.page_size = min(4 * (pages.page_size or limit), MAX_QUERY_PAGE)
+    return found, None
 
 
 def _episode(item: EpisodeModel) -> Episode:
@@ -95,30 +116,38 @@ def _episode(item: EpisodeModel) -> Episode:
 
 
 class CatalogueReader:
-    def __init__(self, image_base: str) -> None:
+    def __init__(self, image_base: str,
+                 counts: Callable[[], FacetCounts] = FacetCounts) -> None:
         self.image_base = image_base
+        #: The browse choices' counts as of the last rebuild (FacetChoicesStore.counts).
+        self._counts = counts
 
     def browse(self, filters: Filters, limit: int, cursor: str | None
                ) -> tuple[list[TitleCard], str | None]:
-        facet = choose_facet(filters.kind, filters.genre, filters.year, filters.country)
-        start = _decode_cursor(facet, cursor) if cursor else None
-        condition = filter_condition(filters, facet)
-        found: list[FacetModel] = []
-        pages = FacetModel.query(facet, filter_condition=condition,
-                                 page_size=max(limit * 2, 25), last_evaluated_key=start).page_iter
-        next_cursor: str | None = None
-        for number, page in enumerate(pages, start=1):
-            items = [FacetModel.from_raw_data(raw) for raw in page.get("Items", [])]
-            room = limit - len(found)
-            found.extend(items[:room])
-            if len(items) > room:  # the page holds more matches than this page of results
-                next_cursor = _encode_cursor(facet, found[-1].rank)
-                break
-            last = pages.last_evaluated_key
-            next_cursor = _encode_cursor(facet, last["rank"]["S"]) if last else None
-            if len(found) == limit or number == MAX_QUERIES_PER_PAGE:
-                break
+        """A page of titles matching every filter, most popular first, and the cursor of the
+        next page (None on the last)."""
+        candidates = candidate_facets(filters)
+        if cursor:
+            facet, start = _decode_cursor(candidates, cursor)
+        else:
+            facet, start = smallest_facet(candidates, self.choices()), None
+        found, next_cursor = read_page(plan(filters, facet, self.genre_spellings), limit, start)
         return [card(item, self.image_base) for item in found], next_cursor
+
+    def choices(self) -> FacetCounts:
+        """The catalogue's genres, countries, years and types with their titles' counts."""
+        return self._counts()
+
+    def genre_spellings(self, genre: str) -> list[str]:
+        """Every spelling of ``genre`` titles carry (the rebuild's counts; for a genre newer
+        than the last rebuild, one title's); "drama" finds "Drama"."""
+        known = self.choices().genre_spellings(genre)
+        if not known:
+            key = genre_key(genre)
+            sample = next(iter(FacetModel.query(f"genre#{key}", limit=1)), None)
+            known = [g for g in str_list(sample.genres if sample else None)
+                     if genre_key(g) == key]
+        return sorted({genre, *known})
 
     def title(self, title_id: str) -> TitleModel:
         return find_title(title_id)
@@ -155,17 +184,22 @@ class CatalogueReader:
                 "episodes": [_episode(e) for e in episodes]}
 
     def ranking(self, country: str, limit: int) -> CountryRanking:
+        """A country's best films; 404 ``no_ranking`` when it has too few rated films."""
         name = country_name(country)
         if name is None:
             raise catalogued("unknown_country", country=country[:8])
         code = country.upper()
         try:
             ranking = RankingModel.get(code)
-        except RankingModel.DoesNotExist:
-            return {"country": code, "country_name": name, "titles": [], "computed_at": None}
-        return {"country": code, "country_name": name, "min_votes": int(ranking.min_votes),
-                "mean_vote": float(ranking.mean), "computed_at": ranking.computed_at,
-                "titles": [self._ranked(entry) for entry in list(ranking.entries or [])[:limit]]}
+        except RankingModel.DoesNotExist as exc:
+            raise catalogued("no_ranking", country_name=name, minimum=MIN_RATED_FILMS) from exc
+        found: CountryRanking = {
+            "country": code, "country_name": name, "min_votes": int(ranking.min_votes),
+            "mean_vote": float(ranking.mean), "computed_at": ranking.computed_at,
+            "titles": [self._ranked(entry) for entry in list(ranking.entries or [])[:limit]]}
+        if ranking.scale:
+            found["scale"] = ranking.scale
+        return found
 
     def _ranked(self, entry: RankedTitle) -> RankedTitle:
         """A stored ranking entry with its poster's address (as a card has it)."""

@@ -34,20 +34,3 @@ def rank_key(popularity: float, title_id: str) -> str:
     """Sorts ascending from the most popular; popularity kept to 1/1000."""
     score = min(max(round(popularity * 1000), 0), _RANK_CEILING)
     return f"{_RANK_CEILING - score:012d}#{title_id}"
-
-
-def choose_facet(kind: str | None, genre: str | None, year: int | None,
-                 country: str | None) -> str:
-    """The facet to query for a filter combination: the one likely to hold the fewest titles.
-
-    The other filters are applied to that facet's items (which carry the fields needed).
-    """
-    if year is not None:
-        return f"year#{year}"
-    if country:
-        return f"country#{country}"
-    if genre:
-        return f"genre#{genre_key(genre)}"
-    if kind:
-        return f"type#{kind}"
-    return "all"

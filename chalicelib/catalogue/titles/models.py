@@ -124,6 +124,8 @@ class FacetModel(Model):
     poster_path = UnicodeAttribute(null=True)
     imdb_id = UnicodeAttribute(null=True)
     playable = BooleanAttribute(default=False)
+    #: The title's source: which scale its rating and votes are on (rankings).
+    source = UnicodeAttribute(null=True)
 
 
 class RankingModel(Model):
@@ -135,6 +137,8 @@ class RankingModel(Model):
     entries = JSONAttribute(default=list)
     min_votes = NumberAttribute()
     mean = NumberAttribute()
+    #: `critics` or `audience`: what the ratings and votes are (see catalogue.rankings).
+    scale = UnicodeAttribute(null=True)
     computed_at = UnicodeAttribute()
 
 

@@ -78,7 +78,7 @@ def facet_items(title: TitleModel) -> list[FacetModel]:
                        year=title.year, genres=genres, countries=countries, rating=title.rating,
                        votes=title.votes, popularity=title.popularity,
                        poster_path=title.poster_path, imdb_id=title.imdb_id,
-                       playable=title.asset is not None)
+                       playable=title.asset is not None, source=title.source)
             for name in facet_names_of(title)]
 
 

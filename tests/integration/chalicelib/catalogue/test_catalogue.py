@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.catalogue.demo.seeding import SeedResult, seed
 from chalicelib.catalogue.demo.wikidata import wikidata_records
-from chalicelib.catalogue.rankings import weighted_rating
+from chalicelib.catalogue.rankings import MIN_RATED_FILMS, weighted_rating
 from chalicelib.catalogue.rebuild import CatalogueIndexer
 from chalicelib.catalogue.titles.facets import rank_key
 from chalicelib.catalogue.titles.models import UserTitleModel
@@ -87,6 +87,9 @@ def test_browse_combines_filters_and_refuses_bad_ones(api_url: str, seeded: Seed
     dramas = get(api_url, "/api/titles", type="film", genre="Drama", year=1994, limit=50).json()
     assert dramas["titles"] and all("Drama" in t["genres"] and t["kind"] == "film"
                                     for t in dramas["titles"])
+    # case does not matter
+    assert get(api_url, "/api/titles", type="Film", genre="drama", year=1994,
+               limit=50).json() == dramas
     japanese = get(api_url, "/api/titles", type="series", country="jp").json()["titles"]
     assert "demo-yoru-no-kissaten" in [t["id"] for t in japanese]
     assert all(t["kind"] == "series" and "JP" in t["countries"] for t in japanese)
@@ -170,9 +173,12 @@ def test_country_ranking_matches_hand_computed_weighted_ratings(
                   votes=120_000, imdb_id="tt0120737"),
              film("nz-c", "Solid Drama", 2005, countries=("TV",), rating=7.9, votes=8000),
              film("nz-d", "Cult Favourite", 2015, countries=("TV",), rating=8.1, votes=600)]
+    # a ranking needs MIN_RATED_FILMS rated films: six middling ones complete Tuvalu's
+    filler = [film(f"nz-f{n}", f"Filler {n}", 2000, countries=("TV",), rating=5.0, votes=5000)
+              for n in range(MIN_RATED_FILMS - len(films))]
     series = TitleRecord(id="nz-s", kind="series", name="Not A Film", source="generated",
                          countries=("TV",), rating=9.9, votes=90_000)
-    services.catalogue_writer.upsert([*films, series])
+    services.catalogue_writer.upsert([*films, *filler, series])
     m, c = 1000, 6.8
     CatalogueIndexer(resources.s3, resources.settings.data_bucket, m, c).rebuild()
     expected = sorted(((weighted_rating(f.rating or 0, f.votes, m, c), f) for f in films),
@@ -185,15 +191,20 @@ def test_country_ranking_matches_hand_computed_weighted_ratings(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["country"] == "TV" and body["min_votes"] == m and body["mean_vote"] == c
+    assert body["scale"] == "audience"  # TMDB-style votes, not the demo's critics' reviews
     assert [t["id"] for t in body["titles"]] == ["nz-b", "nz-c", "nz-d"]
     top = body["titles"][0]
     assert top == {"id": "nz-b", "imdb_id": "tt0120737", "name": "Beloved Classic",
                    "year": 1999, "rating": 8.4, "votes": 120_000, "weighted_rating": 8.3868}
     everything = get(api_url, "/api/rankings/countries/TV", limit=10).json()["titles"]
-    assert [t["weighted_rating"] for t in everything] == [8.3868, 7.7778, 7.2875, 6.9077]
-    assert [t["id"] for t in get(api_url, "/api/rankings/countries/KI").json()["titles"]] == [
-        "nz-b"]
-    assert get(api_url, "/api/rankings/countries/PW").json()["titles"] == []
+    assert [t["weighted_rating"] for t in everything[:4]] == [8.3868, 7.7778, 7.2875, 6.9077]
+    assert len(everything) == 10 and "nz-s" not in {t["id"] for t in everything}
+    # Kiribati has one rated film, Palau none: no ranking, and a 404 that says why
+    for few in ("KI", "PW"):
+        refused = get(api_url, f"/api/rankings/countries/{few}")
+        assert refused.status_code == 404
+        assert refused.json()["error"]["code"] == "no_ranking"
+        assert "not enough rated films" in refused.json()["error"]["message"]
     for unknown in ("QQ", "USA", "1A"):
         missing = get(api_url, f"/api/rankings/countries/{unknown}")
         assert missing.status_code == 404

@@ -9,7 +9,9 @@ import pytest
 from chalicelib.catalogue.demo.titles import demo_series
 from chalicelib.catalogue.importing.fetch_state import FetchState, day_number
 from chalicelib.catalogue.rankings import RatedFilm, best_by_country, mean_vote, weighted_rating
-from chalicelib.catalogue.titles.facets import choose_facet, facet_names, rank_key
+from chalicelib.catalogue.titles.browse_plan import candidate_facets, smallest_facet
+from chalicelib.catalogue.titles.choices import FacetCounts
+from chalicelib.catalogue.titles.facets import facet_names, rank_key
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.catalogue.titles.posters import (
     PLACEHOLDER_PATH,
@@ -43,10 +45,23 @@ def test_facets_cover_type_genres_year_countries_and_sort_popular_first() -> Non
                     rank_key(3.5, "a")])
     assert [r.split("#")[1] for r in ranks] == ["a", "a", "b", "c"]
     assert ranks[0] == rank_key(900.0, "a")
-    assert choose_facet("film", "Drama", 1999, "US") == "year#1999"
-    assert choose_facet("film", "Drama", None, "US") == "country#US"
-    assert choose_facet("film", "Science Fiction", None, None) == "genre#science-fiction"
-    assert choose_facet(None, None, None, None) == "all"
+
+
+def test_the_smallest_counted_partition_is_read_and_uncounted_ones_keep_an_order() -> None:
+    filters = Filters("film", "Drama", 1999, "US", available=True)
+    candidates = candidate_facets(filters)
+    assert candidates == ["playable", "year#1999", "country#US", "genre#drama", "type#film"]
+    assert smallest_facet(candidates, FacetCounts()) == "playable"  # nothing counted yet
+    counts = FacetCounts(genres={"drama": {"Drama": 40, "drama": 2}}, countries={"US": 90},
+                         years={1999: 300}, kinds={"film": 900}, playable=50, titles=1000,
+                         computed_at="2026-12-05T00:00:00Z")
+    assert smallest_facet(candidates, counts) == "genre#drama"  # 42 titles
+    assert counts.size("genre#drama") == 42 and counts.size("all") == 1000
+    assert counts.size("genre#western") == 0 and counts.size("year#2001") == 0
+    assert smallest_facet(candidate_facets(Filters(kind="film", country="US")),
+                          counts) == "country#US"
+    assert candidate_facets(Filters()) == ["all"]
+    assert candidate_facets(Filters(genre="Science Fiction")) == ["genre#science-fiction"]
 
 
 @pytest.mark.parametrize(("args", "field"), [
@@ -56,6 +71,8 @@ def test_facets_cover_type_genres_year_countries_and_sort_popular_first() -> Non
     ((None, None, "1700", None), "year"),
     ((None, None, None, "XX"), "country"),
     ((None, None, None, "USA"), "country"),
+    ((None, "--", None, None), "genre"),
+    ((None, None, None, None, "maybe"), "available"),
 ])
 def test_bad_filters_are_400_naming_the_filter(args: tuple[str | None, ...],
                                                field: str) -> None:
@@ -67,6 +84,10 @@ def test_bad_filters_are_400_naming_the_filter(args: tuple[str | None, ...],
 
 def test_good_filters_are_normalised() -> None:
     assert Filters.parse("film", "Drama", "1999", "fr") == Filters("film", "Drama", 1999, "FR")
+    assert Filters.parse("Film", "drama", None, None, "1") == Filters(
+        "film", "drama", None, None, available=True)
+    assert Filters.parse(None, None, None, None, "0").available is False
+    assert Filters.parse(None, None, None, None).available is False
 
 
 def test_weighted_rating_matches_imdbs_formula() -> None:

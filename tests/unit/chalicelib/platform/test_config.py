@@ -60,3 +60,16 @@ def test_resource_names_follow_the_prefix() -> None:
 def test_secrets_stay_out_of_repr() -> None:
     settings = Settings.from_env({"NOTFLIX_NEO4J_PASSWORD": "s3cret-value"})
     assert "s3cret-value" not in repr(settings)
+
+
+def test_ranking_priors_are_derived_unless_configured() -> None:
+    derived = Settings.from_env({})
+    assert (derived.ranking_min_votes, derived.ranking_mean) == (None, None)
+    assert derived.ranking_min_votes_percentile == 50.0
+    fixed = Settings.from_env({"NOTFLIX_RANKING_MIN_VOTES": "40", "NOTFLIX_RANKING_MEAN": "6.5",
+                               "NOTFLIX_RANKING_MIN_VOTES_PERCENTILE": "75"})
+    assert (fixed.ranking_min_votes, fixed.ranking_mean) == (40, 6.5)
+    assert fixed.ranking_min_votes_percentile == 75.0
+    for bad in ("101", "-1", "many"):
+        with pytest.raises(ConfigError, match="NOTFLIX_RANKING_MIN_VOTES_PERCENTILE"):
+            Settings.from_env({"NOTFLIX_RANKING_MIN_VOTES_PERCENTILE": bad})

@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.catalogue.titles.facets import rank_key
 from chalicelib.catalogue.titles.filters import Filters
+from chalicelib.catalogue.titles.playable import attach_asset
 from chalicelib.catalogue.titles.records import Episode, Kind, Person, Season, TitleRecord
 from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
@@ -70,22 +71,84 @@ def test_filters_combine_whichever_partition_is_queried(in_process: Services) ->
     assert ids(Filters(genre=genre, year=1872, country="US")) == []
 
 
-def test_a_rare_combination_returns_a_short_page_and_a_cursor_to_go_on(
+def sparse_films(genre: str) -> list[TitleRecord]:
+    """150 popular series, then 50 less popular titles of which every fifth is a film: the
+    ten films sit past several DynamoDB pages of titles the filter drops."""
+    crowd = [title(genre, kind="series", popularity=1000 + n) for n in range(150)]
+    tail = [title(genre, kind="film" if n % 5 == 0 else "series", year=1994,
+                  popularity=100 - n) for n in range(50)]
+    return [*crowd, *tail]
+
+
+def test_sparse_matches_fill_pages_across_dynamodb_pages_and_the_last_has_no_cursor(
         in_process: Services) -> None:
-    """A page reads at most MAX_QUERIES_PER_PAGE pages of its partition, matching or not."""
-    from chalicelib.catalogue.titles.browse import MAX_QUERIES_PER_PAGE
-
     genre = unique("genre-")
-    read_per_query = 25  # max(limit * 2, 25) for a page of one
-    crowd = [title(genre, kind="series", popularity=1000 + n)
-             for n in range(MAX_QUERIES_PER_PAGE * read_per_query + 1)]
-    rare = title(genre, popularity=1)  # the least popular: last in the partition
-    in_process.catalogue_writer.upsert([*crowd, rare])
+    records = sparse_films(genre)
+    in_process.catalogue_writer.upsert(records)
+    films = [r.id for r in sorted(records, key=lambda r: rank_key(r.popularity, r.id))
+             if r.kind == "film"]
+    assert len(films) == 10
 
-    cards, cursor = in_process.catalogue.browse(Filters(genre=genre, kind="film"), 1, None)
-    assert cards == [] and cursor is not None
-    cards, cursor = in_process.catalogue.browse(Filters(genre=genre, kind="film"), 1, cursor)
-    assert [card["id"] for card in cards] == [rare.id] and cursor is None
+    # filtered by type within the genre: no empty page, no "More" after the last film
+    assert every_page(in_process, Filters(genre=genre, kind="film"), 4) == [
+        films[0:4], films[4:8], films[8:10]]
+    # a page ending exactly on the last match gives no cursor to an empty page
+    assert every_page(in_process, Filters(genre=genre, kind="film"), 5) == [
+        films[0:5], films[5:10]]
+    assert every_page(in_process, Filters(genre=genre.upper(), kind="film", year=1994),
+                      3) == [films[0:3], films[3:6], films[6:9], films[9:10]]
+
+
+def test_a_lower_case_genre_finds_what_the_catalogue_spelling_finds(
+        in_process: Services) -> None:
+    genre = unique("Genre-")  # stored capitalised, as the catalogue spells genres
+    year = 1880 + len(genre) % 20
+    wanted = [title(genre, year=year, countries=("FR",), popularity=p) for p in (3, 2, 1)]
+    other_year = title(genre, year=year + 1, countries=("FR",), popularity=0.5)
+    in_process.catalogue_writer.upsert([*wanted, other_year])
+
+    def ids(filters: Filters) -> list[str]:
+        cards, cursor = in_process.catalogue.browse(filters, 50, None)
+        assert cursor is None
+        return [card["id"] for card in cards]
+
+    expected = [r.id for r in wanted]
+    for spelling in (genre, genre.lower(), genre.upper()):
+        # the year's partition (genre as a filter), the country's, and the genre's own
+        assert ids(Filters(genre=spelling, year=year)) == expected
+        assert ids(Filters(genre=spelling, country="FR", year=year)) == expected
+        assert ids(Filters(genre=spelling)) == [*expected, other_year.id]
+    assert ids(Filters(genre=unique("genre-"), year=year)) == []
+
+
+def test_available_keeps_only_playable_titles_and_combines_with_other_filters(
+        in_process: Services) -> None:
+    genre = unique("genre-")
+    plays_film = title(genre, year=1990, popularity=5)
+    plays_series = title(genre, kind="series", year=1990, popularity=4)
+    silent_film = title(genre, year=1990, popularity=9)
+    plays_other_year = title(genre, year=1991, popularity=3)
+    in_process.catalogue_writer.upsert([plays_film, plays_series, silent_film,
+                                        plays_other_year])
+    for record in (plays_film, plays_series, plays_other_year):
+        assert attach_asset(record.id, {"asset_id": unique("a-"), "manifest": "m.mpd"})
+
+    def ids(filters: Filters) -> list[str]:
+        cards, cursor = in_process.catalogue.browse(filters, 50, None)
+        assert cursor is None
+        assert all(card["playable"] for card in cards) or not filters.available
+        return [card["id"] for card in cards]
+
+    assert ids(Filters(genre=genre, available=True)) == [plays_film.id, plays_series.id,
+                                                         plays_other_year.id]
+    assert ids(Filters(genre=genre.lower(), year=1990, available=True)) == [
+        plays_film.id, plays_series.id]
+    assert ids(Filters(genre=genre, kind="film", year=1990, available=True)) == [plays_film.id]
+    assert ids(Filters(genre=genre, year=1990)) == [silent_film.id, plays_film.id,
+                                                    plays_series.id]
+    # the playable partition itself, paged: holds at least these three
+    cards, _ = in_process.catalogue.browse(Filters(available=True), 100, None)
+    assert all(card["playable"] for card in cards)
 
 
 def test_a_cursor_is_refused_when_garbled_or_from_another_partition(
@@ -176,3 +239,24 @@ def test_a_missing_season_or_a_film_has_no_season(in_process: Services) -> None:
         with pytest.raises(AppError) as refused:
             in_process.catalogue.season(title_id, number)
         assert refusal(refused) == (404, "season_not_found")
+
+
+def test_a_spent_read_budget_hands_on_a_cursor_that_misses_and_repeats_nothing(
+        in_process: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.catalogue.titles import browse
+
+    genre = unique("genre-")
+    records = [title(genre, kind="film" if n in (60, 121) else "series", popularity=500 - n)
+               for n in range(122)]
+    in_process.catalogue_writer.upsert(records)
+    films = [r.id for r in records if r.kind == "film"]
+    assert every_page(in_process, Filters(genre=genre, kind="film"), 5) == [films]
+
+    # tiny budgets: pages of 10 items, give up after 30 read with a match, 50 without
+    monkeypatch.setattr(browse, "MAX_QUERY_PAGE", 10)
+    monkeypatch.setattr(browse, "READ_BUDGET", 30)
+    monkeypatch.setattr(browse, "HARD_READ_BUDGET", 50)
+    pages = every_page(in_process, Filters(genre=genre, kind="film"), 5)
+    assert [i for page in pages for i in page] == films
+    assert len(pages) > 2  # the budget cut in, and the cursors carried on where it stopped
+    assert pages[0] == []  # nothing among the first 50 read: said so, with a cursor
