@@ -9,25 +9,29 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from localcloud.emulator import s3_events as moto_s3_events
+from localcloud.isolation import unique
+from tests.inprocess import InProcessCloud
 
 REGION = "us-east-1"
+BUCKET = unique("s3-events-")
 
 
 @pytest.fixture
-def bucket_and_queue() -> Iterator[tuple[Any, Any, str]]:
+def bucket_and_queue(cloud: InProcessCloud) -> Iterator[tuple[Any, Any, str]]:
+    # the session's in-process moto, with a bucket and queue of this test's own: a mock of
+    # its own would reset every backend, the in-process cloud's tables with them
     moto_s3_events.install()
-    with mock_aws():
+    with cloud.active():
         s3 = boto3.client("s3", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
-        queue_url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        queue_url = sqs.create_queue(QueueName=unique("events-"))["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"]
                                        )["Attributes"]["QueueArn"]
-        s3.create_bucket(Bucket="uploads")
+        s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_notification_configuration(
-            Bucket="uploads", NotificationConfiguration={"QueueConfigurations": [
+            Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [
                 {"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
         sqs.purge_queue(QueueUrl=queue_url)  # the configuration's test event
         yield s3, sqs, queue_url
@@ -48,17 +52,17 @@ def events(sqs: Any, queue_url: str) -> list[str]:
 def test_a_multipart_upload_is_one_event_and_a_put_still_one(
         bucket_and_queue: tuple[Any, Any, str]) -> None:
     s3, sqs, queue_url = bucket_and_queue
-    started = s3.create_multipart_upload(Bucket="uploads", Key="uploads/a/film.mp4")
+    started = s3.create_multipart_upload(Bucket=BUCKET, Key="uploads/a/film.mp4")
     parts = []
     for number, body in ((1, b"a" * 5 * 1024 * 1024), (2, b"b" * 10)):
-        etag = s3.upload_part(Bucket="uploads", Key="uploads/a/film.mp4", PartNumber=number,
+        etag = s3.upload_part(Bucket=BUCKET, Key="uploads/a/film.mp4", PartNumber=number,
                               UploadId=started["UploadId"], Body=body)["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
-    s3.complete_multipart_upload(Bucket="uploads", Key="uploads/a/film.mp4",
+    s3.complete_multipart_upload(Bucket=BUCKET, Key="uploads/a/film.mp4",
                                  UploadId=started["UploadId"],
                                  MultipartUpload={"Parts": parts})
     assert events(sqs, queue_url) == ["ObjectCreated:CompleteMultipartUpload"]
-    s3.put_object(Bucket="uploads", Key="uploads/b/film.mp4", Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="uploads/b/film.mp4", Body=b"x")
     assert events(sqs, queue_url) == ["ObjectCreated:Put"]
 
 
