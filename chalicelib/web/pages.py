@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 logger = Logger(service="notflix", child=True)
 ROW = 12
+#: Results a search page shows at once.
+SEARCH_PAGE = 24
 GENRES = ("Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama",
           "Family", "Fantasy", "History", "Horror", "Music", "Mystery", "Romance",
           "Science Fiction", "Thriller", "War", "Western")
@@ -59,6 +61,13 @@ class _Rows:
             self.outage = classify(exc) is not None
             logger.warning(f"{what} row unavailable", error=type(exc).__name__)
             return []
+
+
+def results_label(total: int, exact: bool) -> str:
+    """ "1 result", "24 results", or "1,000+ results" when the total is a lower bound."""
+    if not exact:
+        return f"{total:,}+ results"
+    return "1 result" if total == 1 else f"{total:,} results"
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -130,10 +139,18 @@ class Pages:
         following = f"/browse?{urlencode({**shown, 'cursor': after})}" if after else None
         return {"titles": titles, "next": following, "filters": raw, "genres": GENRES}
 
-    def search(self, q: str | None) -> dict[str, Any]:
+    def search(self, q: str | None, page: str | None = None) -> dict[str, Any]:
         query = (q or "").strip()
-        results = self.services.search.search(query, 24) if query else []
-        return {"q": query, "results": results}
+        if not query:
+            return {"q": "", "results": []}
+        number = int(page) if page and is_whole_number(page) and 0 < len(page) <= 4 else 1
+        found = self.services.search.search(query, SEARCH_PAGE, max(1, number))
+        following = found["next"]
+        return {"q": query, "results": found["results"],
+                "count": results_label(found["total"], found["total_exact"]),
+                "did_you_mean": found["did_you_mean"], "page": found["page"],
+                "next": (f"/search?{urlencode({'q': query, 'page': following})}"
+                         if following else None)}
 
     def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
         s = self.services
