@@ -15,10 +15,11 @@ Parts (all integer arrays little-endian ``uint32``):
   index of their names, and each entity has the sorted ordinals of its titles.
 - A :mod:`~chalicelib.catalogue.search.fuzzy` corrector over the words of both.
 
-:meth:`SearchIndex.find` answers a query in groups: titles whose name matches (exact name,
-then name start, then words anywhere, each by popularity), then titles of matching people
-(directors and cast together, by popularity), then of matching genres; a title appears once,
-in its first group, with the reason it matched. When nothing matches and some query word is
+:meth:`SearchIndex.find` answers a query in groups, each by popularity: titles whose name
+matches (exact name, then name start, then words anywhere), then titles of matching
+directors, of cast members, of genres (those whose name holds the query's words whole, then
+those only matched by word prefixes: "drama" lists the genre Drama before an actor called
+Dramane); a title appears once, in its first group, with the reason it matched. When nothing matches and some query word is
 no prefix of any known word, each such word is corrected (see ``fuzzy``) and the corrected
 query answers instead, saying so (``did_you_mean``). At most :data:`MAX_RESULTS` results are
 listed; the total counts every match, exactly where that is cheap (one word, or a few
@@ -51,7 +52,7 @@ from chalicelib.catalogue.search.names import (
     NamePayload,
     build_names,
 )
-from chalicelib.catalogue.titles.text import normalized, words
+from chalicelib.catalogue.titles.text import index_words, normalized, words
 
 __all__ = ["DEFAULT_THRESHOLD", "DEFAULT_TOP_K", "FORMAT_VERSION", "MAGIC", "MAX_RESULTS",
            "Hit", "Match", "SearchDoc", "SearchIndex", "SearchPage", "build"]
@@ -330,11 +331,14 @@ class SearchIndex:
             return ranked
         if entities.total > len(entities.ordinals):
             ranked.exact = ranked.complete = False
-        roles = self._entity_roles
-        people = ([e for e in entities.ordinals if roles[e] == _DIRECTOR]
-                  + [e for e in entities.ordinals if roles[e] == _CAST])
-        genres = [e for e in entities.ordinals if roles[e] == _GENRE]
-        for group in (people, genres):
+        # Directors, cast, genres; those named by whole words before those only by prefixes
+        # ("drama" is the genre Drama before an actor called Dramane).
+        query_words = set(words(query))
+        groups: list[list[int]] = [[] for _ in range(2 * len(_ROLES))]
+        for entity in entities.ordinals:
+            whole = query_words.issubset(index_words(self._entity_name(entity)))
+            groups[self._entity_roles[entity] + (0 if whole else len(_ROLES))].append(entity)
+        for group in groups:
             if group:
                 self._add_group(ranked, group)
         return ranked
