@@ -19,11 +19,12 @@ Parts (all integer arrays little-endian ``uint32``):
 matches (exact name, then name start, then words anywhere), then titles of matching
 directors, of cast members, of genres (those whose name holds the query's words whole, then
 those only matched by word prefixes: "drama" lists the genre Drama before an actor called
-Dramane); a title appears once, in its first group, with the reason it matched. When nothing matches and some query word is
-no prefix of any known word, each such word is corrected (see ``fuzzy``) and the corrected
-query answers instead, saying so (``did_you_mean``). At most :data:`MAX_RESULTS` results are
-listed; the total counts every match, exactly where that is cheap (one word, or a few
-thousand candidates) and otherwise as a lower bound that says so.
+Dramane); a title appears once, in its first group, with the reason it matched. When
+nothing matches and some query word is no prefix of any known word, each such word is
+corrected (see ``fuzzy``) and the corrected query answers instead, saying so
+(``did_you_mean``). At most :data:`MAX_RESULTS` results are listed; the total counts every
+match, exactly where that is cheap (one title word, a few thousand candidates, one huge
+genre) and otherwise as a lower bound that says so.
 
 The file is ``MAGIC | flags byte | body`` where the body is a msgpack map with ``bin`` fields
 (and a format version), zlib-compressed when ``flags & 1``. :func:`build` writes it raw by
@@ -229,8 +230,9 @@ class _Ranked:
     reasons: list[list[int]]
     total: int
     exact: bool
-    #: Every match so far is listed (so later groups can leave them out exactly).
-    complete: bool
+    #: Every match so far, when `known` (so later groups can leave them out exactly).
+    members: set[int]
+    known: bool
 
 
 class SearchIndex:
@@ -325,12 +327,13 @@ class SearchIndex:
     def _ranked(self, query: str) -> _Ranked:
         titles = self._titles.matches(query, MAX_RESULTS)
         ranked = _Ranked(list(titles.ordinals), [[] for _ in titles.ordinals], titles.total,
-                         titles.exact, titles.exact and titles.total == len(titles.ordinals))
+                         titles.exact, set(titles.ordinals),
+                         titles.exact and titles.total == len(titles.ordinals))
         entities = self._entities.matches(query, ENTITY_LIMIT)
         if not entities.ordinals:
             return ranked
         if entities.total > len(entities.ordinals):
-            ranked.exact = ranked.complete = False
+            ranked.exact = False  # the titles of the people left out are not counted
         # Directors, cast, genres; those named by whole words before those only by prefixes
         # ("drama" is the genre Drama before an actor called Dramane).
         query_words = set(words(query))
@@ -351,27 +354,29 @@ class SearchIndex:
         """Append the titles of `group`'s entities not listed yet, by popularity."""
         lists = [self._titles_of(e) for e in group]
         room = MAX_RESULTS - len(ranked.ordinals)
-        seen = set(ranked.ordinals)
+        known = ranked.known
+        seen = ranked.members if known else set(ranked.ordinals)
         if sum(len(titles) for titles in lists) <= _UNION_LIMIT:
             united: set[int] = set().union(*lists)
             united -= seen
             new = heapq.nsmallest(room, united) if room > 0 else []
             count, exact = len(united), True
+            if known:
+                ranked.members |= united
         else:
             new = _merged(lists, seen, room)
-            # Each list's titles not listed yet, exactly; together at least the largest.
-            count = max(len(t) - sum(1 for o in seen if _contains(t, o)) for t in lists)
-            count = max(count, len(new))
+            # Each list's titles not seen yet, exactly; together at least the largest.
+            count = max(max(len(t) - _overlap(t, seen) for t in lists), len(new))
             exact = len(lists) == 1
+            ranked.known = False
         ranked.ordinals.extend(new)
         ranked.reasons.extend([group] * len(new))
-        if ranked.complete:
+        if known:
             ranked.total += count
             ranked.exact = ranked.exact and exact
         else:  # earlier matches not listed may be among these: count only what is certain
             ranked.total = max(ranked.total, len(ranked.ordinals))
             ranked.exact = False
-        ranked.complete = ranked.complete and exact and len(new) == count
 
     def _hit(self, ordinal: int, reasons: list[int]) -> Hit:
         doc = self._doc(ordinal)
@@ -402,6 +407,13 @@ class SearchIndex:
 def _contains(sorted_values: Sequence[int], value: int) -> bool:
     i = bisect_left(sorted_values, value)
     return i < len(sorted_values) and sorted_values[i] == value
+
+
+def _overlap(sorted_values: array[int], values: set[int]) -> int:
+    """How many of `values` are in `sorted_values`."""
+    if 16 * len(values) < len(sorted_values):
+        return sum(1 for value in values if _contains(sorted_values, value))
+    return len(values.intersection(sorted_values))
 
 
 def _merged(lists: list[array[int]], seen: set[int], room: int) -> list[int]:
