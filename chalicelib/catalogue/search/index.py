@@ -284,11 +284,19 @@ class SearchIndex:
     @property
     def size_bytes(self) -> int:
         """Bytes held in memory by the index's blobs and arrays."""
-        arrays = (self._doc_offsets, self._entity_name_offsets, self._entity_postings,
-                  self._entity_posting_offsets)
-        return (len(self._docs) + len(self._entity_roles) + len(self._entity_names)
-                + sum(len(a) * a.itemsize for a in arrays) + self._titles.size_bytes
-                + self._entities.size_bytes + self._corrector.size_bytes)
+        return sum(self.size_parts().values())
+
+    def size_parts(self) -> dict[str, int]:
+        """`size_bytes` by part: documents, title words, people and genres, corrections."""
+        entity_arrays = (self._entity_name_offsets, self._entity_postings,
+                         self._entity_posting_offsets)
+        return {
+            "documents": len(self._docs) + len(self._doc_offsets) * 4,
+            "title words": self._titles.size_bytes,
+            "people and genres": (self._entities.size_bytes + len(self._entity_roles)
+                                  + len(self._entity_names)
+                                  + sum(len(a) * a.itemsize for a in entity_arrays)),
+            "corrections": self._corrector.size_bytes}
 
     def search(self, query: str, limit: int = 20) -> list[SearchDoc]:
         """Titles whose name matches every word of `query` as a word prefix, best first."""
