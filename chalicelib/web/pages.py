@@ -150,7 +150,10 @@ class Pages:
                 "count": results_label(found["total"], found["total_exact"]),
                 "did_you_mean": found["did_you_mean"], "page": found["page"],
                 "next": (f"/search?{urlencode({'q': query, 'page': following})}"
-                         if following else None)}
+                         if following else None),
+                # more matches than pages reach: say so rather than end silently
+                "capped": following is None and found["results"] != []
+                and found["total"] > (found["page"] - 1) * SEARCH_PAGE + len(found["results"])}
 
     def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
         s = self.services

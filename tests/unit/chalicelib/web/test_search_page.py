@@ -11,20 +11,23 @@ from chalicelib.web.render import page
 
 
 class FakeSearch:
-    def __init__(self, total: int, exact: bool = True, did_you_mean: str | None = None) -> None:
+    def __init__(self, total: int, exact: bool = True, did_you_mean: str | None = None,
+                 listed: int | None = None) -> None:
         self.total, self.exact, self.did_you_mean = total, exact, did_you_mean
+        #: How many of the matches pages reach (all of them unless given).
+        self.listed = total if listed is None else listed
         self.asked: list[tuple[str | None, int, int]] = []
 
     def search(self, query: str | None, limit: int, page: int = 1) -> SearchResults:
         self.asked.append((query, limit, page))
         start = (page - 1) * limit
-        shown = range(start, min(start + limit, self.total))
+        shown = range(start, min(start + limit, self.listed))
         hits: list[SearchHit] = [{
             "id": f"t{i}", "name": f"Film {i}", "year": 2000, "imdb_id": None,
             "poster_url": None, "country": None, "kind": "film",
             "match": ({"kind": "cast", "text": "with Tom Hanks"} if i % 2
                       else {"kind": "title", "text": f"Film {i}"})} for i in shown]
-        more = start + limit < self.total
+        more = start + limit < self.listed
         return {"query": query, "results": hits, "total": self.total,
                 "total_exact": self.exact, "page": page, "next": page + 1 if more else None,
                 "did_you_mean": self.did_you_mean}
@@ -69,6 +72,7 @@ def test_the_more_link_continues_on_the_next_page() -> None:
     assert search.asked[-1] == ("drama", SEARCH_PAGE, 2)
     assert second["next"] is None and len(second["results"]) == 5
     assert 'id="search-more" hidden' in html(second)
+    assert "Only the first 1,000" not in html(second)
     for odd in ("0", "-1", "x", "99999"):  # the page takes hints leniently
         pages(search).search("drama", odd)
     assert [asked[2] for asked in search.asked[-4:]] == [1, 1, 1, 1]
@@ -79,3 +83,11 @@ def test_a_corrected_query_says_so() -> None:
     assert "Showing results for <strong>godfather</strong>" in body
     assert "nothing matched “godfater”" in body
     assert "1,000+ results" in html(pages(FakeSearch(1000, exact=False)).search("the"))
+
+
+def test_the_last_reachable_page_says_more_matched() -> None:
+    search = FakeSearch(5000, listed=1000)
+    last = pages(search).search("a", str(1000 // SEARCH_PAGE + 1))
+    assert last["next"] is None and len(last["results"]) == 1000 % SEARCH_PAGE
+    assert "Only the first 1,000 results are listed" in html(last)
+    assert "Only the first" not in html(pages(search).search("a"))
