@@ -373,8 +373,10 @@ class SearchIndex:
                 ranked.members |= united
         else:
             new = _merged(lists, seen, room)
-            # Each list's titles not seen yet, exactly; together at least the largest.
-            count = max(max(len(t) - _overlap(t, seen) for t in lists), len(new))
+            # Each list's titles not seen yet, exactly; together at least the largest (not
+            # worth counting when earlier groups' count is a bound anyway).
+            count = (max(max(len(t) - _overlap(t, seen) for t in lists), len(new)) if known
+                     else len(new))
             exact = len(lists) == 1
             ranked.known = False
         ranked.ordinals.extend(new)

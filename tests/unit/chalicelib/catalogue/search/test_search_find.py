@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.catalogue.search import index as index_module
 from chalicelib.catalogue.search.fuzzy import Corrector, build_corrector, distance, max_edits
 from chalicelib.catalogue.search.index import MAX_RESULTS, SearchDoc, SearchIndex, build
 
@@ -154,3 +155,20 @@ def test_totals_go_past_the_listed_results_honestly() -> None:
     assert small.find("star", 0, 5).total == MAX_RESULTS + 50
     approximate = small.find("s 1", 0, 5)
     assert not approximate.exact and 0 < approximate.total <= MAX_RESULTS + 50
+
+
+@pytest.mark.parametrize("query", ["drama", "coppola", "tom", "comedy", "war", "s", "t"])
+def test_big_groups_merged_lazily_list_and_count_as_the_sets_do(
+        index: SearchIndex, monkeypatch: pytest.MonkeyPatch, query: str) -> None:
+    def answer(offset: int) -> tuple[list[tuple[str, str, str]], int]:
+        page = index.find(query, offset, 4)
+        return [(h.doc.id, h.match.kind, h.match.text) for h in page.hits], page.total
+
+    as_sets = [answer(offset) for offset in (0, 4, 8)]
+    monkeypatch.setattr(index_module, "_UNION_LIMIT", 1)
+    merged = [answer(offset) for offset in (0, 4, 8)]
+    assert [hits for hits, _ in merged] == [hits for hits, _ in as_sets]
+    for (_, exact_total), (_, merged_total) in zip(as_sets, merged, strict=True):
+        assert merged_total <= exact_total  # a lower bound when several lists merge
+    if query in ("drama", "comedy"):  # one genre: still exact
+        assert [total for _, total in merged] == [total for _, total in as_sets]
