@@ -18,7 +18,6 @@ from __future__ import annotations
 import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from itertools import combinations
 from typing import Final
 
 import msgspec
@@ -40,11 +39,13 @@ def _indexed_edits(word: str) -> int:
 
 
 def deletions(word: str, most: int) -> set[str]:
-    """`word` with up to `most` letters deleted (itself included)."""
+    """`word` with up to `most` letters deleted (itself included; never down to nothing)."""
     found = {word}
-    for k in range(1, min(most, len(word) - 1) + 1):
-        for gone in combinations(range(len(word)), k):
-            found.add("".join(ch for i, ch in enumerate(word) if i not in gone))
+    frontier = found
+    for _ in range(most):
+        shorter = {w[:i] + w[i + 1:] for w in frontier if len(w) > 1 for i in range(len(w))}
+        frontier = shorter - found
+        found |= frontier
     return found
 
 

@@ -153,11 +153,15 @@ class _Entities:
         self.roles = bytearray()
         self.names: list[str] = []
         self.postings: list[list[int]] = []
+        self._normalized: dict[str, str] = {}  # the same names recur in many titles
 
     def add(self, role: int, name: str, ordinal: int) -> None:
-        key = (role, normalized(name))
-        if not key[1]:
+        folded = self._normalized.get(name)
+        if folded is None:
+            folded = self._normalized[name] = normalized(name)
+        if not folded:
             return
+        key = (role, folded)
         entity = self.ids.get(key)
         if entity is None:
             entity = self.ids[key] = len(self.names)
