@@ -341,6 +341,12 @@ class SearchIndex:
         ranked = _Ranked(list(titles.ordinals), [[] for _ in titles.ordinals], titles.total,
                          titles.exact, set(titles.ordinals),
                          titles.exact and titles.total == len(titles.ordinals))
+        if len(ranked.ordinals) >= MAX_RESULTS and not ranked.known:
+            # Titles fill every listed place and the total is a bound already: people and
+            # genres could change neither (this keeps one- and two-letter prefixes cheap).
+            if all(self._entities.has_prefix(word) for word in words(query)):
+                ranked.exact = False
+            return ranked
         entities = self._entities.matches(query, ENTITY_LIMIT)
         if not entities.ordinals:
             return ranked
@@ -364,14 +370,17 @@ class SearchIndex:
 
     def _add_group(self, ranked: _Ranked, group: list[int]) -> None:
         """Append the titles of `group`'s entities not listed yet, by popularity."""
-        lists = [self._titles_of(e) for e in group]
         room = MAX_RESULTS - len(ranked.ordinals)
         known = ranked.known
+        if room <= 0 and not known:  # nothing to list, nothing to count exactly
+            ranked.exact = False
+            return
+        lists = [self._titles_of(e) for e in group]
         seen = ranked.members if known else set(ranked.ordinals)
         if sum(len(titles) for titles in lists) <= _UNION_LIMIT:
             united: set[int] = set().union(*lists)
             united -= seen
-            new = heapq.nsmallest(room, united) if room > 0 else []
+            new = sorted(united)[:room] if room > 0 else []
             count, exact = len(united), True
             if known:
                 ranked.members |= united

@@ -334,7 +334,7 @@ class NameIndex:
         ranges.sort()
 
         found = self._name_matches(NAME_MARK + " ".join(query_words), limit)
-        matching = self._word_matches(ranges, limit)
+        matching, known = self._word_matches(ranges, limit)
         if len(found) < limit:
             # Tier 2 holds tiers 0-1 too, so its first `limit` ordinals always suffice.
             seen = set(found)
@@ -343,23 +343,10 @@ class NameIndex:
                     found.append(ordinal)
                     if len(found) == limit:
                         break
-        huge = ranges[0][0] > self._threshold  # then tier 2 came from a top list
-        if len(matching) < limit and not huge:
-            return Matches(found, len(matching), True)
-        if len(ranges) == 1:
-            return Matches(found, self._distinct(ranges[0]), True)
-        return Matches(found, len(matching), False)
-
-    def _distinct(self, word_range: _WordRange) -> int:
-        """How many items have a word starting with the range's word."""
-        count, lo, hi, word = word_range
-        if hi - lo == 1:
-            return count
-        known = self._top_counts.get(word) if count > self._threshold else None
         if known is not None:
-            return known
-        offsets = self._posting_offsets
-        return len(set(self._postings[offsets[lo]:offsets[hi]]))
+            return Matches(found, known, True)
+        huge = ranges[0][0] > self._threshold  # then tier 2 came from a top list
+        return Matches(found, len(matching), len(matching) < limit and not huge)
 
     def _prefix_range(self, prefix: str) -> tuple[int, int]:
         """Token ids [lo, hi) of the tokens starting with `prefix`."""
@@ -383,8 +370,7 @@ class NameIndex:
         top = (self._tops.get(key)
                if offsets[hi] - offsets[lo] > self._threshold else None)
         # Every item has one name token, so the postings of a name range are unique.
-        starts = top if top is not None else heapq.nsmallest(
-            limit, postings[offsets[lo]:offsets[hi]])
+        starts = top if top is not None else sorted(postings[offsets[lo]:offsets[hi]])[:limit]
         seen = set(found)
         for ordinal in starts:
             if ordinal not in seen:
@@ -393,8 +379,10 @@ class NameIndex:
                     break
         return found
 
-    def _word_matches(self, ranges: list[_WordRange], limit: int) -> list[int]:
-        """Tier 2: the `limit` smallest ordinals where every query word prefixes some word.
+    def _word_matches(self, ranges: list[_WordRange],
+                      limit: int) -> tuple[list[int], int | None]:
+        """Tier 2: the `limit` smallest ordinals where every query word prefixes some word,
+        and how many there are when that comes for free (one query word).
 
         `ranges` is sorted by posting count. The rarest word drives; other words are either
         intersected as sets (C speed, when their postings are not much more numerous than the
@@ -408,19 +396,21 @@ class NameIndex:
         top = self._tops.get(word) if count > self._threshold else None
         if top is not None:
             # Every word is huge: only the driver's most popular items are candidates.
-            return self._checked(top, others, limit)
+            return (self._checked(top, others, limit),
+                    None if others else self._top_counts[word])
         if not others:
             if hi - lo == 1:  # one token: its postings are sorted and unique already
-                return list(postings[start:min(end, start + limit)])
-            return _smallest_unique(postings[start:end], limit)
+                return list(postings[start:min(end, start + limit)]), count
+            unique = sorted(set(postings[start:end]))  # <= threshold: C speed beats a heap
+            return unique[:limit], len(unique)
         via_sets = [r for r in others if r[0] <= _SET_RATIO * count]
         if not via_sets:
             driver = (postings[start:end] if hi - lo == 1 else set(postings[start:end]))
-            return self._checked(driver, others, limit)
+            return self._checked(driver, others, limit), None
         common = set(postings[start:end])
         for _, other_lo, other_hi, _ in via_sets:
             common = common.intersection(postings[offsets[other_lo]:offsets[other_hi]])
-        return self._checked(common, others[len(via_sets):], limit)
+        return self._checked(common, others[len(via_sets):], limit), None
 
     def _checked(self, candidates: array[int] | set[int], checks: list[_WordRange],
                  limit: int) -> list[int]:
@@ -428,7 +418,7 @@ class NameIndex:
         each of `checks`' token ranges, found with the forward index."""
         if not checks:
             if isinstance(candidates, set):
-                return heapq.nsmallest(limit, candidates)
+                return sorted(candidates)[:limit]
             return list(candidates[:limit])
         ascending: Iterable[int] = candidates
         if isinstance(candidates, set):
@@ -452,15 +442,6 @@ class NameIndex:
                 if len(found) == limit:
                     break
         return found
-
-
-def _smallest_unique(values: array[int], limit: int) -> list[int]:
-    """The `limit` smallest distinct values, ascending."""
-    smallest = heapq.nsmallest(limit, values)
-    unique = sorted(set(smallest))
-    if len(unique) < len(smallest) and len(values) > limit:  # duplicates: the slow way
-        return heapq.nsmallest(limit, set(values))
-    return unique
 
 
 def _ascending(values: set[int], first: int) -> Iterator[int]:

@@ -150,6 +150,10 @@ def test_totals_go_past_the_listed_results_honestly() -> None:
     page = index.find("star", MAX_RESULTS - 10, 20)
     assert page.total == MAX_RESULTS + 50 and page.exact and len(page.hits) == 10
     assert index.find("drama", 0, 5).total == MAX_RESULTS + 50
+    # titles fill every place: a person who might add more makes the total a bound
+    starla = film("starla", "Other", 0, cast=("Starla Jones",))
+    with_person = SearchIndex.load(build([*docs, starla])).find("star", 0, 5)
+    assert (with_person.total, with_person.exact) == (MAX_RESULTS + 50, False)
     # small top lists: a two-word query over two huge prefixes can only say "at least"
     small = SearchIndex.load(build(docs, threshold=10, top_k=5))
     assert small.find("star", 0, 5).total == MAX_RESULTS + 50
