@@ -47,10 +47,7 @@ class SearchService:
         if limit < 1 or page < 1:
             raise ValueError("limit and page start at 1")
         offset = (page - 1) * limit
-        found = self.index().find(query, offset, limit) if offset < MAX_RESULTS else None
-        if found is None:
-            return {"query": query, "results": [], "total": 0, "total_exact": False,
-                    "page": page, "next": None, "did_you_mean": None}
+        found = self.index().find(query, offset, limit)  # past MAX_RESULTS: just the total
         more = offset + limit < min(found.total, MAX_RESULTS) and len(found.hits) == limit
         return {"query": query, "results": [self._hit(hit) for hit in found.hits],
                 "total": found.total, "total_exact": found.exact, "page": page,

@@ -145,6 +145,8 @@ def test_people_genres_typos_and_pages_from_the_stored_catalogue(in_process: Ser
     assert [r["id"] for r in second["results"]] == [films[1].id, films[2].id]
     assert second["next"] is None and second["page"] == 2
     assert service.search(surname.lower(), 2, 3)["results"] == []
+    beyond = service.search(surname.lower(), 50, 21)  # past the 1,000 listed: still counted
+    assert (beyond["results"], beyond["total"], beyond["next"]) == ([], 4, None)
     assert [r["match"]["text"] for r in service.search(f"tomas {surname}", 5)["results"]] == [
         f"with Tomas {surname}"] * 3
     assert service.search("someone writing", 5)["total"] == 0  # writers are not indexed
