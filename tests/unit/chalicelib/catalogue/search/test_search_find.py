@@ -107,6 +107,15 @@ def test_a_typo_answers_with_the_corrected_query(index: SearchIndex) -> None:
     assert index.find("zzzz", 0, 10).total == 0 and index.find("zzzz").did_you_mean is None
 
 
+def test_edit_budget_through_find(index: SearchIndex) -> None:
+    assert index.find("tiy", 0, 10).total == 0  # 3 letters: "toy" is not offered
+    assert index.find("jwas", 0, 10).did_you_mean == "jaws"  # 4 letters: one edit
+    assert index.find("jwaz", 0, 10).did_you_mean is None  # two edits
+    assert index.find("spielbrg", 0, 10).did_you_mean == "spielberg"  # 8 letters
+    assert index.find("speilbrg", 0, 10).did_you_mean == "spielberg"  # two edits at 8+
+    assert index.find("translaton", 0, 10).did_you_mean == "translation"
+
+
 def test_edit_budget_by_word_length() -> None:
     assert [max_edits("x" * n) for n in (1, 3, 4, 7, 8, 12)] == [0, 0, 1, 1, 2, 2]
     words = ["cat", "jaws", "matrix", "godfather", "terminator", "casablanca"]
