@@ -37,6 +37,8 @@ class SearchService:
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._etag: str | None = None
+        #: The stored index (of ETag `_etag`) could not be read: another format, say.
+        self._unreadable = False
         self._checked_at = float("-inf")
 
     def search(self, query: str | None, limit: int, page: int = 1) -> SearchResults:
@@ -70,7 +72,8 @@ class SearchService:
         return self._index
 
     def _refresh(self) -> None:
-        extra = {"IfNoneMatch": self._etag} if self._etag and self._index is not None else {}
+        extra = ({"IfNoneMatch": self._etag}
+                 if self._etag and (self._index is not None or self._unreadable) else {})
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=SEARCH_INDEX_KEY, **extra)
         except ClientError as exc:
@@ -82,8 +85,17 @@ class SearchService:
             self._checked_at = self.clock()
             return  # not built yet: keep whatever we have
         started = time.perf_counter()
-        self._index = SearchIndex.load(found["Body"].read())
         self._etag = found.get("ETag")
         self._checked_at = self.clock()
+        try:
+            loaded = SearchIndex.load(found["Body"].read())
+        except ValueError as exc:
+            # e.g. written by an older release: answer "being prepared" (or with the index
+            # already loaded) until a rebuild replaces it, without fetching it again
+            self._unreadable = True
+            log.warning("search index unreadable: rebuild the catalogue",
+                        extra={"error": str(exc)})
+            return
+        self._index, self._unreadable = loaded, False
         log.info("search index loaded", extra={"titles": len(self._index),
                                                "ms": round((time.perf_counter() - started) * 1e3)})

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalogue.rebuild import CatalogueIndexer
+from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY, CatalogueIndexer
 from chalicelib.catalogue.search.service import SearchService
 from chalicelib.catalogue.titles.records import Person, TitleRecord
 from chalicelib.platform.errors import AppError
@@ -155,3 +155,22 @@ def test_people_genres_typos_and_pages_from_the_stored_catalogue(in_process: Ser
     assert [r["id"] for r in typo["results"]] == [f.id for f in films]
     one = service.search(f"{surname} the film", 5)
     assert (one["total"], len(one["results"]), one["next"]) == (1, 1, None)
+
+
+def test_an_unreadable_index_is_unavailable_until_rebuilt_and_not_fetched_again(
+        in_process: Services) -> None:
+    bucket, clock = a_bucket(in_process), Clock()
+    in_process.resources.s3.put_object(Bucket=bucket, Key=SEARCH_INDEX_KEY,
+                                       Body=b"NFXS\x00an index of another format")
+    reads = Reads(in_process.resources.s3)
+    service = SearchService(reads, bucket, 60, in_process.settings.image_base_url, clock=clock)
+    for _ in range(2):
+        with pytest.raises(AppError) as waiting:
+            service.search("anything", 10)
+        assert (waiting.value.status, waiting.value.code) == (503, "search_unavailable")
+    assert reads.answers == ["body", "ClientError"]  # the same bytes: a 304, no transfer
+    word = unique("q")
+    in_process.catalogue_writer.upsert([film(f"Readable {word}", 1)])
+    CatalogueIndexer(in_process.resources.s3, bucket, 1000, 6.8).rebuild()
+    clock.now += 60
+    assert service.search(word, 10)["total"] == 1
