@@ -1,10 +1,15 @@
-"""Title search benchmark: the compact index on 1,000,000 generated titles.
+"""Search benchmark: the compact index on 1,000,000 generated titles with their people.
 
 1. Generates 1M titles deterministically: 1-6 words drawn Zipf-like from ~40k pseudo-words
-   (some accented) and common English title words, Zipf-like popularity.
+   (some accented) and common English title words, Zipf-like popularity; each with a
+   director (from 100k), 3-15 cast members (from 400k, Zipf-like: a few stars are in
+   hundreds of titles) and 1-3 of 20 genres. Names are a first name (~400) and a surname
+   (~60k pseudo-words).
 2. In-process: build time, peak RSS, size raw and zlib-compressed, load time, and warm query
-   p50/p99 over a mixed query set (1-char, 2-4 char prefixes, whole words, two words, title
-   starts, accented spellings, misses).
+   p50/p99 of `SearchIndex.find` (what the API answers: grouped results, total, corrections)
+   over a mixed query set: title kinds (1-char, 2-4 char prefixes, whole words, two words,
+   title starts, accented spellings, misses), people kinds (surname, full name, full name
+   being typed), genres, and typos (title words and surnames one or two edits off).
 3. Over HTTP: a private embedded stack, the index uploaded to S3 where the API reads it, then
    `GET /api/search?q=...&limit=10` for the same mix (the first request loads the index).
 
@@ -26,6 +31,7 @@ import zlib
 from urllib.parse import quote
 
 from bench.harness import http_client, percentiles_ms, private_stack, report
+from chalicelib.catalogue.search.fuzzy import max_edits
 from chalicelib.catalogue.search.index import SearchDoc, SearchIndex, build
 from chalicelib.platform.aws import make_session
 
@@ -49,6 +55,13 @@ ACCENTED = ("amélie", "café", "noël", "señor", "über", "mädchen", "été",
             "crème", "déjà", "garçon", "société", "mañana", "fröken", "sérénade")
 SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiouy"] + [
     "an", "en", "in", "on", "ar", "er", "or", "al", "el", "st", "tr", "ch", "sh", "th"]
+GENRES = ("Drama", "Comedy", "Thriller", "Action", "Romance", "Crime", "Horror",
+          "Documentary", "Adventure", "Science Fiction", "Family", "Mystery", "Fantasy",
+          "Animation", "Music", "History", "War", "Western", "Biography", "Sport")
+#: Genres drawn in proportion to these weights (drama is about a third of all titles).
+GENRE_WEIGHTS = (34, 25, 12, 11, 10, 9, 7, 6, 6, 5, 4, 4, 4, 3, 3, 2, 2, 1, 2, 1)
+DIRECTORS = 100_000
+ACTORS = 400_000
 
 
 def vocabulary(rng: random.Random, size: int = 40_000) -> list[str]:
@@ -76,9 +89,27 @@ def zipf_weights(n: int, s: float) -> list[float]:
     return cumulative
 
 
+def person_names(rng: random.Random, count: int) -> list[str]:
+    """`count` distinct "First Surname" names: ~400 first names, ~60k surnames."""
+    firsts = [w.title() for w in vocabulary(rng, 400)]
+    surnames = [w.title() for w in vocabulary(rng, 60_000)]
+    seen: set[str] = set()
+    out: list[str] = []
+    while len(out) < count:
+        name = f"{rng.choice(firsts)} {rng.choice(surnames)}"
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
 def generate(count: int, seed: int = SEED) -> list[SearchDoc]:
     """`count` titles, identical on every run."""
     rng = random.Random(seed)
+    people = person_names(random.Random(seed + 2), DIRECTORS + ACTORS)
+    directors, actors = people[:DIRECTORS], people[DIRECTORS:]
+    director_weights = zipf_weights(len(directors), 0.8)
+    actor_weights = zipf_weights(len(actors), 0.8)
     pseudo = vocabulary(rng)
     vocab = COMMON + list(ACCENTED) + pseudo
     # Common words first, so they get the heavy end of the Zipf curve.
@@ -104,8 +135,29 @@ def generate(count: int, seed: int = SEED) -> list[SearchDoc]:
                          + ".jpg") if rng.random() < 0.8 else None,
             country=rng.choice(countries), kind="series" if series else "film",
             # Pareto: a few very popular titles, a long tail near 1.
-            popularity=round(rng.paretovariate(1.1), 3)))
+            popularity=round(rng.paretovariate(1.1), 3),
+            directors=tuple(rng.choices(directors, cum_weights=director_weights, k=1)),
+            cast=tuple(sorted(set(rng.choices(actors, cum_weights=actor_weights,
+                                              k=rng.randint(3, 15))))),
+            genres=tuple(set(rng.choices(GENRES, GENRE_WEIGHTS, k=rng.randint(1, 3))))))
     return docs
+
+
+def typo(rng: random.Random, word: str) -> str:
+    """`word` with as many random edits as a query of its length may have."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for _ in range(max_edits(word)):
+        at = rng.randrange(len(word))
+        edit = rng.choice(("substitute", "delete", "insert", "swap"))
+        if edit == "substitute":
+            word = word[:at] + rng.choice(letters) + word[at + 1:]
+        elif edit == "delete" and len(word) > 4:
+            word = word[:at] + word[at + 1:]
+        elif edit == "swap" and at + 1 < len(word):
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+        else:
+            word = word[:at] + rng.choice(letters) + word[at:]
+    return word
 
 
 def queries(docs: list[SearchDoc], n_each: int = 200,
@@ -145,6 +197,23 @@ def queries(docs: list[SearchDoc], n_each: int = 200,
         found = title_words()
         text = " ".join(found)
         mix["title start"].append(text[:rng.randint(3, max(3, len(text)))])
+
+    def someone() -> str:
+        doc = rng.choice(popular if rng.random() < 0.6 else docs)
+        return rng.choice(doc.directors + doc.cast)
+
+    def long_word() -> str:
+        while len(found := rng.choice(title_words()).lower()) < 4:
+            pass
+        return found
+
+    mix["person surname"] = [someone().split()[-1] for _ in range(n_each)]
+    mix["person full name"] = [someone() for _ in range(n_each)]
+    mix["person being typed"] = [(name := someone())[:rng.randint(3, len(name))]
+                                 for _ in range(n_each)]
+    mix["genre"] = [rng.choice(GENRES).lower() for _ in range(n_each)]
+    mix["typo: title word"] = [typo(rng, long_word()) for _ in range(n_each)]
+    mix["typo: surname"] = [typo(rng, someone().split()[-1].lower()) for _ in range(n_each)]
     return mix
 
 
@@ -159,10 +228,10 @@ def peak_rss_mib() -> float:
 
 
 def in_process(index: SearchIndex, mix: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
-    """Warm p50/p99 per query kind (each query run once before the timed pass)."""
+    """Warm p50/p99 of `find` per query kind (each query run once before the timed pass)."""
     for batch in mix.values():
         for q in batch:
-            index.search(q, 10)
+            index.find(q, 0, 10)
     rows: dict[str, tuple[float, float]] = {}
     everything: list[float] = []
     for kind, batch in mix.items():
@@ -170,11 +239,24 @@ def in_process(index: SearchIndex, mix: dict[str, list[str]]) -> dict[str, tuple
         for _ in range(3):
             for q in batch:
                 started = time.perf_counter()
-                index.search(q, 10)
+                index.find(q, 0, 10)
                 samples.append(time.perf_counter() - started)
         everything.extend(samples)
         rows[f"in-process: {kind}"] = percentiles_ms(samples)
     rows["in-process: all kinds"] = percentiles_ms(everything)
+    return rows
+
+
+def outcomes(index: SearchIndex, mix: dict[str, list[str]]) -> dict[str, str]:
+    """Per kind: how many queries found something, were corrected, had an exact total."""
+    rows: dict[str, str] = {}
+    for kind, batch in mix.items():
+        pages = [index.find(q, 0, 10) for q in batch]
+        found = sum(1 for p in pages if p.hits)
+        corrected = sum(1 for p in pages if p.did_you_mean)
+        exact = sum(1 for p in pages if p.exact)
+        rows[kind] = (f"{found}/{len(pages)} found, {corrected} corrected, "
+                      f"{exact} exact totals")
     return rows
 
 
@@ -213,7 +295,7 @@ def over_http(data: bytes, index: SearchIndex, mix: dict[str, list[str]],
                     by_kind[kind].append(elapsed)
                     everything.append(elapsed)
                     got = [r["id"] for r in response.json()["results"]]
-                    if got != [d.id for d in index.search(q, 10)]:
+                    if got != [h.doc.id for h in index.find(q, 0, 10).hits]:
                         run.mismatches.append(q)
             for kind, samples in by_kind.items():
                 run.rows[f"HTTP: {kind}"] = percentiles_ms(samples)
@@ -269,8 +351,13 @@ def main() -> None:
           f"{peak_build:,.0f} MiB (+{peak_build - max(rss_before, peak_before):,.0f} MiB)")
     print(f"size: raw {len(data) / 2**20:,.1f} MiB, zlib-6 {len(compressed) / 2**20:,.1f} MiB "
           f"(compress {compress_s:.1f} s, decompress {decompress_s * 1000:,.0f} ms); "
-          f"in memory {index.size_bytes / 2**20:,.1f} MiB")
+          f"in memory {index.size_bytes / 2**20:,.1f} MiB ("
+          + ", ".join(f"{part} {size / 2**20:,.1f}" for part, size in index.size_parts().items())
+          + ")")
     print(f"load (raw bytes -> SearchIndex, median of 3): {load_s * 1000:,.0f} ms")
+    print()
+    for kind, outcome in outcomes(index, mix).items():
+        print(f"{kind}: {outcome}")
     print()
     report(rows, "in-process: all kinds")
     if http is None:

@@ -4,7 +4,8 @@ browse choices (titles per genre, country, year and type).
 Runs after an import or a seed changed titles (never on a request path). All read the
 browse index's `all` facet: one item per title with exactly the fields they need, a few
 hundred bytes each, already in popularity order, so one paged query replaces a scan of
-the (much larger) title items.
+the (much larger) title items. Search also indexes each title's directors and cast,
+which only the title items hold: one scan of the titles projected to `id` and `people`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from chalicelib.catalogue.rankings import (
 )
 from chalicelib.catalogue.search.index import SearchDoc, build
 from chalicelib.catalogue.titles.choices import FACETS_KEY, FacetCounter
-from chalicelib.catalogue.titles.models import FacetModel, RankingModel, str_list
+from chalicelib.catalogue.titles.models import FacetModel, RankingModel, TitleModel, str_list
 from chalicelib.catalogue.titles.posters import frame_path
 from chalicelib.platform.clock import iso
 from chalicelib.platform.logs import child
@@ -55,6 +56,23 @@ def _every_title() -> Iterator[FacetModel]:
     return iter(FacetModel.query("all", page_size=1000))
 
 
+#: (directors, cast) of a title, as search indexes them.
+Credits = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _every_credit() -> dict[str, Credits]:
+    """Each title's directors and cast, from one scan of the titles projected to their
+    people (the facets do not carry them)."""
+    credits: dict[str, Credits] = {}
+    for title in TitleModel.scan(attributes_to_get=["id", "people"], page_size=1000):
+        people = title.people or []
+        directors = tuple(str(p["name"]) for p in people if p.get("role") == "director")
+        cast = tuple(str(p["name"]) for p in people if p.get("role") == "actor")
+        if directors or cast:
+            credits[title.id] = (directors, cast)
+    return credits
+
+
 class CatalogueIndexer:
     def __init__(self, s3: Any, data_bucket: str, min_votes: int | None,
                  mean: float | None = None,
@@ -71,14 +89,17 @@ class CatalogueIndexer:
         docs: list[SearchDoc] = []
         films: list[RatedFilm] = []
         counter = FacetCounter()
+        credits = _every_credit()
         for title in _every_title():
             counter.add(title)
             year = int(title.year) if title.year is not None else None
             countries = tuple(str_list(title.countries))
+            directors, cast = credits.get(title.id, ((), ()))
             docs.append(SearchDoc(id=title.id, name=title.name, year=year,
                                   imdb_id=title.imdb_id, poster_path=artwork_path(title),
                                   country=countries[0] if countries else None, kind=title.kind,
-                                  popularity=float(title.popularity or 0)))
+                                  popularity=float(title.popularity or 0), directors=directors,
+                                  cast=cast, genres=tuple(str_list(title.genres))))
             if title.kind == "film" and title.rating is not None and (title.votes or 0) > 0:
                 films.append(RatedFilm(title.id, title.name, year, title.imdb_id,
                                        float(title.rating), int(title.votes), countries,

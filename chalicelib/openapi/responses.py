@@ -199,6 +199,13 @@ class Season(SeasonSummary):
     episodes: list[Episode]
 
 
+class SearchMatch(TypedDict):
+    #: What matched: `title`, `director`, `cast` or `genre`.
+    kind: str
+    #: Why, for people: "directed by Francis Ford Coppola", "with Tom Hanks", "Drama".
+    text: str
+
+
 class SearchHit(TypedDict):
     id: str
     name: str
@@ -208,11 +215,20 @@ class SearchHit(TypedDict):
     #: The first country code, if any.
     country: str | None
     kind: str
+    match: SearchMatch
 
 
 class SearchResults(TypedDict):
     query: str | None
     results: list[SearchHit]
+    #: How many titles match in all (at least this many when `total_exact` is false).
+    total: int
+    total_exact: bool
+    page: int
+    #: The next page's number, or null on the last page.
+    next: int | None
+    #: The corrected query that answered, when the query as typed matched nothing.
+    did_you_mean: str | None
 
 
 class RankedTitle(TypedDict):

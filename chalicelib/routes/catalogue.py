@@ -8,6 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.principal import current
 from chalicelib.catalogue.importing.imdb_upload import ACCEPTED_TYPES, parse_imdb_csv
+from chalicelib.catalogue.search.index import MAX_RESULTS
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.catalogue.titles.posters import (
     generated_path,
@@ -72,14 +73,18 @@ def season(title_id: str, number: str) -> Json[api.Season]:
 
 
 @declare(bp, "GET", "/api/search", Op(
-    "Search titles by name (typo-tolerant)", "catalogue", "SearchResults",
+    "Search titles by name, director, cast or genre (typo-tolerant)", "catalogue",
+    "SearchResults",
     query=(
         Param("q", "What to look for", max_length=100, min_length=1, required=True),
-        Param("limit", "How many results", "integer", minimum=1, maximum=50))))
+        Param("limit", "How many results a page", "integer", minimum=1, maximum=50),
+        Param("page", "Which page (from 1; the `next` value of the previous page)", "integer",
+              minimum=1, maximum=MAX_RESULTS))))
 def search() -> Json[api.SearchResults]:
-    q = query("q")
-    results = services.search.search(q, page_size(query("limit"), default=10, maximum=50))
-    return json_response({"query": q, "results": results})
+    limit = page_size(query("limit"), default=10, maximum=50)
+    number = query("page")
+    return json_response(services.search.search(
+        query("q"), limit, int(number) if number is not None else 1))
 
 
 @declare(bp, "GET", "/api/rankings/countries/{country}", Op(

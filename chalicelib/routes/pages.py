@@ -68,9 +68,10 @@ def browse_page() -> Response:
 
 
 @declare(bp, "GET", "/search", Op("Search page", "pages", "html",
-    query=(Param("q", "What to look for", max_length=100),)))
+    query=(Param("q", "What to look for", max_length=100),
+           Param("page", "Which page of results (from 1)"))))
 def search_page() -> Response:
-    return page("search.html", viewer(), **services.pages.search(query("q")))
+    return page("search.html", viewer(), **services.pages.search(query("q"), query("page")))
 
 
 @declare(bp, "GET", "/titles/{title_id}", Op(

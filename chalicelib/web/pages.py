@@ -39,6 +39,8 @@ BROWSE_PAGE = 36
 #: Whose "Best in" row a visitor from a country without a ranking sees: the country with
 #: the most rated films in the demo catalogue (11,807 of 17,125).
 FALLBACK_COUNTRY = "US"
+#: Results a search page shows at once.
+SEARCH_PAGE = 24
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
 
@@ -62,6 +64,13 @@ class _Rows:
             self.outage = classify(exc) is not None
             logger.warning(f"{what} row unavailable", error=type(exc).__name__)
             return []
+
+
+def results_label(total: int, exact: bool) -> str:
+    """ "1 result", "24 results", or "1,000+ results" when the total is a lower bound."""
+    if not exact:
+        return f"{total:,}+ results"
+    return "1 result" if total == 1 else f"{total:,} results"
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -155,10 +164,21 @@ class Pages:
                 "available": filters.available,
                 **filter_choices(catalogue.choices(), filters)}
 
-    def search(self, q: str | None) -> dict[str, Any]:
+    def search(self, q: str | None, page: str | None = None) -> dict[str, Any]:
         query = (q or "").strip()
-        results = self.services.search.search(query, 24) if query else []
-        return {"q": query, "results": results}
+        if not query:
+            return {"q": "", "results": []}
+        number = int(page) if page and is_whole_number(page) and 0 < len(page) <= 4 else 1
+        found = self.services.search.search(query, SEARCH_PAGE, max(1, number))
+        following = found["next"]
+        return {"q": query, "results": found["results"],
+                "count": results_label(found["total"], found["total_exact"]),
+                "did_you_mean": found["did_you_mean"], "page": found["page"],
+                "next": (f"/search?{urlencode({'q': query, 'page': following})}"
+                         if following else None),
+                # more matches than pages reach: say so rather than end silently
+                "capped": following is None and found["results"] != []
+                and found["total"] > (found["page"] - 1) * SEARCH_PAGE + len(found["results"])}
 
     def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
         s = self.services

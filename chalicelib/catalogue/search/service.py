@@ -1,4 +1,5 @@
-"""Title search for the API: the index built by a rebuild, loaded from S3 once per container.
+"""Search for the API (titles, people, genres; see `index`): the index a rebuild built,
+loaded from S3 once per container.
 
 A warm container keeps the index in memory and asks S3 at most every `refresh_seconds`
 whether a newer one was built (a conditional GET on the ETag: 304 costs no transfer).
@@ -14,9 +15,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.catalogue.rebuild import SEARCH_INDEX_KEY
-from chalicelib.catalogue.search.index import SearchIndex
+from chalicelib.catalogue.search.index import MAX_RESULTS, Hit, SearchIndex
 from chalicelib.catalogue.titles.posters import poster_url
-from chalicelib.openapi.responses import SearchHit
+from chalicelib.openapi.responses import SearchHit, SearchResults
 from chalicelib.platform.aws import error_code, is_missing
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import child
@@ -36,15 +37,30 @@ class SearchService:
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
         self._etag: str | None = None
+        #: The stored index (of ETag `_etag`) could not be read: another format, say.
+        self._unreadable = False
         self._checked_at = float("-inf")
 
-    def search(self, query: str | None, limit: int) -> list[SearchHit]:
+    def search(self, query: str | None, limit: int, page: int = 1) -> SearchResults:
+        """Page `page` (from 1) of `limit` results for `query`, with the total and the reason
+        each title matched."""
         if query is None or not 0 < len(query.strip()) <= MAX_QUERY_LENGTH:
             raise catalogued("bad_query", maximum=MAX_QUERY_LENGTH)
-        return [{"id": doc.id, "name": doc.name, "year": doc.year, "imdb_id": doc.imdb_id,
-                 "poster_url": poster_url(doc.poster_path, self.image_base, doc.id),
-                 "country": doc.country, "kind": doc.kind}
-                for doc in self.index().search(query, limit)]
+        if limit < 1 or page < 1:
+            raise ValueError("limit and page start at 1")
+        offset = (page - 1) * limit
+        found = self.index().find(query, offset, limit)  # past MAX_RESULTS: just the total
+        more = offset + limit < min(found.total, MAX_RESULTS) and len(found.hits) == limit
+        return {"query": query, "results": [self._hit(hit) for hit in found.hits],
+                "total": found.total, "total_exact": found.exact, "page": page,
+                "next": page + 1 if more else None, "did_you_mean": found.did_you_mean}
+
+    def _hit(self, hit: Hit) -> SearchHit:
+        doc = hit.doc
+        return {"id": doc.id, "name": doc.name, "year": doc.year, "imdb_id": doc.imdb_id,
+                "poster_url": poster_url(doc.poster_path, self.image_base, doc.id),
+                "country": doc.country, "kind": doc.kind,
+                "match": {"kind": hit.match.kind, "text": hit.match.text}}
 
     def index(self) -> SearchIndex:
         if self.clock() - self._checked_at >= self.refresh_seconds or self._index is None:
@@ -56,7 +72,8 @@ class SearchService:
         return self._index
 
     def _refresh(self) -> None:
-        extra = {"IfNoneMatch": self._etag} if self._etag and self._index is not None else {}
+        extra = ({"IfNoneMatch": self._etag}
+                 if self._etag and (self._index is not None or self._unreadable) else {})
         try:
             found = self.s3.get_object(Bucket=self.bucket, Key=SEARCH_INDEX_KEY, **extra)
         except ClientError as exc:
@@ -68,8 +85,17 @@ class SearchService:
             self._checked_at = self.clock()
             return  # not built yet: keep whatever we have
         started = time.perf_counter()
-        self._index = SearchIndex.load(found["Body"].read())
         self._etag = found.get("ETag")
         self._checked_at = self.clock()
+        try:
+            loaded = SearchIndex.load(found["Body"].read())
+        except ValueError as exc:
+            # e.g. written by an older release: answer "being prepared" (or with the index
+            # already loaded) until a rebuild replaces it, without fetching it again
+            self._unreadable = True
+            log.warning("search index unreadable: rebuild the catalogue",
+                        extra={"error": str(exc)})
+            return
+        self._index, self._unreadable = loaded, False
         log.info("search index loaded", extra={"titles": len(self._index),
                                                "ms": round((time.perf_counter() - started) * 1e3)})

@@ -4,7 +4,9 @@
   const input = document.getElementById("q");
   const list = document.getElementById("results");
   const status = document.getElementById("search-status");
+  const more = document.getElementById("search-more");
   if (!input || !list) { return; }
+  const PAGE = 24;
   let timer = null, asked = 0;
   function card(t) {
     const li = document.createElement("li");
@@ -17,22 +19,53 @@
     name.className = "name"; name.textContent = t.name;
     const meta = document.createElement("span");
     meta.className = "meta"; meta.textContent = (t.year || "") + (t.kind === "series" ? " · Series" : "");
-    a.append(img, name, meta); li.appendChild(a);
+    a.append(img, name, meta);
+    if (t.match && t.match.kind !== "title") {
+      const why = document.createElement("span");
+      why.className = "why"; why.textContent = t.match.text;
+      a.appendChild(why);
+    }
+    li.appendChild(a);
     return li;
+  }
+  function counted(body) {
+    const n = body.total.toLocaleString("en-US");
+    if (!body.total_exact) { return n + "+ results"; }
+    return body.total === 1 ? "1 result" : n + " results";
+  }
+  function show(q, body) {
+    list.replaceChildren.apply(list, body.results.map(card));
+    status.replaceChildren();
+    if (body.did_you_mean) {
+      const strong = document.createElement("strong");
+      strong.textContent = body.did_you_mean;
+      status.append("Showing results for ", strong,
+                    ": " + counted(body) + " (nothing matched “" + q + "”)");
+    } else {
+      status.textContent = counted(body) + " for “" + q + "”";
+    }
+    if (more) {
+      more.hidden = !body.next;
+      more.firstElementChild.href = body.next
+        ? "/search?q=" + encodeURIComponent(q) + "&page=" + body.next : "";
+    }
   }
   input.addEventListener("input", function () {
     clearTimeout(timer);
     const q = input.value.trim();
-    if (!q) { list.replaceChildren(); status.textContent = ""; return; }
+    if (!q) {
+      list.replaceChildren(); status.textContent = "";
+      if (more) { more.hidden = true; }
+      return;
+    }
     timer = setTimeout(function () {
       const mine = ++asked;
-      fetch(input.dataset.live + "?limit=24&q=" + encodeURIComponent(q))
+      fetch(input.dataset.live + "?limit=" + PAGE + "&q=" + encodeURIComponent(q))
         .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
         .then(function (answer) {
           if (mine !== asked) { return; }
           if (!answer.ok) { status.textContent = answer.body.error ? answer.body.error.message : "Search failed"; return; }
-          list.replaceChildren.apply(list, answer.body.results.map(card));
-          status.textContent = answer.body.results.length + " results for “" + q + "”";
+          show(q, answer.body);
         })
         .catch(function () { status.textContent = "Search is unavailable; try again."; });
     }, 150);

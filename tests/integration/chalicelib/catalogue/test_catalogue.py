@@ -140,9 +140,10 @@ def test_search_ignores_case_and_accents_matches_word_prefixes_and_ranks_by_qual
     services.catalogue_indexer.rebuild()
 
     def names(q: str) -> list[str]:
-        response = get(api_url, "/api/search", q=q, limit=10)
+        """The titles whose name matched (people called Zoe follow them)."""
+        response = get(api_url, "/api/search", q=q, limit=50)
         assert response.status_code == 200, response.text
-        return [r["name"] for r in response.json()["results"]]
+        return [r["name"] for r in response.json()["results"] if r["match"]["kind"] == "title"]
 
     # exact name, then names starting with the query, then other word-prefix matches
     assert names("ZOE") == ["Zoé", "Zoey", "Le Voyage Extraordinaire de Zoé Lumière"]
@@ -156,13 +157,53 @@ def test_search_ignores_case_and_accents_matches_word_prefixes_and_ranks_by_qual
     assert "300" in names("300")
     hit = get(api_url, "/api/search", q="zoe").json()["results"][0]
     assert hit == {"id": "t-zoe", "name": "Zoé", "year": 2001, "imdb_id": "tt0211915",
-                   "poster_url": "/posters/t-zoe.svg", "country": "FR", "kind": "film"}
+                   "poster_url": "/posters/t-zoe.svg", "country": "FR", "kind": "film",
+                   "match": {"kind": "title", "text": "Zoé"}}
     # outside the documented length: the shared query check; blank: the search's own
     for bad, code in (("", "bad_query_param"), ("x" * 101, "bad_query_param"),
                       ("   ", "bad_query")):
         response = get(api_url, "/api/search", q=bad)
         assert response.status_code == 400
         assert response.json()["error"]["code"] == code
+    for page in ("0", "x", "1001"):
+        response = get(api_url, "/api/search", q="zoe", page=page)
+        assert response.status_code == 400, page
+        assert response.json()["error"]["code"] == "bad_query_param"
+
+
+def test_search_finds_people_genres_and_typos_and_pages_honestly(
+        api_url: str, seeded: SeedResult) -> None:
+    """Issue 20's acceptance queries on the real (Wikidata) films."""
+    def search(q: str, **params: Any) -> dict[str, Any]:
+        response = get(api_url, "/api/search", q=q, **params)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    coppola = search("coppola", limit=50)["results"]
+    reasons = {r["name"]: r["match"]["text"] for r in coppola}
+    assert reasons["The Godfather"] == "directed by Francis Ford Coppola"
+    assert reasons["Lost in Translation"] == "directed by Sofia Coppola"
+    hanks = search("tom hanks", limit=50)
+    assert "Captain Phillips" in [r["name"] for r in hanks["results"]]
+    assert {r["match"]["text"] for r in hanks["results"]} == {
+        "with Tom Hanks", "directed by Tom Hanks"}  # Larry Crowne: he directed it too
+    assert hanks["total"] == len(hanks["results"]) and hanks["next"] is None
+    godfater = search("godfater")
+    assert godfater["did_you_mean"] == "godfather"
+    assert godfater["results"][0]["name"] == "The Godfather"
+
+    drama = search("drama", limit=20)
+    assert drama["total_exact"] and drama["total"] > 500 and drama["next"] == 2
+    assert {"kind": "genre", "text": "Drama"} in [r["match"] for r in drama["results"]]
+    second = search("drama", limit=20, page=2)
+    assert second["total"] == drama["total"] and second["page"] == 2
+    first_ids = {r["id"] for r in drama["results"]}
+    assert len(second["results"]) == 20 and not first_ids & {r["id"] for r in second["results"]}
+    both = search("drama", limit=40)["results"]
+    assert [r["id"] for r in both] == [r["id"] for r in drama["results"] + second["results"]]
+    one = search("lost in translation")
+    assert (one["total"], len(one["results"]), one["next"]) == (1, 1, None)
 
 
 def test_country_ranking_matches_hand_computed_weighted_ratings(

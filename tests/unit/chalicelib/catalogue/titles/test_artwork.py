@@ -216,7 +216,7 @@ def test_search_results_and_rankings_carry_the_same_rule(in_process: Services) -
                 designed.id: f"{base}/designed.jpg"}
 
     search = SearchService(in_process.resources.s3, bucket, 0, base)
-    found = {h["id"]: h["poster_url"] for h in search.search(word, 10)}
+    found = {h["id"]: h["poster_url"] for h in search.search(word, 10)["results"]}
     assert {i: url for i, url in found.items() if i in expected} == expected
     ranking = in_process.catalogue.ranking("AQ", 100)["titles"]
     ours = {e["id"]: (e.get("poster_url"), e.get("playable")) for e in ranking
