@@ -236,7 +236,8 @@ def test_country_ranking_matches_hand_computed_weighted_ratings(
     assert [t["id"] for t in body["titles"]] == ["nz-b", "nz-c", "nz-d"]
     top = body["titles"][0]
     assert top == {"id": "nz-b", "imdb_id": "tt0120737", "name": "Beloved Classic",
-                   "year": 1999, "rating": 8.4, "votes": 120_000, "weighted_rating": 8.3868}
+                   "year": 1999, "rating": 8.4, "votes": 120_000, "weighted_rating": 8.3868,
+                   "poster_path": None, "playable": False, "poster_url": "/posters/nz-b.svg"}
     everything = get(api_url, "/api/rankings/countries/TV", limit=10).json()["titles"]
     assert [t["weighted_rating"] for t in everything[:4]] == [8.3868, 7.7778, 7.2875, 6.9077]
     assert len(everything) == 10 and "nz-s" not in {t["id"] for t in everything}
