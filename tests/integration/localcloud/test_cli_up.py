@@ -37,9 +37,9 @@ def cli_env(**ports: int) -> dict[str, str]:
         "NOTFLIX_API_PORT": str(ports.get("api", free_port())),
         "NOTFLIX_PAYPAL_PORT": str(ports.get("paypal", free_port())),
         "COLUMNS": "160",
-        # 2,000 films before the URL and 1,000 after it: both parts of the real loading, in
+        # 2,000 films before the URL and 300 after it: both parts of the real loading, in
         # a size the suite can afford beside its other tests (all 17,470 take minutes)
-        "NOTFLIX_DEMO_FILMS": "3000",
+        "NOTFLIX_DEMO_FILMS": "2300",
     })
     return env
 
@@ -124,7 +124,7 @@ def test_up_serves_the_demo_then_down_from_another_terminal_stops_everything(
     def rest_loaded() -> str | None:
         said = subprocess.run([NOTFLIX, "status"], env=env, capture_output=True, text=True,
                               timeout=60).stdout
-        return said if "demo catalogue loaded: 1,000 more films" in said else None
+        return said if "demo catalogue loaded: 300 more films" in said else None
 
     eventually(rest_loaded, timeout=300, interval=3.0)  # the rest, after the URL
     titles = httpx.get(f"{url}/api/titles", params={"type": "film", "limit": "1"},
