@@ -15,6 +15,28 @@ from typing import LiteralString
 TITLE_FIELDS: LiteralString = (
     "{.id, .name, .kind, .year, .poster_path, .popularity, .playable}")
 
+#: Because you watched ...: the SIMILAR weights (``similarity_job``) from your
+#: ``$similar_history``
+#: most recent watches summed per title, each watch weighted by its age relative to your own
+#: latest one (exp(-age / $similar_tau_s): an old history counts as much as a recent one), titles
+#: you watched left out. The reason is the watch whose edge contributed most.
+BECAUSE_WATCHED: LiteralString = """
+MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
+WITH me, seen, mine.last_ts AS at ORDER BY at DESC LIMIT $similar_history
+WITH me, collect({seen: seen, at: at}) AS recent, max(at) AS latest
+UNWIND recent AS r
+WITH me, r.seen AS seen,
+     exp(-(coalesce(latest, 0) - coalesce(r.at, latest, 0)) / $similar_tau_s)
+     AS fresh
+MATCH (seen)-[s:SIMILAR]->(rec:Title)
+WITH me, seen, rec, fresh * s.w AS part
+ORDER BY part DESC
+WITH me, rec, sum(part) AS score, collect(seen)[0] AS because
+WHERE score > 0 AND NOT (me)-[:WATCHED]->(rec)
+ORDER BY score DESC LIMIT $limit
+RETURN rec """ + TITLE_FIELDS + """ AS title, score, because {.id, .name} AS because
+"""
+
 #: People who watched what you watched also watched ...: neighbours weighted by overlap,
 #: their watches by recency (exp(-age / $tau_s)); the reason is the title of yours that most
 #: of the contributing neighbours share.
@@ -30,7 +52,6 @@ WITH me, other, count(*) AS overlap, collect(seen)[..3] AS shared
 ORDER BY overlap DESC LIMIT $neighbours
 CALL (other) {
   MATCH (other)-[theirs:WATCHED]->(rec:Title)
-  WHERE rec.playable = true
   RETURN rec, theirs.last_ts AS at ORDER BY at DESC LIMIT $per_neighbour
 }
 WITH me, rec, sum(overlap * exp(-($now - coalesce(at, $now)) / $tau_s)) AS score,
@@ -69,7 +90,6 @@ WITH me, kind, favourite.f AS f, favourite.affinity AS affinity,
                ELSE $w_actor END AS weight
 CALL (f, kind) {
   MATCH (f)-[:IN_GENRE|DIRECTED|ACTED_IN]-(rec:Title)
-  WHERE rec.playable = true
   RETURN rec ORDER BY rec.popularity DESC LIMIT $per_feature
 }
 WITH me, rec, kind, f, weight * affinity AS part
@@ -80,10 +100,10 @@ ORDER BY score DESC LIMIT $limit
 RETURN rec """ + TITLE_FIELDS + """ AS title, score, because
 """
 
-#: The most popular playable titles you have not watched (the cold-start blend).
+#: The most popular titles you have not watched (the cold-start blend).
 POPULAR: LiteralString = """
 MATCH (t:Title)
-WHERE t.playable = true AND t.popularity IS NOT NULL
+WHERE t.popularity IS NOT NULL
   AND NOT EXISTS { MATCH (:User {id: $user})-[:WATCHED]->(t) }
 RETURN t """ + TITLE_FIELDS + """ AS title, t.popularity AS score
 ORDER BY t.popularity DESC LIMIT $limit
