@@ -119,19 +119,20 @@ class SimilarityJob:
         neighbours = fit_from_pairs(pairs, self.lam, self.top_k)
         fitted = time.perf_counter()
         edges = self.write(neighbours)
+        with self.driver.session(database=self.database) as session:
+            session.execute_write(_write, DROP_STALE, {"modelled": neighbours.items})
         run = SimilarityRun(titles=len(neighbours.items), interactions=len(pairs), edges=edges,
                             fit_s=fitted - started, write_s=time.perf_counter() - fitted)
         logger.info("similar titles computed", **run.as_dict())
         return run
 
     def write(self, neighbours: ease.Neighbours) -> int:
-        """Replace the SIMILAR edges; the number written."""
+        """Replace the listed titles' SIMILAR edges; the number written."""
         edges = 0
         with self.driver.session(database=self.database) as session:
             for rows in _batches(neighbours, ROWS_PER_TRANSACTION):
                 session.execute_write(_write, REPLACE_EDGES, {"rows": rows})
                 edges += sum(len(r["to"]) for r in rows)
-            session.execute_write(_write, DROP_STALE, {"modelled": neighbours.items})
         return edges
 
 
