@@ -16,25 +16,29 @@ TITLE_FIELDS: LiteralString = (
     "{.id, .name, .kind, .year, .poster_path, .popularity, .playable}")
 
 #: Because you watched ...: the SIMILAR weights (``similarity_job``) from your
-#: ``$similar_history``
-#: most recent watches summed per title, each watch weighted by its age relative to your own
-#: latest one (exp(-age / $similar_tau_s): an old history counts as much as a recent one), titles
-#: you watched left out. The reason is the watch whose edge contributed most.
+#: ``$similar_history`` most recent watches summed per title, titles you watched left out.
+#: No recency decay: an old history counts as much as a recent one (the SIMILAR model is
+#: what carries taste). The reason is the watch whose edge weighed most, found by that
+#: weight in the ``similar_weight`` index (so popular titles' many incoming edges are not
+#: scanned). Watched titles score high, so the best ``$limit_plus_watched`` (= $limit +
+#: your watch count) are kept before the "not watched" check, which then runs on those only.
 BECAUSE_WATCHED: LiteralString = """
 MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
-WITH me, seen, mine.last_ts AS at ORDER BY at DESC LIMIT $similar_history
-WITH me, collect({seen: seen, at: at}) AS recent, max(at) AS latest
-UNWIND recent AS r
-WITH me, r.seen AS seen,
-     exp(-(coalesce(latest, 0) - coalesce(r.at, latest, 0)) / $similar_tau_s)
-     AS fresh
+WITH me, seen ORDER BY mine.last_ts DESC LIMIT $similar_history
 MATCH (seen)-[s:SIMILAR]->(rec:Title)
-WITH me, seen, rec, fresh * s.w AS part
-ORDER BY part DESC
-WITH me, rec, sum(part) AS score, collect(seen)[0] AS because
-WHERE score > 0 AND NOT (me)-[:WATCHED]->(rec)
-ORDER BY score DESC LIMIT $limit
+WITH me, rec, sum(s.w) AS score, max(s.w) AS best
+WHERE score > 0
+ORDER BY score DESC LIMIT $limit_plus_watched
+WITH me, rec, score, best WHERE NOT (me)-[:WATCHED]->(rec)
+WITH rec, score, best LIMIT $limit
+CALL (rec, best) {
+  MATCH (because:Title)-[s:SIMILAR]->(rec)
+  USING INDEX s:SIMILAR(w)
+  WHERE s.w = best
+  RETURN because LIMIT 1
+}
 RETURN rec """ + TITLE_FIELDS + """ AS title, score, because {.id, .name} AS because
+ORDER BY score DESC
 """
 
 #: People who watched what you watched also watched ...: neighbours weighted by overlap,

@@ -2,7 +2,8 @@
 back as weighted ``(:Title)-[:SIMILAR {w}]->(:Title)`` edges.
 
 It reads every watch that counts as liked (completed, or watched at least halfway), fits
-``ease`` on the titles that have any, and replaces each title's outgoing SIMILAR edges by
+``ease`` on the titles that have any (discounting each weight by its target's popularity),
+and replaces each title's outgoing SIMILAR edges by
 its ``top_k`` strongest, in batches; titles no longer modelled lose theirs. Run nightly
 (``chalicelib.routes.workers``), from the CLI (``python -m
 chalicelib.recommendations.similarity_job``) or from a benchmark.
@@ -74,16 +75,17 @@ class SimilarityRun:
                 "write_s": round(self.write_s, 2)}
 
 
-def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float64], list[str]]:
+def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float32], list[str]]:
     """XᵀX for the binary user x title matrix of the pairs, built user by user (never the
-    dense user x title matrix), and the title ids of its rows."""
+    dense user x title matrix), and the title ids of its rows. float32: counts are exact
+    up to 16 million users."""
     titles = sorted({t for _, t in pairs})
     at = {t: n for n, t in enumerate(titles)}
     by_user: dict[str, set[int]] = {}
     for user, title in pairs:
         by_user.setdefault(user, set()).add(at[title])
     n = len(titles)
-    g = np.zeros(n * n, dtype=np.float64)
+    g = np.zeros(n * n, dtype=np.float32)
     batch: list[npt.NDArray[np.int64]] = []
     size = 0
     for seen in by_user.values():
@@ -99,24 +101,29 @@ def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float64], list[st
 
 
 def fit_from_pairs(pairs: list[tuple[str, str]], lam: float = ease.DEFAULT_LAMBDA,
-                   top_k: int = ease.DEFAULT_TOP_K) -> ease.Neighbours:
+                   top_k: int = ease.DEFAULT_TOP_K, beta: float = ease.DEFAULT_BETA
+                   ) -> ease.Neighbours:
     g, titles = gram(pairs)
-    return ease.strongest(ease.weights_from_gram(g, lam), titles, top_k)
+    counts = np.diag(g).copy()  # each title's liked watches
+    kept = ease.strongest(ease.weights_from_gram(g, lam), titles, top_k)
+    return ease.discounted(kept, counts, beta)
 
 
 class SimilarityJob:
     def __init__(self, driver: Driver, database: str | None = None,
-                 lam: float = ease.DEFAULT_LAMBDA, top_k: int = ease.DEFAULT_TOP_K) -> None:
+                 lam: float = ease.DEFAULT_LAMBDA, top_k: int = ease.DEFAULT_TOP_K,
+                 beta: float = ease.DEFAULT_BETA) -> None:
         self.driver = driver
         self.database = database
         self.lam = lam
         self.top_k = top_k
+        self.beta = beta
 
     def run(self) -> SimilarityRun:
         started = time.perf_counter()
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             pairs = s.execute_read(_pairs)
-        neighbours = fit_from_pairs(pairs, self.lam, self.top_k)
+        neighbours = fit_from_pairs(pairs, self.lam, self.top_k, self.beta)
         fitted = time.perf_counter()
         edges = self.write(neighbours)
         with self.driver.session(database=self.database) as session:
@@ -167,10 +174,12 @@ def main() -> None:  # pragma: no cover - a thin CLI over the job
     parser = argparse.ArgumentParser(description="Compute SIMILAR edges (EASE) in Neo4j.")
     parser.add_argument("--lam", type=float, default=ease.DEFAULT_LAMBDA)
     parser.add_argument("--top-k", type=int, default=ease.DEFAULT_TOP_K)
+    parser.add_argument("--beta", type=float, default=ease.DEFAULT_BETA)
     args = parser.parse_args()
     resources = Resources(Settings.from_env())
     try:
-        run = SimilarityJob(resources.neo4j, lam=args.lam, top_k=args.top_k).run()
+        run = SimilarityJob(resources.neo4j, lam=args.lam, top_k=args.top_k,
+                            beta=args.beta).run()
     finally:
         resources.close()
     print(run.as_dict())
