@@ -16,7 +16,9 @@ TITLE_FIELDS: LiteralString = (
     "{.id, .name, .kind, .year, .poster_path, .popularity, .playable}")
 
 #: Because you watched ...: the SIMILAR weights (``similarity_job``) from your
-#: ``$similar_history`` most recent watches summed per title, titles you watched left out.
+#: ``$similar_history`` most recent liked watches (completed or past half, as the job learns
+#: from: a title given up early says nothing you liked) summed per title, titles you watched
+#: (liked or not) left out.
 #: No recency decay: an old history counts as much as a recent one (the SIMILAR model is
 #: what carries taste). The reason is the watch whose edge weighed most, found by that
 #: weight in the ``similar_weight`` index (so popular titles' many incoming edges are not
@@ -24,6 +26,7 @@ TITLE_FIELDS: LiteralString = (
 #: your watch count) are kept before the "not watched" check, which then runs on those only.
 BECAUSE_WATCHED: LiteralString = """
 MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
+WHERE mine.completed = true OR mine.progress >= 0.5
 WITH me, seen ORDER BY mine.last_ts DESC LIMIT $similar_history
 MATCH (seen)-[s:SIMILAR]->(rec:Title)
 WITH me, rec, sum(s.w) AS score, max(s.w) AS best
