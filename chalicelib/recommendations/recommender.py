@@ -120,18 +120,14 @@ class Recommender:
             lists = s.execute_read(_user_lists, params, t.cold_start_watches, limit)
         cold = (max(0.0, 1.0 - lists.watched / t.cold_start_watches)
                 if t.cold_start_watches else 0.0)
-        main: dict[str, _Candidate] = {}
-        self._add(main, lists.similar, 1 - cold, _watched_reason)
-        self._add(main, lists.popular, cold if lists.watched else 1.0,
-                  lambda _row: [_POPULAR])
-        ranked = _ranked(main)
-        if len(ranked) < limit:  # titles without SIMILAR edges yet: the older lists fill in
-            fill: dict[str, _Candidate] = {}
-            self._add(fill, lists.collaborative, t.w_collaborative * (1 - cold),
-                      _watched_reason)
-            self._add(fill, lists.content, t.w_content * (1 - cold), _content_reason)
-            ranked += [c for c in _ranked(fill) if c.title["id"] not in main]
-        return [self._result(c) for c in ranked[:limit]]
+        blend: dict[str, _Candidate] = {}
+        self._add(blend, lists.similar, 1 - cold, _watched_reason)
+        # titles without SIMILAR edges yet (a new catalogue, a new user's first titles):
+        # the older lists fill in (they are only queried then)
+        self._add(blend, lists.collaborative, t.w_collaborative * (1 - cold), _watched_reason)
+        self._add(blend, lists.content, t.w_content * (1 - cold), _content_reason)
+        self._add(blend, lists.popular, cold if lists.watched else 1.0, lambda _row: [_POPULAR])
+        return [self._result(c) for c in _ranked(blend)[:limit]]
 
     def query_params(self, user_id: str, limit: int) -> dict[str, Any]:
         """The parameters of the user queries (``queries``) for this tuning."""
@@ -312,7 +308,7 @@ def _user_lists(tx: ManagedTransaction, params: dict[str, Any], cold_start_watch
     popular = (_rows(tx, queries.POPULAR, params)
                if watched < cold_start_watches else [])
     lists = _Lists(watched, similar, popular)
-    if watched and len(similar) + len(popular) < wanted:
+    if watched and len(similar) < wanted:
         lists.collaborative = _rows(tx, queries.COLLABORATIVE, params)
         lists.content = _rows(tx, queries.CONTENT, params)
     return lists

@@ -20,7 +20,7 @@ from chalicelib.recommendations.events import (
     WatchRow,
 )
 from chalicelib.recommendations.fallback import PopularTitles
-from chalicelib.recommendations.recommender import Recommender
+from chalicelib.recommendations.recommender import Recommender, Tuning
 from chalicelib.recommendations.similarity_job import SimilarityJob, fit_from_pairs
 from chalicelib.recommendations.sync import GraphSync
 from chalicelib.recommendations.trending import Trending
@@ -39,9 +39,10 @@ def ns() -> str:
 def recommender(resources: Resources, graph_schema: None, catalogue_services: Services,
                 ns: str) -> Iterator[Recommender]:
     prefix = f"{resources.settings.resource_prefix}:{ns}"
+    # no popularity blended in for a short history: this graph is shared with other tests
     yield Recommender(resources.neo4j, RecommendationCache(resources.redis, prefix, ttl_s=60),
                       PopularTitles(Trending(resources.redis, prefix), "https://img.example"),
-                      "https://img.example", budget_s=5.0)
+                      "https://img.example", budget_s=5.0, tuning=Tuning(cold_start_watches=0))
 
 
 def watch(ns: str, user: str, title: str) -> WatchRow:
