@@ -3,8 +3,9 @@
 EASE is a linear item-item model with a closed form: for the binary user x item matrix X and
 the Gram matrix G = XᵀX, P = (G + λI)⁻¹ and B = I - P·diag(1/diag(P)) (so diag(B) = 0). A
 user's score for item j is Σ_i x_i·B[i, j]: the sum, over the titles they watched, of the
-weight from each to j. Only items with interactions are modelled; the inversion needs about
-four n x n matrices at its peak (``similarity_job`` works in float32: n = 17,000 is ~4.6 GB).
+weight from each to j. Only items with interactions are modelled; numpy inverts in float64
+whatever the input dtype, about five n x n float64 matrices at the peak (see
+``similarity_job.MAX_TITLES``).
 
 Pure numpy; nothing here knows about Neo4j (``similarity_job`` reads and writes the graph).
 """
@@ -69,8 +70,8 @@ def ease_weights(x: npt.NDArray[np.float64], lam: float = DEFAULT_LAMBDA
 
 def weights_from_gram(gram: npt.NDArray[np.floating[Any]], lam: float = DEFAULT_LAMBDA
                       ) -> npt.NDArray[np.floating[Any]]:
-    """B from the Gram matrix XᵀX, in its dtype (float32 halves the memory and changes no
-    weight by more than 1e-8 on MovieLens). ``gram`` is overwritten (λ on its diagonal)."""
+    """B from the Gram matrix XᵀX, in its dtype (numpy computes the inverse in float64
+    either way). ``gram`` is overwritten (λ on its diagonal)."""
     if lam <= 0:
         raise ValueError("lambda must be positive")
     gram[np.diag_indices_from(gram)] += lam

@@ -8,14 +8,17 @@ its ``top_k`` strongest, in batches; titles no longer modelled lose theirs. Run 
 (``chalicelib.routes.workers``), from the CLI (``python -m
 chalicelib.recommendations.similarity_job``) or from a benchmark.
 
-Cost: memory is dominated by two n x n float64 matrices, n the titles with liked watches
-(8,000: ~1 GB peak; 17,000: ~4.6 GB); time by one n x n inversion (8,000: ~10 s on one
-core; 17,000: ~1.5 min) plus writing n x top_k edges (~50,000 a second).
+Cost, n the titles with liked watches (at most ``MAX_TITLES``): memory about five n x n
+float64 matrices at the inversion (7,400 MovieLens titles: 2.2 GB peak RSS for the whole
+benchmark process; 17,000 titles from 2 million liked watches: 10.5 GB and 78 s to fit on
+this 2-core machine, hence the cap at 12,000: ~5.5 GB); writing n x ``top_k`` edges runs at
+~35,000 a second.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString
@@ -59,6 +62,10 @@ DELETE old
 """
 
 ROWS_PER_TRANSACTION = 200  # titles; x top_k edges
+#: The titles modelled, the most watched first: numpy inverts in float64 whatever the input,
+#: so the peak is about five n x n float64 matrices (12,000: ~5.5 GB; 17,000: 10.5 GB,
+#: measured). The rest get no SIMILAR edges (the collaborative and content lists cover them).
+MAX_TITLES = 12_000
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,19 @@ def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float32], list[st
     return g.reshape(n, n), titles
 
 
+def most_watched(pairs: list[tuple[str, str]], max_titles: int) -> list[tuple[str, str]]:
+    """The pairs of the ``max_titles`` titles with the most liked watches (ties by id)."""
+    counts = Counter(title for _user, title in set(pairs))
+    if len(counts) <= max_titles:
+        return pairs
+    kept = {t for t, _n in sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:max_titles]}
+    return [(user, title) for user, title in pairs if title in kept]
+
+
 def fit_from_pairs(pairs: list[tuple[str, str]], lam: float = ease.DEFAULT_LAMBDA,
-                   top_k: int = ease.DEFAULT_TOP_K, beta: float = ease.DEFAULT_BETA
-                   ) -> ease.Neighbours:
-    g, titles = gram(pairs)
+                   top_k: int = ease.DEFAULT_TOP_K, beta: float = ease.DEFAULT_BETA,
+                   max_titles: int = MAX_TITLES) -> ease.Neighbours:
+    g, titles = gram(most_watched(pairs, max_titles))
     counts = np.diag(g).copy()  # each title's liked watches
     kept = ease.strongest(ease.weights_from_gram(g, lam), titles, top_k)
     return ease.discounted(kept, counts, beta)

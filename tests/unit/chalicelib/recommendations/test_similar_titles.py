@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from chalicelib.recommendations import ease
-from chalicelib.recommendations.similarity_job import _batches, fit_from_pairs, gram
+from chalicelib.recommendations.similarity_job import _batches, fit_from_pairs, gram, most_watched
 
 
 def two_tastes() -> list[tuple[str, str]]:
@@ -70,3 +70,12 @@ def test_the_job_writes_each_titles_neighbours_in_batches() -> None:
     assert {x["id"] for x in rows["a2"]} == {"a1", "a3"}
     assert all(x["w"] > 0 for x in rows["a2"])
     assert all(len(to) <= 2 for to in rows.values())
+
+
+def test_only_the_most_watched_titles_are_modelled_past_the_cap() -> None:
+    pairs = [*two_tastes(), ("u0", "rare"), ("u1", "rare2")]
+    kept = most_watched(pairs, 6)
+    assert {t for _, t in kept} == {"a1", "a2", "a3", "b1", "b2", "b3"}
+    assert most_watched(pairs, 100) == pairs
+    assert fit_from_pairs(pairs, lam=1.0, max_titles=6).items == sorted(
+        {t for _, t in kept})
