@@ -317,7 +317,8 @@ class Services:
         outbox = self.graph_outbox
         return GraphSyncWorker(GraphSync(self.resources.neo4j), self.resources.sqs,
                                outbox.queue_url, RetryDelay(self.settings.graph_retry_seconds,
-                                                          self.settings.graph_retry_max_seconds))
+                                                          self.settings.graph_retry_max_seconds),
+                               on_watched=self.recommendation_cache.invalidate_all)
 
     @cached_property
     def similarity_job(self) -> SimilarityJob:

@@ -60,6 +60,12 @@ class RecommendationCache:
     def invalidate(self, user_id: str) -> None:
         self.redis.delete(*self._keys(user_id))
 
+    def invalidate_all(self, user_ids: set[str]) -> None:
+        """Drop these users' cached answers (their watches reached the graph)."""
+        keys = [key for user in sorted(user_ids) for key in self._keys(user)]
+        if keys:
+            self.redis.delete(*keys)
+
     def _finished_key(self, user_id: str) -> str:
         return f"{self.prefix}:recs:{user_id}:finished"
 
