@@ -11,8 +11,8 @@ chalicelib.recommendations.similarity_job``) or from a benchmark.
 Cost, n the titles with liked watches (at most ``MAX_TITLES``): memory about five n x n
 float64 matrices at the inversion (7,400 MovieLens titles: 2.2 GB peak RSS for the whole
 benchmark process; 17,000 titles from 2 million liked watches: 10.5 GB and 78 s to fit on
-this 2-core machine, hence the cap at 12,000: ~5.5 GB); writing n x ``top_k`` edges runs at
-~35,000 a second.
+this 2-core machine, hence the cap at 12,000: 5.5 GB and 37 s); writing n x ``top_k``
+edges runs at ~35,000-45,000 a second.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ DELETE old
 
 ROWS_PER_TRANSACTION = 200  # titles; x top_k edges
 #: The titles modelled, the most watched first: numpy inverts in float64 whatever the input,
-#: so the peak is about five n x n float64 matrices (12,000: ~5.5 GB; 17,000: 10.5 GB,
-#: measured). The rest get no SIMILAR edges (the collaborative and content lists cover them).
+#: so the peak is about five n x n float64 matrices (measured: 12,000 titles 5.5 GB,
+#: 17,000 titles 10.5 GB). The rest get no SIMILAR edges (the collaborative and content
+#: lists cover them).
 MAX_TITLES = 12_000
 
 
