@@ -15,12 +15,14 @@ In one run, against a private embedded stack (moto, redis-server, Neo4j 5, the A
    calls of 10,000-50,000 rows (``ROWS_PER_TRANSACTION`` rows a transaction); for watches,
    every other call instead runs the same ``MERGE_WATCHES`` with ``--big-tx`` rows a
    transaction, interleaved so both see the same graph size.
-4. Latency on the sample users, after one warm-up call (and waiting for an idle machine):
+4. The similar-titles job (``SimilarityJob``: EASE on the liked watches, SIMILAR edges
+   written back), timed, as the nightly schedule runs it.
+5. Latency on the sample users, after one warm-up call (and waiting for an idle machine):
    uncached ``Recommender.compute(user, 10)`` (straight from the graph); the first
    ``for_user`` (compute ``Tuning.candidates`` + cache fill); the second ``for_user`` (Redis
    cache). Then each of the recommender's queries alone, to see which one costs what. The
    p50 ratio column is relative to the uncached compute.
-5. Offline quality: hit rate at 10 of the held-out title in ``compute(user, 10)`` (and in
+6. Offline quality: hit rate at 10 of the held-out title in ``compute(user, 10)`` (and in
    the list ``for_user`` serves) versus a popularity baseline: the 10 most-watched titles of
    the loaded data that the user has not watched.
 
@@ -70,6 +72,7 @@ from chalicelib.recommendations.events import (
 from chalicelib.recommendations.fallback import PopularTitles
 from chalicelib.recommendations.recommender import Recommender, Tuning
 from chalicelib.recommendations.schema import apply_schema
+from chalicelib.recommendations.similarity_job import SimilarityJob
 from chalicelib.recommendations.sync import MERGE_WATCHES, ROWS_PER_TRANSACTION, GraphSync
 from chalicelib.recommendations.trending import Trending
 
@@ -468,16 +471,17 @@ def measure(recommender: Recommender, data: Dataset, sample: list[str],
 
 
 QUERIES: tuple[tuple[str, LiteralString], ...] = (
-    ("HISTORY_SIZE", queries.HISTORY_SIZE), ("COLLABORATIVE", queries.COLLABORATIVE),
-    ("CONTENT", queries.CONTENT), ("POPULAR (cold start only)", queries.POPULAR))
+    ("HISTORY_SIZE", queries.HISTORY_SIZE), ("BECAUSE_WATCHED", queries.BECAUSE_WATCHED),
+    ("COLLABORATIVE (fill-in only)", queries.COLLABORATIVE),
+    ("CONTENT (fill-in only)", queries.CONTENT), ("POPULAR (cold start only)", queries.POPULAR))
 
 
 def _run_query(tx: ManagedTransaction, cypher: LiteralString, params: dict[str, Any]) -> int:
     return len(list(tx.run(cypher, params)))
 
 
-def per_query(driver: Driver, recommender: Recommender,
-              sample: list[str]) -> dict[str, tuple[float, float]]:
+def per_query(driver: Driver, recommender: Recommender, sample: list[str],
+              data: Dataset) -> dict[str, tuple[float, float]]:
     """Each of the recommender's queries alone, in its own read transaction (as compute's
     parameters, limit 10); the HISTORY_SIZE row is mostly the transaction's round trips."""
     rows: dict[str, tuple[float, float]] = {}
@@ -486,6 +490,7 @@ def per_query(driver: Driver, recommender: Recommender,
             samples: list[float] = []
             for n, user in enumerate([sample[0], *sample]):
                 params = recommender.query_params(user, TOP_N)
+                params["limit_plus_watched"] = params["limit"] + len(data.history[user])
                 seconds, _count = _timed(
                     partial(session.execute_read, _run_query, cypher, params))
                 if n:  # the first is a warm-up
@@ -534,6 +539,7 @@ def main() -> None:
             driver = resources.neo4j
             apply_schema(driver)
             loaded = load(driver, data, args.big_tx)
+            similar = SimilarityJob(driver).run()
             counts = graph_counts(driver)
             waited = time.perf_counter()
             if args.quiet_wait > 0:
@@ -549,7 +555,7 @@ def main() -> None:
                 driver, cache, PopularTitles(trending, settings.image_base_url),
                 settings.image_base_url, budget_s=10.0, tuning=tuning, clock=lambda: ANCHOR)
             latency, quality = measure(recommender, data, sample, warm_user)
-            query_rows = (per_query(driver, recommender, sample[:args.query_sample])
+            query_rows = (per_query(driver, recommender, sample[:args.query_sample], data)
                           if args.query_sample > 0 else {})
         finally:
             resources.close()
@@ -558,6 +564,9 @@ def main() -> None:
     print(f"\ngraph: {counts['users']:,} users, {counts['titles']:,} titles, "
           f"{counts['people']:,} people, {counts['watched']:,} WATCHED edges loaded "
           f"({data.edges:,} generated - {len(data.held_out):,} held out)")
+    print(f"similar-titles job: {similar.titles:,} titles from {similar.interactions:,} liked "
+          f"watches, {similar.edges:,} SIMILAR edges; fit {similar.fit_s:.1f} s, write "
+          f"{similar.write_s:.1f} s")
     print(f"\n{'load':<48} {'rows':>10} {'seconds':>8} {'rows/s':>9}")
     for row in loaded:
         print(f"{row.what:<48} {row.rows:10,} {row.seconds:8.1f} {row.rate:9,.0f}")
@@ -601,7 +610,8 @@ def main() -> None:
     print(f"({quality.cold:,} sample users under {tuning.cold_start_watches} training watches "
           f"get popularity blended in; {quality.short_lists:,} lists shorter than {TOP_N})")
     print(f"\nwhole run: {total_s:.1f} s (generation {data.generate_s:.1f} s, load "
-          f"{sum(r.seconds for r in loaded):.1f} s, waiting for a quiet machine {waited:.1f} s)")
+          f"{sum(r.seconds for r in loaded):.1f} s, similar-titles job "
+          f"{similar.fit_s + similar.write_s:.1f} s, waiting for a quiet machine {waited:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
     from chalicelib.recommendations.recommender import Recommender
+    from chalicelib.recommendations.similarity_job import SimilarityJob
     from chalicelib.recommendations.sync_worker import GraphSyncWorker
     from chalicelib.recommendations.trending import Trending
     from chalicelib.uploads.access import UploadAccess
@@ -333,7 +334,14 @@ class Services:
         outbox = self.graph_outbox
         return GraphSyncWorker(GraphSync(self.resources.neo4j), self.resources.sqs,
                                outbox.queue_url, RetryDelay(self.settings.graph_retry_seconds,
-                                                          self.settings.graph_retry_max_seconds))
+                                                          self.settings.graph_retry_max_seconds),
+                               on_watched=self.recommendation_cache.invalidate_all)
+
+    @cached_property
+    def similarity_job(self) -> SimilarityJob:
+        from chalicelib.recommendations.similarity_job import SimilarityJob
+
+        return SimilarityJob(self.resources.neo4j)
 
     @cached_property
     def trending(self) -> Trending:

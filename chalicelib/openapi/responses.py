@@ -425,6 +425,7 @@ class Recommended(TypedDict):
     kind: str | None
     year: int | None
     poster_url: str | None
+    #: Whether it can be played now: the whole catalogue is ranked, not only playable titles.
     playable: bool
     score: float
     reasons: list[Reason]

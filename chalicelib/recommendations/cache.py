@@ -1,7 +1,10 @@
 """Per-user recommendation cache: a Redis sorted set of title ids by score and a hash with
 each item's JSON (title fields and reasons), both expiring together.
 
-A new watch drops both keys (:meth:`invalidate`), so the next request computes afresh.
+A new watch drops both keys (:meth:`invalidate`), so the next request computes afresh. A
+finished title is also remembered in a third set for ``finished_keep_s`` (:meth:`finished`):
+the graph learns of the watch through a queue, so an answer computed before it has (or
+cached late) could still offer the title; the recommender leaves these out of every answer.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ if TYPE_CHECKING:
 
 
 class RecommendationCache:
-    def __init__(self, client: redis.Redis, prefix: str, ttl_s: int = 900) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, ttl_s: int = 900,
+                 finished_keep_s: int = 86_400) -> None:
         self.redis = client
         self.prefix = prefix
         self.ttl_s = ttl_s
+        self.finished_keep_s = finished_keep_s
 
     def _keys(self, user_id: str) -> tuple[str, str]:
         base = f"{self.prefix}:recs:{user_id}"
@@ -54,3 +59,27 @@ class RecommendationCache:
 
     def invalidate(self, user_id: str) -> None:
         self.redis.delete(*self._keys(user_id))
+
+    def invalidate_all(self, user_ids: set[str]) -> None:
+        """Drop these users' cached answers (their watches reached the graph)."""
+        keys = [key for user in sorted(user_ids) for key in self._keys(user)]
+        if keys:
+            self.redis.delete(*keys)
+
+    def _finished_key(self, user_id: str) -> str:
+        return f"{self.prefix}:recs:{user_id}:finished"
+
+    def finished(self, user_id: str, title_id: str) -> None:
+        """The user has just finished ``title_id``: drop their cached answer and keep the
+        title out of the next ones."""
+        key = self._finished_key(user_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(*self._keys(user_id))
+        pipe.sadd(key, title_id)
+        pipe.expire(key, self.finished_keep_s)
+        pipe.execute()
+
+    def finished_titles(self, user_id: str) -> set[str]:
+        members = self.redis.smembers(self._finished_key(user_id))
+        return {m.decode() if isinstance(m, bytes) else str(m)
+                for m in members}

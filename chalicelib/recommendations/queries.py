@@ -15,6 +15,35 @@ from typing import LiteralString
 TITLE_FIELDS: LiteralString = (
     "{.id, .name, .kind, .year, .poster_path, .popularity, .playable}")
 
+#: Because you watched ...: the SIMILAR weights (``similarity_job``) from your
+#: ``$similar_history`` most recent liked watches (completed or past half, as the job learns
+#: from: a title given up early says nothing you liked) summed per title, titles you watched
+#: (liked or not) left out.
+#: No recency decay: an old history counts as much as a recent one (the SIMILAR model is
+#: what carries taste). The reason is the watch whose edge weighed most, found by that
+#: weight in the ``similar_weight`` index (so popular titles' many incoming edges are not
+#: scanned). Watched titles score high, so the best ``$limit_plus_watched`` (= $limit +
+#: your watch count) are kept before the "not watched" check, which then runs on those only.
+BECAUSE_WATCHED: LiteralString = """
+MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
+WHERE mine.completed = true OR mine.progress >= 0.5
+WITH me, seen ORDER BY mine.last_ts DESC LIMIT $similar_history
+MATCH (seen)-[s:SIMILAR]->(rec:Title)
+WITH me, rec, sum(s.w) AS score, max(s.w) AS best
+WHERE score > 0
+ORDER BY score DESC LIMIT $limit_plus_watched
+WITH me, rec, score, best WHERE NOT (me)-[:WATCHED]->(rec)
+WITH rec, score, best LIMIT $limit
+CALL (rec, best) {
+  MATCH (because:Title)-[s:SIMILAR]->(rec)
+  USING INDEX s:SIMILAR(w)
+  WHERE s.w = best
+  RETURN because LIMIT 1
+}
+RETURN rec """ + TITLE_FIELDS + """ AS title, score, because {.id, .name} AS because
+ORDER BY score DESC
+"""
+
 #: People who watched what you watched also watched ...: neighbours weighted by overlap,
 #: their watches by recency (exp(-age / $tau_s)); the reason is the title of yours that most
 #: of the contributing neighbours share.
@@ -30,7 +59,6 @@ WITH me, other, count(*) AS overlap, collect(seen)[..3] AS shared
 ORDER BY overlap DESC LIMIT $neighbours
 CALL (other) {
   MATCH (other)-[theirs:WATCHED]->(rec:Title)
-  WHERE rec.playable = true
   RETURN rec, theirs.last_ts AS at ORDER BY at DESC LIMIT $per_neighbour
 }
 WITH me, rec, sum(overlap * exp(-($now - coalesce(at, $now)) / $tau_s)) AS score,
@@ -69,7 +97,6 @@ WITH me, kind, favourite.f AS f, favourite.affinity AS affinity,
                ELSE $w_actor END AS weight
 CALL (f, kind) {
   MATCH (f)-[:IN_GENRE|DIRECTED|ACTED_IN]-(rec:Title)
-  WHERE rec.playable = true
   RETURN rec ORDER BY rec.popularity DESC LIMIT $per_feature
 }
 WITH me, rec, kind, f, weight * affinity AS part
@@ -80,10 +107,10 @@ ORDER BY score DESC LIMIT $limit
 RETURN rec """ + TITLE_FIELDS + """ AS title, score, because
 """
 
-#: The most popular playable titles you have not watched (the cold-start blend).
+#: The most popular titles you have not watched (the cold-start blend).
 POPULAR: LiteralString = """
 MATCH (t:Title)
-WHERE t.playable = true AND t.popularity IS NOT NULL
+WHERE t.popularity IS NOT NULL
   AND NOT EXISTS { MATCH (:User {id: $user})-[:WATCHED]->(t) }
 RETURN t """ + TITLE_FIELDS + """ AS title, t.popularity AS score
 ORDER BY t.popularity DESC LIMIT $limit

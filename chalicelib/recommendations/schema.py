@@ -8,13 +8,15 @@ if TYPE_CHECKING:
     from neo4j import Driver
 
 #: Unique keys make MERGE an index lookup (and a lock, so concurrent syncs cannot duplicate);
-#: the popularity index serves "most popular playable" lists.
+#: the popularity index serves "most popular playable" lists; the SIMILAR weight index finds
+#: the watch behind a "because you watched" (queries.BECAUSE_WATCHED).
 STATEMENTS = (
     "CREATE CONSTRAINT title_id IF NOT EXISTS FOR (t:Title) REQUIRE t.id IS UNIQUE",
     "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE",
     "CREATE CONSTRAINT genre_name IF NOT EXISTS FOR (g:Genre) REQUIRE g.name IS UNIQUE",
     "CREATE CONSTRAINT person_key IF NOT EXISTS FOR (p:Person) REQUIRE p.key IS UNIQUE",
     "CREATE INDEX title_popularity IF NOT EXISTS FOR (t:Title) ON (t.popularity)",
+    "CREATE INDEX similar_weight IF NOT EXISTS FOR ()-[s:SIMILAR]-() ON (s.w)",
 )
 
 

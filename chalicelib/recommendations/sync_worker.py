@@ -4,18 +4,21 @@ While Neo4j is down or failing, every message of the batch is made invisible for
 delay (``base`` seconds, doubled per receive, at most ``cap``) and the batch fails, so the
 messages come back after the delay and none is lost; the queue's DLQ receives only what
 failed ``maxReceiveCount`` times. A message that is not a graph event is logged and dropped.
+
+Once a batch's watches are in the graph, ``on_watched`` is told whose (the recommendation
+cache drops their answers: one computed while the watch was still queued is stale).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from chalicelib.platform.metrics import record_worker
-from chalicelib.recommendations.events import BadEvent, GraphEvent, decode
+from chalicelib.recommendations.events import BadEvent, GraphEvent, WatchesEvent, decode
 from chalicelib.recommendations.queued import QueuedMessage
 from chalicelib.recommendations.sync import GraphSync
 
@@ -39,11 +42,13 @@ class RetryDelay:
 
 class GraphSyncWorker:
     def __init__(self, sync: GraphSync, sqs: Any, queue_url: str,
-                 delay: RetryDelay | None = None) -> None:
+                 delay: RetryDelay | None = None,
+                 on_watched: Callable[[set[str]], None] | None = None) -> None:
         self.sync = sync
         self.sqs = sqs
         self.queue_url = queue_url
         self.delay = delay or RetryDelay()
+        self.on_watched = on_watched
 
     def handle(self, messages: Sequence[QueuedMessage]) -> dict[str, int]:
         events: list[GraphEvent] = []
@@ -66,7 +71,19 @@ class GraphSyncWorker:
             raise GraphUnavailable(f"graph sync failed: {type(exc).__name__}") from exc
         logger.info("graph synced", extra={"rows": written})
         record_worker(WORKER, processed=len(events), dropped=dropped)
+        self._tell_watched(events)
         return written
+
+    def _tell_watched(self, events: Sequence[GraphEvent]) -> None:
+        users = {row.user for event in events if isinstance(event, WatchesEvent)
+                 for row in event.rows}
+        if not users or self.on_watched is None:
+            return
+        try:
+            self.on_watched(users)
+        except Exception as exc:  # the watches stand; cached answers expire on their own
+            logger.warning("recommendation caches not dropped", error=type(exc).__name__,
+                           users=len(users))
 
     def _hold_back(self, messages: Sequence[QueuedMessage]) -> None:
         for message in messages:

@@ -46,6 +46,13 @@ def daily_tmdb_import(event: Any) -> None:
     services.imports.start(["movie", "tv"], None, None, "schedule")  # the latest export
 
 
+@bp.schedule(Cron(30, 3, "*", "*", "?", "*"))
+def similar_titles(event: Any) -> None:
+    """Every night at 03:30 UTC: the SIMILAR edges behind "because you watched", recomputed
+    from the watch graph (EASE; memory and time in recommendations/similarity_job.py)."""
+    services.similarity_job.run()  # logs what it computed; a failure raises (and is retried)
+
+
 @bp.on_sqs_message(queue=settings.graph_queue, batch_size=10)
 def sync_graph(event: SQSEvent) -> None:
     """Graph updates into Neo4j; while it is down the batch comes back later (no loss)."""

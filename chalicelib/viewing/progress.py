@@ -109,8 +109,12 @@ class ProgressService:
         if started:
             self._best_effort("trending", lambda: self.trending.record_play(
                 title_id, parse_iso(started).timestamp(), viewer=user_id))
-        self._best_effort("recommendation cache",
-                          lambda: self.recommendations.invalidate(user_id))
+        if finished:  # never offered again, even before the graph hears of the watch
+            self._best_effort("recommendation cache",
+                              lambda: self.recommendations.finished(user_id, title_id))
+        else:
+            self._best_effort("recommendation cache",
+                              lambda: self.recommendations.invalidate(user_id))
         row = WatchRow(user=user_id, title=title_id, count=int(item.play_count or 1),
                        last_at=str(finished or started), progress=fraction,
                        completed=bool(item.watched))

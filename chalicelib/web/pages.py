@@ -125,7 +125,7 @@ class Pages:
             context["continuing"] = rows.fill(
                 "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
             context["recommended"] = rows.fill(
-                "recommendations", lambda: s.recommender.for_user(user.id, ROW)["results"])
+                "recommendations", lambda: s.recommender.home_row(user.id, ROW))
         return context
 
     def best_in(self, country: str) -> tuple[str, list[TitleCard]]:

@@ -43,7 +43,7 @@ SETTINGS = Settings.from_env(STAGE["environment_variables"])
 PREFIX = SETTINGS.resource_prefix
 API = "api_handler"
 WORKERS = ("run_catalogue_import", "daily_tmdb_import", "sync_graph", "retention_cleanup",
-           "encode_watchdog", "send_reset_mails")
+           "encode_watchdog", "send_reset_mails", "similar_titles")
 
 #: Settings attributes that name a bucket or a queue.
 BUCKET_SETTINGS = ("uploads_bucket", "media_bucket", "data_bucket")
@@ -144,6 +144,8 @@ WORKER_GRANTS: dict[str, set[tuple[str, str]]] = {
         (table("password-resets"), "dynamodb:PutItem"),
         ("*", "ses:SendEmail"),
     },
+    # app.similar_titles -> SimilarityJob.run: Neo4j only (no AWS service).
+    "similar_titles": set(),
 }
 
 

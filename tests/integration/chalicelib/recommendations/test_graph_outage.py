@@ -63,9 +63,11 @@ def test_degraded_while_neo4j_is_frozen_or_down_and_no_watch_is_lost(
             TitleRow(id=f"{ns}next", name="Next", kind="film", playable=True,
                      genres=[f"{ns}noir"])])])
         trending = Trending(resources.redis, f"{settings.resource_prefix}:{ns}")
+        # the cache under the app's own prefix: the sync worker drops the user's cached
+        # answer once their watch is in the graph (an answer cached late, from before the
+        # watch landed, must not outlive it)
         recommender = Recommender(
-            resources.neo4j, RecommendationCache(resources.redis, f"{settings.resource_prefix}:"
-                                                 f"{ns}"),
+            resources.neo4j, RecommendationCache(resources.redis, settings.resource_prefix),
             PopularTitles(trending, ""), "", budget_s=0.3)
         user = f"{ns}viewer"
         assert recommender.compute(user, 5) is not None  # up: the graph answers (not cached)

@@ -122,6 +122,21 @@ def test_a_bad_message_is_dropped_and_the_rest_applied() -> None:
     assert len(sync.applied) == 1
 
 
+def test_once_watches_are_in_the_graph_their_users_cached_answers_go() -> None:
+    told: list[set[str]] = []
+    worker = GraphSyncWorker(FakeSync(), FakeSqs(), "q",  # type: ignore[arg-type]
+                             on_watched=told.append)
+    body = encode(WatchesEvent([watch_row(1), watch_row(2), watch_row(1)])).decode()
+    worker.handle([QueuedMessage(body, "h1", 1)])
+    assert told == [{"u1", "u2"}]
+
+    failing = GraphSyncWorker(FakeSync(fail=True), FakeSqs(), "q",  # type: ignore[arg-type]
+                              on_watched=told.append)
+    with pytest.raises(GraphUnavailable):
+        failing.handle([QueuedMessage(body, "h2", 1)])
+    assert told == [{"u1", "u2"}]  # not in the graph: nothing to drop yet
+
+
 def test_queued_message_from_a_lambda_record() -> None:
     record = {"body": "{}", "receiptHandle": "rh", "attributes": {"ApproximateReceiveCount": "4"}}
     assert QueuedMessage.from_record(record) == QueuedMessage("{}", "rh", 4)
