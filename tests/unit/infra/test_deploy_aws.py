@@ -213,7 +213,7 @@ def test_chalice_gets_the_secrets_for_every_function_and_keeps_the_stage_setting
         assert env["NOTFLIX_PREFIX"] == stage.prefix
     assert deploy_aws.check_app_config(stage) == [
         "api_handler", "send_reset_mails", "run_catalogue_import", "daily_tmdb_import",
-        "sync_graph", "retention_cleanup", "encode_watchdog"]
+        "similar_titles", "sync_graph", "retention_cleanup", "encode_watchdog"]
 
 
 # --- the dry run (make deploy-check) ------------------------------------------------------------
