@@ -150,7 +150,7 @@ class Report:
 
 
 def run(seed: int, users: int | None, lam: float, top_k: int, beta: float, tuning: Tuning,
-        with_low: bool) -> Report:
+        with_low: bool, alpha: float = ease.DEFAULT_ALPHA) -> Report:
     ratings, movies = ml.load()
     data = ml.split(ratings, seed)
     if users is not None:  # a random subset of users evaluated (all of them trained on)
@@ -186,7 +186,7 @@ def run(seed: int, users: int | None, lam: float, top_k: int, beta: float, tunin
         try:
             driver = resources.neo4j
             load_s = load_graph(GraphSync(driver), rows)
-            job = SimilarityJob(driver, lam=lam, top_k=top_k, beta=beta).run()
+            job = SimilarityJob(driver, lam=lam, top_k=top_k, beta=beta, alpha=alpha).run()
             recommender = Recommender(
                 driver, RecommendationCache(resources.redis, settings.resource_prefix),
                 PopularTitles(Trending(resources.redis, settings.resource_prefix),
@@ -235,6 +235,8 @@ def main() -> None:
                         help="SIMILAR edges kept per title")
     parser.add_argument("--beta", type=float, default=ease.DEFAULT_BETA,
                         help="popularity discount of the SIMILAR weights")
+    parser.add_argument("--alpha", type=float, default=ease.DEFAULT_ALPHA,
+                        help="users weighted by 1 / their liked watches^alpha in EASE")
     parser.add_argument("--history", type=int, default=Tuning.similar_history,
                         help="a user's latest watches whose SIMILAR edges count")
     parser.add_argument("--without-low-ratings", action="store_true",
@@ -243,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     tuning = Tuning(similar_history=args.history)
     print_report(run(args.seed, args.users, args.lam, args.top_k, args.beta, tuning,
-                     not args.without_low_ratings))
+                     not args.without_low_ratings, args.alpha))
 
 
 if __name__ == "__main__":
