@@ -2,10 +2,10 @@
 back as weighted ``(:Title)-[:SIMILAR {w}]->(:Title)`` edges.
 
 It reads every watch that counts as liked (completed, or watched at least halfway), fits
-``ease`` on the titles that have any (discounting each weight by its target's popularity),
-and replaces each title's outgoing SIMILAR edges by
-its ``top_k`` strongest, in batches; titles no longer modelled lose theirs. Run nightly
-(``chalicelib.routes.workers``), from the CLI (``python -m
+``ease`` on the titles that have any (each user weighted by 1 / their liked watches^0.5,
+each weight discounted by its target's popularity), and replaces each title's outgoing
+SIMILAR edges by its ``top_k`` strongest, in batches; titles no longer modelled lose
+theirs. Run nightly (``chalicelib.routes.workers``), from the CLI (``python -m
 chalicelib.recommendations.similarity_job``) or from a benchmark.
 
 Cost, n the titles with liked watches (at most ``MAX_TITLES``): memory about five n x n
