@@ -24,7 +24,7 @@ import numpy.typing as npt
 #: tuned on MovieLens latest-small, seed 0 (bench/recs_quality.py; confirmed on seeds 1, 2).
 #: λ is on the scale of the weighted Gram matrix (alpha 0.5 shrinks it about tenfold).
 DEFAULT_LAMBDA = 40.0
-DEFAULT_TOP_K = 300
+DEFAULT_TOP_K = 200
 DEFAULT_BETA = 0.2
 DEFAULT_ALPHA = 0.5
 ROWS_PER_CHUNK = 1024
