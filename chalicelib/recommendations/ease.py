@@ -1,11 +1,12 @@
 """Item-to-item weights by EASE (Steck, 2019), truncated to each item's strongest neighbours.
 
 EASE is a linear item-item model with a closed form: for the binary user x item matrix X and
-the Gram matrix G = XᵀX, P = (G + λI)⁻¹ and B = I - P·diag(1/diag(P)) (so diag(B) = 0). A
-user's score for item j is Σ_i x_i·B[i, j]: the sum, over the titles they watched, of the
-weight from each to j. Only items with interactions are modelled; numpy inverts in float64
-whatever the input dtype, about five n x n float64 matrices at the peak (see
-``similarity_job.MAX_TITLES``).
+the Gram matrix G = XᵀDX (D: each user's row weighted by 1 / their interactions^alpha, so a
+user with 1,000 titles does not outweigh a hundred users with ten each), P = (G + λI)⁻¹
+and B = I - P·diag(1/diag(P)) (so diag(B) = 0). A user's score for item j is
+Σ_i x_i·B[i, j]: the sum, over the titles they watched, of the weight from each to j. Only
+items with interactions are modelled; numpy inverts in float64 whatever the input dtype,
+about five n x n float64 matrices at the peak (see ``similarity_job.MAX_TITLES``).
 
 Pure numpy; nothing here knows about Neo4j (``similarity_job`` reads and writes the graph).
 """
@@ -19,11 +20,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-#: λ, the neighbours kept per item and the popularity discount, tuned on MovieLens
-#: latest-small, seed 0 (bench/recs_quality.py; confirmed on seeds 1 and 2).
-DEFAULT_LAMBDA = 300.0
-DEFAULT_TOP_K = 150
+#: λ, the neighbours kept per item, the popularity discount and the users' weight exponent,
+#: tuned on MovieLens latest-small, seed 0 (bench/recs_quality.py; confirmed on seeds 1, 2).
+#: λ is on the scale of the weighted Gram matrix (alpha 0.5 shrinks it about tenfold).
+DEFAULT_LAMBDA = 40.0
+DEFAULT_TOP_K = 200
 DEFAULT_BETA = 0.2
+DEFAULT_ALPHA = 0.5
 ROWS_PER_CHUNK = 1024
 
 
@@ -62,10 +65,17 @@ def interaction_matrix(pairs: Iterable[tuple[str, str]]
     return x, users, items
 
 
-def ease_weights(x: npt.NDArray[np.float64], lam: float = DEFAULT_LAMBDA
-                 ) -> npt.NDArray[np.floating[Any]]:
+def user_weights(interactions: npt.NDArray[np.floating[Any]], alpha: float = DEFAULT_ALPHA
+                 ) -> npt.NDArray[np.float64]:
+    """Each user's weight in the Gram matrix: 1 / (their interactions, at least 1)^alpha."""
+    return np.asarray(np.maximum(interactions, 1.0) ** -alpha, dtype=np.float64)
+
+
+def ease_weights(x: npt.NDArray[np.float64], lam: float = DEFAULT_LAMBDA,
+                 alpha: float = DEFAULT_ALPHA) -> npt.NDArray[np.floating[Any]]:
     """B (items x items) for the binary matrix ``x`` (users x items); zero diagonal."""
-    return weights_from_gram(x.T @ x, lam)
+    d = user_weights(x.sum(axis=1), alpha)
+    return weights_from_gram((x * d[:, None]).T @ x, lam)
 
 
 def weights_from_gram(gram: npt.NDArray[np.floating[Any]], lam: float = DEFAULT_LAMBDA
@@ -121,8 +131,10 @@ def discounted(neighbours: Neighbours, counts: npt.NDArray[np.floating[Any]],
 
 
 def fit(pairs: Iterable[tuple[str, str]], lam: float = DEFAULT_LAMBDA,
-        top_k: int = DEFAULT_TOP_K, beta: float = DEFAULT_BETA) -> Neighbours:
+        top_k: int = DEFAULT_TOP_K, beta: float = DEFAULT_BETA,
+        alpha: float = DEFAULT_ALPHA) -> Neighbours:
     """(user, item) interactions -> each item's ``top_k`` strongest EASE neighbours,
     discounted by popularity."""
     x, _users, items = interaction_matrix(pairs)
-    return discounted(strongest(ease_weights(x, lam), items, top_k), x.sum(axis=0), beta)
+    return discounted(strongest(ease_weights(x, lam, alpha), items, top_k), x.sum(axis=0),
+                      beta)

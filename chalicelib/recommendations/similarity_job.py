@@ -2,10 +2,10 @@
 back as weighted ``(:Title)-[:SIMILAR {w}]->(:Title)`` edges.
 
 It reads every watch that counts as liked (completed, or watched at least halfway), fits
-``ease`` on the titles that have any (discounting each weight by its target's popularity),
-and replaces each title's outgoing SIMILAR edges by
-its ``top_k`` strongest, in batches; titles no longer modelled lose theirs. Run nightly
-(``chalicelib.routes.workers``), from the CLI (``python -m
+``ease`` on the titles that have any (each user weighted by 1 / their liked watches^0.5,
+each weight discounted by its target's popularity), and replaces each title's outgoing
+SIMILAR edges by its ``top_k`` strongest, in batches; titles no longer modelled lose
+theirs. Run nightly (``chalicelib.routes.workers``), from the CLI (``python -m
 chalicelib.recommendations.similarity_job``) or from a benchmark.
 
 Cost, n the titles with liked watches (at most ``MAX_TITLES``): memory about five n x n
@@ -83,10 +83,11 @@ class SimilarityRun:
                 "write_s": round(self.write_s, 2)}
 
 
-def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float32], list[str]]:
-    """XᵀX for the binary user x title matrix of the pairs, built user by user (never the
-    dense user x title matrix), and the title ids of its rows. float32: counts are exact
-    up to 16 million users."""
+def gram(pairs: list[tuple[str, str]], alpha: float = 0.0
+         ) -> tuple[npt.NDArray[np.float32], list[str], npt.NDArray[np.float64]]:
+    """XᵀDX for the binary user x title matrix of the pairs (D: each user weighted by
+    ``ease.user_weights``; alpha 0 gives plain co-watch counts), built user by user (never
+    the dense user x title matrix); the title ids of its rows; each title's count of users."""
     titles = sorted({t for _, t in pairs})
     at = {t: n for n, t in enumerate(titles)}
     by_user: dict[str, set[int]] = {}
@@ -94,18 +95,23 @@ def gram(pairs: list[tuple[str, str]]) -> tuple[npt.NDArray[np.float32], list[st
         by_user.setdefault(user, set()).add(at[title])
     n = len(titles)
     g = np.zeros(n * n, dtype=np.float32)
+    counts = np.zeros(n, dtype=np.float64)
     batch: list[npt.NDArray[np.int64]] = []
+    weights: list[npt.NDArray[np.float32]] = []
     size = 0
     for seen in by_user.values():
         idx = np.fromiter(seen, dtype=np.int64, count=len(seen))
+        counts[idx] += 1.0
         batch.append((idx[:, None] * n + idx[None, :]).ravel())
+        weight = float(ease.user_weights(np.array([len(idx)], dtype=np.float64), alpha)[0])
+        weights.append(np.full(len(idx) ** 2, weight, dtype=np.float32))
         size += len(idx) ** 2
         if size >= 5_000_000:
-            np.add.at(g, np.concatenate(batch), 1.0)
-            batch, size = [], 0
+            np.add.at(g, np.concatenate(batch), np.concatenate(weights))
+            batch, weights, size = [], [], 0
     if batch:
-        np.add.at(g, np.concatenate(batch), 1.0)
-    return g.reshape(n, n), titles
+        np.add.at(g, np.concatenate(batch), np.concatenate(weights))
+    return g.reshape(n, n), titles, counts
 
 
 def most_watched(pairs: list[tuple[str, str]], max_titles: int) -> list[tuple[str, str]]:
@@ -119,9 +125,9 @@ def most_watched(pairs: list[tuple[str, str]], max_titles: int) -> list[tuple[st
 
 def fit_from_pairs(pairs: list[tuple[str, str]], lam: float = ease.DEFAULT_LAMBDA,
                    top_k: int = ease.DEFAULT_TOP_K, beta: float = ease.DEFAULT_BETA,
-                   max_titles: int = MAX_TITLES) -> ease.Neighbours:
-    g, titles = gram(most_watched(pairs, max_titles))
-    counts = np.diag(g).copy()  # each title's liked watches
+                   max_titles: int = MAX_TITLES, alpha: float = ease.DEFAULT_ALPHA
+                   ) -> ease.Neighbours:
+    g, titles, counts = gram(most_watched(pairs, max_titles), alpha)
     kept = ease.strongest(ease.weights_from_gram(g, lam), titles, top_k)
     return ease.discounted(kept, counts, beta)
 
@@ -129,8 +135,9 @@ def fit_from_pairs(pairs: list[tuple[str, str]], lam: float = ease.DEFAULT_LAMBD
 class SimilarityJob:
     def __init__(self, driver: Driver, database: str | None = None,
                  lam: float = ease.DEFAULT_LAMBDA, top_k: int = ease.DEFAULT_TOP_K,
-                 beta: float = ease.DEFAULT_BETA) -> None:
+                 beta: float = ease.DEFAULT_BETA, alpha: float = ease.DEFAULT_ALPHA) -> None:
         self.driver = driver
+        self.alpha = alpha
         self.database = database
         self.lam = lam
         self.top_k = top_k
@@ -140,7 +147,8 @@ class SimilarityJob:
         started = time.perf_counter()
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             pairs = s.execute_read(_pairs)
-        neighbours = fit_from_pairs(pairs, self.lam, self.top_k, self.beta)
+        neighbours = fit_from_pairs(pairs, self.lam, self.top_k, self.beta,
+                                    alpha=self.alpha)
         fitted = time.perf_counter()
         edges = self.write(neighbours)
         with self.driver.session(database=self.database) as session:
@@ -192,11 +200,12 @@ def main() -> None:  # pragma: no cover - a thin CLI over the job
     parser.add_argument("--lam", type=float, default=ease.DEFAULT_LAMBDA)
     parser.add_argument("--top-k", type=int, default=ease.DEFAULT_TOP_K)
     parser.add_argument("--beta", type=float, default=ease.DEFAULT_BETA)
+    parser.add_argument("--alpha", type=float, default=ease.DEFAULT_ALPHA)
     args = parser.parse_args()
     resources = Resources(Settings.from_env())
     try:
         run = SimilarityJob(resources.neo4j, lam=args.lam, top_k=args.top_k,
-                            beta=args.beta).run()
+                            beta=args.beta, alpha=args.alpha).run()
     finally:
         resources.close()
     print(run.as_dict())

@@ -45,9 +45,31 @@ def test_a_larger_lambda_shrinks_the_weights() -> None:
 def test_the_gram_matrix_is_built_without_the_user_matrix() -> None:
     pairs = [*two_tastes(), ("u0", "a2")]  # a repeated pair counts once
     x, _users, items = ease.interaction_matrix(pairs)
-    g, titles = gram(pairs)
+    g, titles, counts = gram(pairs)
     assert titles == items
     assert np.array_equal(g, x.T @ x)
+    assert np.array_equal(counts, x.sum(axis=0))
+    weighted, _titles, same = gram(pairs, alpha=0.5)
+    d = 1.0 / np.sqrt(x.sum(axis=1))
+    assert np.allclose(weighted, (x * d[:, None]).T @ x)
+    assert np.array_equal(same, counts)  # the popularity discount counts users, unweighted
+
+
+def test_a_heavy_user_weighs_less_than_many_light_ones() -> None:
+    """Ten users pair p with q; one user who watched 100 titles pairs p with r. Unweighted,
+    r's co-watches with p are a tenth of q's; with users weighted by 1/interactions^0.5,
+    the heavy user's pair counts 10 / sqrt(2) times less again."""
+    pairs = [(f"light{u}", t) for u in range(10) for t in ("p", "q")]
+    pairs += [("heavy", t) for t in ("p", "r", *(f"f{n}" for n in range(98)))]
+    plain, titles, _counts = gram(pairs)
+    weighted, _titles, _same = gram(pairs, alpha=0.5)
+    at = {t: n for n, t in enumerate(titles)}
+
+    def share(g: np.ndarray) -> float:
+        return float(g[at["p"], at["r"]] / g[at["p"], at["q"]])
+
+    assert share(plain) == pytest.approx(0.1)
+    assert share(weighted) < share(plain) / 5
 
 
 def test_strongest_keeps_the_largest_magnitudes_negative_ones_too() -> None:
