@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,28 +23,40 @@ ASSET = {"asset_id": "a" * 32, "manifest": "media/x/manifest.mpd", "duration_s":
 
 @pytest.fixture
 def titles(catalogue_services: Services) -> dict[str, str]:
-    """Two playable films by one director and one without a stream yet."""
+    """Two playable films by one director, one without a stream yet, and two other playable
+    films (a viewer who has watched three titles is past the cold start, when popular titles
+    take a share of the recommendations)."""
     ns = unique("v")
+    # genres of their own: the shared stack's thousands of dramas would outrank B by genre
+    genre = f"{ns} Drama"
     records = [
         TitleRecord(id=f"{ns}-a", kind="film", name=f"{ns} A", source="generated", year=2001,
-                    genres=("Drama",), popularity=5.0,
+                    genres=(genre,), popularity=5.0,
                     people=(Person(f"{ns} Director", "director"),)),
         TitleRecord(id=f"{ns}-b", kind="film", name=f"{ns} B", source="generated", year=2002,
-                    genres=("Drama",), popularity=4.0,
+                    genres=(genre,), popularity=4.0,
                     people=(Person(f"{ns} Director", "director"),)),
         TitleRecord(id=f"{ns}-c", kind="film", name=f"{ns} C", source="generated", year=2003,
-                    genres=("Drama",)),
+                    genres=(genre,)),
+        *(TitleRecord(id=f"{ns}-{x}", kind="film", name=f"{ns} {x.upper()}",
+                      source="generated", year=1960, genres=(f"{ns} Western",)) for x in "de"),
     ]
     catalogue_services.catalogue_writer.upsert(records)
-    for playable in (f"{ns}-a", f"{ns}-b"):  # as the encoder's publish step does
+    # as the encoder's publish step does
+    for playable in (f"{ns}-a", f"{ns}-b", f"{ns}-d", f"{ns}-e"):
         assert attach_asset(playable, ASSET)
         catalogue_services.graph_feed.title_published(playable)
-    return {"a": f"{ns}-a", "b": f"{ns}-b", "unplayable": f"{ns}-c"}
+    return {"a": f"{ns}-a", "b": f"{ns}-b", "unplayable": f"{ns}-c", "d": f"{ns}-d",
+            "e": f"{ns}-e", "genre": genre}
 
 
 def post(api_url: str, account: Account | None, body: Any) -> httpx.Response:
     return httpx.post(f"{api_url}/api/me/progress", json=body, timeout=20,
                       headers=account.bearer if account else {})
+
+
+def completed(driver: Driver, user_id: str, title_id: str) -> bool:
+    return bool((watched_edge(driver, user_id, title_id) or {}).get("completed"))
 
 
 def watched_edge(driver: Driver, user_id: str, title_id: str) -> dict[str, Any] | None:
@@ -88,7 +101,12 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     # without a play id, a post right after continues the same play
     same = post(api_url, account, {"title_id": film, "position_s": 40, "duration_s": 600})
     assert same.json()["play_count"] == 2 and same.json()["play_id"] == "play-00000002"
-    # recommendations: B shares A's director and genre; A is watched
+    # recommendations: B shares A's director and genre; A is watched, and D and E too (three
+    # watched titles: past the cold start, the whole catalogue's popular titles take no share)
+    for n, other in enumerate((titles["d"], titles["e"])):
+        post(api_url, account, {"title_id": other, "position_s": 590, "duration_s": 600,
+                                "play_id": f"play-0000001{n}"})
+        eventually(partial(completed, driver, user_id, other), timeout=30)
     def recommendations() -> dict[str, Any] | None:
         recs = httpx.get(f"{api_url}/api/me/recommendations", headers=account.bearer,
                          timeout=20)
@@ -201,7 +219,7 @@ def test_similar_titles_route(api_url: str, titles: dict[str, str], resources: R
     body = response.json()
     assert body["degraded"] is False
     assert body["results"][0]["id"] == titles["b"]
-    assert {r["name"] for r in body["results"][0]["reasons"]} >= {"Drama"}
+    assert {r["name"] for r in body["results"][0]["reasons"]} >= {titles["genre"]}
     missing = httpx.get(f"{api_url}/api/titles/no-such-title/similar", timeout=20)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "title_not_found"
     bad = httpx.get(f"{api_url}/api/titles/{titles['a']}/similar?limit=abc", timeout=20)
