@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.catalogue.titles.facets import facet_names, rank_key
 from chalicelib.catalogue.titles.models import FacetModel, TitleModel
 from chalicelib.catalogue.titles.playable import attach_asset
 from chalicelib.catalogue.titles.records import TitleRecord
@@ -86,7 +87,11 @@ def test_an_upload_becomes_a_published_asset_and_makes_its_title_playable(
 
     title = TitleModel.get(title_id)
     assert title.asset is not None and title.asset["asset_id"] == job.asset_id
-    assert all(f.playable for f in FacetModel.query("all") if f.id == title_id)
+    # each of its browse items, read by key (a query of the shared stack's `all` partition
+    # reads thousands of films)
+    facets = [FacetModel.get(name, rank_key(0.0, title_id))
+              for name in facet_names("film", (), 2020, ())]
+    assert facets and all(f.id == title_id and f.playable for f in facets)
     uploads = resources.settings.uploads_bucket
     assert s3.list_objects_v2(Bucket=uploads, Prefix=key).get("KeyCount") == 0
     processed = key.removeprefix("uploads/")

@@ -406,6 +406,8 @@ def test_search_as_you_type_and_edit_the_profile(page: Page, api_url: str,
     catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
     page.goto(f"{api_url}/search")
     page.get_by_label("Title, person or genre").press_sequentially("Browser Test", delay=30)
+    # the answer to the whole query (answers to its first letters may arrive before it)
+    page.locator("#search-status", has_text="for “Browser Test”").wait_for()
     page.locator("#results .card").first.wait_for()
     assert "Browser Test Film" in page.locator("#results").inner_text()
     status = page.locator("#search-status").inner_text()
