@@ -38,7 +38,8 @@ def series(api_url: str, resources: Resources, catalogue_services: Services,
         season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
         return [e["playable"] for e in season["episodes"]] == [True, False, True]
 
-    eventually(both_playable, timeout=180, interval=1.0)
+    # the shared encoder worker may have other tests' encodes queued ahead on the loaded suite
+    eventually(both_playable, timeout=360, interval=1.0)
     return series_id
 
 
