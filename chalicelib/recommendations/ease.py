@@ -13,6 +13,7 @@ Pure numpy; nothing here knows about Neo4j (``similarity_job`` reads and writes 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -130,11 +131,50 @@ def discounted(neighbours: Neighbours, counts: npt.NDArray[np.floating[Any]],
                       neighbours.weights * scale[neighbours.targets], neighbours.count)
 
 
-def fit(pairs: Iterable[tuple[str, str]], lam: float = DEFAULT_LAMBDA,
+def gram(pairs: list[tuple[str, str]], alpha: float = 0.0
+         ) -> tuple[npt.NDArray[np.float32], list[str], npt.NDArray[np.float64]]:
+    """XᵀDX for the binary user x title matrix of the pairs (D: each user weighted by
+    :func:`user_weights`; alpha 0 gives plain co-watch counts), built user by user (never
+    the dense user x title matrix); the title ids of its rows; each title's count of users."""
+    titles = sorted({t for _, t in pairs})
+    at = {t: n for n, t in enumerate(titles)}
+    by_user: dict[str, set[int]] = {}
+    for user, title in pairs:
+        by_user.setdefault(user, set()).add(at[title])
+    n = len(titles)
+    g = np.zeros(n * n, dtype=np.float32)
+    counts = np.zeros(n, dtype=np.float64)
+    batch: list[npt.NDArray[np.int64]] = []
+    weights: list[npt.NDArray[np.float32]] = []
+    size = 0
+    for seen in by_user.values():
+        idx = np.fromiter(seen, dtype=np.int64, count=len(seen))
+        counts[idx] += 1.0
+        batch.append((idx[:, None] * n + idx[None, :]).ravel())
+        weight = float(user_weights(np.array([len(idx)], dtype=np.float64), alpha)[0])
+        weights.append(np.full(len(idx) ** 2, weight, dtype=np.float32))
+        size += len(idx) ** 2
+        if size >= 5_000_000:
+            np.add.at(g, np.concatenate(batch), np.concatenate(weights))
+            batch, weights, size = [], [], 0
+    if batch:
+        np.add.at(g, np.concatenate(batch), np.concatenate(weights))
+    return g.reshape(n, n), titles, counts
+
+
+def most_watched(pairs: list[tuple[str, str]], max_titles: int | None) -> list[tuple[str, str]]:
+    """The pairs of the ``max_titles`` titles with the most liked watches (ties by id)."""
+    counts = Counter(title for _user, title in set(pairs))
+    if max_titles is None or len(counts) <= max_titles:
+        return pairs
+    kept = {t for t, _n in sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:max_titles]}
+    return [(user, title) for user, title in pairs if title in kept]
+
+
+def fit(pairs: list[tuple[str, str]], lam: float = DEFAULT_LAMBDA,
         top_k: int = DEFAULT_TOP_K, beta: float = DEFAULT_BETA,
-        alpha: float = DEFAULT_ALPHA) -> Neighbours:
+        max_titles: int | None = None, alpha: float = DEFAULT_ALPHA) -> Neighbours:
     """(user, item) interactions -> each item's ``top_k`` strongest EASE neighbours,
-    discounted by popularity."""
-    x, _users, items = interaction_matrix(pairs)
-    return discounted(strongest(ease_weights(x, lam, alpha), items, top_k), x.sum(axis=0),
-                      beta)
+    discounted by popularity (only the ``max_titles`` most watched items modelled)."""
+    g, titles, counts = gram(most_watched(pairs, max_titles), alpha)
+    return discounted(strongest(weights_from_gram(g, lam), titles, top_k), counts, beta)

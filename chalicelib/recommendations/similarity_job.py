@@ -18,13 +18,10 @@ edges runs at ~35,000-45,000 a second.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString
 
-import numpy as np
-import numpy.typing as npt
 from aws_lambda_powertools import Logger
 
 from chalicelib.recommendations import ease
@@ -83,55 +80,6 @@ class SimilarityRun:
                 "write_s": round(self.write_s, 2)}
 
 
-def gram(pairs: list[tuple[str, str]], alpha: float = 0.0
-         ) -> tuple[npt.NDArray[np.float32], list[str], npt.NDArray[np.float64]]:
-    """XᵀDX for the binary user x title matrix of the pairs (D: each user weighted by
-    ``ease.user_weights``; alpha 0 gives plain co-watch counts), built user by user (never
-    the dense user x title matrix); the title ids of its rows; each title's count of users."""
-    titles = sorted({t for _, t in pairs})
-    at = {t: n for n, t in enumerate(titles)}
-    by_user: dict[str, set[int]] = {}
-    for user, title in pairs:
-        by_user.setdefault(user, set()).add(at[title])
-    n = len(titles)
-    g = np.zeros(n * n, dtype=np.float32)
-    counts = np.zeros(n, dtype=np.float64)
-    batch: list[npt.NDArray[np.int64]] = []
-    weights: list[npt.NDArray[np.float32]] = []
-    size = 0
-    for seen in by_user.values():
-        idx = np.fromiter(seen, dtype=np.int64, count=len(seen))
-        counts[idx] += 1.0
-        batch.append((idx[:, None] * n + idx[None, :]).ravel())
-        weight = float(ease.user_weights(np.array([len(idx)], dtype=np.float64), alpha)[0])
-        weights.append(np.full(len(idx) ** 2, weight, dtype=np.float32))
-        size += len(idx) ** 2
-        if size >= 5_000_000:
-            np.add.at(g, np.concatenate(batch), np.concatenate(weights))
-            batch, weights, size = [], [], 0
-    if batch:
-        np.add.at(g, np.concatenate(batch), np.concatenate(weights))
-    return g.reshape(n, n), titles, counts
-
-
-def most_watched(pairs: list[tuple[str, str]], max_titles: int) -> list[tuple[str, str]]:
-    """The pairs of the ``max_titles`` titles with the most liked watches (ties by id)."""
-    counts = Counter(title for _user, title in set(pairs))
-    if len(counts) <= max_titles:
-        return pairs
-    kept = {t for t, _n in sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:max_titles]}
-    return [(user, title) for user, title in pairs if title in kept]
-
-
-def fit_from_pairs(pairs: list[tuple[str, str]], lam: float = ease.DEFAULT_LAMBDA,
-                   top_k: int = ease.DEFAULT_TOP_K, beta: float = ease.DEFAULT_BETA,
-                   max_titles: int = MAX_TITLES, alpha: float = ease.DEFAULT_ALPHA
-                   ) -> ease.Neighbours:
-    g, titles, counts = gram(most_watched(pairs, max_titles), alpha)
-    kept = ease.strongest(ease.weights_from_gram(g, lam), titles, top_k)
-    return ease.discounted(kept, counts, beta)
-
-
 class SimilarityJob:
     def __init__(self, driver: Driver, database: str | None = None,
                  lam: float = ease.DEFAULT_LAMBDA, top_k: int = ease.DEFAULT_TOP_K,
@@ -147,8 +95,7 @@ class SimilarityJob:
         started = time.perf_counter()
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             pairs = s.execute_read(_pairs)
-        neighbours = fit_from_pairs(pairs, self.lam, self.top_k, self.beta,
-                                    alpha=self.alpha)
+        neighbours = ease.fit(pairs, self.lam, self.top_k, self.beta, MAX_TITLES, self.alpha)
         fitted = time.perf_counter()
         edges = self.write(neighbours)
         with self.driver.session(database=self.database) as session:

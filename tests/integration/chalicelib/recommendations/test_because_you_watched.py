@@ -13,6 +13,7 @@ from neo4j import Driver
 
 from chalicelib.platform.resources import Resources
 from chalicelib.recommendations.cache import RecommendationCache
+from chalicelib.recommendations.ease import fit
 from chalicelib.recommendations.events import (
     TitleRow,
     TitlesEvent,
@@ -21,7 +22,7 @@ from chalicelib.recommendations.events import (
 )
 from chalicelib.recommendations.fallback import PopularTitles
 from chalicelib.recommendations.recommender import Recommender, Tuning
-from chalicelib.recommendations.similarity_job import SimilarityJob, fit_from_pairs
+from chalicelib.recommendations.similarity_job import SimilarityJob
 from chalicelib.recommendations.sync import GraphSync
 from chalicelib.recommendations.trending import Trending
 from chalicelib.services import Services
@@ -70,7 +71,7 @@ def test_because_you_watched_walks_the_similar_edges(recommender: Recommender,
     GraphSync(driver).apply([TitlesEvent(titles), WatchesEvent(
         [*watches, watch(ns, "me", "a1")])])
     job = SimilarityJob(driver)
-    job.write(fit_from_pairs([(w.user, w.title) for w in watches], lam=1.0, top_k=4))
+    job.write(fit([(w.user, w.title) for w in watches], lam=1.0, top_k=4))
     assert ("a1", "a2") in similar_edges(driver, ns)
 
     results = recommender.compute(f"{ns}me", 3)
@@ -84,6 +85,6 @@ def test_because_you_watched_walks_the_similar_edges(recommender: Recommender,
     assert (playable[f"{ns}a2"], playable[f"{ns}a3"]) == (True, False)
 
     # the next run replaces a title's edges: a1 now leads to b1 only
-    job.write(fit_from_pairs([("x", f"{ns}a1"), ("x", f"{ns}b1")], lam=1.0, top_k=4))
+    job.write(fit([("x", f"{ns}a1"), ("x", f"{ns}b1")], lam=1.0, top_k=4))
     assert {e for e in similar_edges(driver, ns) if e[0] == "a1"} == {("a1", "b1")}
     assert recommender.compute(f"{ns}me", 3)[0]["id"] == f"{ns}b1"

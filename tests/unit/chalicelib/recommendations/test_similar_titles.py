@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from chalicelib.recommendations import ease
-from chalicelib.recommendations.similarity_job import _batches, fit_from_pairs, gram, most_watched
+from chalicelib.recommendations.ease import fit, gram, most_watched
+from chalicelib.recommendations.similarity_job import _batches
 
 
 def two_tastes() -> list[tuple[str, str]]:
@@ -84,7 +85,7 @@ def test_strongest_keeps_the_largest_magnitudes_negative_ones_too() -> None:
 
 
 def test_the_job_writes_each_titles_neighbours_in_batches() -> None:
-    neighbours = fit_from_pairs(two_tastes(), lam=1.0, top_k=2)
+    neighbours = fit(two_tastes(), lam=1.0, top_k=2)
     batches = list(_batches(neighbours, size=4))
     assert [len(b) for b in batches] == [4, 2]
     rows = {row["id"]: row["to"] for batch in batches for row in batch}
@@ -99,5 +100,5 @@ def test_only_the_most_watched_titles_are_modelled_past_the_cap() -> None:
     kept = most_watched(pairs, 6)
     assert {t for _, t in kept} == {"a1", "a2", "a3", "b1", "b2", "b3"}
     assert most_watched(pairs, 100) == pairs
-    assert fit_from_pairs(pairs, lam=1.0, max_titles=6).items == sorted(
+    assert fit(pairs, lam=1.0, max_titles=6).items == sorted(
         {t for _, t in kept})
