@@ -22,7 +22,7 @@ import httpx
 
 from bench.harness import http_client, measure, private_stack, report
 from chalicelib.jobs.models import JOB_MODELS, JobModel, bump_panels
-from chalicelib.platform.clock import iso
+from chalicelib.platform.clock import iso_at
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
@@ -46,11 +46,6 @@ def store_jobs(count: int, seed: int = 7) -> None:
                                 progress=1 if state == "PUBLISHED" else 0, stages={}))
     bump_panels(*set(STATES))
 
-
-def iso_at(epoch: float) -> str:
-    from datetime import UTC, datetime
-
-    return iso(datetime.fromtimestamp(epoch, UTC))
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from neo4j import Driver, ManagedTransaction
 
 from bench.harness import percentiles_ms, private_stack
 from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
+from chalicelib.platform.clock import iso_at
 from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources
 from chalicelib.recommendations import queries
@@ -143,9 +144,6 @@ class _Picker:
         return self.items[min(at, len(self.items) - 1)]
 
 
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
 
 def _history_lengths(rng: random.Random, users: int, edges: int, cap: int) -> list[int]:
     """Log-normal watches per user, at least 1 and at most ``cap``, summing to ``edges``."""
@@ -231,7 +229,7 @@ def generate(users: int, titles: int, edges: int, sample: int, seed: int) -> Dat
     user_rows: list[UserRow] = []
     per_user: list[list[tuple[int, float]]] = []
     for u in range(users):
-        user_rows.append(UserRow(id=f"bu{u}", created_at=_iso(
+        user_rows.append(UserRow(id=f"bu{u}", created_at=iso_at(
             ANCHOR - (WINDOW_DAYS + rng.randint(1, 365)) * DAY)))
         cluster = clusters[rng.randrange(CLUSTERS)]
         want = lengths[u]
@@ -268,7 +266,7 @@ def generate(users: int, titles: int, edges: int, sample: int, seed: int) -> Dat
             completed = rng.random() < 0.8
             watches.append(WatchRow(
                 user=user_ids[u], title=title_ids[t], count=1 if rng.random() < 0.85 else 2,
-                last_at=_iso(ts), progress=1.0 if completed else round(rng.random(), 2),
+                last_at=iso_at(ts), progress=1.0 if completed else round(rng.random(), 2),
                 completed=completed))
     # Users in a random order (their watches together), so the sample is spread over the load.
     order = list(range(users))

@@ -39,6 +39,7 @@ import numpy as np
 
 from bench import movielens as ml
 from bench.harness import percentiles_ms, private_stack
+from chalicelib.platform.clock import iso_at
 from chalicelib.recommendations import ease
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import (
@@ -72,9 +73,6 @@ def title_id(movie: int) -> str:
     return f"ml-t{movie}"
 
 
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
 
 @dataclass
 class GraphRows:
@@ -98,10 +96,10 @@ def graph_rows(ratings: list[ml.Rating], movies: dict[int, ml.Movie], data: ml.S
     for r in ratings:
         if (r.user, r.movie) in training:
             latest = max(latest, float(r.at))
-            watches.append(WatchRow(user_id(r.user), title_id(r.movie), 1, _iso(r.at), 1.0,
+            watches.append(WatchRow(user_id(r.user), title_id(r.movie), 1, iso_at(r.at), 1.0,
                                     True))
         elif (r.user, r.movie) in low:
-            watches.append(WatchRow(user_id(r.user), title_id(r.movie), 1, _iso(r.at),
+            watches.append(WatchRow(user_id(r.user), title_id(r.movie), 1, iso_at(r.at),
                                     GIVEN_UP_AT, False))
         else:
             continue
@@ -109,7 +107,7 @@ def graph_rows(ratings: list[ml.Rating], movies: dict[int, ml.Movie], data: ml.S
     titles = [TitleRow(id=title_id(m.id), name=m.title, kind="film", year=m.year,
                        popularity=float(popularity.get(m.id, 0)), playable=True,
                        genres=m.genres) for m in movies.values()]
-    users = [UserRow(user_id(u), _iso(at)) for u, at in sorted(first.items())]
+    users = [UserRow(user_id(u), iso_at(at)) for u, at in sorted(first.items())]
     return GraphRows(titles, users, watches, latest)
 
 

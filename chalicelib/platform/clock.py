@@ -14,6 +14,11 @@ def iso(moment: datetime | None = None) -> str:
         "+00:00", "Z")
 
 
+def iso_at(epoch_s: float) -> str:
+    """`iso` of a Unix time."""
+    return iso(datetime.fromtimestamp(epoch_s, UTC))
+
+
 def parse_iso(value: str) -> datetime:
     """The moment `iso` wrote: `iso(parse_iso(s)) == s`."""
     return datetime.fromisoformat(value).astimezone(UTC)
