@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.catalogue.titles.facets import PLAYABLE_FACET
 from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel
-from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
 from chalicelib.openapi.responses import KeptAsset, RetentionReport
 
 SOURCE_PREFIXES = ("processed/", "failed/")

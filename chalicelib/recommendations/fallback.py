@@ -9,8 +9,8 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.titles.browse import card
+from chalicelib.catalogue.titles.facets import PLAYABLE_FACET
 from chalicelib.catalogue.titles.models import FacetModel, TitleModel, str_list
-from chalicelib.catalogue.titles.writer import PLAYABLE_FACET
 from chalicelib.openapi.responses import Reason, Recommended
 from chalicelib.recommendations.trending import Trending
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.catalogue.titles.choices import PLAYABLE_PARTITION, FacetCounts
-from chalicelib.catalogue.titles.facets import genre_key
+from chalicelib.catalogue.titles.choices import FacetCounts
+from chalicelib.catalogue.titles.facets import PLAYABLE_FACET, genre_key
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.catalogue.titles.models import FacetModel
 
@@ -30,7 +30,7 @@ def candidate_facets(filters: Filters) -> list[str]:
     """The partitions that hold every match, in the order preferred when none is counted."""
     names: list[str] = []
     if filters.available:
-        names.append(PLAYABLE_PARTITION)
+        names.append(PLAYABLE_FACET)
     if filters.year is not None:
         names.append(f"year#{filters.year}")
     if filters.country:
@@ -60,7 +60,7 @@ def _any_of(parts: list[Condition]) -> Condition:
 def plan(filters: Filters, facet: str, genre_spellings: Callable[[str], list[str]]) -> Plan:
     """The condition for the filters ``facet`` does not already apply."""
     parts: list[Condition] = []
-    if filters.available and facet != PLAYABLE_PARTITION:
+    if filters.available and facet != PLAYABLE_FACET:
         parts.append(FacetModel.playable == True)  # noqa: E712 (a condition, not a comparison)
     if filters.kind and facet != f"type#{filters.kind}":
         parts.append(FacetModel.kind == filters.kind)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.catalogue.titles.countries import country_name
-from chalicelib.catalogue.titles.facets import genre_key
+from chalicelib.catalogue.titles.facets import PLAYABLE_FACET, genre_key
 from chalicelib.catalogue.titles.models import FacetModel, str_list
 
 FACETS_KEY = "browse/facets.json"
-PLAYABLE_PARTITION = "playable"  # the writer's PLAYABLE_FACET (kept free of its imports)
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class FacetCounts:
         kind, _, value = facet.partition("#")
         if facet == "all":
             return self.titles
-        if facet == PLAYABLE_PARTITION:
+        if facet == PLAYABLE_FACET:
             return self.playable
         if kind == "genre":
             return sum(self.genres.get(value, {}).values())

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from chalicelib.catalogue.titles.text import normalized
 
+#: The browse partition of playable titles, most popular first (the `available` filter, and
+#: the fallback for rows that need something to play when recommendations cannot be computed).
+PLAYABLE_FACET = "playable"
 MAX_GENRES = 8
 MAX_COUNTRIES = 8
 _RANK_CEILING = 10**12 - 1

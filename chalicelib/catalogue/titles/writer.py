@@ -20,7 +20,7 @@ import msgspec
 from pynamodb.exceptions import PutError
 
 from chalicelib.catalogue.titles import match_keys
-from chalicelib.catalogue.titles.facets import facet_names, rank_key
+from chalicelib.catalogue.titles.facets import PLAYABLE_FACET, facet_names, rank_key
 from chalicelib.catalogue.titles.models import EpisodeModel, FacetModel, TitleModel, str_list
 from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.catalogue.titles.text import title_year_key
@@ -101,11 +101,6 @@ def episode_items(record: TitleRecord) -> list[EpisodeModel]:
                          overview=episode.overview, runtime=episode.runtime,
                          air_date=episode.air_date)
             for season in record.seasons for episode in season.episodes]
-
-
-#: The browse partition of playable titles, most popular first (the fallback for rows that
-#: need something to play when recommendations cannot be computed).
-PLAYABLE_FACET = "playable"
 
 
 class CatalogueWriter:

@@ -162,9 +162,6 @@ REACHED_BUT_UNUSED: dict[str, tuple[set[str], str]] = {
         {f"{PREFIX}-titles", f"{PREFIX}-login-history", f"{PREFIX}-graph-sync"},
         "AccountService.send_reset only finds the account, issues the link and mails it; "
         "login history, the graph feed and the reset queue serve the API's routes"),
-    "retention_cleanup": (
-        {f"{PREFIX}-title-match-keys"},
-        "Retention imports only PLAYABLE_FACET from the catalogue writer; it writes no titles"),
 }
 
 
