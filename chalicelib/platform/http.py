@@ -236,3 +236,11 @@ def install_middleware(app: Chalice, security: SecurityHeaders | None = None,
                        duration_ms)
         logger.thread_safe_remove_keys(["request_id"])
         return response
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names this entity tag (weak or strong, or `*`)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags

@@ -29,7 +29,7 @@ from chalicelib.openapi.queries import (
 )
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import catalogued
-from chalicelib.platform.http import Json, json_response, page_size
+from chalicelib.platform.http import Json, etag_matches, json_response, page_size
 from chalicelib.platform.ids import is_uuid
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
@@ -117,8 +117,6 @@ FRAME_CACHE = "public, max-age=1800"
               "has no stream yet", "redirect"),
         304: ("`.svg`: the poster named by If-None-Match has not changed", None)}))
 def poster(name: str) -> Response:
-    from chalicelib.catalogue.titles.artwork import etag_matches
-
     parsed = parse_poster_name(name)
     if parsed is None:
         raise catalogued("bad_poster_name")

@@ -39,14 +39,6 @@ def frame_key(title: TitleModel) -> str | None:
     return f"media/{asset_id}/poster.jpg" if ASSET_ID.match(asset_id) else None
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names this entity tag (weak or strong, or `*`)."""
-    if not if_none_match:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
-
-
 class Artwork:
     def __init__(self, s3: Any, media_bucket: str, url_seconds: int = 3600) -> None:
         self.s3 = s3
