@@ -58,7 +58,7 @@ class RecommendationCache:
         pipe.execute()
 
     def invalidate(self, user_id: str) -> None:
-        self.redis.delete(*self._keys(user_id))
+        self.invalidate_all({user_id})
 
     def invalidate_all(self, user_ids: set[str]) -> None:
         """Drop these users' cached answers (their watches reached the graph)."""
@@ -80,6 +80,4 @@ class RecommendationCache:
         pipe.execute()
 
     def finished_titles(self, user_id: str) -> set[str]:
-        members = self.redis.smembers(self._finished_key(user_id))
-        return {m.decode() if isinstance(m, bytes) else str(m)
-                for m in members}
+        return {str(m) for m in self.redis.smembers(self._finished_key(user_id))}
