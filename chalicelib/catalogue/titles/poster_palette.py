@@ -15,6 +15,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chalicelib.platform.colours import contrast
+
 #: Base hue in degrees of each genre (TMDB's names and the Wikidata set's), folded to lower case.
 GENRE_HUES: dict[str, int] = {
     "action": 8, "adventure": 28, "action & adventure": 18, "animation": 45, "comedy": 48,
@@ -53,18 +55,6 @@ def genre_hue(genre: str) -> int:
         return GENRE_HUES[key]
     return int.from_bytes(hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()[:2],
                           "big") % 360
-
-
-def relative_luminance(hex_colour: str) -> float:
-    """WCAG 2 relative luminance of `#rrggbb`."""
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def hsl(hue: float, saturation: float, lightness: float) -> str:

@@ -14,11 +14,11 @@ from chalicelib.catalogue.titles.poster_palette import (
     GENRE_HUES,
     HUE_JITTER,
     MIN_CONTRAST,
-    contrast,
     palette,
 )
 from chalicelib.catalogue.titles.poster_svg import MAX_LINES, NAME_SIZES, layout_name, poster_svg
 from chalicelib.catalogue.titles.posters import parse_poster_name, poster_url
+from chalicelib.platform.colours import contrast
 
 SVG = "{http://www.w3.org/2000/svg}"
 TMDB = "https://image.tmdb.org/t/p/w342"
