@@ -22,8 +22,9 @@ TITLE_FIELDS: LiteralString = (
 #: No recency decay: an old history counts as much as a recent one (the SIMILAR model is
 #: what carries taste). The reason is the watch whose edge weighed most, found by that
 #: weight in the ``similar_weight`` index (so popular titles' many incoming edges are not
-#: scanned). Watched titles score high, so the best ``$limit_plus_watched`` (= $limit +
-#: your watch count) are kept before the "not watched" check, which then runs on those only.
+#: scanned) among the titles you watched (an equal weight from elsewhere is no reason).
+#: Watched titles score high, so the best ``$limit_plus_watched`` (= $limit + your watch
+#: count) are kept before the "not watched" check, which then runs on those only.
 BECAUSE_WATCHED: LiteralString = """
 MATCH (me:User {id: $user})-[mine:WATCHED]->(seen:Title)
 WHERE mine.completed = true OR mine.progress >= 0.5
@@ -33,11 +34,11 @@ WITH me, rec, sum(s.w) AS score, max(s.w) AS best
 WHERE score > 0
 ORDER BY score DESC LIMIT $limit_plus_watched
 WITH me, rec, score, best WHERE NOT (me)-[:WATCHED]->(rec)
-WITH rec, score, best LIMIT $limit
-CALL (rec, best) {
+WITH me, rec, score, best LIMIT $limit
+CALL (me, rec, best) {
   MATCH (because:Title)-[s:SIMILAR]->(rec)
   USING INDEX s:SIMILAR(w)
-  WHERE s.w = best
+  WHERE s.w = best AND (me)-[:WATCHED]->(because)
   RETURN because LIMIT 1
 }
 RETURN rec """ + TITLE_FIELDS + """ AS title, score, because {.id, .name} AS because
