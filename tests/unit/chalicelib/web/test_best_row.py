@@ -56,3 +56,26 @@ def test_no_ranking_at_all_is_an_error_for_the_row_to_leave_out() -> None:
     with pytest.raises(AppError) as missing:
         pages({}).best_in("TV")
     assert missing.value.code == "no_ranking"
+
+
+def test_the_row_comes_from_a_rebuilt_ranking_as_cards(in_process: Any) -> None:
+    """The real services: a rebuild ranks Niue, and the row shows its films as full cards,
+    best first."""
+    from chalicelib.catalogue.rankings import MIN_RATED_FILMS
+    from chalicelib.catalogue.rebuild import CatalogueIndexer
+    from chalicelib.catalogue.titles.records import TitleRecord
+    from localcloud.isolation import unique
+
+    films = [TitleRecord(id=unique("wd-nu-"), kind="film", name=f"Niue {n}", source="wikidata",
+                         year=1990 + n, genres=("Drama",), countries=("NU",),
+                         rating=5.0 + n / 4, votes=30) for n in range(MIN_RATED_FILMS)]
+    in_process.catalogue_writer.upsert(films)
+    bucket = unique("best-row-")
+    in_process.resources.s3.create_bucket(Bucket=bucket)
+    CatalogueIndexer(in_process.resources.s3, bucket, None).rebuild()
+
+    title, cards = in_process.pages.best_in("NU")
+    assert title == "Best in Niue"
+    assert [c["name"] for c in cards] == [f"Niue {n}" for n in range(MIN_RATED_FILMS - 1, -1, -1)]
+    assert all(c["genres"] == ["Drama"] and c["poster_url"] == f"/posters/{c['id']}.svg"
+               for c in cards)
