@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from chalice.app import Chalice, Request, Response
 
@@ -76,6 +76,22 @@ def _internal_error(request_id: str) -> Response:
 def route_template(request: Request) -> str:
     """The matched route (`/api/titles/{title_id}`), never the path with its ids."""
     return str((request.context or {}).get("resourcePath") or request.path)
+
+
+def requested_target(request: Request) -> str:
+    """The path and query the client asked for (`/watch/t1?episode=e2`): the matched route
+    with its parameters put back, so it is the same behind API Gateway's stage prefix as in
+    the local server (Chalice's ``request.path`` is the route template, `/watch/{title_id}`)."""
+    path = route_template(request)
+    for name, value in (request.uri_params or {}).items():
+        # API Gateway decodes path parameters, Chalice's local server does not: "%" stays
+        path = path.replace("{" + name + "}", quote(str(value), safe="%"))
+    event = request.to_original_event() or {}
+    multi = event.get("multiValueQueryStringParameters") or {}
+    pairs = [(k, v) for k, values in multi.items() for v in values]
+    if not pairs and request.query_params:
+        pairs = list(request.query_params.items())
+    return path + ("?" + urlencode(pairs) if pairs else "")
 
 
 def is_form(request: Request) -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from chalice.app import Request, Response
 
 from chalicelib.platform.errors import AppError
+from chalicelib.platform.http import requested_target
 from chalicelib.web.render import page
 
 #: Paths answered in JSON (or by redirects) whatever the client accepts.
@@ -36,6 +37,6 @@ def page_error(request: Request, error: AppError) -> Response | None:
         return None
     if error.status == 401:
         return Response(body="", status_code=303,
-                        headers={"Location": f"/login?next={quote(request.path or '/')}"})
+                        headers={"Location": f"/login?next={quote(requested_target(request))}"})
     return page("error.html", None, status=error.status, error=error,
                 plans_link=error.code == "subscription_required")

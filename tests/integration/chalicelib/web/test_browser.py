@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -215,9 +216,12 @@ def test_playback_crosses_the_chunk_seams_without_a_stall(page: Page, api_url: s
 
 def test_a_visitor_without_a_subscription_is_refused(page: Page, api_url: str,
                                                       encoded_title: str) -> None:
-    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.goto(f"{api_url}/watch/{encoded_title}?episode=none")
     page.wait_for_url(lambda url: "/login?next=" in url)  # not logged in: the login page
     assert page.get_by_role("heading", name="Log in").is_visible()
+    # the way back is the page asked for, not the route's template (issue 21 item 1)
+    back = parse_qs(urlsplit(page.url).query)["next"][0]
+    assert back == f"/watch/{encoded_title}?episode=none"
     register_in_page(page, api_url, f"/watch/{encoded_title}")
     assert page.get_by_role("heading", name="Subscription needed").is_visible()
     assert page.get_by_role("link", name="See the plans").get_attribute("href") == "/plans"
