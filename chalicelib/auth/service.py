@@ -167,12 +167,18 @@ class AccountService:
         self._send_mail(lambda: self.mailer.password_reset(user.email, token, minutes),
                         "password reset")
 
-    def confirm_reset(self, token: str, new_password: str) -> User:
-        """Check the link and the new password first, so a refused password keeps the link."""
+    def check_reset_link(self, token: str) -> User:
+        """The user a reset link is for, if it can still be used (not used, not expired, the
+        password not changed since): 400 ``reset_token_invalid`` otherwise. Nothing used up."""
         user_id, version = self.resets.peek(token)
         user = self.users.get(user_id)
         if user is None or user.password_version != version:
             raise catalogued("reset_token_invalid")  # the password changed since it was sent
+        return user
+
+    def confirm_reset(self, token: str, new_password: str) -> User:
+        """Check the link and the new password first, so a refused password keeps the link."""
+        user = self.check_reset_link(token)
         passwords.check_policy(new_password, email=user.email, name=user.display_name)
         self.resets.consume(token)  # the single-use gate: one of two racing uses wins
         updated = self.users.set_password_hash(user.id, passwords.hash_password(new_password),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib.auth.principal import Principal, current
 from chalicelib.openapi.declarations import (
@@ -21,6 +21,7 @@ from chalicelib.openapi.queries import (
     TOKEN,
     Param,
 )
+from chalicelib.platform.errors import AppError
 from chalicelib.platform.http import json_response, local_path
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
@@ -30,7 +31,9 @@ from chalicelib.routes.common import (
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
+from chalicelib.web import form_pages
 from chalicelib.web.country import viewer_country
+from chalicelib.web.form_pages import FormPage, form_context
 from chalicelib.web.render import page
 from chalicelib.web.static import static_file
 
@@ -108,18 +111,30 @@ def login_page() -> Response:
                 notice=notices.get(query("reset") or ""))
 
 
-@declare(bp, "GET", "/reset", Op("Password-reset page", "pages", "html",
+@declare(bp, "GET", "/reset", Op("Password-reset page", "pages", "html", errors=(400,),
     query=(TOKEN,)))
 def reset_page() -> Response:
     """Ask for a reset link, or (with ?token= from the mail) choose the new password."""
-    return page("reset.html", viewer(), token=query("token"))
+    return reset_form(query("token"))
 
 
 @declare(bp, "GET", "/reset-password", Op("Password-reset page (the mail's link)", "pages", "html",
-    query=(TOKEN,)))
+    errors=(400,), query=(TOKEN,)))
 def reset_password_page() -> Response:
     """Where the reset mail's link points: the same page."""
-    return page("reset.html", viewer(), token=query("token"))
+    return reset_form(query("token"))
+
+
+def reset_form(token: str | None) -> Response:
+    """The new-password form for a usable link; for a used, expired or unknown one, says so
+    at once (before a new password is typed) and offers to send another."""
+    if token:
+        try:
+            services.accounts.check_reset_link(token)
+        except AppError as error:
+            return page("reset.html", viewer(), status=error.status, token=None,
+                        **form_context(error, {}))
+    return page("reset.html", viewer(), token=token)
 
 
 @declare(bp, "GET", "/plans", Op("Plans page", "pages", "html"))
@@ -187,3 +202,56 @@ def static_asset(name: str) -> Response:
 @declare(bp, "GET", "/static/{folder}/{name}", Op("A script", "pages", "static", errors=(404,)))
 def static_asset_in(folder: str, name: str) -> Response:
     return static_file(folder, name)
+
+
+# -- forms that fail come back as their page (chalicelib.web.form_pages) ---------------------
+def _next_of(request: Request) -> str:
+    params = request.query_params
+    return local_path(params.get("next") if params is not None else None)
+
+
+def _register_failed(error: AppError, values: dict[str, str], request: Request) -> Response:
+    return page("register.html", None, status=error.status, next=_next_of(request),
+                **form_context(error, values))
+
+
+def _login_failed(error: AppError, values: dict[str, str], request: Request) -> Response:
+    return page("login.html", None, status=error.status, next=_next_of(request),
+                **form_context(error, values))
+
+
+def _reset_request_failed(error: AppError, values: dict[str, str], _request: Request
+                          ) -> Response:
+    return page("reset.html", None, status=error.status, token=None,
+                **form_context(error, values))
+
+
+def _reset_confirm_failed(error: AppError, values: dict[str, str], _request: Request
+                          ) -> Response:
+    # a refused password keeps the link (the form again); a dead link offers a new one
+    token = None if error.code == "reset_token_invalid" else values.get("token")
+    return page("reset.html", None, status=error.status, token=token,
+                **form_context(error, {}))
+
+
+def _plans_failed(error: AppError, values: dict[str, str], _request: Request) -> Response:
+    who = viewer()
+    return page("plans.html", who, status=error.status, **form_context(error, values),
+                **services.pages.plans(who.user if who else None))
+
+
+def _account_failed(error: AppError, values: dict[str, str], _request: Request) -> Response:
+    who = current()
+    return page("account.html", who, status=error.status, **form_context(error, values),
+                **services.pages.account(who.user))
+
+
+form_pages.register("/api/auth/register",
+                    FormPage("/register", _register_failed, ("display_name", "email")))
+form_pages.register("/api/auth/login", FormPage("/login", _login_failed, ("email",)))
+form_pages.register("/api/auth/password-reset",
+                    FormPage("/reset", _reset_request_failed, ("email",)))
+form_pages.register("/api/auth/password-reset/confirm",
+                    FormPage("/reset", _reset_confirm_failed, ("token",)))
+form_pages.register("/api/subscriptions", FormPage("/plans", _plans_failed, ("plan",)))
+form_pages.register("/api/subscriptions/cancel", FormPage("/account", _account_failed))

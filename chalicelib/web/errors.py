@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from chalice.app import Request, Response
 
 from chalicelib.platform.errors import AppError
-from chalicelib.platform.http import requested_target
+from chalicelib.platform.http import local_path, requested_target, route_template
+from chalicelib.web.form_pages import form_page_for, render_failed_form
 from chalicelib.web.render import page
 
 #: Paths answered in JSON (or by redirects) whatever the client accepts.
@@ -30,13 +31,39 @@ def is_page(request: Request) -> bool:
 
 def page_error(request: Request, error: AppError) -> Response | None:
     """The HTML answer to an error on a page or a form, or None for API requests."""
-    if is_form_post(request):  # the message, and a way back to the form
-        return page("error.html", None, status=error.status, error=error,
-                    plans_link=error.code == "subscription_required", back=True)
+    if is_form_post(request):
+        return form_error(request, error)
     if not is_page(request):
         return None
     if error.status == 401:
-        return Response(body="", status_code=303,
-                        headers={"Location": f"/login?next={quote(requested_target(request))}"})
+        return login_first(requested_target(request))
     return page("error.html", None, status=error.status, error=error,
                 plans_link=error.code == "subscription_required")
+
+
+def form_error(request: Request, error: AppError) -> Response:
+    """The form's own page with the message and the fields refilled; a logged-out post goes
+    to log in and back to the form's page."""
+    route = route_template(request)
+    form = form_page_for(route)
+    if form is not None and error.status == 401 and route != "/api/auth/login":
+        return login_first(form.path)
+    rendered = render_failed_form(request, route, error)
+    if rendered is not None:
+        return rendered
+    return page("error.html", None, status=error.status, error=error,
+                plans_link=error.code == "subscription_required", back_to=referring_page(request))
+
+
+def login_first(target: str) -> Response:
+    return Response(body="", status_code=303,
+                    headers={"Location": f"/login?next={quote(target)}"})
+
+
+def referring_page(request: Request) -> str | None:
+    """The page of this site the form was posted from (its path and query), if it says."""
+    referer = urlsplit(str(request.headers.get("referer", "")))
+    if not referer.path or referer.netloc != str(request.headers.get("host", "")):
+        return None
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return local_path(target, "") or None

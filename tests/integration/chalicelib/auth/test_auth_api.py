@@ -313,6 +313,9 @@ def test_reset_is_enumeration_safe_single_use_and_revokes_sessions(
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     token = reset_token(resources, account.email)
+    html = {"Accept": "text/html"}
+    usable = httpx.get(f"{api_url}/reset-password", params={"token": token}, headers=html)
+    assert usable.status_code == 200 and "Choose a new password" in usable.text
 
     confirm = {"token": token, "new_password": "fresh-start-phrase-31"}
     assert httpx.post(f"{api_url}/api/auth/password-reset/confirm", json=confirm
@@ -321,6 +324,10 @@ def test_reset_is_enumeration_safe_single_use_and_revokes_sessions(
     again = httpx.post(f"{api_url}/api/auth/password-reset/confirm",
                        json={**confirm, "new_password": "second-try-phrase-32"})
     assert (again.status_code, error_code(again)) == (400, "reset_token_invalid")
+    # the used link's page says so before a new password is typed (issue 21 item 3)
+    used = httpx.get(f"{api_url}/reset-password", params={"token": token}, headers=html)
+    assert used.status_code == 400 and "invalid, used or expired" in used.text
+    assert 'name="new_password"' not in used.text
     assert login(api_url, account.email, "fresh-start-phrase-31").status_code == 200
 
 

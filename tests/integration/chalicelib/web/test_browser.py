@@ -389,16 +389,40 @@ def test_pages_fit_a_small_phone_and_label_their_inputs(browser: Browser, api_ur
         context.close()
 
 
-def test_a_failed_form_shows_the_catalogued_message(page: Page, api_url: str) -> None:
-    page.goto(f"{api_url}/login")
-    page.get_by_label("Email").fill(f"{unique('nobody-')}@example.com")
+def test_a_failed_form_stays_on_the_form_with_what_was_typed(page: Page, api_url: str) -> None:
+    """Issue 21 item 2: no separate error page whose way back JavaScript (and the CSP) stop."""
+    email = f"{unique('nobody-')}@example.com"
+    page.goto(f"{api_url}/login?next=/plans")
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the password at all")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_role("heading", name="Something is not right").is_visible()
-    assert page.get_by_role("link", name="Back to the form").is_visible()
-    page.goto(f"{api_url}/reset-password?token=abc")
-    assert page.get_by_role("heading", name="Choose a new password").is_visible()
+    alert = page.get_by_role("alert")
+    assert "The email or password is incorrect." in alert.inner_text()
+    assert page.get_by_role("heading", name="Log in").is_visible()  # the form, not a dead end
+    assert page.get_by_label("Email").input_value() == email
+    assert page.get_by_label("Password").input_value() == ""  # never sent back
+    assert "next=/plans" in str(page.locator("form.stack").get_attribute("action"))
+    shot(page, "login-failed")
+
+    page.goto(f"{api_url}/register")
+    page.get_by_label("Your name").fill("Short Password")
+    page.get_by_label("Email").fill(email)
+    page.evaluate("() => document.getElementById('password').removeAttribute('minlength')")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Register").click()
+    assert page.get_by_role("heading", name="Create your account").is_visible()
+    assert "password" in page.get_by_role("alert").inner_text().lower()
+    assert page.get_by_label("Your name").input_value() == "Short Password"
+    assert page.get_by_label("Email").input_value() == email
+    assert page.locator("#password").get_attribute("aria-invalid") == "true"
+    shot(page, "register-failed")
+
+    # a dead reset link is said at once, before a new password is typed, with a new request
+    answer = page.goto(f"{api_url}/reset-password?token=abc")
+    assert answer is not None and answer.status == 400
+    assert "invalid, used or expired" in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("heading", name="Reset your password").is_visible()
+    assert page.get_by_label("New password").count() == 0
     page.goto(f"{api_url}/titles/no-such-title")
     assert page.get_by_role("heading", name="Not found").is_visible()
     assert page.get_by_text("No title has this id.").is_visible()
