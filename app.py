@@ -17,7 +17,7 @@ from chalicelib.routes import auth, catalogue, operations, pages, payments, uplo
 from chalicelib.routes import workers as worker_routes
 from chalicelib.routes.common import bind
 from chalicelib.routes.root import resources, services, settings
-from chalicelib.web.errors import page_error
+from chalicelib.web.errors import page_errors
 
 __all__ = ["app", "resources", "services", "settings"]
 
@@ -34,7 +34,8 @@ install_middleware(app, SecurityHeaders(
     csp=content_security_policy([settings.aws_endpoint_url or "https://*.amazonaws.com",
                                  origin_of(settings.image_base_url)],
                                 [*PAYPAL_PAGES, origin_of(settings.paypal_base_url)]),
-    cors_origins=settings.cors_origins, https=not settings.local), html_errors=page_error)
+    cors_origins=settings.cors_origins, https=not settings.local),
+    html_errors=page_errors(lambda request: services.guard.authenticate(request)))
 bind(app)
 for routes in (auth, payments, catalogue, viewing, uploads, operations, pages, worker_routes):
     app.register_blueprint(routes.bp)

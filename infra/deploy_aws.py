@@ -8,7 +8,9 @@ the checks and touches nothing in AWS.
    a prefix other than the stage's, an encoder image URI CloudFormation would reject.
 3. The data plane stack (infra/template.yaml, stack and resource prefix = the stage's
    NOTFLIX_PREFIX), then `chalice deploy` of the stage with the secrets read from SSM
-   Parameter Store, then the encoder stack (infra/encoder.yaml) when an image URI is given,
+   Parameter Store (and API Gateway's own error answers replaced by
+   infra/gateway_responses.yaml), then the encoder stack (infra/encoder.yaml) when an image
+   URI is given,
    then the alarms stack (infra/alarms.yaml: an SNS topic, mailed to ALERT_EMAIL if given).
    Prints the API's URL.
 
@@ -250,9 +252,17 @@ def deploy_app(stage: Stage, region: str, secrets: Mapping[str, str]) -> str:
                                                config=config, ui=UI())
     deployed = deployer.deploy(config, chalice_stage_name=stage.name)
     factory.create_deployment_reporter(ui=UI()).display_report(deployed)
-    urls = [r["rest_api_url"] for r in deployed.get("resources", [])
-            if r.get("resource_type") == "rest_api"]
-    return str(urls[0]) if urls else ""
+    apis = [r for r in deployed.get("resources", []) if r.get("resource_type") == "rest_api"]
+    if not apis:
+        return ""
+    import boto3
+
+    from infra import gateway_responses
+
+    put = gateway_responses.apply(boto3.client("apigateway", region_name=region),
+                                  str(apis[0]["rest_api_id"]), config.api_gateway_stage)
+    say(f"  gateway responses (infra/gateway_responses.yaml): {', '.join(put)}")
+    return str(apis[0]["rest_api_url"])
 
 
 # --- the sequence -------------------------------------------------------------------------------

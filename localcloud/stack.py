@@ -152,10 +152,10 @@ class EmbeddedStack:
         return process
 
     def start_api(self) -> None:
-        chalice = os.path.join(os.path.dirname(sys.executable), "chalice")
-        process = self._spawn("api", [chalice, "local", "--host", LOOPBACK,
-                                      "--port", str(self.api_port), "--stage", "local",
-                                      "--no-autoreload"])
+        # `chalice local`, answering unknown routes with the gateway responses AWS gets
+        process = self._spawn("api", [sys.executable, "-m", "localcloud.api_gateway",
+                                      "--host", LOOPBACK, "--port", str(self.api_port),
+                                      "--stage", "local"])
         deadline = time.monotonic() + API_START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:

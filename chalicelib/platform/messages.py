@@ -64,8 +64,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),
     # usage and recommendations
     "title_not_playable": (409, "This title has no stream to watch yet."),
-    "subscription_required": (402, "Watching needs an active subscription: choose a plan on "
-                                   "/plans."),
+    "subscription_required": (402, "Watching needs an active subscription; choose a plan to "
+                                   "start watching."),
     "stream_not_found": (404, "No such stream file."),
     "page_not_found": (404, "There is no page here."),
     "episode_not_found": (404, "This series has no playable episode {episode} (episodes look "

@@ -80,7 +80,7 @@ def search_page() -> Response:
 @declare(bp, "GET", "/titles/{title_id}", Op(
     "Title page", "pages", "html", errors=(404,),
     query=(
-        Param("season", "Season number (another value: the first season)"),)))
+        Param("season", "Season number (none: the first; one the series lacks: 404)"),)))
 def title_page(title_id: str) -> Response:
     who = viewer()
     return page("title.html", who, **services.pages.title(who.user if who else None, title_id,

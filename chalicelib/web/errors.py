@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from chalice.app import Request, Response
@@ -10,6 +12,9 @@ from chalicelib.platform.errors import AppError
 from chalicelib.platform.http import local_path, requested_target, route_template
 from chalicelib.web.form_pages import form_page_for, render_failed_form
 from chalicelib.web.render import page
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
 
 #: Paths answered in JSON (or by redirects) whatever the client accepts.
 API_PREFIXES = ("/api/", "/stream/", "/webhooks/", "/health", "/static/", "/posters/",
@@ -29,7 +34,21 @@ def is_page(request: Request) -> bool:
             and "text/html" in str(request.headers.get("accept", "")))
 
 
-def page_error(request: Request, error: AppError) -> Response | None:
+#: Who is asking, for an error page's navigation (None: a visitor, or not known).
+Identify = Callable[[Request], "Principal | None"]
+
+
+def page_errors(identify: Identify) -> Callable[[Request, AppError], Response | None]:
+    """The middleware's HTML error handler, drawing the navigation for whoever is asking."""
+
+    def handler(request: Request, error: AppError) -> Response | None:
+        return page_error(request, error, identify)
+
+    return handler
+
+
+def page_error(request: Request, error: AppError, identify: Identify | None = None
+               ) -> Response | None:
     """The HTML answer to an error on a page or a form, or None for API requests."""
     if is_form_post(request):
         return form_error(request, error)
@@ -37,8 +56,27 @@ def page_error(request: Request, error: AppError) -> Response | None:
         return None
     if error.status == 401:
         return login_first(requested_target(request))
-    return page("error.html", None, status=error.status, error=error,
-                plans_link=error.code == "subscription_required")
+    return page("error.html", who_is_asking(request, identify), status=error.status,
+                error=error, plans_link=error.code == "subscription_required",
+                back_to=way_back(request, error))
+
+
+def who_is_asking(request: Request, identify: Identify | None) -> Principal | None:
+    """The logged-in user, so an error page shows their navigation, not "Log in"; nobody if
+    that cannot be told (the error page must not fail on it)."""
+    if identify is None:
+        return None
+    try:
+        return identify(request)
+    except Exception:
+        return None
+
+
+def way_back(request: Request, error: AppError) -> str | None:
+    """For a page asked with a query it cannot answer (``?season=9``), the page without it."""
+    if error.code == "season_not_found":
+        return requested_target(request).split("?", 1)[0]
+    return None
 
 
 def form_error(request: Request, error: AppError) -> Response:

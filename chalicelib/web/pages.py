@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.catalogue.titles.countries import country_name
 from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
-from chalicelib.platform.errors import AppError
+from chalicelib.platform.errors import AppError, catalogued
 from chalicelib.platform.outages import classify
 from chalicelib.web.browse_choices import filter_choices
 
@@ -197,8 +197,9 @@ class Pages:
         }
         if context["seasons"]:
             numbers = [int(x["number"]) for x in context["seasons"]]
-            wanted = int(season) if season and is_whole_number(season) and int(season) in numbers \
-                else next((n for n in numbers if n > 0), numbers[0])
+            if season and not (is_whole_number(season) and int(season) in numbers):
+                raise catalogued("season_not_found", season=season[:12])  # never another one
+            wanted = int(season) if season else next((n for n in numbers if n > 0), numbers[0])
             context["season"] = s.catalogue.season(title["id"], wanted, model)
         if user is not None:
             try:
