@@ -88,13 +88,20 @@ class PayPalClient:
         return self._retrying()(attempt)
 
     def create_subscription(self, *, plan_id: str, custom_id: str, email: str, return_url: str,
-                            cancel_url: str, request_id: str) -> CreatedSubscription:
-        body = self._call("POST", "/v1/billing/subscriptions", request_id=request_id, json={
+                            cancel_url: str, request_id: str,
+                            start_time: str | None = None) -> CreatedSubscription:
+        """A subscription awaiting approval; ``start_time`` (ISO 8601) defers its first
+        billing (a restart before the paid time ends)."""
+        request: dict[str, Any] = {
             "plan_id": plan_id, "custom_id": custom_id,
             "subscriber": {"email_address": email},
             "application_context": {"return_url": return_url, "cancel_url": cancel_url,
                                     "user_action": "SUBSCRIBE_NOW", "brand_name": "Notflix"},
-        }).json()
+        }
+        if start_time:
+            request["start_time"] = start_time
+        body = self._call("POST", "/v1/billing/subscriptions", request_id=request_id,
+                          json=request).json()
         approve = next(link["href"] for link in body["links"] if link["rel"] == "approve")
         return CreatedSubscription(body["id"], body["status"], approve)
 
@@ -102,6 +109,19 @@ class PayPalClient:
         result: dict[str, Any] = self._call(
             "GET", f"/v1/billing/subscriptions/{subscription_id}").json()
         return result
+
+    def revise_subscription(self, subscription_id: str, *, plan_id: str, return_url: str,
+                            cancel_url: str, request_id: str) -> str | None:
+        """Ask to move the subscription to another plan (PayPal's plan revision); the page
+        where the subscriber approves it, or None when PayPal needs no approval."""
+        body = self._call("POST", f"/v1/billing/subscriptions/{subscription_id}/revise",
+                          request_id=request_id, json={
+                              "plan_id": plan_id,
+                              "application_context": {"return_url": return_url,
+                                                      "cancel_url": cancel_url,
+                                                      "brand_name": "Notflix"}}).json()
+        return next((str(link["href"]) for link in body.get("links") or []
+                     if link.get("rel") == "approve"), None)
 
     def cancel_subscription(self, subscription_id: str, reason: str, request_id: str) -> None:
         self._call("POST", f"/v1/billing/subscriptions/{subscription_id}/cancel",

@@ -64,10 +64,7 @@ class PaymentsService:
     # -- subscribing -------------------------------------------------------------------------
     def subscribe(self, user_id: str, email: str, plan_key: str,
                   request_id: str) -> api.SubscriptionCreated:
-        plan = self.plans.get(plan_key)
-        if plan is None:
-            raise catalogued("unknown_plan", plan=plan_key,
-                             plans=", ".join(p.key for p in self.plans.all()))
+        plan = self._plan(plan_key)
         current = self.subscriptions.current_for(user_id)
         if current is not None and current.status == "active":
             raise catalogued("already_subscribed")
@@ -82,6 +79,60 @@ class PaymentsService:
         self.subscriptions.ensure_pending(created.id, user_id, plan.key)
         return {"subscription_id": created.id, "approve_url": created.approve_url,
                 "status": "approval_pending"}
+
+    def change_plan(self, user_id: str, plan_key: str, request_id: str
+                    ) -> api.SubscriptionCreated:
+        """Move an active subscription to another plan, up or down, through PayPal's plan
+        revision: the subscriber approves it at ``approve_url``; PayPal's
+        BILLING.SUBSCRIPTION.UPDATED webhook then records the new plan."""
+        plan = self._plan(plan_key)
+        current = self.subscriptions.current_for(user_id)
+        if current is None or current.status != "active":
+            raise catalogued("no_active_subscription")
+        if current.plan_key == plan.key:
+            raise catalogued("same_plan", plan=plan.name)
+        try:
+            approve = self.paypal.revise_subscription(
+                current.id, plan_id=plan.paypal_plan_id,
+                return_url=f"{self.public_url}/account?plan_changed={plan.key}",
+                cancel_url=f"{self.public_url}/plans", request_id=request_id)
+        except (PayPalError, httpx.HTTPError) as exc:
+            logger.error("PayPal did not revise a subscription", error=type(exc).__name__)
+            raise catalogued("payment_provider_error") from exc
+        logger.info("plan change asked", subscription_id=current.id, plan=plan.key)
+        return {"subscription_id": current.id,
+                "approve_url": approve or f"{self.public_url}/account?plan_changed={plan.key}",
+                "status": "revision_pending"}
+
+    def restart(self, user_id: str, email: str, request_id: str) -> api.SubscriptionCreated:
+        """Undo a cancellation before the paid time ends: a new subscription to the same plan
+        whose first payment is due when the paid time runs out (PayPal's ``start_time``), so
+        nothing is paid twice and nothing is lost. A cancelled PayPal subscription cannot
+        be reactivated itself."""
+        current = self.subscriptions.current_for(user_id)
+        if (current is None or current.status != "cancelled" or not can_watch(current)
+                or current.paid_until is None):
+            raise catalogued("nothing_to_restart")
+        plan = self._plan(current.plan_key)
+        try:
+            created = self.paypal.create_subscription(
+                plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
+                return_url=f"{self.public_url}/account?restarted=1",
+                cancel_url=f"{self.public_url}/account", request_id=request_id,
+                start_time=current.paid_until)
+        except (PayPalError, httpx.HTTPError) as exc:
+            logger.error("PayPal did not create a subscription", error=type(exc).__name__)
+            raise catalogued("payment_provider_error") from exc
+        self.subscriptions.ensure_pending(created.id, user_id, plan.key)
+        return {"subscription_id": created.id, "approve_url": created.approve_url,
+                "status": "approval_pending"}
+
+    def _plan(self, plan_key: str) -> Plan:
+        plan = self.plans.get(plan_key)
+        if plan is None:
+            raise catalogued("unknown_plan", plan=plan_key,
+                             plans=", ".join(p.key for p in self.plans.all()))
+        return plan
 
     def cancel(self, user_id: str) -> Subscription:
         current = self.subscriptions.current_for(user_id)

@@ -39,6 +39,11 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "unknown_plan": (422, "Unknown plan {plan}; plans are {plans}."),
     "already_subscribed": (409, "You already have an active subscription."),
     "no_subscription": (404, "You have no subscription to cancel."),
+    "same_plan": (409, "You are on the {plan} plan already."),
+    "no_active_subscription": (409, "Changing plans needs an active subscription; choose a "
+                                    "plan first."),
+    "nothing_to_restart": (409, "There is no cancelled subscription with paid time left to "
+                                "restart; choose a plan instead."),
     "payment_provider_error": (502, "PayPal could not complete this; try again in a moment."),
     "bad_cursor": (400, "The cursor is not one this API gave out."),
     "bad_query_param": (400, "The query parameter {name} {problem}."),

@@ -56,7 +56,9 @@ def check_origin() -> None:
 def logged_in_response(result: LoggedIn, status: int) -> Json[api.LoggedIn] | SeeOther:
     cookie = session_cookie(result.token, settings.session_ttl_seconds, secure=not settings.local)
     if is_form(request()):
-        return see_other(local_path(query("next")), {"Set-Cookie": cookie})
+        # a new account with nowhere to go next is led to choose a plan
+        default = "/plans?welcome=1" if status == 201 else "/"
+        return see_other(local_path(query("next"), default), {"Set-Cookie": cookie})
     return json_response({"token": result.token, "user": result.user.public()}, status,
                          {"Set-Cookie": cookie})
 

@@ -99,7 +99,7 @@ def watch_page(title_id: str) -> Response:
 @declare(bp, "GET", "/register", Op("Registration page", "pages", "html",
     query=(NEXT,)))
 def register_page() -> Response:
-    return page("register.html", viewer(), next=local_path(query("next")))
+    return page("register.html", viewer(), next=local_path(query("next"), ""))
 
 
 @declare(bp, "GET", "/login", Op("Login page", "pages", "html",
@@ -137,18 +137,42 @@ def reset_form(token: str | None) -> Response:
     return page("reset.html", viewer(), token=token)
 
 
-@declare(bp, "GET", "/plans", Op("Plans page", "pages", "html"))
+@declare(bp, "GET", "/plans", Op("Plans page", "pages", "html", query=(
+    Param("needed", "Set when watching needed a subscription (a notice)"),
+    Param("welcome", "Set after registering (a notice)"))))
 def plans_page() -> Response:
     who = viewer()
-    return page("plans.html", who, **services.pages.plans(who.user if who else None))
+    notice = ("Watching needs a subscription: here is what each plan includes."
+              if query("needed") else
+              "Welcome to Notflix: choose a plan to start watching." if query("welcome")
+              else None)
+    return page("plans.html", who, notice=notice,
+                **services.pages.plans(who.user if who else None))
 
 
 @declare(bp, "GET", "/account", Op("Account page", "pages", "html", roles=USER,
-    query=(Param("subscribed", "Set after PayPal approval"),)))
+    query=(Param("subscribed", "Set after PayPal approval"),
+           Param("plan_changed", "Set after a plan change's approval (the new plan's key)"),
+           Param("restarted", "Set after a restart's approval"),
+           Param("cancelled", "Set after cancelling"),
+           Param("subscription_id", "PayPal's subscription id (sent back on approval)"))))
 def account_page() -> Response:
     who = current()
-    notice = "Thank you: your subscription is active." if query("subscribed") else None
+    notices = {"subscribed": "Thank you: your subscription is active.",
+               "plan_changed": "Your plan change is approved; it shows here as soon as PayPal "
+                               "confirms it.",
+               "restarted": "Welcome back: your subscription continues.",
+               "cancelled": "Your subscription is cancelled; you can watch until your paid "
+                            "time ends, and restart it before then."}
+    notice = next((text for key, text in notices.items() if query(key)), None)
     return page("account.html", who, notice=notice, **services.pages.account(who.user))
+
+
+@declare(bp, "GET", "/account/cancel", Op("Confirm cancelling the subscription", "pages",
+    "html", roles=USER))
+def cancel_page() -> Response:
+    who = current()
+    return page("cancel.html", who, **services.pages.account(who.user))
 
 
 @declare(bp, "GET", "/history", Op("Viewing history page", "pages", "html", roles=USER,
@@ -205,13 +229,13 @@ def static_asset_in(folder: str, name: str) -> Response:
 
 
 # -- forms that fail come back as their page (chalicelib.web.form_pages) ---------------------
-def _next_of(request: Request) -> str:
+def _next_of(request: Request, default: str = "/") -> str:
     params = request.query_params
-    return local_path(params.get("next") if params is not None else None)
+    return local_path(params.get("next") if params is not None else None, default)
 
 
 def _register_failed(error: AppError, values: dict[str, str], request: Request) -> Response:
-    return page("register.html", None, status=error.status, next=_next_of(request),
+    return page("register.html", None, status=error.status, next=_next_of(request, ""),
                 **form_context(error, values))
 
 
@@ -254,4 +278,6 @@ form_pages.register("/api/auth/password-reset",
 form_pages.register("/api/auth/password-reset/confirm",
                     FormPage("/reset", _reset_confirm_failed, ("token",)))
 form_pages.register("/api/subscriptions", FormPage("/plans", _plans_failed, ("plan",)))
-form_pages.register("/api/subscriptions/cancel", FormPage("/account", _account_failed))
+form_pages.register("/api/subscriptions/cancel", FormPage("/account/cancel", _account_failed))
+form_pages.register("/api/subscriptions/plan", FormPage("/plans", _plans_failed, ("plan",)))
+form_pages.register("/api/subscriptions/restart", FormPage("/account", _account_failed))

@@ -64,13 +64,40 @@ def subscribe() -> Json[api.SubscriptionCreated] | SeeOther:
     return json_response(created, 201)
 
 
+@declare(bp, "POST", "/api/subscriptions/plan", Op(
+    "Change plan, up or down (approve it at `approve_url`; PayPal's plan revision)", "payments",
+    "SubscriptionCreated", 200, "chalicelib.payments.schemas:SubscribeIn", roles=USER,
+    errors=(409, 422, 502), also=SEE_OTHER), content_types=BODY_TYPES)
+def change_plan() -> Json[api.SubscriptionCreated] | SeeOther:
+    user = current().user
+    plan = body(payment_schemas.SubscribeIn).plan
+    revision = services.payments.change_plan(user.id, plan, subscribe_request_id(
+        user.id, request().headers.get("idempotency-key")))
+    if is_form(request()):
+        return see_other(revision["approve_url"])
+    return json_response(revision)
+
+
+@declare(bp, "POST", "/api/subscriptions/restart", Op(
+    "Restart a cancelled subscription before its paid time ends (billing resumes when it "
+    "would have ended)", "payments", "SubscriptionCreated", 201, roles=USER,
+    errors=(409, 502), also=SEE_OTHER), content_types=BODY_TYPES)
+def restart_subscription() -> Json[api.SubscriptionCreated] | SeeOther:
+    user = current().user
+    created = services.payments.restart(user.id, user.email, subscribe_request_id(
+        user.id, request().headers.get("idempotency-key")))
+    if is_form(request()):
+        return see_other(created["approve_url"])
+    return json_response(created, 201)
+
+
 @declare(bp, "POST", "/api/subscriptions/cancel", Op(
     "Cancel the subscription (paid time remains)", "payments", "Subscription", roles=USER,
     errors=(404, 409, 502), also=SEE_OTHER), content_types=BODY_TYPES)
 def cancel_subscription() -> Json[api.Subscription] | SeeOther:
     subscription = services.payments.cancel(current().user.id)
     if is_form(request()):
-        return see_other("/account")
+        return see_other("/account?cancelled=1")
     return json_response(subscription.public())
 
 

@@ -56,6 +56,8 @@ def page_error(request: Request, error: AppError, identify: Identify | None = No
         return None
     if error.status == 401:
         return login_first(requested_target(request))
+    if error.code == "subscription_required":  # what the plans include, and the way to one
+        return Response(body="", status_code=303, headers={"Location": "/plans?needed=1"})
     return page("error.html", who_is_asking(request, identify), status=error.status,
                 error=error, plans_link=error.code == "subscription_required",
                 back_to=way_back(request, error))

@@ -6,6 +6,7 @@ Rows that depend on Redis or Neo4j degrade to fewer items rather than failing th
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
@@ -194,6 +195,8 @@ class Pages:
             "similar": _Rows().fill("similar", lambda: s.recommender.similar_to(
                 title, ROW)["results"]),
             "resume_s": 0.0, "season": None,
+            "can_watch": bool(user is not None and title.get("playable")
+                              and s.payments.can_watch(user.id)),
         }
         if context["seasons"]:
             numbers = [int(x["number"]) for x in context["seasons"]]
@@ -218,8 +221,12 @@ class Pages:
 
     def plans(self, user: User | None) -> dict[str, Any]:
         s = self.services
-        return {"plans": [p.public() for p in s.payments.all_plans()],
-                "subscription": s.payments.status(user.id) if user else None}
+        plans = [p.public() for p in s.payments.all_plans()]
+        subscription = s.payments.status(user.id) if user else None
+        ours = next((p for p in plans if subscription and p["key"] == subscription["plan"]),
+                    None)
+        return {"plans": plans, "subscription": subscription,
+                "current_price": Decimal(ours["price"]) if ours else None}
 
     def history(self, user: User, cursor: str | None) -> dict[str, Any]:
         return dict(self.services.history.page(user.id, 30, blank_to_none(cursor)))

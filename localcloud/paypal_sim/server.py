@@ -169,6 +169,7 @@ class FakePayPal(LoopbackServer):
                 "plan_id": body.get("plan_id"), "custom_id": body.get("custom_id"),
                 "subscriber": body.get("subscriber") or {}, "create_time": created,
                 "update_time": created, "_return_url": context.get("return_url", ""),
+                "start_time": body.get("start_time") or created,
                 "links": [
                     {"href": f"{self.base_url}/checkoutnow?{urlencode({'subscription_id': subscription_id})}",  # noqa: E501
                      "rel": "approve", "method": "GET"},
@@ -178,6 +179,38 @@ class FakePayPal(LoopbackServer):
             if request_id:
                 self.by_request_id[request_id] = subscription_id
             return dict(self.subscriptions[subscription_id])
+
+    def revise(self, subscription_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """A plan change awaiting the subscriber's approval (PayPal's revise call)."""
+        with self.lock:
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is None:
+                return None
+            context = body.get("application_context") or {}
+            subscription["_pending_plan_id"] = body.get("plan_id")
+            subscription["_revise_return_url"] = context.get("return_url", "")
+            query = urlencode({"subscription_id": subscription_id, "revision": "1"})
+            return {"plan_id": body.get("plan_id"), "effective_time": now_iso(),
+                    "links": [{"href": f"{self.base_url}/checkoutnow?{query}",
+                               "rel": "approve", "method": "GET"}]}
+
+    def apply_revision(self, subscription_id: str) -> str:
+        """The approved plan change: the plan replaced, BILLING.SUBSCRIPTION.UPDATED sent;
+        where to send the subscriber back."""
+        with self.lock:
+            subscription = self.subscriptions[subscription_id]
+            subscription["plan_id"] = subscription.pop("_pending_plan_id", subscription["plan_id"])
+            subscription["update_time"] = now_iso()
+            target = str(subscription.get("_revise_return_url") or "/")
+        self.send_event("BILLING.SUBSCRIPTION.UPDATED",
+                        _public(self._subscription_resource(subscription_id)), "subscription")
+        return target
+
+    def bills_now(self, subscription_id: str) -> bool:
+        """False for a subscription whose billing starts later (``start_time`` ahead)."""
+        with self.lock:
+            start = str(self.subscriptions[subscription_id].get("start_time") or "")
+        return not start or start <= now_iso()
 
     def verify(self, body: dict[str, Any]) -> bool:
         with self.lock:
@@ -200,6 +233,21 @@ APPROVAL_PAGE = """<!doctype html>
 <form method="post" action="/checkoutnow">
 <input type="hidden" name="subscription_id" value="{id}">
 <button type="submit">Agree and subscribe</button>
+</form>
+<p><small>This is the local stand-in for PayPal's approval page; no money moves.</small></p>
+</body></html>
+"""
+
+REVISION_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Local PayPal: change plan</title></head>
+<body style="font-family: sans-serif; max-width: 32rem; margin: 4rem auto">
+<h1>Local PayPal</h1>
+<p>Change subscription <strong>{id}</strong> from plan {plan} to plan {new_plan} ({price} a
+month from the next payment)?</p>
+<form method="post" action="/checkoutnow">
+<input type="hidden" name="subscription_id" value="{id}">
+<input type="hidden" name="revision" value="1">
+<button type="submit">Agree and change the plan</button>
 </form>
 <p><small>This is the local stand-in for PayPal's approval page; no money moves.</small></p>
 </body></html>
@@ -264,7 +312,9 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
             elif parts.path == "/_control/requests":
                 self._send(200, list(paypal.requests))
             elif parts.path == "/checkoutnow":
-                self._approval_page(parse_qs(parts.query).get("subscription_id", [""])[0])
+                query = parse_qs(parts.query)
+                self._approval_page(query.get("subscription_id", [""])[0],
+                                    bool(query.get("revision")))
             elif parts.path.startswith("/v1/billing/subscriptions/"):
                 if not self._authorised():
                     self._error(401, "AUTHENTICATION_FAILURE", "invalid token")
@@ -279,12 +329,21 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
             else:
                 self._error(404, "NOT_FOUND", "no such endpoint")
 
-        def _approval_page(self, subscription_id: str) -> None:
+        def _approval_page(self, subscription_id: str, revision: bool = False) -> None:
             with paypal.lock:
                 found = paypal.subscriptions.get(subscription_id)
-            if found is None:
-                self._send(404, raw=b"Unknown subscription",
+            if found is None or (revision and not found.get("_pending_plan_id")):
+                self._send(404, raw=b"Unknown subscription or revision",
                            headers={"Content-Type": "text/plain"})
+                return
+            if revision:
+                new_plan = str(found["_pending_plan_id"])
+                price, currency = paypal._price(new_plan)
+                page = REVISION_PAGE.format(id=html.escape(subscription_id),
+                                            plan=html.escape(str(found["plan_id"])),
+                                            new_plan=html.escape(new_plan),
+                                            price=html.escape(f"{price} {currency}"))
+                self._send(200, raw=page.encode(), headers={"Content-Type": "text/html"})
                 return
             price, currency = paypal._price(str(found["plan_id"]))
             page = APPROVAL_PAGE.format(id=html.escape(subscription_id),
@@ -298,7 +357,8 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
                     "Content-Type": "text/plain"})
                 return
             paypal.set_status(subscription_id, "ACTIVATED")
-            paypal.complete_sale(subscription_id)
+            if paypal.bills_now(subscription_id):  # else the first payment is at start_time
+                paypal.complete_sale(subscription_id)
             target = paypal.subscriptions[subscription_id]["_return_url"] or "/"
             joiner = "&" if "?" in target else "?"
             self._send(302, headers={
@@ -311,7 +371,11 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
                 self._token()
             elif path == "/checkoutnow":
                 form = parse_qs(self._body().decode())
-                self._approve(form.get("subscription_id", [""])[0])
+                subscription_id = form.get("subscription_id", [""])[0]
+                if form.get("revision") and subscription_id in paypal.subscriptions:
+                    self._send(302, headers={"Location": paypal.apply_revision(subscription_id)})
+                else:
+                    self._approve(subscription_id)
             elif path == "/_control/fail-next":
                 body = self._json()
                 with paypal.lock:
@@ -338,6 +402,12 @@ def _handler_for(paypal: FakePayPal) -> type[BaseHTTPRequestHandler]:
                 created = paypal.create_subscription(
                     self._json(), self.headers.get("PayPal-Request-Id") or "")
                 self._send(201, _public(created))
+            elif path.startswith("/v1/billing/subscriptions/") and path.endswith("/revise"):
+                revised = paypal.revise(path.split("/")[-2], self._json())
+                if revised is None:
+                    self._error(404, "RESOURCE_NOT_FOUND", "no such subscription")
+                else:
+                    self._send(200, revised)
             elif path.startswith("/v1/billing/subscriptions/") and path.endswith("/cancel"):
                 self._body()
                 subscription_id = path.split("/")[-2]

@@ -183,6 +183,47 @@ def test_subscribe_watch_leave_and_resume(browser: Browser, page: Page, api_url:
     shot(page, "resumed")
 
 
+def test_a_subscriber_changes_plan_cancels_with_confirmation_and_restarts(
+        page: Page, api_url: str) -> None:
+    """Issue 21 item 4, as a subscriber: led to the plans after registering, an upgrade
+    through PayPal's plan revision, a cancel that asks first, and a restart."""
+    page.goto(f"{api_url}/register")
+    page.get_by_label("Your name").fill("Plan Changer")
+    page.get_by_label("Email").fill(f"{unique('plans-')}@example.com")
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url(lambda url: "/plans?welcome=1" in url)  # led to choose a plan
+    page.get_by_role("button", name="Subscribe with PayPal").nth(1).click()  # standard
+    page.get_by_role("button", name="Agree and subscribe").click()
+    page.wait_for_url(lambda url: "/account?subscribed=1" in url)
+
+    page.goto(f"{api_url}/plans")
+    assert page.get_by_text("Your plan", exact=True).is_visible()
+    assert page.get_by_role("button", name="Subscribe with PayPal").count() == 0
+    assert page.get_by_role("button", name="Switch to Basic").is_visible()
+    page.get_by_role("button", name="Upgrade to Premium").click()
+    page.get_by_role("button", name="Agree and change the plan").click()
+    page.wait_for_url(lambda url: "/account?plan_changed=premium" in url)
+    assert page.get_by_text("Plan Premium, active").is_visible()
+    shot(page, "plan-changed")
+
+    page.get_by_role("link", name="Cancel the subscription…").click()
+    page.wait_for_url(f"{api_url}/account/cancel")
+    assert page.get_by_role("heading", name="Cancel your subscription?").is_visible()
+    page.get_by_role("link", name="No, keep my plan").click()
+    assert page.get_by_text("Plan Premium, active").is_visible()  # nothing happened
+    page.goto(f"{api_url}/account/cancel")
+    page.get_by_role("button", name="Yes, cancel the subscription").click()
+    page.wait_for_url(lambda url: "/account?cancelled=1" in url)
+    assert page.get_by_text("Plan Premium, cancelled").is_visible()
+    shot(page, "cancelled")
+    page.get_by_role("button", name="Restart your subscription").click()
+    page.get_by_role("button", name="Agree and subscribe").click()
+    page.wait_for_url(lambda url: "/account?restarted=1" in url)
+    assert page.get_by_text("Plan Premium, active").is_visible()
+    shot(page, "restarted")
+
+
 def test_playback_crosses_the_chunk_seams_without_a_stall(page: Page, api_url: str,
                                                          encoded_title: str,
                                                          resources: Resources) -> None:
@@ -222,9 +263,17 @@ def test_a_visitor_without_a_subscription_is_refused(page: Page, api_url: str,
     # the way back is the page asked for, not the route's template (issue 21 item 1)
     back = parse_qs(urlsplit(page.url).query)["next"][0]
     assert back == f"/watch/{encoded_title}?episode=none"
-    register_in_page(page, api_url, f"/watch/{encoded_title}")
-    assert page.get_by_role("heading", name="Subscription needed").is_visible()
-    assert page.get_by_role("link", name="See the plans").get_attribute("href") == "/plans"
+    register_in_page(page, api_url, "/plans")
+    # no dead end: what the plans include, and the way to one (issue 21 item 4)
+    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_url(lambda url: "/plans?needed=1" in url)
+    assert "Watching needs a subscription" in page.get_by_role("status").first.inner_text()
+    assert page.get_by_role("button", name="Subscribe with PayPal").count() == 3
+    page.goto(f"{api_url}/titles/{encoded_title}")
+    assert page.get_by_role("link", name="Choose a plan to watch").get_attribute(
+        "href") == "/plans?needed=1"
+    assert page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Plans").is_visible()
     shot(page, "refused")
     stream = httpx.get(f"{api_url}/stream/{'0' * 32}/manifest.mpd", timeout=20)
     assert stream.status_code == 401
