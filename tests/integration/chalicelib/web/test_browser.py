@@ -438,6 +438,43 @@ def test_pages_fit_a_small_phone_and_label_their_inputs(browser: Browser, api_ur
         context.close()
 
 
+def test_a_phone_gets_one_line_of_header_a_small_poster_and_no_keyboard_hint(
+        browser: Browser, api_url: str, encoded_title: str) -> None:
+    """Issue 21 item 5, on a touch phone: the navigation behind a menu button, the title
+    page's poster beside its heading, and no keyboard hint under the player."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        tab = context.new_page()
+        register_in_page(tab, api_url, "/plans")
+        tab.get_by_role("button", name="Subscribe with PayPal").first.click()
+        tab.get_by_role("button", name="Agree and subscribe").click()
+        tab.wait_for_url(lambda url: "/account?subscribed=1" in url)
+        tab.goto(f"{api_url}/")
+        header = tab.locator("header.site").bounding_box()
+        assert header is not None and header["height"] < 80, header  # one line, not three
+        menu = tab.get_by_role("button", name="Menu")
+        account = tab.get_by_role("navigation", name="Main").get_by_role("link", name="Account")
+        assert menu.is_visible() and not account.is_visible()
+        menu.click()
+        assert menu.get_attribute("aria-expanded") == "true" and account.is_visible()
+        shot(tab, "phone-menu-open")
+        tab.keyboard.press("Escape")
+        assert not account.is_visible()
+
+        tab.goto(f"{api_url}/titles/{encoded_title}")
+        poster = tab.locator(".title .poster").bounding_box()
+        assert poster is not None and poster["y"] + poster["height"] < 0.4 * 740, poster
+        assert tab.get_by_role("link", name="Play").is_visible()
+        shot(tab, "phone-title")
+        tab.goto(f"{api_url}/watch/{encoded_title}")
+        tab.locator("#video").wait_for()
+        assert tab.locator(".player .keys").count() == 1
+        assert not tab.locator(".player .keys").is_visible()  # a touch screen has no keys
+    finally:
+        context.close()
+
+
 def test_a_failed_form_stays_on_the_form_with_what_was_typed(page: Page, api_url: str) -> None:
     """Issue 21 item 2: no separate error page whose way back JavaScript (and the CSP) stop."""
     email = f"{unique('nobody-')}@example.com"
