@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
     from chalicelib.payments.verify import Verifier
+    from chalicelib.platform.labels import Labels
     from chalicelib.playback.service import Playback
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.feed import GraphFeed
@@ -452,7 +453,14 @@ class Services:
     def dashboard(self) -> Dashboard:
         from chalicelib.jobs.dashboard import Dashboard
 
-        return Dashboard(self.jobs_console)
+        return Dashboard(self.jobs_console, self.labels)
+
+    @cached_property
+    def labels(self) -> Labels:
+        from chalicelib.platform.labels import Labels
+
+        return Labels(lambda ids: {c["id"]: c["name"] for c in self.catalogue.cards(ids)},
+                      self.users.emails)
 
     @uses_tables
     def ingest(self) -> Ingest:
@@ -465,7 +473,7 @@ class Services:
     def audit(self) -> AuditLog:
         from chalicelib.audit.log import AuditLog
 
-        return AuditLog()
+        return AuditLog(self.labels)
 
     @uses_tables
     def playback(self) -> Playback:

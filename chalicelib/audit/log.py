@@ -15,6 +15,7 @@ from pynamodb.models import Model
 
 from chalicelib.openapi.responses import AuditEntry
 from chalicelib.platform.clock import iso, now
+from chalicelib.platform.labels import Labels
 from chalicelib.platform.logs import logger
 
 KEEP = timedelta(days=400)
@@ -41,6 +42,9 @@ AUDIT_MODELS: dict[type[Model], str] = {AuditModel: "audit-log"}
 
 
 class AuditLog:
+    def __init__(self, labels: Labels | None = None) -> None:
+        self.labels = labels
+
     def record(self, actor_id: str, actor_email: str, action: str, target: str, *,
                ip: str = "", user_agent: str = "", details: dict[str, Any] | None = None,
                at: datetime | None = None) -> None:
@@ -75,4 +79,9 @@ class AuditLog:
                                 "user_agent": item.user_agent, "details": item.details or {}})
             if len(entries) >= limit:
                 break
+        if self.labels is not None:  # a user's email or a title's name beside the target id
+            names = self.labels.any(e["target"] for e in entries)
+            for entry in entries:
+                if entry["target"] in names:
+                    entry["target_label"] = names[entry["target"]]
         return entries

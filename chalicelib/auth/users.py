@@ -22,6 +22,9 @@ DEFAULT_ROLES = frozenset({"viewer"})
 #: A user id no account has (ids are random UUIDs, version 4).
 NO_USER_ID = "00000000-0000-0000-0000-000000000000"
 
+#: Users read by one page of an admin search (a filtered scan).
+SEARCH_READ_BUDGET = 2_000
+
 
 def normalise_email(email: str) -> str:
     """Emails compare case-insensitively and without surrounding space."""
@@ -123,6 +126,35 @@ class UserRepository:
                 raise catalogued("user_not_found") from exc
             raise
         return User.from_model(item)
+
+    def emails(self, user_ids: list[str]) -> dict[str, str]:
+        """{user id: email} for the ids that are users (at most 100 a call)."""
+        return {item.id: item.email for item in UserModel.batch_get(user_ids)}
+
+    def search(self, text: str, limit: int = 50, after: str | None = None,
+               budget: int = SEARCH_READ_BUDGET) -> tuple[list[User], str | None]:
+        """Users whose email or name holds ``text`` (an email: that user only), a page at a
+        time: the scan reads at most ``budget`` users per page, so a rare match costs a few
+        "More" clicks rather than a timeout; the cursor says where to go on."""
+        wanted = text.strip()
+        if "@" in wanted and " " not in wanted:
+            found = self.get_by_email(wanted)
+            return ([found] if found is not None else []), None
+        lowered = wanted.lower()
+        variants = {wanted, lowered, wanted.title(), wanted.capitalize()}
+        condition = UserModel.email.contains(lowered)
+        for variant in variants:
+            condition = condition | UserModel.display_name.contains(variant)
+        start = {"id": {"S": after}} if after else None
+        pages = UserModel.scan(filter_condition=condition, last_evaluated_key=start,
+                               page_size=min(budget, 500)).page_iter
+        users: list[User] = []
+        for page in pages:  # whole pages: the cursor is a page's end, so none is skipped
+            users += [User.from_model(UserModel.from_raw_data(raw)) for raw in page["Items"]]
+            if len(users) >= limit or pages.total_scanned_count >= budget:
+                break
+        last = pages.last_evaluated_key
+        return users, (last["id"]["S"] if last else None)
 
     def list(self, limit: int = 50, after: str | None = None) -> tuple[list[User], str | None]:
         """A page of users for the admin console (a paginated scan: admin only, bounded)."""

@@ -16,6 +16,7 @@ from chalicelib.jobs.models import PANELS, panel_versions
 from chalicelib.openapi.responses import Dashboard as DashboardDelta
 from chalicelib.openapi.responses import Job
 from chalicelib.platform.errors import catalogued
+from chalicelib.platform.labels import Labels
 
 
 def encode_cursor(versions: dict[str, int]) -> str:
@@ -36,8 +37,9 @@ def decode_cursor(raw: str) -> dict[str, int]:
 
 
 class Dashboard:
-    def __init__(self, console: JobsConsole) -> None:
+    def __init__(self, console: JobsConsole, labels: Labels | None = None) -> None:
         self.console = console
+        self.labels = labels
 
     def delta(self, viewer: User, since: str | None, limit: int = 20) -> DashboardDelta:
         seen = decode_cursor(since) if since else {}
@@ -50,4 +52,17 @@ class Dashboard:
             else:
                 panels[name] = self.console.panel(viewer, name, limit)
                 changed.append(name)
+        if self.labels is not None:
+            label_jobs([job for jobs in panels.values() for job in jobs], self.labels)
         return {"cursor": encode_cursor(versions), "changed": changed, "panels": panels}
+
+
+def label_jobs(jobs: list[Job], labels: Labels) -> None:
+    """Each job's title name and uploader email beside their ids (in place)."""
+    names = labels.titles(j["title_id"] for j in jobs)
+    emails = labels.users(j["uploader"] for j in jobs)
+    for job in jobs:
+        if job["title_id"] in names:
+            job["title_name"] = names[str(job["title_id"])]
+        if job["uploader"] in emails:
+            job["uploader_email"] = emails[str(job["uploader"])]

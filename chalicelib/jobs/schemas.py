@@ -6,7 +6,7 @@ not 5, `0` is not false.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,3 +24,13 @@ class RetentionIn(BaseModel):
     dry_run: Annotated[bool, Field(strict=True)] = True
     days: Annotated[int, Field(strict=True, ge=0, le=3650)] | None = None
     keep_monthly: Annotated[bool, Field(strict=True)] | None = None
+
+
+class RetentionRunForm(BaseModel):
+    """The retention page's confirmation: the settings its dry run showed, and the word."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: Annotated[int, Field(ge=0, le=3650)]
+    keep_monthly: bool = False
+    confirm: Literal["delete"]

@@ -645,6 +645,9 @@ class Job(TypedDict):
     log_url: str | None
     created_at: str | None
     updated_at: str | None
+    #: The title's name and the uploader's email (the console's labels; absent if unknown).
+    title_name: NotRequired[str]
+    uploader_email: NotRequired[str]
 
 
 class JobPanel(TypedDict):
@@ -723,6 +726,8 @@ class AuditEntry(TypedDict):
     ip: str
     user_agent: str
     details: dict[str, Any]
+    #: The target's name: a user's email or a title's name (absent if neither).
+    target_label: NotRequired[str]
 
 
 class AuditLog(TypedDict):

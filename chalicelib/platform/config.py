@@ -297,6 +297,11 @@ class Settings:
     retention_keep_monthly: bool = True
 
     @property
+    def tmdb_configured(self) -> bool:
+        """TMDB imports can run (an API key or a bearer token is set)."""
+        return bool(self.tmdb_api_key or self.tmdb_bearer_token)
+
+    @property
     def local(self) -> bool:
         """True on the embedded stack and LocalStack: cookies lose `Secure`, test creds apply."""
         return self.target is not Target.AWS

@@ -64,6 +64,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
                                 "the file."),
     "text_not_unicode": (400, "{field} holds a lone surrogate (such as \\ud800), which is not "
                               "text; send Unicode characters."),
+    "tmdb_not_configured": (409, "TMDB imports are not configured: set NOTFLIX_TMDB_API_KEY "
+                                 "or NOTFLIX_TMDB_BEARER_TOKEN (see the README)."),
     "import_running": (409, "An import is already running (run {run_id})."),
     "import_not_found": (404, "No import run has this id."),
     "search_unavailable": (503, "Search is being prepared; try again in a minute."),

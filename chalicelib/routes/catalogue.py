@@ -148,6 +148,8 @@ def import_imdb_list() -> Json[api.ImdbImport]:
     "chalicelib.catalogue.schemas:TmdbImportIn", roles=ADMIN, errors=(409, 422)),
          content_types=["application/json"])
 def start_tmdb_import() -> Json[api.ImportRun]:
+    if not settings.tmdb_configured:  # refused before a run is made to fail
+        raise catalogued("tmdb_not_configured")
     data = body(catalogue_schemas.TmdbImportIn)
     run = services.imports.start(list(data.kinds), data.date, data.limit, current().user.id)
     audit("import.start", str(run["id"]), kinds=list(data.kinds), day=str(run["export_date"]))

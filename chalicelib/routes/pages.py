@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Request, Response
@@ -21,16 +22,19 @@ from chalicelib.openapi.queries import (
     TOKEN,
     Param,
 )
+from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import AppError
-from chalicelib.platform.http import json_response, local_path
+from chalicelib.platform.http import BODY_TYPES, json_response, local_path
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
+    audit,
+    body,
     query,
     request,
     the_app,
 )
 from chalicelib.routes.declare import declare
-from chalicelib.routes.root import services
+from chalicelib.routes.root import services, settings
 from chalicelib.web import form_pages
 from chalicelib.web.country import viewer_country
 from chalicelib.web.form_pages import FormPage, form_context
@@ -38,9 +42,11 @@ from chalicelib.web.render import page
 from chalicelib.web.static import static_file
 
 if TYPE_CHECKING:
+    from chalicelib.jobs import schemas as job_schemas
     from chalicelib.openapi import document as openapi_document
     from chalicelib.openapi import reference as openapi_reference
 else:  # pydantic and email-validator load with the first request that parses a body
+    job_schemas = lazy_module("chalicelib.jobs.schemas")
     openapi_document = lazy_module("chalicelib.openapi.document")
     openapi_reference = lazy_module("chalicelib.openapi.reference")
 
@@ -188,9 +194,42 @@ def upload_page() -> Response:
     return page("upload.html", current(), title_id=query("title"))
 
 
-@declare(bp, "GET", "/admin", Op("Admin console", "pages", "html", roles=ADMIN))
+@declare(bp, "GET", "/admin", Op("Admin console", "pages", "html", roles=ADMIN, query=(
+    Param("q", "Find users whose email or name holds this", max_length=100),
+    Param("after", "The users page's cursor (its \"More\" link)", max_length=200))))
 def admin_page() -> Response:
-    return page("admin.html", current(), **services.pages.admin())
+    return page("admin.html", current(), **services.pages.admin(
+        query("q"), query("after"), tmdb_configured=settings.tmdb_configured))
+
+
+@declare(bp, "GET", "/admin/retention", Op("Retention cleanup: what it would delete",
+    "pages", "html", roles=ADMIN, query=(
+        Param("days", "Older than this many days (default: the setting)", "integer",
+              minimum=0, maximum=3650),
+        Param("keep_monthly", "Keep each month's last encode of a title (1)"))))
+def retention_page() -> Response:
+    days = query("days")
+    keep = query("keep_monthly") is not None if days is not None else None
+    return retention_report(int(days) if days and is_whole_number(days) else None, keep,
+                            dry_run=True)
+
+
+@declare(bp, "POST", "/admin/retention", Op("Run the retention cleanup shown by its page",
+    "pages", "html", roles=ADMIN, body="chalicelib.jobs.schemas:RetentionRunForm",
+    errors=(422,)), content_types=BODY_TYPES)
+def run_retention_page() -> Response:
+    data = body(job_schemas.RetentionRunForm)
+    return retention_report(data.days, data.keep_monthly, dry_run=False)
+
+
+def retention_report(days: int | None, keep_monthly: bool | None, dry_run: bool) -> Response:
+    who = current()
+    days = settings.retention_days if days is None else days
+    keep = settings.retention_keep_monthly if keep_monthly is None else keep_monthly
+    report = services.retention.run(datetime.now(UTC), days, keep, dry_run)
+    if not dry_run:
+        audit("retention.run", f"{days} days", deleted=report["deleted_files"])
+    return page("retention.html", who, report=report)
 
 
 @declare(bp, "GET", "/console", Op("Encode jobs console", "pages", "html", roles=ANY_STAFF))
@@ -264,8 +303,21 @@ def _plans_failed(error: AppError, values: dict[str, str], _request: Request) ->
                 **services.pages.plans(who.user if who else None))
 
 
+def _retention_failed(error: AppError, _values: dict[str, str], _request: Request
+                      ) -> Response:
+    who = viewer()
+    if who is None or "admin" not in who.user.roles:  # a refusal is not the admin's page
+        raise PermissionError("the retention page is for admins")
+    report = services.retention.run(datetime.now(UTC), settings.retention_days,
+                                    settings.retention_keep_monthly, True)
+    return page("retention.html", who, status=error.status, report=report,
+                **form_context(error, {}))
+
+
 def _account_failed(error: AppError, values: dict[str, str], _request: Request) -> Response:
-    who = current()
+    who = viewer()  # the error handler runs outside the view: current() is not set
+    if who is None:
+        raise PermissionError("the account page needs a logged-in user")
     return page("account.html", who, status=error.status, **form_context(error, values),
                 **services.pages.account(who.user))
 
@@ -278,6 +330,7 @@ form_pages.register("/api/auth/password-reset",
 form_pages.register("/api/auth/password-reset/confirm",
                     FormPage("/reset", _reset_confirm_failed, ("token",)))
 form_pages.register("/api/subscriptions", FormPage("/plans", _plans_failed, ("plan",)))
+form_pages.register("/admin/retention", FormPage("/admin/retention", _retention_failed))
 form_pages.register("/api/subscriptions/cancel", FormPage("/account/cancel", _account_failed))
 form_pages.register("/api/subscriptions/plan", FormPage("/plans", _plans_failed, ("plan",)))
 form_pages.register("/api/subscriptions/restart", FormPage("/account", _account_failed))

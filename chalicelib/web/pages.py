@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.console import JobsConsole
     from chalicelib.openapi.responses import TitleCard
     from chalicelib.payments.service import PaymentsService
+    from chalicelib.platform.labels import Labels
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.viewing.continuing import ContinueWatching
@@ -43,6 +44,9 @@ FALLBACK_COUNTRY = "US"
 #: Results a search page shows at once.
 SEARCH_PAGE = 24
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
+
+#: Users listed per page of the admin console.
+USERS_PAGE = 50
 
 
 R = TypeVar("R")
@@ -94,6 +98,8 @@ class PageServices(Protocol):
     def imports(self) -> CatalogueImports: ...
     @property
     def jobs_console(self) -> JobsConsole: ...
+    @property
+    def labels(self) -> Labels: ...
     @property
     def payments(self) -> PaymentsService: ...
     @property
@@ -231,14 +237,23 @@ class Pages:
     def history(self, user: User, cursor: str | None) -> dict[str, Any]:
         return dict(self.services.history.page(user.id, 30, blank_to_none(cursor)))
 
-    def admin(self) -> dict[str, Any]:
+    def admin(self, search: str | None = None, after: str | None = None,
+              tmdb_configured: bool = True) -> dict[str, Any]:
         from chalicelib.auth.users import ROLES
 
         s = self.services
-        users, _ = s.users.list(limit=50)
+        wanted = (search or "").strip()[:100]
+        users, more = (s.users.search(wanted, limit=USERS_PAGE, after=after or None) if wanted
+                       else s.users.list(limit=USERS_PAGE, after=after or None))
         rows = _Rows()
-        return {"users": [u.public() for u in users], "roles": ROLES,
+        jobs = s.jobs_console.latest(JOB_STATES, per_state=10, limit=30)
+        return {"users": [u.public() for u in users], "roles": ROLES, "search": wanted,
+                "users_next": (f"/admin?{urlencode({'q': wanted, 'after': more})}#users"
+                               if more else None),
                 "imports": rows.fill("imports", s.imports.recent),
-                "jobs": s.jobs_console.latest(JOB_STATES, per_state=10, limit=30),
+                "tmdb_configured": tmdb_configured,
+                "jobs": jobs,
+                "title_names": s.labels.titles(j.title_id for j in jobs),
+                "uploader_emails": s.labels.users(j.uploader for j in jobs),
                 "unfinished_uploads": rows.fill("unfinished uploads",
                                                 lambda: s.upload_listing.unfinished(50))}

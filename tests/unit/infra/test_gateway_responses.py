@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import boto3
-from moto import mock_aws
 
 from infra.gateway_responses import apply, load
+from localcloud.isolation import unique
+from tests.inprocess import InProcessCloud
 
 
-def test_the_responses_are_put_on_the_api_and_its_stage_redeployed() -> None:
-    with mock_aws():
+def test_the_responses_are_put_on_the_api_and_its_stage_redeployed(
+        cloud: InProcessCloud) -> None:
+    # the in-process moto (a mock_aws of its own would reset the other tests' tables)
+    with cloud.active():
         client = boto3.client("apigateway", region_name="us-east-1")
-        api = client.create_rest_api(name="notflix-test")["id"]
+        api = client.create_rest_api(name=unique("notflix-"))["id"]
         root = client.get_resources(restApiId=api)["items"][0]["id"]
         client.put_method(restApiId=api, resourceId=root, httpMethod="GET",
                           authorizationType="NONE")

@@ -95,8 +95,18 @@
   }
   function row(job, at) {
     const tr = document.createElement("tr");
+    // names, not ids: the title's name (its id on hover) and who uploaded it
+    const title = cell((job.title_name || job.title_id || "") + (job.episode ? " " + job.episode : ""));
+    if (job.title_id) { title.title = job.title_id; }
+    const source = cell(job.source.key);
+    if (job.uploader_email || job.uploader) {
+      const by = document.createElement("span");
+      by.className = "meta";
+      by.textContent = "by " + (job.uploader_email || job.uploader);
+      source.append(document.createElement("br"), by);
+    }
     tr.append(cell(job.number ? String(job.number) : "–"), cell((job.created_at || "").slice(0, 19).replace("T", " ")),
-              cell(job.source.key), cell((job.title_id || "") + (job.episode ? " " + job.episode : "")));
+              source, title);
     const state = document.createElement("td");
     const entry = { job: job, at: at, label: document.createElement("span"), bar: null, stages: cell("") };
     state.append(entry.label);

@@ -82,3 +82,14 @@ def test_a_cancelled_subscription_restarts_before_its_paid_time_ends(
     assert [p["subscription_id"] for p in payments] == [first]
     # PayPal is asked to start billing the new subscription when the paid time ends
     assert fake_paypal.subscriptions[second]["start_time"] == paid_until
+
+
+def test_a_failed_account_form_comes_back_as_the_account_page(api_url: str) -> None:
+    account = register(api_url)
+    answer = httpx.post(f"{api_url}/api/subscriptions/cancel", content=b"", timeout=30,
+                        headers={"Accept": "text/html", "Origin": api_url,
+                                 "Content-Type": "application/x-www-form-urlencoded",
+                                 "Cookie": f"notflix_session={account.token}"})
+    assert answer.status_code == 404
+    assert "<h1>Your account</h1>" in answer.text
+    assert "You have no subscription to cancel." in answer.text

@@ -27,7 +27,7 @@ from chalicelib.platform.dynamo import bind_models
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
-from tests.integration.auth_client import STRONG_PASSWORD, assign_titles
+from tests.integration.auth_client import STRONG_PASSWORD, assign_titles, register
 from tests.media_clips import clip
 from tests.support import eventually, queue_worker, unique
 
@@ -560,3 +560,47 @@ def test_the_jobs_console_updates_live_and_cancels(page: Page, api_url: str,
     page.get_by_text("Cancel accepted: the job will not start.").wait_for()
     queued.get_by_text("(cancelling)").wait_for(timeout=10_000)
     shot(page, "console")
+
+
+def test_an_admin_finds_users_reads_names_and_runs_retention(
+        page: Page, api_url: str, encoded_title: str, catalogue_services: Services) -> None:
+    """Issue 21 item 6, as an admin: user search, names instead of ids in the jobs console
+    and the audit log, the import runs' dates, and the retention page's dry run then run."""
+    email = register_in_page(page, api_url)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    me = httpx.get(f"{api_url}/api/me", timeout=20, cookies=cookies).json()
+    catalogue_services.accounts.set_roles(me["id"], ["admin", "viewer"])
+    other = register(api_url, name="Searchable Person")
+
+    page.goto(f"{api_url}/admin")
+    page.get_by_label("Find a user").fill(other.email.split("@")[0])
+    page.get_by_role("button", name="Find").click()
+    users = page.locator("#users table tbody")
+    assert "Searchable Person" in users.inner_text()
+    assert email not in users.inner_text()  # only the matches
+    # grant a role in the page: the audit log names the user, not their id
+    row = users.locator("tr", has_text="Searchable Person")
+    row.get_by_label("uploader").check()
+    row.get_by_role("button", name="Save").click()
+    row.locator(".status").filter(has_text="Saved").wait_for()
+    shot(page, "admin-users")
+
+    page.goto(f"{api_url}/console")
+    page.locator("#jobs-recent tr", has_text="Browser Test Film").first.wait_for()
+    audit_log = page.locator("section", has_text="Audit log")
+    target = audit_log.locator("tr", has_text="roles").first
+    assert other.email in target.inner_text()
+    assert other.user["id"] not in target.inner_text()
+    shot(page, "console-names")
+
+    page.goto(f"{api_url}/admin/retention?days=3650")
+    assert page.get_by_role("heading", name="What would be deleted").is_visible()
+    assert page.get_by_text("Nothing is deleted yet.").is_visible()
+    shot(page, "retention-dry-run")
+    ran = page.request.post(f"{api_url}/admin/retention", headers={"Origin": api_url},
+                            form={"days": "3650", "confirm": "delete"})
+    assert ran.status == 200 and "0 files deleted" in ran.text()
+    unconfirmed = page.request.post(f"{api_url}/admin/retention",
+                                    headers={"Origin": api_url, "Accept": "text/html"},
+                                    form={"days": "3650"})
+    assert unconfirmed.status == 422 and "What would be deleted" in unconfirmed.text()
