@@ -355,6 +355,8 @@ class NextEpisode(TypedDict):
     name: str | None
     #: The player page of that episode.
     url: str
+    #: Its poster frame (for the "up next" overlay).
+    poster_url: str
 
 
 class PlayGrant(TypedDict):
@@ -381,10 +383,19 @@ class ContinuingTitle(TitleCard):
     watched_at: str | None
     #: A series' latest episode in progress (`S1E3`).
     episode: str | None
+    #: Seconds left to watch, and the player page that resumes there.
+    left_s: float
+    watch_url: str
 
 
 class ContinueWatching(TypedDict):
     titles: list[ContinuingTitle]
+
+
+class RemovedFromRow(TypedDict):
+    title_id: str
+    #: Entries taken out of the row (a series: one per episode in progress).
+    removed: int
 
 
 class TitleId(TypedDict):

@@ -22,6 +22,7 @@ from chalicelib.catalogue.titles.episodes import episode_key, episode_label
 from chalicelib.catalogue.titles.models import EpisodeModel
 from chalicelib.openapi.responses import NextEpisode, PlayGrant
 from chalicelib.platform.errors import catalogued
+from chalicelib.platform.languages import language_name
 from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -89,7 +90,8 @@ class Playback:
             "hls_url": stream_path(asset_id, "master.m3u8"),
             "poster_url": stream_path(asset_id, "poster.jpg"),
             "thumbnails_url": stream_path(asset_id, "thumbnails.vtt"),
-            "subtitles": [{"language": s.get("language"), "label": s.get("language"),
+            "subtitles": [{"language": s.get("language"),
+                           "label": language_name(s.get("language")),
                            "url": stream_path(asset_id, str(s.get("file")))}
                           for s in asset.get("subtitles") or []],
             "renditions": [{"name": r.get("name"), "width": r.get("width"),
@@ -145,7 +147,8 @@ class Playback:
         if after is not None:
             label = episode_label(after.episode_key)
             following = {"label": label, "name": after.name,
-                         "url": f"/watch/{series_id}?episode={label}"}
+                         "url": f"/watch/{series_id}?episode={label}",
+                         "poster_url": stream_path(str(after.asset["asset_id"]), "poster.jpg")}
         return chosen, following
 
     def _next_to_watch(self, user_id: str, series_id: str, keys: list[str]) -> int:

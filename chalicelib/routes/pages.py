@@ -98,8 +98,7 @@ def title_page(title_id: str) -> Response:
     query=(EPISODE,)))
 def watch_page(title_id: str) -> Response:
     who = current()
-    return page("watch.html", who, play=services.playback.play(who.user.id, title_id,
-                                                               query("episode")))
+    return page("watch.html", who, **services.pages.watch(who.user, title_id, query("episode")))
 
 
 @declare(bp, "GET", "/register", Op("Registration page", "pages", "html",

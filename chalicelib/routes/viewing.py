@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.auth.principal import current
 from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import (
+    SEE_OTHER,
     USER,
     Op,
 )
@@ -18,11 +19,20 @@ from chalicelib.openapi.queries import (
     HOW_MANY,
     LIMIT,
 )
-from chalicelib.platform.http import Json, json_response, page_size
+from chalicelib.platform.http import (
+    BODY_TYPES,
+    Json,
+    SeeOther,
+    is_form,
+    json_response,
+    page_size,
+    see_other,
+)
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
     query,
+    request,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
@@ -76,6 +86,29 @@ def continue_watching() -> Json[api.ContinueWatching]:
     limit = page_size(query("limit"), default=20, maximum=50)
     return json_response({"titles": services.continue_watching.titles(current().user.id,
                                                                         limit)})
+
+
+@declare(bp, "DELETE", "/api/me/continue-watching/{title_id}", Op(
+    "Take a title out of continue watching (its resume point stays)", "viewing",
+    "RemovedFromRow", roles=USER))
+def remove_from_row(title_id: str) -> Json[api.RemovedFromRow]:
+    return json_response(removed_from_row(title_id))
+
+
+@declare(bp, "POST", "/api/me/continue-watching/{title_id}/remove", Op(
+    "The same, from the home page's form (303 back to it)", "viewing", "RemovedFromRow",
+    roles=USER, also=SEE_OTHER), content_types=BODY_TYPES)
+def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
+    removed = removed_from_row(title_id)
+    if is_form(request()):
+        return see_other("/#continue-watching")
+    return json_response(removed)
+
+
+def removed_from_row(title_id: str) -> api.RemovedFromRow:
+    user_id = current().user.id
+    return {"title_id": title_id[:200],
+            "removed": services.continue_watching.remove(user_id, title_id[:200])}
 
 
 @declare(bp, "GET", "/api/me/history", Op("Viewing history, newest first", "viewing", "History",

@@ -70,11 +70,13 @@ class ProgressService:
         at = now()
         position = min(update.position_s, update.duration_s)
         fraction = round(position / update.duration_s, 4)
+        # the resume point first (one Redis write): "continue watching" on the page the
+        # viewer goes to next must not wait for the bookkeeping below
+        self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
         play_id = update.play_id or self._current_play(user_id, update.title_id, at)
         item, new_play = self._save(user_id, update.title_id, play_id, position,
                                     update.duration_s, fraction, iso(at))
         completed_now = fraction >= WATCHED_FROM and self._complete(item, play_id, iso(at))
-        self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
         started, finished = self._pending(item, play_id)
         if started or finished:
             self._follow_up(user_id, update.title_id, label, item, play_id, started,

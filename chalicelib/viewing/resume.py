@@ -45,6 +45,13 @@ class ResumeStore:
             pipe.zrem(continuing, title_id)
         pipe.execute()
 
+    def drop_from_row(self, user_id: str, title_id: str) -> int:
+        """Take a title and its episodes (``<title>#<episode>``) out of continue watching."""
+        continuing = self._keys(user_id)[1]
+        members: list[str] = self.redis.zrange(continuing, 0, -1)  # type: ignore[assignment]
+        gone = [m for m in members if m == title_id or m.startswith(f"{title_id}#")]
+        return int(self.redis.zrem(continuing, *gone)) if gone else 0
+
     def get(self, user_id: str, title_id: str) -> dict[str, Any] | None:
         raw = self.redis.hget(self._keys(user_id)[0], title_id)
         return _point(str(raw)) if raw else None

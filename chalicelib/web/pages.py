@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.openapi.responses import TitleCard
     from chalicelib.payments.service import PaymentsService
     from chalicelib.platform.labels import Labels
+    from chalicelib.playback.service import Playback
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.viewing.continuing import ContinueWatching
@@ -47,6 +48,8 @@ JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED
 
 #: Users listed per page of the admin console.
 USERS_PAGE = 50
+#: Titles a film's end card offers.
+END_CARD = 6
 
 
 R = TypeVar("R")
@@ -102,6 +105,8 @@ class PageServices(Protocol):
     def labels(self) -> Labels: ...
     @property
     def payments(self) -> PaymentsService: ...
+    @property
+    def playback(self) -> Playback: ...
     @property
     def recommender(self) -> Recommender: ...
     @property
@@ -217,6 +222,16 @@ class Pages:
             except Exception as exc:  # Redis down: no resume button
                 logger.warning("resume point unavailable", error=type(exc).__name__)
         return context
+
+    def watch(self, user: User, title_id: str, episode: str | None) -> dict[str, Any]:
+        """The player: what to play, and for a film, the titles its end card offers."""
+        s = self.services
+        play = s.playback.play(user.id, title_id, episode)
+        similar: list[Any] = []
+        if play["episode"] is None:
+            similar = _Rows().fill("end card", lambda: s.recommender.similar_to(
+                play["title"], END_CARD)["results"])
+        return {"play": play, "similar": similar}
 
     def account(self, user: User) -> dict[str, Any]:
         s = self.services

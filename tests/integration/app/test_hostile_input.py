@@ -35,7 +35,9 @@ def test_login_and_registration_never_redirect_off_the_site(api_url: str, target
                             headers={"Origin": api_url},
                             data={"email": f"{unique('r')}@example.com",
                                   "password": account.password, "display_name": "R"})
-    assert registered.status_code == 303 and registered.headers["location"] == "/"
+    # a new account's own default: choosing a plan (never the hostile target)
+    assert registered.status_code == 303
+    assert registered.headers["location"] == "/plans?welcome=1"
 
 
 @pytest.mark.parametrize("body, code", [
@@ -62,15 +64,18 @@ def test_an_email_that_is_blank_once_trimmed_is_a_clear_422(api_url: str, email:
     assert form.status_code == 422, form.text
 
 
-def test_a_season_that_isdigit_accepts_shows_the_first_season(
+def test_a_season_that_isdigit_accepts_is_a_404_not_a_500(
         api_url: str, catalogue_services: Services) -> None:
     series_id = unique("s-")
     catalogue_services.catalogue_writer.upsert([TitleRecord(
         id=series_id, kind="series", name="Superscripts", source="generated", year=2025,
         seasons=(Season(number=1, name="One", episode_count=0, episodes=()),))])
     for season in ("%C2%B2", "%D9%A3", "9" * 5000):
-        response = httpx.get(f"{api_url}/titles/{series_id}?season={season}", timeout=30)
-        assert response.status_code == 200, (season, response.status_code)
+        response = httpx.get(f"{api_url}/titles/{series_id}?season={season}", timeout=30,
+                             headers={"Accept": "text/html"})
+        # not a season number: "no season ²", never season 1 shown as if it were
+        assert response.status_code == 404, (season, response.status_code)
+        assert "This title has no season" in response.text
     assert httpx.get(f"{api_url}/api/titles/{series_id}/seasons/%C2%B2",
                      timeout=30).status_code == 404
 

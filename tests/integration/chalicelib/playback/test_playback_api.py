@@ -56,7 +56,7 @@ def test_visitors_and_non_subscribers_are_refused(api_url: str, film: dict[str, 
         refused = get(api_url, path, account)
         assert refused.status_code == 402, refused.text
         error = refused.json()["error"]
-        assert error["code"] == "subscription_required" and "/plans" in error["message"]
+        assert error["code"] == "subscription_required" and "plan" in error["message"]
 
 
 def test_a_subscriber_plays_resumes_and_sees_history(
@@ -67,7 +67,7 @@ def test_a_subscriber_plays_resumes_and_sees_history(
     body = play.json()
     asset = film["asset_id"]
     assert body["manifest_url"] == f"/stream/{asset}/manifest.mpd"
-    assert body["subtitles"] == [{"language": "en", "label": "en",
+    assert body["subtitles"] == [{"language": "en", "label": "English",
                                   "url": f"/stream/{asset}/subtitles-en.vtt"}]
     assert body["resume_s"] == 0 and body["duration_s"] == 600.0
     assert play.headers["cache-control"] == "no-store"

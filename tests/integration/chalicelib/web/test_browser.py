@@ -390,12 +390,12 @@ def test_quality_subtitles_previews_and_keys(browser: Browser, page: Page, api_u
                            " === 240; }", timeout=30_000)
     assert page.get_by_text("Quality: 240p").is_visible()
     # subtitles from the text track beside the video
-    page.get_by_label("Subtitles").select_option(label="en")
+    page.get_by_label("Subtitles").select_option(label="English")  # named, not "en"
     assert page.evaluate("() => document.getElementById('video').textTracks[0].mode") == \
         "showing"
     # a scrubbing preview from the thumbnails sprite
     page.wait_for_timeout(500)
-    page.evaluate("() => { const s = document.getElementById('scrub'); s.value = '12';"
+    page.evaluate("() => { const s = document.getElementById('timeline'); s.value = '12';"
                   " s.dispatchEvent(new Event('input')); }")
     preview = page.locator("#preview")
     assert preview.is_visible()
@@ -604,3 +604,140 @@ def test_an_admin_finds_users_reads_names_and_runs_retention(
                                     headers={"Origin": api_url, "Accept": "text/html"},
                                     form={"days": "3650"})
     assert unconfirmed.status == 422 and "What would be deleted" in unconfirmed.text()
+
+
+def subscribe_in_page(page: Page, api_url: str) -> None:
+    register_in_page(page, api_url, "/plans")
+    page.get_by_role("button", name="Subscribe with PayPal").first.click()
+    page.get_by_role("button", name="Agree and subscribe").click()
+    page.wait_for_url(lambda url: "/account?subscribed=1" in url)
+
+
+def test_play_plays_on_one_timeline_and_a_film_ends_on_its_end_card(
+        page: Page, api_url: str, encoded_title: str) -> None:
+    """Issue 21 items 7-9 for a film: Play starts playback by itself, one timeline with
+    previews and custom controls (no native ones), volume keys, and the end card."""
+    subscribe_in_page(page, api_url)
+    page.goto(f"{api_url}/titles/{encoded_title}")
+    page.get_by_role("link", name="Play").click()
+    page.wait_for_url(f"{api_url}/watch/{encoded_title}")
+    # nobody calls play(): the page starts it (muted, with an Unmute button, if refused)
+    page.wait_for_function("() => document.getElementById('video').currentTime > 0.5",
+                           timeout=60_000)
+    assert page.evaluate("() => document.getElementById('video').controls") is False
+    assert page.locator("input[type=range]#timeline").count() == 1
+    assert page.locator("#scrub").count() == 0  # the second slider is gone
+    assert page.get_by_role("button", name="Pause").is_visible()
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("() => document.getElementById('video').paused")
+    page.locator("#play-pause", has_text="Play").wait_for()  # the button says what it does
+    # hovering the timeline previews that moment
+    box = page.locator("#timeline").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.locator("#preview").wait_for(state="visible")
+    assert page.locator("#preview-time").inner_text() in {"0:09", "0:10", "0:11"}
+    shot(page, "player-timeline-preview")
+    # volume keys
+    page.locator("#play-pause").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert abs(page.evaluate("() => document.getElementById('video').volume") - 0.8) < 0.01
+    page.keyboard.press("ArrowUp")
+    assert abs(page.evaluate("() => document.getElementById('video').volume") - 0.9) < 0.01
+    # the end of a film: the end card, and Watch again
+    page.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                  " v.currentTime = v.duration - 1.5; return v.play(); }")
+    page.get_by_role("button", name="Watch again").wait_for(timeout=30_000)
+    assert page.get_by_role("complementary", name="Finished").is_visible()
+    shot(page, "player-end-card")
+    page.get_by_role("button", name="Watch again").click()
+    page.wait_for_function("() => { const v = document.getElementById('video');"
+                           " return !v.paused && v.currentTime < 5; }", timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def two_episodes(api_url: str, resources: Resources, catalogue_services: Services,
+                 encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A series whose first season has two playable 6 s episodes."""
+    from chalicelib.catalogue.titles.records import Episode, Season
+
+    series_id = unique("s-")
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=series_id, kind="series", name="Up Next Serial", source="generated", year=2025,
+        seasons=(Season(number=1, name="One", episode_count=2, episodes=(
+            Episode(1, "First"), Episode(2, "Second"))),))])
+    folder = tmp_path_factory.mktemp("episodes")
+    for label in ("S1E1", "S1E2"):
+        resources.s3.upload_file(
+            str(clip(folder / f"{label}.mp4", seconds=6)), resources.settings.uploads_bucket,
+            f"uploads/{unique()}/upnext-{label}.mp4",
+            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
+
+    def both_playable() -> bool:
+        season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
+        return [e["playable"] for e in season["episodes"]] == [True, True]
+
+    eventually(both_playable, timeout=360, interval=1.0)
+    return series_id
+
+
+def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itself(
+        page: Page, api_url: str, two_episodes: str) -> None:
+    """Issue 21 items 7 and 9 for a series: near the end, the next episode's poster frame
+    and a countdown; Cancel stops it; otherwise the next episode starts by itself."""
+    subscribe_in_page(page, api_url)
+    page.goto(f"{api_url}/watch/{two_episodes}?episode=S1E1")
+    page.wait_for_function("() => document.getElementById('video').currentTime > 0.2",
+                           timeout=60_000)
+    up_next = page.get_by_role("complementary", name="Up next")
+    up_next.wait_for(timeout=30_000)  # from 90% of the episode
+    assert "S1E2 · Second" in up_next.inner_text()
+    assert "Starts in" in page.locator("#up-next-count").inner_text()
+    assert str(up_next.locator("img").get_attribute("src")).endswith("/poster.jpg")
+    shot(page, "player-up-next")
+    page.get_by_role("button", name="Cancel").click()
+    assert not up_next.is_visible()
+    page.wait_for_function("() => { const v = document.getElementById('video');"
+                           " return v.ended || v.currentTime >= v.duration - 0.3; }",
+                           timeout=30_000)
+    time.sleep(1.5)
+    assert "episode=S1E1" in page.url  # cancelled: it stays
+    # again, not cancelled: the next episode starts by itself
+    page.goto(f"{api_url}/watch/{two_episodes}?episode=S1E1")
+    page.wait_for_url(lambda url: "episode=S1E2" in url, timeout=60_000)
+    page.wait_for_function("() => document.getElementById('video').currentTime > 0.2",
+                           timeout=60_000)
+
+
+def test_continue_watching_is_there_on_landing_resumes_in_one_click_and_can_be_removed(
+        page: Page, api_url: str, encoded_title: str) -> None:
+    """Issue 21 item 11: the title just left is in the row when the home page draws, its
+    card resumes at the saved point, and it can be taken out of the row."""
+    subscribe_in_page(page, api_url)
+    page.goto(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 4",
+                           timeout=60_000)
+    page.evaluate("() => document.getElementById('video').pause()")
+    stopped_at = float(page.evaluate("() => document.getElementById('video').currentTime"))
+    page.locator("header.site a.brand").click()  # straight to the home page, no waiting
+    page.wait_for_url(f"{api_url}/")
+    row = page.get_by_role("region", name="Continue watching")
+    card = row.get_by_role("link", name="Resume Browser Test Film")
+    assert card.is_visible()  # drawn with the position already saved
+    assert "min left" in card.inner_text()
+    assert card.get_attribute("href") == f"/watch/{encoded_title}"
+    shot(page, "continue-watching-row")
+    card.click()
+    page.wait_for_url(f"{api_url}/watch/{encoded_title}")
+    page.wait_for_function("() => !document.getElementById('video').paused"
+                           " && document.getElementById('video').currentTime > 0",
+                           timeout=60_000)
+    resumed = float(page.evaluate("() => document.getElementById('video').currentTime"))
+    assert stopped_at - 1 <= resumed <= stopped_at + 6, (stopped_at, resumed)
+    page.evaluate("() => document.getElementById('video').pause()")
+    page.locator("header.site a.brand").click()
+    page.wait_for_url(f"{api_url}/")
+    row.get_by_role("button", name="Remove Browser Test Film from continue watching").click()
+    page.wait_for_url(lambda url: url.startswith(f"{api_url}/"))
+    assert row.get_by_role("link", name="Resume Browser Test Film").count() == 0

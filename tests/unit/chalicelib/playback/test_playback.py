@@ -44,8 +44,8 @@ def test_a_subscriber_gets_the_streams_addresses_and_tracks(in_process: Services
         "hls_url": f"{base}/master.m3u8", "poster_url": f"{base}/poster.jpg",
         "thumbnails_url": f"{base}/thumbnails.vtt", "duration_s": 5400.0}
     assert answer["subtitles"] == [
-        {"language": "en", "label": "en", "url": f"{base}/subtitles-en.vtt"},
-        {"language": "fr", "label": "fr", "url": f"{base}/subtitles-fr.vtt"}]
+        {"language": "en", "label": "English", "url": f"{base}/subtitles-en.vtt"},
+        {"language": "fr", "label": "French", "url": f"{base}/subtitles-fr.vtt"}]
     assert answer["renditions"] == [{"name": "360p", "width": 640, "height": 360},
                                     {"name": "720p", "width": 1280, "height": 720}]
     assert (answer["title"]["id"], answer["title"]["name"]) == (title_id, "Le Film")
@@ -81,8 +81,12 @@ def test_a_series_plays_its_episodes_in_order(in_process: Services) -> None:
     user_id, series_id = subscriber(in_process), series(in_process, playable=(1, 3))
     first = in_process.playback.play(user_id, series_id)
     assert first["episode"] == {"label": "S1E1", "season": 1, "number": 1, "name": "Pilot"}
-    assert first["next_episode"] == {"label": "S1E3", "name": "Finale",
-                                     "url": f"/watch/{series_id}?episode=S1E3"}
+    following = first["next_episode"]
+    assert following is not None
+    assert {k: v for k, v in following.items() if k != "poster_url"} == {
+        "label": "S1E3", "name": "Finale", "url": f"/watch/{series_id}?episode=S1E3"}
+    assert following["poster_url"].endswith("/poster.jpg")  # the next episode's own frame
+    assert following["poster_url"] != first["poster_url"]
     last = in_process.playback.play(user_id, series_id, "s1e3")
     assert (label(last), last["next_episode"]) == ("S1E3", None)
     assert last["asset_id"] != first["asset_id"]

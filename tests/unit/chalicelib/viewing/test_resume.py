@@ -62,3 +62,32 @@ def test_continue_watching_shows_cards_newest_first_and_a_series_once(
     assert row[0]["watched_at"] == iso(start + timedelta(minutes=4))
     assert [r["id"] for r in in_process.continue_watching.titles(user_id, 1)] == [serial]
     assert in_process.continue_watching.titles(unique("viewer-"), 10) == []
+
+
+def test_a_card_resumes_in_one_click_and_says_what_is_left(in_process: Services) -> None:
+    user_id, at = unique("viewer-"), now()
+    title_id, serial = film(in_process), series(in_process)
+    in_process.resume.save(user_id, title_id, 1200.0, 5400.0, 0.2222, at)
+    in_process.resume.save(user_id, f"{serial}#0001#0003", 600.0, 1320.0, 0.4545,
+                           at + timedelta(seconds=1))
+    cards = {c["id"]: c for c in in_process.continue_watching.titles(user_id, 10)}
+    assert (cards[title_id]["watch_url"], cards[title_id]["left_s"]) == (
+        f"/watch/{title_id}", 4200.0)
+    assert (cards[serial]["watch_url"], cards[serial]["episode"], cards[serial]["left_s"]) == (
+        f"/watch/{serial}?episode=S1E3", "S1E3", 720.0)
+
+
+def test_removing_a_title_takes_it_and_its_episodes_out_of_the_row_only(
+        in_process: Services) -> None:
+    user_id, at = unique("viewer-"), now()
+    serial, other = series(in_process), film(in_process)
+    for n, key in enumerate(("0001#0001", "0001#0003")):
+        in_process.resume.save(user_id, f"{serial}#{key}", 300.0, 1320.0, 0.2273,
+                               at + timedelta(seconds=n))
+    in_process.resume.save(user_id, other, 300.0, 600.0, 0.5, at)
+    assert in_process.continue_watching.remove(user_id, serial) == 2
+    assert [c["id"] for c in in_process.continue_watching.titles(user_id, 10)] == [other]
+    # the resume point stays: playing the episode again still resumes there
+    point = in_process.resume.get(user_id, f"{serial}#0001#0003")
+    assert point is not None and point["resume_s"] == 300.0
+    assert in_process.continue_watching.remove(user_id, serial) == 0
