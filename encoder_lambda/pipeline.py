@@ -344,6 +344,7 @@ class Pipeline:
                 made = assemble(results, job.plan or {}, info, tiles, work / "out", stored)
             except AssemblyFailed as exc:
                 return self._fail(job, upload, f"The title could not be assembled: {exc.reason}")
+            fingerprinted = job.episode is not None and _fingerprint(source, info, made.folder)
             summary = {"asset_id": asset_id, "manifest": f"media/{asset_id}/{MANIFEST}",
                        "hls": f"media/{asset_id}/master.m3u8",
                        "poster": f"media/{asset_id}/poster.jpg",
@@ -356,6 +357,8 @@ class Pipeline:
                        "renditions": (job.plan or {}).get("ladder", []),
                        "chunks": (job.plan or {}).get("chunks", 1),
                        "encode_seconds": round(_stage_seconds(job, "ENCODING"), 2)}
+            if fingerprinted:  # an episode's: the season's intro and credits are found in it
+                summary["fingerprint"] = FINGERPRINT
             (made.folder / "asset.json").write_text(json.dumps(summary))
             if self.jobs.cancel_requested(job.job_id):
                 return self._cancel(self._fresh(job))
@@ -523,3 +526,23 @@ def _info_dict(info: SourceInfo) -> dict[str, Any]:
     return {"duration_s": info.duration_s, "width": info.width, "height": info.height,
             "fps": info.fps, "video_codec": info.video_codec, "audio_codec": info.audio_codec,
             "rotation": info.rotation, "subtitles": len(info.subtitles)}
+
+
+FINGERPRINT = "fingerprint.json"
+
+
+def _fingerprint(source: Any, info: Any, folder: Path) -> bool:
+    """The episode's opening and closing audio fingerprints into ``folder`` (best effort:
+    without them the episode plays, only without "Skip intro")."""
+    if info.audio_index is None:
+        return False
+    from encoder_lambda.media.fingerprint import fingerprint
+
+    try:
+        found = fingerprint(source.url, float(info.duration_s), source.argv()[:-2],
+                            info.audio_index)
+    except Exception as exc:
+        logger.warning("no audio fingerprint", error=type(exc).__name__, detail=str(exc)[:200])
+        return False
+    (folder / FINGERPRINT).write_text(json.dumps(found.as_json()))
+    return True

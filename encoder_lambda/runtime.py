@@ -18,6 +18,7 @@ def pipeline() -> Pipeline:
     from chalicelib.catalogue.titles.playable import attach_asset, title_exists
     from chalicelib.jobs.models import JOB_MODELS
     from chalicelib.platform.dynamo import bind_models
+    from chalicelib.platform.logs import logger
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
     from encoder_lambda.dispatch import QueueDispatcher
@@ -36,7 +37,20 @@ def pipeline() -> Pipeline:
         attached = attach_asset(title_id, asset, episode)
         if attached:
             feed.title_published(title_id)
+        if attached and episode and asset.get("fingerprint"):
+            find_season_segments(title_id, episode)
         return attached
+
+    def find_season_segments(title_id: str, episode: str) -> None:
+        """The season's intro and credits, again with this episode (best effort: an
+        episode without them still plays)."""
+        from chalicelib.catalogue.titles.segment_store import refresh_season
+
+        try:
+            refresh_season(resources.s3, settings.media_bucket, title_id,
+                           int(episode.split("#", 1)[0]))
+        except Exception:
+            logger.exception("season segments not found", title_id=title_id, episode=episode)
 
     def tasks_queue_url() -> str:
         return str(sqs.get_queue_url(QueueName=settings.encode_tasks_queue)["QueueUrl"])

@@ -359,6 +359,13 @@ class NextEpisode(TypedDict):
     poster_url: str
 
 
+class PlaySegment(TypedDict):
+    #: `intro` or `credits` (found in the season's shared audio).
+    kind: str
+    start_s: float
+    end_s: float
+
+
 class PlayGrant(TypedDict):
     title: TitleCard
     asset_id: str
@@ -375,6 +382,8 @@ class PlayGrant(TypedDict):
     #: Where to start (0 under 5% and from 90%) and how far the viewer got.
     resume_s: float
     progress: float
+    #: An episode's intro and credits ("Skip intro", "Skip credits"); empty for a film.
+    segments: list[PlaySegment]
 
 
 class ContinuingTitle(TitleCard):

@@ -99,6 +99,7 @@ class Playback:
             "duration_s": asset.get("duration_s"),
             "resume_s": point["resume_s"] if point else 0.0,
             "progress": point["progress"] if point else 0.0,
+            "segments": list(chosen.get("segments") or []) if chosen else [],
         }
 
     def stream(self, user_id: str, asset_id: str, name: str) -> StreamFile:
@@ -142,7 +143,8 @@ class Playback:
         after = playable[index + 1] if index + 1 < len(playable) else None
         chosen = {"key": current.episode_key, "label": episode_label(current.episode_key),
                   "season": int(current.season), "number": int(current.number),
-                  "name": current.name, "asset": current.asset}
+                  "name": current.name, "asset": current.asset,
+                  "segments": current.segments or []}
         following: NextEpisode | None = None
         if after is not None:
             label = episode_label(after.episode_key)

@@ -63,13 +63,16 @@ class ProgressService:
     def record(self, user_id: str, update: Progress) -> ProgressRecorded:
         if update.position_s > update.duration_s + 1:
             raise catalogued("bad_progress", duration=round(update.duration_s, 3))
-        episode = self._playable(update.title_id, update.episode)
+        episode, credits_at = self._playable(update.title_id, update.episode)
         self.require_entitlement(user_id)
         resume_id = f"{update.title_id}#{episode}" if episode else update.title_id
         label = episode_label(episode) if episode else None
         at = now()
         position = min(update.position_s, update.duration_s)
         fraction = round(position / update.duration_s, 4)
+        if credits_at is not None and position >= credits_at:
+            # watched at the credits or at 90%, whichever comes first (Plex's rule)
+            fraction = max(fraction, WATCHED_FROM)
         # the resume point first (one Redis write): "continue watching" on the page the
         # viewer goes to next must not wait for the bookkeeping below
         self._remember(user_id, resume_id, position, update.duration_s, fraction, at)
@@ -141,8 +144,9 @@ class ProgressService:
 
     # -- parts ------------------------------------------------------------------------------
     @staticmethod
-    def _playable(title_id: str, episode: str | None) -> str | None:
-        """Check the title (or its episode) has a stream; the episode's key, if any."""
+    def _playable(title_id: str, episode: str | None) -> tuple[str | None, float | None]:
+        """Check the title (or its episode) has a stream; the episode's key, if any, and
+        where its credits start, if found."""
         try:
             title = TitleModel.get(title_id, attributes_to_get=["id", "asset", "kind"])
         except TitleModel.DoesNotExist:
@@ -150,17 +154,19 @@ class ProgressService:
         if title.asset is None:
             raise catalogued("title_not_playable")
         if title.kind != "series":
-            return None
+            return None, None
         key = episode_key(episode)
         if key is None:
             raise catalogued("episode_not_found", episode=(episode or "(none)")[:12])
         try:
-            found = EpisodeModel.get(title_id, key, attributes_to_get=["asset"])
+            found = EpisodeModel.get(title_id, key, attributes_to_get=["asset", "segments"])
         except EpisodeModel.DoesNotExist:
             raise catalogued("episode_not_found", episode=episode) from None
         if found.asset is None:
             raise catalogued("episode_not_found", episode=episode)
-        return key
+        credits = [float(s["start_s"]) for s in found.segments or []
+                   if s.get("kind") == "credits"]
+        return key, (min(credits) if credits else None)
 
     @staticmethod
     def _current_play(user_id: str, title_id: str, at: datetime) -> str:

@@ -102,6 +102,9 @@ class EpisodeModel(Model):
     runtime = NumberAttribute(null=True)
     air_date = UnicodeAttribute(null=True)
     asset = JSONAttribute(null=True)
+    #: The intro and the credits found in the season's audio (``segments.season_segments``):
+    #: ``[{"kind": "intro" | "credits", "start_s", "end_s"}]``.
+    segments = JSONAttribute(null=True)
 
 
 class FacetModel(Model):

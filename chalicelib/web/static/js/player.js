@@ -242,10 +242,28 @@
       .then(go, go);
   });
 
+  // -- skipping the season's shared intro and credits (found in the audio at encode) --------
+  let segments = [];
+  try { segments = JSON.parse(video.dataset.segments || "[]"); } catch (e) { segments = []; }
+  const intro = segments.find(function (s) { return s.kind === "intro"; });
+  const credits = segments.find(function (s) { return s.kind === "credits"; });
+  const skipIntro = $("skip-intro");
+  const skipCredits = $("skip-credits");
+  video.addEventListener("timeupdate", function () {
+    const t = video.currentTime;
+    if (intro) { skipIntro.hidden = !(t >= intro.start_s && t < intro.end_s - 0.5); }
+    if (credits) { skipCredits.hidden = !(t >= credits.start_s && t < duration() - 0.5); }
+  });
+  skipIntro.addEventListener("click", function () {
+    if (intro) { video.currentTime = intro.end_s; skipIntro.hidden = true; say("Intro skipped"); }
+  });
+  skipCredits.addEventListener("click", function () { skipCredits.hidden = true; finished(); });
+
   // -- the end: the next episode with a countdown, or a film's end card ---------------------
   function upNextFrom() {
+    if (credits) { return credits.start_s; }  // the credits, found in the audio
     const total = duration();
-    return total ? Math.max(total * 0.9, total - 20) : Infinity;  // the credits marker later
+    return total ? Math.max(total * 0.9, total - 20) : Infinity;
   }
   function goNext() { if (next) { send(true); location.href = next.href; } }
   function stopCountdown() { if (countdown) { clearInterval(countdown); countdown = null; } }

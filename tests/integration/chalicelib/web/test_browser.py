@@ -741,3 +741,99 @@ def test_continue_watching_is_there_on_landing_resumes_in_one_click_and_can_be_r
     row.get_by_role("button", name="Remove Browser Test Film from continue watching").click()
     page.wait_for_url(lambda url: url.startswith(f"{api_url}/"))
     assert row.get_by_role("link", name="Resume Browser Test Film").count() == 0
+
+
+def episode_with_intro(path: Path, body_seed: int, seconds: int = 30) -> Path:
+    """An episode whose first 8 s (a melody) and last 6 s (another) every episode of the
+    season shares; between them a body of its own (its own tones)."""
+    import subprocess
+
+    from encoder_lambda.media.binaries import find_tools
+
+    body_s = seconds - 14
+    melody = "0.5*sin(2*PI*(300+100*mod(floor(t*3),7))*t)"
+    outro = "0.5*sin(2*PI*(500+80*mod(floor(t*5),5))*t)+0.2*sin(2*PI*1200*t)"
+    own = (f"0.4*sin(2*PI*(200+{body_seed}*150+90*mod(floor(t*({body_seed}+2)),"
+           f"{body_seed}+4))*t)+0.2*sin(2*PI*(900+{body_seed}*333)*t)*mod(floor(t*7),2)")
+    subprocess.run([
+        find_tools().ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"aevalsrc='{melody}':s=44100:d=8",
+        "-f", "lavfi", "-i", f"aevalsrc='{own}':s=44100:d={body_s}",
+        "-f", "lavfi", "-i", f"aevalsrc='{outro}':s=44100:d=6",
+        "-filter_complex", "[1][2][3]concat=n=3:v=0:a=1[a]", "-map", "0:v", "-map", "[a]",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-shortest", str(path)], check=True, timeout=120)
+    return path
+
+
+@pytest.fixture(scope="module")
+def season_with_intro(api_url: str, resources: Resources, catalogue_services: Services,
+                      encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Two generated episodes sharing an opening and closing theme, through the pipeline."""
+    from chalicelib.catalogue.titles.records import Episode, Season
+
+    series_id = unique("s-")
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=series_id, kind="series", name="Theme Song Serial", source="generated", year=2025,
+        seasons=(Season(number=1, name="One", episode_count=2, episodes=(
+            Episode(1, "Opening"), Episode(2, "Closing"))),))])
+    folder = tmp_path_factory.mktemp("themed")
+    for n, label in ((1, "S1E1"), (2, "S1E2")):
+        resources.s3.upload_file(
+            str(episode_with_intro(folder / f"{label}.mp4", n)),
+            resources.settings.uploads_bucket, f"uploads/{unique()}/themed-{label}.mp4",
+            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
+
+    def both_have_segments() -> bool:
+        season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
+        if [e["playable"] for e in season["episodes"]] != [True, True]:
+            return False
+        return all(len(segments_of(catalogue_services, series_id, key)) == 2
+                   for key in ("0001#0001", "0001#0002"))
+
+    eventually(both_have_segments, timeout=360, interval=1.0)
+    return series_id
+
+
+def segments_of(services: Services, series_id: str, key: str) -> list[dict[str, Any]]:
+    from chalicelib.catalogue.titles.models import EpisodeModel
+
+    return list(EpisodeModel.get(series_id, key, consistent_read=True).segments or [])
+
+
+def test_the_seasons_intro_and_credits_are_found_in_the_audio_and_skipped(
+        page: Page, api_url: str, season_with_intro: str,
+        catalogue_services: Services) -> None:
+    """Issue 21 item 10: the shared opening (0-8 s) and closing (last 6 s) are found from
+    Chromaprint fingerprints at encode, "Skip intro" and "Skip credits" show at their
+    times, and reaching the credits counts the episode as watched."""
+    for key in ("0001#0001", "0001#0002"):
+        found = {s["kind"]: s for s in segments_of(catalogue_services, season_with_intro, key)}
+        assert abs(found["intro"]["start_s"] - 0) <= 1.0, found
+        assert abs(found["intro"]["end_s"] - 8) <= 1.0, found
+        assert abs(found["credits"]["start_s"] - 24) <= 1.0, found
+        assert found["credits"]["end_s"] >= 29, found
+    subscribe_in_page(page, api_url)
+    page.goto(f"{api_url}/watch/{season_with_intro}?episode=S1E1")
+    skip = page.get_by_role("button", name="Skip intro")
+    skip.wait_for(timeout=60_000)
+    shot(page, "player-skip-intro")
+    skip.click()
+    page.wait_for_function("() => document.getElementById('video').currentTime >= 7",
+                           timeout=10_000)
+    assert not skip.is_visible()
+    # the credits: the button, and the episode counted as watched from there
+    page.evaluate("() => { const v = document.getElementById('video'); v.currentTime = 24.5;"
+                  " return v.play(); }")
+    credits = page.get_by_role("button", name="Skip credits · Next episode")
+    credits.wait_for(timeout=30_000)
+    shot(page, "player-skip-credits")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    posted = httpx.post(f"{api_url}/api/me/progress", cookies=cookies,
+                        headers={"Origin": api_url}, timeout=20,
+                        json={"title_id": season_with_intro, "episode": "S1E1",
+                              "position_s": 25.0, "duration_s": 30.0})
+    assert posted.status_code == 200 and posted.json()["watched"] is True  # 83% < 90%
+    credits.click()
+    page.wait_for_url(lambda url: "episode=S1E2" in url, timeout=30_000)
