@@ -19,6 +19,7 @@ from chalicelib.openapi.queries import (
     HOW_MANY,
     LIMIT,
 )
+from chalicelib.platform.errors import catalogued
 from chalicelib.platform.http import (
     BODY_TYPES,
     Json,
@@ -44,6 +45,8 @@ else:  # pydantic and email-validator load with the first request that parses a 
     viewing_schemas = lazy_module("chalicelib.viewing.schemas")
 
 bp = Blueprint(__name__)
+#: The longest id the API document allows in a path.
+MAX_PATH_ID = 256
 
 
 @declare(bp, "POST", "/api/me/progress", Op(
@@ -90,14 +93,14 @@ def continue_watching() -> Json[api.ContinueWatching]:
 
 @declare(bp, "DELETE", "/api/me/continue-watching/{title_id}", Op(
     "Take a title out of continue watching (its resume point stays)", "viewing",
-    "RemovedFromRow", roles=USER))
+    "RemovedFromRow", roles=USER, errors=(404,)))
 def remove_from_row(title_id: str) -> Json[api.RemovedFromRow]:
     return json_response(removed_from_row(title_id))
 
 
 @declare(bp, "POST", "/api/me/continue-watching/{title_id}/remove", Op(
     "The same, from the home page's form (303 back to it)", "viewing", "RemovedFromRow",
-    roles=USER, also=SEE_OTHER), content_types=BODY_TYPES)
+    roles=USER, errors=(404,), also=SEE_OTHER), content_types=BODY_TYPES)
 def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
     removed = removed_from_row(title_id)
     if is_form(request()):
@@ -106,9 +109,11 @@ def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
 
 
 def removed_from_row(title_id: str) -> api.RemovedFromRow:
+    if len(title_id) > MAX_PATH_ID:  # no title has such an id
+        raise catalogued("title_not_found")
     user_id = current().user.id
-    return {"title_id": title_id[:200],
-            "removed": services.continue_watching.remove(user_id, title_id[:200])}
+    return {"title_id": title_id,
+            "removed": services.continue_watching.remove(user_id, title_id)}
 
 
 @declare(bp, "GET", "/api/me/history", Op("Viewing history, newest first", "viewing", "History",

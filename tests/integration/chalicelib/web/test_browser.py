@@ -837,3 +837,70 @@ def test_the_seasons_intro_and_credits_are_found_in_the_audio_and_skipped(
     assert posted.status_code == 200 and posted.json()["watched"] is True  # 83% < 90%
     credits.click()
     page.wait_for_url(lambda url: "episode=S1E2" in url, timeout=30_000)
+
+
+def test_the_viewers_path_on_a_phone(browser: Browser, api_url: str, encoded_title: str,
+                                     catalogue_services: Services) -> None:
+    """Issue 21 on a touch phone, end to end: a shared watch link and an unknown address as
+    a visitor, a failed login that keeps the email, registering into the plans, subscribing,
+    Play that plays, the continue-watching card, and the admin's user search."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{api_url}/watch/{encoded_title}?episode=none")
+        tab.wait_for_url(lambda url: "/login?next=" in url)
+        assert parse_qs(urlsplit(tab.url).query)["next"][0] == (
+            f"/watch/{encoded_title}?episode=none")
+        missing = tab.goto(f"{api_url}/no-such-page")
+        assert missing is not None and missing.status == 404
+        assert tab.get_by_role("heading", name="Page not found").is_visible()
+        shot(tab, "phone-404")
+
+        email = f"{unique('phone-')}@example.com"
+        tab.goto(f"{api_url}/login")
+        tab.get_by_label("Email").fill(email)
+        tab.get_by_label("Password").fill("not the password at all")
+        tab.get_by_role("button", name="Log in").click()
+        assert tab.get_by_label("Email").input_value() == email
+        assert tab.get_by_role("alert").is_visible()
+
+        tab.goto(f"{api_url}/register")
+        tab.get_by_label("Your name").fill("Phone Viewer")
+        tab.get_by_label("Email").fill(email)
+        tab.get_by_label("Password").fill(STRONG_PASSWORD)
+        tab.get_by_role("button", name="Register").click()
+        tab.wait_for_url(lambda url: "/plans?welcome=1" in url)
+        shot(tab, "phone-plans-welcome")
+        tab.get_by_role("button", name="Subscribe with PayPal").first.click()
+        tab.get_by_role("button", name="Agree and subscribe").click()
+        tab.wait_for_url(lambda url: "/account?subscribed=1" in url)
+
+        tab.goto(f"{api_url}/titles/{encoded_title}")
+        tab.get_by_role("link", name="Play").tap()
+        tab.wait_for_url(f"{api_url}/watch/{encoded_title}")
+        tab.wait_for_function("() => document.getElementById('video').currentTime >= 3",
+                              timeout=60_000)
+        assert tab.locator("#timeline").is_visible()
+        shot(tab, "phone-playing")
+        tab.get_by_role("button", name="Pause").tap()
+        tab.wait_for_function("() => document.getElementById('video').paused")
+        tab.locator("header.site a.brand").tap()
+        tab.wait_for_url(f"{api_url}/")
+        card = tab.get_by_role("region", name="Continue watching").get_by_role(
+            "link", name="Resume Browser Test Film")
+        assert card.is_visible() and "min left" in card.inner_text()
+        shot(tab, "phone-continue-watching")
+
+        me = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
+            c["name"]: c["value"] for c in context.cookies()}).json()
+        catalogue_services.accounts.set_roles(me["id"], ["admin", "viewer"])
+        tab.goto(f"{api_url}/admin")
+        tab.get_by_label("Find a user").fill(email.split("@")[0])
+        tab.get_by_role("button", name="Find").tap()
+        assert "Phone Viewer" in tab.locator("#users table").inner_text()
+        overflow = tab.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+        shot(tab, "phone-admin-search")
+        assert overflow <= 0, f"the admin page is {overflow}px wider than the phone"
+    finally:
+        context.close()
