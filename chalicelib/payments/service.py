@@ -68,17 +68,8 @@ class PaymentsService:
         current = self.subscriptions.current_for(user_id)
         if current is not None and current.status == "active":
             raise catalogued("already_subscribed")
-        try:
-            created = self.paypal.create_subscription(
-                plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
-                return_url=f"{self.public_url}/account?subscribed=1",
-                cancel_url=f"{self.public_url}/plans", request_id=request_id)
-        except (PayPalError, httpx.HTTPError) as exc:
-            logger.error("PayPal did not create a subscription", error=type(exc).__name__)
-            raise catalogued("payment_provider_error") from exc
-        self.subscriptions.ensure_pending(created.id, user_id, plan.key)
-        return {"subscription_id": created.id, "approve_url": created.approve_url,
-                "status": "approval_pending"}
+        return self._create(user_id, email, plan, request_id, "/account?subscribed=1",
+                            "/plans")
 
     def change_plan(self, user_id: str, plan_key: str, request_id: str
                     ) -> api.SubscriptionCreated:
@@ -113,13 +104,19 @@ class PaymentsService:
         if (current is None or current.status != "cancelled" or not can_watch(current)
                 or current.paid_until is None):
             raise catalogued("nothing_to_restart")
-        plan = self._plan(current.plan_key)
+        return self._create(user_id, email, self._plan(current.plan_key), request_id,
+                            "/account?restarted=1", "/account", start_time=current.paid_until)
+
+    def _create(self, user_id: str, email: str, plan: Plan, request_id: str, back: str,
+                cancelled: str, start_time: str | None = None) -> api.SubscriptionCreated:
+        """A PayPal subscription awaiting approval, recorded as pending; PayPal sends the
+        subscriber back to ``back`` (approved) or ``cancelled`` (paths of this site)."""
         try:
             created = self.paypal.create_subscription(
                 plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
-                return_url=f"{self.public_url}/account?restarted=1",
-                cancel_url=f"{self.public_url}/account", request_id=request_id,
-                start_time=current.paid_until)
+                return_url=f"{self.public_url}{back}",
+                cancel_url=f"{self.public_url}{cancelled}", request_id=request_id,
+                start_time=start_time)
         except (PayPalError, httpx.HTTPError) as exc:
             logger.error("PayPal did not create a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc

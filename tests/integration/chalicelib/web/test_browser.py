@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -656,30 +656,38 @@ def test_play_plays_on_one_timeline_and_a_film_ends_on_its_end_card(
                            " return !v.paused && v.currentTime < 5; }", timeout=30_000)
 
 
+def upload_season(api_url: str, resources: Resources, services: Services, name: str,
+                  files: dict[str, Path], ready: Callable[[str], bool] | None = None) -> str:
+    """A new series whose season 1 is the episodes ``files`` (label -> video), uploaded
+    through the pipeline; its id once every episode plays (and ``ready`` holds)."""
+    from chalicelib.catalogue.titles.records import Episode, Season
+
+    series_id = unique("s-")
+    services.catalogue_writer.upsert([TitleRecord(
+        id=series_id, kind="series", name=name, source="generated", year=2025,
+        seasons=(Season(number=1, name="One", episode_count=len(files), episodes=tuple(
+            Episode(n, f"Episode {n}") for n in range(1, len(files) + 1))),))])
+    for label, path in files.items():
+        resources.s3.upload_file(
+            str(path), resources.settings.uploads_bucket, f"uploads/{unique()}/{label}.mp4",
+            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
+
+    def all_playable() -> bool:
+        season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
+        return (all(e["playable"] for e in season["episodes"])
+                and (ready is None or ready(series_id)))
+
+    eventually(all_playable, timeout=360, interval=1.0)
+    return series_id
+
+
 @pytest.fixture(scope="module")
 def two_episodes(api_url: str, resources: Resources, catalogue_services: Services,
                  encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A series whose first season has two playable 6 s episodes."""
-    from chalicelib.catalogue.titles.records import Episode, Season
-
-    series_id = unique("s-")
-    catalogue_services.catalogue_writer.upsert([TitleRecord(
-        id=series_id, kind="series", name="Up Next Serial", source="generated", year=2025,
-        seasons=(Season(number=1, name="One", episode_count=2, episodes=(
-            Episode(1, "First"), Episode(2, "Second"))),))])
     folder = tmp_path_factory.mktemp("episodes")
-    for label in ("S1E1", "S1E2"):
-        resources.s3.upload_file(
-            str(clip(folder / f"{label}.mp4", seconds=6)), resources.settings.uploads_bucket,
-            f"uploads/{unique()}/upnext-{label}.mp4",
-            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
-
-    def both_playable() -> bool:
-        season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
-        return [e["playable"] for e in season["episodes"]] == [True, True]
-
-    eventually(both_playable, timeout=360, interval=1.0)
-    return series_id
+    return upload_season(api_url, resources, catalogue_services, "Up Next Serial", {
+        label: clip(folder / f"{label}.mp4", seconds=6) for label in ("S1E1", "S1E2")})
 
 
 def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itself(
@@ -692,7 +700,7 @@ def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itse
                            timeout=60_000)
     up_next = page.get_by_role("complementary", name="Up next")
     up_next.wait_for(timeout=30_000)  # from 90% of the episode
-    assert "S1E2 · Second" in up_next.inner_text()
+    assert "S1E2 · Episode 2" in up_next.inner_text()
     assert "Starts in" in page.locator("#up-next-count").inner_text()
     assert str(up_next.locator("img").get_attribute("src")).endswith("/poster.jpg")
     shot(page, "player-up-next")
@@ -771,29 +779,14 @@ def episode_with_intro(path: Path, body_seed: int, seconds: int = 30) -> Path:
 def season_with_intro(api_url: str, resources: Resources, catalogue_services: Services,
                       encoder: None, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Two generated episodes sharing an opening and closing theme, through the pipeline."""
-    from chalicelib.catalogue.titles.records import Episode, Season
-
-    series_id = unique("s-")
-    catalogue_services.catalogue_writer.upsert([TitleRecord(
-        id=series_id, kind="series", name="Theme Song Serial", source="generated", year=2025,
-        seasons=(Season(number=1, name="One", episode_count=2, episodes=(
-            Episode(1, "Opening"), Episode(2, "Closing"))),))])
     folder = tmp_path_factory.mktemp("themed")
-    for n, label in ((1, "S1E1"), (2, "S1E2")):
-        resources.s3.upload_file(
-            str(episode_with_intro(folder / f"{label}.mp4", n)),
-            resources.settings.uploads_bucket, f"uploads/{unique()}/themed-{label}.mp4",
-            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
-
-    def both_have_segments() -> bool:
-        season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
-        if [e["playable"] for e in season["episodes"]] != [True, True]:
-            return False
-        return all(len(segments_of(catalogue_services, series_id, key)) == 2
-                   for key in ("0001#0001", "0001#0002"))
-
-    eventually(both_have_segments, timeout=360, interval=1.0)
-    return series_id
+    return upload_season(
+        api_url, resources, catalogue_services, "Theme Song Serial",
+        {label: episode_with_intro(folder / f"{label}.mp4", n)
+         for n, label in ((1, "S1E1"), (2, "S1E2"))},
+        ready=lambda series_id: all(
+            len(segments_of(catalogue_services, series_id, key)) == 2
+            for key in ("0001#0001", "0001#0002")))
 
 
 def segments_of(services: Services, series_id: str, key: str) -> list[dict[str, Any]]:
