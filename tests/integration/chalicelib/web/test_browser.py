@@ -897,3 +897,54 @@ def test_the_viewers_path_on_a_phone(browser: Browser, api_url: str, encoded_tit
         assert overflow <= 0, f"the admin page is {overflow}px wider than the phone"
     finally:
         context.close()
+
+
+def test_the_player_plans_and_retention_on_a_phone(
+        browser: Browser, api_url: str, encoded_title: str, season_with_intro: str,
+        catalogue_services: Services) -> None:
+    """Issue 21 items 4, 6, 9 and 10 on a touch phone: a plan upgrade, Skip intro, Up next,
+    a film's end card, and the retention page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        tab = context.new_page()
+        subscribe_in_page(tab, api_url)
+        tab.goto(f"{api_url}/plans")
+        tab.get_by_role("button", name="Upgrade to Premium").tap()
+        tab.get_by_role("button", name="Agree and change the plan").tap()
+        tab.wait_for_url(lambda url: "/account?plan_changed=premium" in url)
+        assert tab.get_by_text("Plan Premium, active").is_visible()
+        shot(tab, "phone-plan-changed")
+
+        tab.goto(f"{api_url}/watch/{season_with_intro}?episode=S1E1")
+        skip = tab.get_by_role("button", name="Skip intro")
+        skip.wait_for(timeout=60_000)
+        skip.tap()
+        tab.wait_for_function("() => document.getElementById('video').currentTime >= 7",
+                              timeout=10_000)
+        tab.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                     " v.currentTime = 24.5; return v.play(); }")
+        up_next = tab.get_by_role("complementary", name="Up next")
+        up_next.wait_for(timeout=30_000)
+        shot(tab, "phone-up-next")
+        box = up_next.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+        tab.goto(f"{api_url}/watch/{encoded_title}")
+        tab.wait_for_function("() => document.getElementById('video').readyState >= 1",
+                              timeout=60_000)
+        tab.evaluate("() => { const v = document.getElementById('video'); v.muted = true;"
+                     " v.currentTime = v.duration - 1.5; return v.play(); }")
+        tab.get_by_role("button", name="Watch again").wait_for(timeout=30_000)
+        shot(tab, "phone-end-card")
+
+        me = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
+            c["name"]: c["value"] for c in context.cookies()}).json()
+        catalogue_services.accounts.set_roles(me["id"], ["admin", "viewer"])
+        tab.goto(f"{api_url}/admin/retention?days=3650")
+        assert tab.get_by_role("heading", name="What would be deleted").is_visible()
+        shot(tab, "phone-retention")
+        overflow = tab.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0, f"the retention page is {overflow}px wider than the phone"
+    finally:
+        context.close()
