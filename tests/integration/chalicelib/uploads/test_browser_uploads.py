@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,11 @@ def test_a_big_upload_survives_a_cut_connection(page: Page, api_url: str, encode
     connection["up"] = True  # back, and the browser says so: the waiting parts go at once
     before = len(traffic.started)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
-    page.wait_for_timeout(1_500)
+    # at once: before the back-off would try again (seconds apart by now), even
+    # on a loaded machine (3 s)
+    deadline = time.monotonic() + 3.0
+    while len(traffic.started) - before < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert len(traffic.started) - before >= 4, "the waiting parts were not retried at once"
 
     page.wait_for_function("() => document.getElementById('upload-bar').value === 100",

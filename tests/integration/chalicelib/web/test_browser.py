@@ -284,7 +284,7 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
                                                 tmp_path: Path) -> None:
     title_id = make_title(catalogue_services, "Uploaded In The Browser")
     catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
-    register_in_page(page, api_url)
+    email = register_in_page(page, api_url)
     account_id = httpx.get(f"{api_url}/api/me", timeout=20, cookies={
         c["name"]: c["value"] for c in page.context.cookies()}).json()["id"]
     catalogue_services.accounts.set_roles(account_id, ["uploader", "viewer"])
@@ -301,6 +301,12 @@ def test_an_uploader_uploads_a_clip_in_the_page(page: Page, api_url: str,
     page.get_by_text("Published").wait_for(timeout=180_000)
     shot(page, "uploaded")
     assert playable(api_url, title_id)
+    # the uploader's jobs console names the title and the uploader, not their ids
+    page.goto(f"{api_url}/console")
+    row = page.locator("#jobs-recent tr", has_text="Uploaded In The Browser").first
+    row.wait_for()
+    assert f"by {email}" in row.inner_text() and title_id not in row.inner_text()
+    shot(page, "uploader-console")
 
 
 def test_the_upload_page_refuses_an_unassigned_title_and_creates_a_new_one(
