@@ -23,7 +23,7 @@ from chalicelib.openapi.queries import (
     Param,
 )
 from chalicelib.platform.digits import is_whole_number
-from chalicelib.platform.errors import AppError
+from chalicelib.platform.errors import AppError, catalogued
 from chalicelib.platform.http import BODY_TYPES, json_response, local_path
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
@@ -201,16 +201,31 @@ def admin_page() -> Response:
         query("q"), query("after"), tmdb_configured=settings.tmdb_configured))
 
 
+RETENTION_DAYS = Param("days", "Older than this many days (default: the setting)", "integer",
+                       minimum=0, maximum=3650)
+
+
 @declare(bp, "GET", "/admin/retention", Op("Retention cleanup: what it would delete",
-    "pages", "html", roles=ADMIN, query=(
-        Param("days", "Older than this many days (default: the setting)", "integer",
-              minimum=0, maximum=3650),
+    "pages", "html", roles=ADMIN, errors=(400,), query=(
+        RETENTION_DAYS,
         Param("keep_monthly", "Keep each month's last encode of a title (1)"))))
 def retention_page() -> Response:
     days = query("days")
-    keep = query("keep_monthly") is not None if days is not None else None
-    return retention_report(int(days) if days and is_whole_number(days) else None, keep,
+    if days is None:  # the settings' defaults
+        return retention_report(None, None, dry_run=True)
+    # the page's own form sends both; an unchecked box sends no keep_monthly
+    return retention_report(retention_days(days), query("keep_monthly") is not None,
                             dry_run=True)
+
+
+def retention_days(text: str) -> int:
+    """The page's `days`, held to its documented range (pages are not checked centrally):
+    a 400 for anything else, never a date arithmetic overflow."""
+    low, high = RETENTION_DAYS.minimum or 0, RETENTION_DAYS.maximum or 0
+    if not (is_whole_number(text) and low <= int(text) <= high):
+        raise catalogued("bad_query_param", name="days",
+                         problem=f"must be a whole number from {low} to {high}")
+    return int(text)
 
 
 @declare(bp, "POST", "/admin/retention", Op("Run the retention cleanup shown by its page",

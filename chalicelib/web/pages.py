@@ -46,8 +46,9 @@ FALLBACK_COUNTRY = "US"
 SEARCH_PAGE = 24
 JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED", "CANCELLED")
 
-#: Users listed per page of the admin console.
+#: Users listed per page of the admin console, and the longest cursor it takes.
 USERS_PAGE = 50
+MAX_CURSOR = 200
 #: Titles a film's end card offers.
 END_CARD = 6
 
@@ -258,8 +259,11 @@ class Pages:
 
         s = self.services
         wanted = (search or "").strip()[:100]
-        users, more = (s.users.search(wanted, limit=USERS_PAGE, after=after or None) if wanted
-                       else s.users.list(limit=USERS_PAGE, after=after or None))
+        # a cursor is a user id this page gave out; anything longer is no cursor (DynamoDB
+        # refuses keys over 2 KB, and pages' query hints are not checked centrally)
+        start = after if after and len(after) <= MAX_CURSOR else None
+        users, more = (s.users.search(wanted, limit=USERS_PAGE, after=start) if wanted
+                       else s.users.list(limit=USERS_PAGE, after=start))
         rows = _Rows()
         jobs = s.jobs_console.latest(JOB_STATES, per_state=10, limit=30)
         return {"users": [u.public() for u in users], "roles": ROLES, "search": wanted,
