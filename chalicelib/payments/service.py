@@ -105,12 +105,15 @@ class PaymentsService:
                 or current.paid_until is None):
             raise catalogued("nothing_to_restart")
         return self._create(user_id, email, self._plan(current.plan_key), request_id,
-                            "/account?restarted=1", "/account", start_time=current.paid_until)
+                            "/account?restarted=1", "/account", start_time=current.paid_until,
+                            paid_until=current.paid_until)
 
     def _create(self, user_id: str, email: str, plan: Plan, request_id: str, back: str,
-                cancelled: str, start_time: str | None = None) -> api.SubscriptionCreated:
-        """A PayPal subscription awaiting approval, recorded as pending; PayPal sends the
-        subscriber back to ``back`` (approved) or ``cancelled`` (paths of this site)."""
+                cancelled: str, start_time: str | None = None,
+                paid_until: str | None = None) -> api.SubscriptionCreated:
+        """A PayPal subscription awaiting approval, recorded as pending (with the time
+        already paid for, for a restart); PayPal sends the subscriber back to ``back``
+        (approved) or ``cancelled`` (paths of this site)."""
         try:
             created = self.paypal.create_subscription(
                 plan_id=plan.paypal_plan_id, custom_id=user_id, email=email,
@@ -120,7 +123,7 @@ class PaymentsService:
         except (PayPalError, httpx.HTTPError) as exc:
             logger.error("PayPal did not create a subscription", error=type(exc).__name__)
             raise catalogued("payment_provider_error") from exc
-        self.subscriptions.ensure_pending(created.id, user_id, plan.key)
+        self.subscriptions.ensure_pending(created.id, user_id, plan.key, paid_until)
         return {"subscription_id": created.id, "approve_url": created.approve_url,
                 "status": "approval_pending"}
 

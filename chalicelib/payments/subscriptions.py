@@ -66,11 +66,15 @@ class SubscriptionStore:
         if self.on_change is not None and item.user_id:
             self.on_change(item.user_id)
 
-    def ensure_pending(self, subscription_id: str, user_id: str, plan_key: str) -> None:
-        """Record a new subscription awaiting approval; a repeat (same PayPal id) is a no-op."""
+    def ensure_pending(self, subscription_id: str, user_id: str, plan_key: str,
+                       paid_until: str | None = None) -> None:
+        """Record a new subscription awaiting approval; a repeat (same PayPal id) is a no-op.
+        ``paid_until``: time already paid for under a subscription this one continues (a
+        restart), so cancelling it again before its first payment keeps that time."""
         stamp = iso()
         item = SubscriptionModel(id=subscription_id, user_id=user_id, plan_key=plan_key,
-                                 status="approval_pending", created_at=stamp, updated_at=stamp)
+                                 status="approval_pending", created_at=stamp, updated_at=stamp,
+                                 paid_until=paid_until)
         try:
             item.save(condition=SubscriptionModel.id.does_not_exist())
         except PutError as exc:

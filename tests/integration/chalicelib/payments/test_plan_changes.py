@@ -82,6 +82,12 @@ def test_a_cancelled_subscription_restarts_before_its_paid_time_ends(
     assert [p["subscription_id"] for p in payments] == [first]
     # PayPal is asked to start billing the new subscription when the paid time ends
     assert fake_paypal.subscriptions[second]["start_time"] == paid_until
+    # cancelled again before that first payment: the time paid under the first stays
+    assert post(api_url, "/api/subscriptions/cancel", account).status_code == 200
+    again = me(api_url, account)["subscription"]
+    assert (again["id"], again["status"], again["paid_until"]) == (second, "cancelled",
+                                                                   paid_until)
+    assert again["can_watch"] is True
 
 
 def test_a_failed_account_form_comes_back_as_the_account_page(api_url: str) -> None:
