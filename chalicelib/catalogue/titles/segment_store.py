@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.catalogue.titles.models import EpisodeModel
 from chalicelib.catalogue.titles.segments import season_segments
 from chalicelib.platform.logs import logger
@@ -13,8 +15,12 @@ from chalicelib.platform.logs import logger
 
 def refresh_season(s3: Any, media_bucket: str, series_id: str, season: int) -> int:
     """Compare the season's published episodes' fingerprints; write each one's segments.
-    The number of episodes given at least one segment."""
-    episodes = [e for e in EpisodeModel.query(series_id)
+    The number of episodes given at least one segment.
+
+    Read consistently: two episodes published at once each run this after attaching their
+    own asset, so whichever runs second sees both (an eventually consistent read could let
+    both miss the other)."""
+    episodes = [e for e in EpisodeModel.query(series_id, consistent_read=True)
                 if e.asset and int(e.season) == season]
     fingerprints: dict[str, dict[str, Any]] = {}
     for episode in episodes:
@@ -32,7 +38,13 @@ def refresh_season(s3: Any, media_bucket: str, series_id: str, season: int) -> i
     for episode in episodes:
         segments = [s.as_json() for s in found.get(episode.episode_key, [])]
         if segments != (episode.segments or []):
-            episode.update(actions=[EpisodeModel.segments.set(segments)])
+            try:  # never recreate an episode removed meanwhile
+                episode.update(actions=[EpisodeModel.segments.set(segments)],
+                               condition=EpisodeModel.episode_key.exists())
+            except UpdateError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue
         marked += bool(segments)
     logger.info("season segments found", series_id=series_id, season=season,
                 episodes=len(episodes), fingerprinted=len(fingerprints), with_segments=marked)
