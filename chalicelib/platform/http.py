@@ -94,6 +94,11 @@ def requested_target(request: Request) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
+def form_fields(raw: bytes) -> dict[str, str]:
+    """A URL-encoded form body's fields (the last value of each, blanks kept)."""
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 def is_form(request: Request) -> bool:
     return str(request.headers.get("content-type", "")).split(";")[0].strip().lower() == FORM
 
@@ -107,7 +112,7 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
         raise catalogued("body_too_large", limit=max_bytes)
     data: Any
     if is_form(request):
-        data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        data = form_fields(raw)
     else:
         data = load_json(raw or b"null")
         if not isinstance(data, dict):

@@ -59,8 +59,7 @@ def page_error(request: Request, error: AppError, identify: Identify | None = No
     if error.code == "subscription_required":  # what the plans include, and the way to one
         return Response(body="", status_code=303, headers={"Location": "/plans?needed=1"})
     return page("error.html", who_is_asking(request, identify), status=error.status,
-                error=error, plans_link=error.code == "subscription_required",
-                back_to=way_back(request, error))
+                error=error, back_to=way_back(request, error))
 
 
 def who_is_asking(request: Request, identify: Identify | None) -> Principal | None:
@@ -84,11 +83,10 @@ def way_back(request: Request, error: AppError) -> str | None:
 def form_error(request: Request, error: AppError) -> Response:
     """The form's own page with the message and the fields refilled; a logged-out post goes
     to log in and back to the form's page."""
-    route = route_template(request)
-    form = form_page_for(route)
-    if form is not None and error.status == 401 and route != "/api/auth/login":
+    form = form_page_for(route_template(request))
+    if form is not None and error.code == "not_authenticated":  # no mistake: log in first
         return login_first(form.path)
-    rendered = render_failed_form(request, route, error)
+    rendered = render_failed_form(request, form, error) if form is not None else None
     if rendered is not None:
         return rendered
     return page("error.html", None, status=error.status, error=error,

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from chalice.app import Request, Response
 
 from chalicelib.platform.errors import AppError
+from chalicelib.platform.http import form_fields
 from chalicelib.platform.logs import logger
 
 #: Never echoed back into a page, whatever a form page asks to keep.
@@ -55,20 +55,17 @@ def submitted(request: Request, keep: tuple[str, ...]) -> dict[str, str]:
     raw = body.encode() if isinstance(body, str) else body
     if len(raw) > MAX_FORM_BYTES:
         return {}
-    values = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    values = form_fields(raw)
     return {k: values[k] for k in keep if k in values and k not in SECRET_FIELDS}
 
 
-def render_failed_form(request: Request, route: str, error: AppError) -> Response | None:
-    """The form's page with ``error``, or None when the route has no form page (or drawing
-    it failed: the caller's plain error page is the answer then)."""
-    form = form_page_for(route)
-    if form is None:
-        return None
+def render_failed_form(request: Request, form: FormPage, error: AppError) -> Response | None:
+    """The form's page with ``error``, or None when drawing it failed (the caller's plain
+    error page is the answer then)."""
     try:
         return form.render(error, submitted(request, form.keep), request)
     except Exception:  # the error page must not fail because a form's page could not draw
-        logger.exception("form page failed to render", route=route, error_code=error.code)
+        logger.exception("form page failed to render", form=form.path, error_code=error.code)
         return None
 
 
