@@ -14,7 +14,7 @@ from typing_extensions import is_typeddict
 from chalicelib.auth.cookies import COOKIE_NAME
 from chalicelib.openapi import responses
 from chalicelib.openapi.declarations import DECLARED, MEDIA_KINDS, Body, Op
-from chalicelib.openapi.queries import Param
+from chalicelib.openapi.queries import PATH_PARAM_MAX_LENGTH, Param
 from chalicelib.openapi.responses import Error
 
 PATH_PARAM = re.compile(r"{([a-z_]+)}")
@@ -142,7 +142,8 @@ def _request_body(op: Op, components: Components) -> dict[str, Any] | None:
 
 
 def operation(method: str, path: str, op: Op, components: Components) -> dict[str, Any]:
-    params = [_param(Param(name, name.replace("_", " ").capitalize(), max_length=256), "path")
+    params = [_param(Param(name, name.replace("_", " ").capitalize(),
+                           max_length=PATH_PARAM_MAX_LENGTH), "path")
               for name in PATH_PARAM.findall(path)]
     params += [_param(p) for p in op.query]
     responses: dict[str, Any] = {str(op.ok): _response(STATUS_TEXT[op.ok], op.out, components)}

@@ -24,6 +24,8 @@ class Param:
     maximum: int | None = None
 
 
+#: The longest value the API document allows for any path parameter (an id).
+PATH_PARAM_MAX_LENGTH = 256
 LIMIT = Param("limit", "Page size", "integer", minimum=1, maximum=100)
 CURSOR = Param("cursor", "The `next` value of the previous page", max_length=512)
 EPISODE = Param("episode", "For a series: the episode, as `S1E3`", max_length=16)

@@ -18,6 +18,7 @@ from chalicelib.openapi.queries import (
     EPISODE,
     HOW_MANY,
     LIMIT,
+    PATH_PARAM_MAX_LENGTH,
 )
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.http import (
@@ -45,8 +46,6 @@ else:  # pydantic and email-validator load with the first request that parses a 
     viewing_schemas = lazy_module("chalicelib.viewing.schemas")
 
 bp = Blueprint(__name__)
-#: The longest id the API document allows in a path.
-MAX_PATH_ID = 256
 
 
 @declare(bp, "POST", "/api/me/progress", Op(
@@ -109,7 +108,7 @@ def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
 
 
 def removed_from_row(title_id: str) -> api.RemovedFromRow:
-    if len(title_id) > MAX_PATH_ID:  # no title has such an id
+    if len(title_id) > PATH_PARAM_MAX_LENGTH:  # no title has such an id
         raise catalogued("title_not_found")
     user_id = current().user.id
     return {"title_id": title_id,
