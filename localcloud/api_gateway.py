@@ -26,13 +26,12 @@ from chalice.config import Config
 from chalice.deploy.validate import validate_routes
 from chalice.local import (
     ChaliceRequestHandler,
-    CustomLocalChalice,
     ForbiddenError,
     HeaderType,
-    LocalChalice,
     LocalDevServer,
     LocalGateway,
     ResponseType,
+    create_local_server,
 )
 
 from infra.gateway_responses import GatewayResponse, load
@@ -77,14 +76,15 @@ class RequestHandler(ChaliceRequestHandler):
 
 def make_server(project_dir: str, host: str, port: int, stage: str,
                 responses: dict[str, GatewayResponse] | None = None) -> LocalDevServer:
-    """What `chalice local` builds, with the request handler above."""
+    """What `chalice local` builds (Chalice's own function), answering with the request
+    handler above."""
     config = CLIFactory(project_dir).create_config_obj(chalice_stage_name=stage)
-    app_obj = config.chalice_app
-    validate_routes(app_obj.routes)
-    CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
-    app_obj.__class__ = CustomLocalChalice
-    handler: Any = partial(RequestHandler, responses=load() if responses is None else responses)
-    return LocalDevServer(app_obj, config, host, port, handler_cls=handler)
+    validate_routes(config.chalice_app.routes)
+    server = create_local_server(config.chalice_app, config, host, port)
+    handler: Any = partial(RequestHandler, app_object=config.chalice_app, config=config,
+                           responses=load() if responses is None else responses)
+    server.server.RequestHandlerClass = handler
+    return server
 
 
 def main() -> None:  # pragma: no cover - the process `notflix up` starts
