@@ -70,4 +70,11 @@ def test_an_episode_sharing_nothing_gets_no_segments() -> None:
     assert found["0001#0003"] == []
     assert [s.kind for s in found["0001#0001"]] == ["intro", "credits"]
     assert season_segments({"0001#0001": season["0001#0001"]}) == {"0001#0001": []}
-    assert MIN_SEGMENT_S >= 5.0
+
+
+def test_a_shared_run_shorter_than_the_minimum_is_no_segment() -> None:
+    short = values(int(MIN_SEGMENT_S / ITEM_S) - 20)  # a jingle, not a theme
+    season = {key: {"item_s": ITEM_S, "head": values(30) + noisy(short) + values(300),
+                    "tail": values(300), "tail_start_s": 600.0, "duration_s": 640.0}
+              for key in ("0001#0001", "0001#0002")}
+    assert season_segments(season) == {"0001#0001": [], "0001#0002": []}
