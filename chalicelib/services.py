@@ -459,8 +459,7 @@ class Services:
     def labels(self) -> Labels:
         from chalicelib.platform.labels import Labels
 
-        return Labels(lambda ids: {c["id"]: c["name"] for c in self.catalogue.cards(ids)},
-                      self.users.emails)
+        return Labels(self.catalogue.names, self.users.emails)
 
     @uses_tables
     def ingest(self) -> Ingest:

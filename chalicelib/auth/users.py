@@ -128,8 +128,9 @@ class UserRepository:
         return User.from_model(item)
 
     def emails(self, user_ids: list[str]) -> dict[str, str]:
-        """{user id: email} for the ids that are users (at most 100 a call)."""
-        return {item.id: item.email for item in UserModel.batch_get(user_ids)}
+        """{user id: email} for the ids that are users, reading those two attributes only."""
+        return {item.id: item.email for item in UserModel.batch_get(
+            user_ids, attributes_to_get=["id", "email"])}
 
     def search(self, text: str, limit: int = 50, after: str | None = None,
                budget: int = SEARCH_READ_BUDGET) -> tuple[list[User], str | None]:

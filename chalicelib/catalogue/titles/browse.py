@@ -152,6 +152,14 @@ class CatalogueReader:
     def title(self, title_id: str) -> TitleModel:
         return find_title(title_id)
 
+    def names(self, title_ids: list[str]) -> dict[str, str]:
+        """{title id: name} of these titles (unknown ids left out), reading those two
+        attributes only (the jobs console asks every 2 s)."""
+        if not title_ids:
+            return {}
+        return {t.id: t.name for t in TitleModel.batch_get(
+            title_ids, attributes_to_get=["id", "name"])}
+
     def cards(self, title_ids: list[str]) -> list[TitleCard]:
         """The cards of these titles, in this order (unknown ids are left out)."""
         titles = {t.id: t for t in TitleModel.batch_get(title_ids)} if title_ids else {}

@@ -45,3 +45,16 @@ def test_pages_within_the_read_budget_cover_every_match_once(in_process: Service
         if after is None:
             break
     assert sorted(seen) == sorted(ids)
+
+
+def test_labels_name_titles_and_users_and_leave_unknown_ids(in_process: Services) -> None:
+    from tests.unit.chalicelib.catalogue_titles import film
+
+    tag = unique("label")
+    (user_id,) = make_users(in_process, tag, ["Labelled User"])
+    title_id = film(in_process, name="Labelled Film")
+    labels = in_process.labels
+    assert labels.users([user_id, "nobody"]) == {user_id: f"{tag}-0@example.com"}
+    assert labels.titles([title_id, "no-title"]) == {title_id: "Labelled Film"}
+    assert labels.any([user_id, title_id, "30 days"]) == {
+        user_id: f"{tag}-0@example.com", title_id: "Labelled Film"}
