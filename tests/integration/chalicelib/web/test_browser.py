@@ -581,6 +581,7 @@ def test_an_admin_finds_users_reads_names_and_runs_retention(
     page.goto(f"{api_url}/admin")
     page.get_by_label("Find a user").fill(other.email.split("@")[0])
     page.get_by_role("button", name="Find").click()
+    page.wait_for_url(lambda url: "q=" in url)
     users = page.locator("#users table tbody")
     assert "Searchable Person" in users.inner_text()
     assert email not in users.inner_text()  # only the matches
@@ -704,6 +705,10 @@ def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itse
     page.goto(f"{api_url}/watch/{two_episodes}?episode=S1E1")
     page.wait_for_function("() => document.getElementById('video').currentTime > 0.2",
                            timeout=60_000)
+    # paused within the last 10%: the offer shows, and its countdown waits while paused
+    # (deterministic on a loaded machine, where a 6 s episode may end before a click)
+    page.evaluate("() => { const v = document.getElementById('video'); v.pause();"
+                  " v.currentTime = v.duration * 0.92; }")
     up_next = page.get_by_role("complementary", name="Up next")
     up_next.wait_for(timeout=30_000)  # from 90% of the episode
     assert "S1E2 · Episode 2" in up_next.inner_text()
@@ -712,6 +717,7 @@ def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itse
     shot(page, "player-up-next")
     page.get_by_role("button", name="Cancel").click()
     assert not up_next.is_visible()
+    page.evaluate("() => document.getElementById('video').play()")
     page.wait_for_function("() => { const v = document.getElementById('video');"
                            " return v.ended || v.currentTime >= v.duration - 0.3; }",
                            timeout=30_000)
@@ -897,6 +903,8 @@ def test_the_viewers_path_on_a_phone(browser: Browser, api_url: str, encoded_tit
         tab.goto(f"{api_url}/admin")
         tab.get_by_label("Find a user").fill(email.split("@")[0])
         tab.get_by_role("button", name="Find").tap()
+        tab.wait_for_url(lambda url: "q=" in url)  # the search's own page, loaded
+        tab.wait_for_load_state()
         assert "Phone Viewer" in tab.locator("#users table").inner_text()
         overflow = tab.evaluate("() => document.documentElement.scrollWidth - innerWidth")
         shot(tab, "phone-admin-search")
