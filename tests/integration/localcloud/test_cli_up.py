@@ -81,6 +81,8 @@ def running_empty(tmp_path: Path
     yield from start_up(tmp_path, "--empty")
 
 
+# its waits are bounded one by one (start, demo, the rest, down); together they pass 300 s
+@pytest.mark.timeout(1500)
 def test_up_serves_the_demo_then_down_from_another_terminal_stops_everything(
     running_up: tuple[subprocess.Popen[bytes], dict[str, str], Path],
 ) -> None:

@@ -45,28 +45,34 @@ def test_a_redelivered_upload_finds_its_job_and_stages_are_recorded(jobs: JobSto
 
 def test_a_crashed_job_restarts_at_probing_and_a_stale_copy_cannot_move_it(
         jobs: JobStore) -> None:
-    job = jobs.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
-    jobs.move(job, "PROBING")
-    jobs.move(job, "ENCODING")
+    # a lease long enough that a loaded machine cannot outlive it between two calls
+    store = JobStore(lease_seconds=4.0)
+    job = store.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
+    store.move(job, "PROBING")
+    taken = time.monotonic()
+    store.move(job, "ENCODING")
     stale = JobModel.get(job.job_id)
-    redelivered = jobs.open("b", job.key, "e", 1, None)
+    redelivered = store.open("b", job.key, "e", 1, None)
     with pytest.raises(TransitionRefused):
-        jobs.move(redelivered, "PROBING")  # the first worker's lease has not run out
-    time.sleep(0.6)
-    jobs.move(redelivered, "PROBING")  # the worker died mid-encode: start over
+        store.move(redelivered, "PROBING")  # the first worker's lease has not run out
+    assert time.monotonic() - taken < 4.0, "too slow to have tested the lease"
+    time.sleep(max(0.0, 4.2 - (time.monotonic() - taken)))
+    store.move(redelivered, "PROBING")  # the worker died mid-encode: start over
     assert JobModel.get(job.job_id).attempts == 2
     with pytest.raises(TransitionRefused):
-        jobs.move(stale, "PACKAGING")  # the first worker's view is out of date
+        store.move(stale, "PACKAGING")  # the first worker's view is out of date
 
 
 def test_a_lease_ends_with_the_invocation_that_took_it(jobs: JobStore) -> None:
     store = JobStore(lease_seconds=900)
     job = store.open("b", f"uploads/{unique()}.mp4", "e", 1, None)
-    store.move(job, "PROBING", lease_for=1.0)  # the invocation had a second left
+    store.move(job, "PROBING", lease_for=3.0)  # the invocation had three seconds left
+    taken = time.monotonic()
     redelivered = store.open("b", job.key, "e", 1, None)
     with pytest.raises(TransitionRefused):
         store.move(redelivered, "PROBING")
-    time.sleep(1.2)  # not 900 s: the lease ended with the invocation
+    assert time.monotonic() - taken < 3.0, "too slow to have tested the lease"
+    time.sleep(max(0.0, 3.2 - (time.monotonic() - taken)))  # not 900 s: it ended with the call
     store.move(redelivered, "PROBING", lease_for=3600.0)
     stored = JobModel.get(job.job_id)
     assert stored.attempts == 2
