@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request
 
-from chalicelib.auth.principal import ClientInfo, current, protect
+from chalicelib.auth.principal import ClientInfo, Principal, current, protect
 from chalicelib.platform.http import M, client_ip, parse_body
 from chalicelib.routes.root import services, settings
 
@@ -64,3 +64,14 @@ def audit(action: str, target: str, **details: object) -> None:
     who, where = current().user, client()
     services.audit.record_or_log(who.id, who.email, action, target, ip=where.ip,
                                  user_agent=where.user_agent, details=details)
+
+
+def viewer_id_of(who: Principal) -> str:
+    """The id that viewing data (resume points, history, lists, ratings, recommendations)
+    is kept under for this caller: the profile watching."""
+    return who.user.id
+
+
+def viewer_id() -> str:
+    """:func:`viewer_id_of` the caller of the running protected view."""
+    return viewer_id_of(current())
