@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from chalicelib.payments.verify import Verifier
     from chalicelib.platform.labels import Labels
     from chalicelib.playback.service import Playback
+    from chalicelib.profiles.gate import MaturityGate
+    from chalicelib.profiles.service import ProfileService
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
@@ -81,11 +83,13 @@ def table_models() -> dict[type[Model], str]:
     from chalicelib.ingest.models import INGEST_MODELS
     from chalicelib.jobs.models import JOB_MODELS
     from chalicelib.payments.models import PAYMENT_MODELS
+    from chalicelib.profiles.models import PROFILE_MODELS
     from chalicelib.uploads.models import UPLOAD_MODELS
     from chalicelib.viewing.models import USAGE_MODELS
 
     return {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS, **IMPORT_MODELS,
-            **USAGE_MODELS, **JOB_MODELS, **AUDIT_MODELS, **INGEST_MODELS, **UPLOAD_MODELS}
+            **USAGE_MODELS, **JOB_MODELS, **AUDIT_MODELS, **INGEST_MODELS, **UPLOAD_MODELS,
+            **PROFILE_MODELS}
 
 
 T = TypeVar("T")
@@ -133,7 +137,26 @@ class Services:
     def guard(self) -> Guard:
         from chalicelib.auth.guard import Guard
 
-        return Guard(self.sessions, self.users, allowed_origins(self.settings))
+        return Guard(self.sessions, self.users, allowed_origins(self.settings),
+                     profile_of=lambda user, session: self.profiles.current(user, session))
+
+    @uses_tables
+    def maturity(self) -> MaturityGate:
+        from chalicelib.profiles.gate import MaturityGate
+
+        return MaturityGate()
+
+    @uses_tables
+    def profiles(self) -> ProfileService:
+        from chalicelib.auth.limits import RateLimiter
+        from chalicelib.platform.dynamo import transaction_connection
+        from chalicelib.profiles.service import ProfileService
+        from chalicelib.profiles.store import ProfileStore
+
+        return ProfileService(
+            ProfileStore(transaction_connection(self.settings)), self.sessions,
+            RateLimiter(self.resources.redis, prefix=self.settings.resource_prefix),
+            on_new_viewer=self.graph_feed.profile_created)
 
     @cached_property
     def accounts(self) -> AccountService:

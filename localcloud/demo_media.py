@@ -45,11 +45,23 @@ Try the quality menu, the subtitles and the arrow keys.
 """
 
 
+#: Films looked through for one a kids profile may watch (rated PG or under).
+FAMILY_FILM_SEARCH = 300
+
+
 def demo_titles(count: int) -> list[TitleModel]:
-    """The most popular films of the demo catalogue."""
-    ids = [f.id for f in FacetModel.query("type#film", limit=count)]
+    """The most popular films of the demo catalogue, the last place going to the most
+    popular family film (rated PG or under), so a kids profile has a film to play too."""
+    from chalicelib.profiles import maturity
+
+    ids = [f.id for f in FacetModel.query("type#film", limit=max(count, FAMILY_FILM_SEARCH))]
     titles = {t.id: t for t in TitleModel.batch_get(ids)} if ids else {}
-    return [titles[i] for i in ids if i in titles]
+    ranked = [titles[i] for i in ids if i in titles]
+    family = next((t for t in ranked if maturity.allowed(
+        maturity.level(t.admin_maturity or t.maturity), maturity.LEVELS["PG"])), None)
+    if family is None or count < 2 or family in ranked[:count]:
+        return ranked[:count]
+    return [*ranked[:count - 1], family]
 
 
 def make_clip(ffmpeg: str, clip: DemoClip, path: Path) -> Path:

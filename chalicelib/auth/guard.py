@@ -7,15 +7,21 @@ cookie (browsers). Cookie-authenticated state changes must carry an allowed `Ori
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import redis
 from chalice.app import Request
 
 from chalicelib.auth.cookies import COOKIE_NAME
 from chalicelib.auth.principal import Principal
-from chalicelib.auth.sessions import SessionStore
-from chalicelib.auth.users import UserRepository
+from chalicelib.auth.sessions import Session, SessionStore
+from chalicelib.auth.users import User, UserRepository
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.web_security import origin_of
+
+if TYPE_CHECKING:
+    from chalicelib.profiles.store import Profile
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,9 +43,12 @@ def bearer_token(request: Request) -> str | None:
 
 class Guard:
     def __init__(self, sessions: SessionStore, users: UserRepository,
-                 allowed_origins: frozenset[str]) -> None:
+                 allowed_origins: frozenset[str],
+                 profile_of: Callable[[User, Session], Profile] | None = None) -> None:
         self.sessions = sessions
         self.users = users
+        #: The session's profile (ProfileService.current).
+        self.profile_of = profile_of
         self.allowed_origins = frozenset(o.lower().rstrip("/") for o in allowed_origins)
 
     def check_origin(self, request: Request, *, required: bool) -> None:
@@ -69,7 +78,8 @@ class Guard:
         user = self.users.get(session.user_id)
         if user is None:
             return None
-        return Principal(user, session, token, via_cookie)
+        profile = self.profile_of(user, session) if self.profile_of is not None else None
+        return Principal(user, session, token, via_cookie, profile)
 
     def require(self, request: Request, roles: tuple[str, ...] = ()) -> Principal:
         principal = self.authenticate(request)

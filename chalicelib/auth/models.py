@@ -23,6 +23,8 @@ class UserModel(Model):
     updated_at = UnicodeAttribute()
     #: Bumped on every password change; lets a reset link die with the password it replaced.
     password_version = NumberAttribute(default=1)
+    #: How many profiles the account has (kept by the profiles' own transactions).
+    profile_count = NumberAttribute(null=True)
 
 
 class UserEmailModel(Model):

@@ -17,6 +17,7 @@ from chalice.app import Request
 if TYPE_CHECKING:
     from chalicelib.auth.sessions import Session
     from chalicelib.auth.users import User
+    from chalicelib.profiles.store import Profile
 
 F = TypeVar("F", bound=Callable[..., Any])
 _current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal",
@@ -29,6 +30,20 @@ class Principal:
     session: Session
     token: str
     via_cookie: bool
+    #: The profile watching (the guard resolves the session's choice; None only where no
+    #: profile store is wired, as in some unit tests: the account itself then).
+    profile: Profile | None = None
+
+    @property
+    def viewer_id(self) -> str:
+        """The id viewing data is kept under: the profile's (the main one's is the
+        account's id)."""
+        return self.profile.id if self.profile is not None else self.user.id
+
+    @property
+    def ceiling(self) -> int | None:
+        """The maturity level this caller may see up to; None: no ceiling."""
+        return self.profile.ceiling_level if self.profile is not None else None
 
 
 @dataclass(frozen=True)
@@ -76,3 +91,8 @@ def current() -> Principal:
     if principal is None:
         raise RuntimeError("current() called outside a protected view")
     return principal
+
+
+def current_or_none() -> Principal | None:
+    """The caller of the running protected view, None outside one."""
+    return _current.get()

@@ -29,6 +29,8 @@ class Session:
     created_at: str
     ip: str
     user_agent: str
+    #: The profile chosen in this session (None: the account's main profile).
+    profile_id: str | None = None
 
 
 class SessionStore:
@@ -41,6 +43,10 @@ class SessionStore:
         self.redis = redis
         self.ttl = ttl_seconds
         self.prefix = prefix
+        # set the field only on a session that still exists (never resurrect a revoked one)
+        self._choose = redis.register_script(
+            "if redis.call('EXISTS', KEYS[1]) == 1 then "
+            "redis.call('HSET', KEYS[1], 'profile_id', ARGV[1]) return 1 end return 0")
 
     def _key(self, token_digest: str) -> str:
         return f"{self.prefix}:session:{token_digest}"
@@ -83,7 +89,12 @@ class SessionStore:
         user_pipe.execute()
         return Session(user_id=fields["user_id"], token_digest=token_digest,
                        created_at=fields.get("created_at", ""), ip=fields.get("ip", ""),
-                       user_agent=fields.get("user_agent", ""))
+                       user_agent=fields.get("user_agent", ""),
+                       profile_id=fields.get("profile_id") or None)
+
+    def choose_profile(self, token_digest: str, profile_id: str) -> bool:
+        """Record the profile this session watches as; False if the session has ended."""
+        return bool(self._choose(keys=[self._key(token_digest)], args=[profile_id]))
 
     def revoke(self, token: str) -> None:
         """End the session behind a token; unknown or junk tokens are ignored."""

@@ -752,3 +752,31 @@ class AuditEntry(TypedDict):
 
 class AuditLog(TypedDict):
     entries: list[AuditEntry]
+
+
+class ViewerProfile(TypedDict):
+    """A profile of the account: a viewer with its own history, list and recommendations."""
+
+    id: str
+    name: str
+    avatar: str
+    kids: bool
+    #: A kids profile's ceiling (G, TV-Y7, PG or PG-13): titles above it, or unrated, are
+    #: hidden from it; null for other profiles.
+    maturity_ceiling: str | None
+    #: Choosing it asks for its PIN.
+    locked: bool
+    #: The account's first profile (it cannot be deleted).
+    main: bool
+
+
+class Profiles(TypedDict):
+    profiles: list[ViewerProfile]
+    #: The profile this session watches as.
+    current: str
+
+
+class TitleMaturity(TypedDict):
+    title_id: str
+    #: The rating on the scale (MPAA or US TV), null when unrated.
+    maturity: str | None

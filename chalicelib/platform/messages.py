@@ -107,6 +107,17 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "job_source_gone": (410, "The job's source file is no longer kept (retention removed it)."),
     "unknown_panel": (400, "Unknown panel {panel}; panels are {panels}."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
+    # profiles
+    "profile_not_found": (404, "This account has no such profile."),
+    "profiles_full": (409, "An account has at most {maximum} profiles; delete one first."),
+    "profile_is_main": (409, "The account's main profile cannot be deleted."),
+    "profile_pin_required": (403, "This profile is locked: enter its PIN."),
+    "profile_pin_wrong": (403, "That PIN is not this profile's."),
+    "profile_pin_attempts": (429, "Too many wrong PINs; try again in {seconds} seconds."),
+    "kids_profile_restricted": (403, "A kids profile cannot manage profiles; switch to "
+                                     "another profile first."),
+    "above_maturity": (403, "This title is rated above what this profile may watch."),
+    "unknown_maturity": (422, "Unknown rating {rating}; ratings are {ratings}."),
 }
 
 

@@ -33,6 +33,8 @@ SERVED = {".mpd": "application/dash+xml", ".m3u8": "application/vnd.apple.mpegur
 MAX_SERVED_BYTES = 2_000_000
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 MAX_FILE_NAME = 128
+#: How long a restricted profile's play grant opens its stream's files.
+GRANT_SECONDS = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,13 @@ class Playback:
         self.image_base = image_base
         self.url_seconds = url_seconds
 
-    def play(self, user_id: str, title_id: str, episode: str | None = None) -> PlayGrant:
+    def play(self, user_id: str, title_id: str, episode: str | None = None, *,
+             account_id: str | None = None, ceiling: int | None = None) -> PlayGrant:
         """Where to play a film, or an episode of a series (``S1E3``; by default the one in
         progress, or the one after the last one finished, else the first), and where to
-        resume."""
+        resume. ``user_id`` is the viewer (the profile); the subscription checked is
+        ``account_id``'s (the same when not given). A profile with a maturity ceiling (the
+        caller has checked the title against it) may then fetch this stream's files only."""
         title = find_title(title_id)
         chosen: dict[str, Any] | None = None
         following: NextEpisode | None = None
@@ -73,8 +78,10 @@ class Playback:
             asset = title.asset
         if not asset or not ASSET_ID.match(str(asset.get("asset_id", ""))):
             raise catalogued("title_not_playable")
-        self.require_entitlement(user_id)
+        self.require_entitlement(account_id or user_id)
         asset_id = str(asset["asset_id"])
+        if ceiling is not None:
+            self._grant(user_id, asset_id)
         resume_id = f"{title_id}#{chosen['key']}" if chosen else title_id
         try:
             point = self.resume.get(user_id, resume_id)
@@ -102,8 +109,23 @@ class Playback:
             "segments": list(chosen.get("segments") or []) if chosen else [],
         }
 
-    def stream(self, user_id: str, asset_id: str, name: str) -> StreamFile:
-        """A manifest, playlist or text track itself; anything else as a presigned URL."""
+    def _granted_key(self, viewer_id: str) -> str:
+        return f"{self.resume.prefix}:granted-streams:{viewer_id}"
+
+    def _grant(self, viewer_id: str, asset_id: str) -> None:
+        pipe = self.resume.redis.pipeline(transaction=True)
+        pipe.sadd(self._granted_key(viewer_id), asset_id)
+        pipe.expire(self._granted_key(viewer_id), GRANT_SECONDS)
+        pipe.execute()
+
+    def stream(self, user_id: str, asset_id: str, name: str,
+               viewer_id: str | None = None) -> StreamFile:
+        """A manifest, playlist or text track itself; anything else as a presigned URL.
+        With ``viewer_id`` (a profile with a maturity ceiling), only the files of a stream
+        its play grant named: the ceiling was checked there."""
+        if viewer_id is not None and not self.resume.redis.sismember(
+                self._granted_key(viewer_id), asset_id):
+            raise catalogued("above_maturity")
         suffix = name[name.rfind("."):].lower() if "." in name else ""
         if suffix not in SERVED:
             return StreamFile(url=self.stream_url(user_id, asset_id, name))

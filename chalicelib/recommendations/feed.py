@@ -31,6 +31,10 @@ class GraphFeed:
     def user_registered(self, user: User) -> None:
         self._send("user", lambda: self.outbox.users([UserRow(user.id, user.created_at)]))
 
+    def profile_created(self, profile_id: str, created_at: str) -> None:
+        """A new profile is a new viewer: its own user node in the graph."""
+        self._send("user", lambda: self.outbox.users([UserRow(profile_id, created_at)]))
+
     def titles_saved(self, titles: Sequence[TitleModel]) -> None:
         self._send("titles", lambda: self.outbox.titles([title_row(t) for t in titles]))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
@@ -58,7 +59,10 @@ def logged_in_response(result: LoggedIn, status: int) -> Json[api.LoggedIn] | Se
     if is_form(request()):
         # a new account with nowhere to go next is led to choose a plan
         default = "/plans?welcome=1" if status == 201 else "/"
-        return see_other(local_path(query("next"), default), {"Set-Cookie": cookie})
+        target = local_path(query("next"), default)
+        if status == 200 and len(services.profiles.profiles(result.user)) > 1:
+            target = f"/profiles?{urlencode({'next': target})}"  # who's watching?
+        return see_other(target, {"Set-Cookie": cookie})
     return json_response({"token": result.token, "user": result.user.public()}, status,
                          {"Set-Cookie": cookie})
 

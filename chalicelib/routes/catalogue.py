@@ -35,8 +35,10 @@ from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
     body,
+    caller_ceiling,
     query,
     request,
+    viewer_id,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services, settings
@@ -54,14 +56,19 @@ bp = Blueprint(__name__)
 def titles() -> Json[api.TitlePage]:
     filters = Filters.parse(query("type"), query("genre"), query("year"), query("country"),
                             query("available"))
-    found, cursor = services.catalogue.browse(filters, page_size(query("limit")), query("cursor"))
+    limit = page_size(query("limit"))
+    found, cursor = services.maturity.fill(
+        lambda after: services.catalogue.browse(filters, limit, after), limit, query("cursor"),
+        caller_ceiling())
     return json_response({"titles": found, "next": cursor})
 
 
 @declare(bp, "GET", "/api/titles/{title_id}", Op("A title's details", "catalogue", "Title",
     errors=(404,)))
 def title(title_id: str) -> Json[api.Title]:
-    return json_response(services.catalogue.details(title_id))
+    found = services.catalogue.details(title_id)
+    services.maturity.require(title_id, caller_ceiling())
+    return json_response(found)
 
 
 @declare(bp, "GET", "/api/titles/{title_id}/seasons/{number}", Op(
@@ -69,7 +76,9 @@ def title(title_id: str) -> Json[api.Title]:
 def season(title_id: str, number: str) -> Json[api.Season]:
     if not is_whole_number(number) or len(number) > 4:
         raise catalogued("season_not_found", season=number[:8])
-    return json_response(services.catalogue.season(title_id, int(number)))
+    found = services.catalogue.season(title_id, int(number))
+    services.maturity.require(title_id, caller_ceiling())
+    return json_response(found)
 
 
 @declare(bp, "GET", "/api/search", Op(
@@ -83,8 +92,9 @@ def season(title_id: str, number: str) -> Json[api.Season]:
 def search() -> Json[api.SearchResults]:
     limit = page_size(query("limit"), default=10, maximum=50)
     number = query("page")
-    return json_response(services.search.search(
-        query("q"), limit, int(number) if number is not None else 1))
+    found = services.search.search(query("q"), limit, int(number) if number is not None else 1)
+    found["results"] = services.maturity.visible(found["results"], caller_ceiling())
+    return json_response(found)
 
 
 @declare(bp, "GET", "/api/rankings/countries/{country}", Op(
@@ -92,7 +102,9 @@ def search() -> Json[api.SearchResults]:
     query=(LIMIT,)))
 def country_ranking(country: str) -> Json[api.CountryRanking]:
     limit = page_size(query("limit"), default=10, maximum=100)
-    return json_response(services.catalogue.ranking(country, limit))
+    found = services.catalogue.ranking(country, limit)
+    found["titles"] = services.maturity.visible(found["titles"], caller_ceiling())
+    return json_response(found)
 
 
 @declare(bp, "GET", "/posters/placeholder.svg", Op("The poster shown when a title has none",
@@ -140,7 +152,7 @@ def poster(name: str) -> Response:
     roles=USER, errors=(413, 422)), content_types=ACCEPTED_TYPES)
 def import_imdb_list() -> Json[api.ImdbImport]:
     rows = parse_imdb_csv(request(), settings.max_body_bytes)
-    return json_response(services.imdb_import.run(current().user.id, rows))
+    return json_response(services.imdb_import.run(viewer_id(), rows))
 
 
 @declare(bp, "POST", "/api/admin/imports/tmdb", Op(

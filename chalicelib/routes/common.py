@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request
 
-from chalicelib.auth.principal import ClientInfo, Principal, current, protect
+from chalicelib.auth.principal import ClientInfo, Principal, current, current_or_none, protect
 from chalicelib.platform.http import M, client_ip, parse_body
 from chalicelib.routes.root import services, settings
 
@@ -69,9 +69,18 @@ def audit(action: str, target: str, **details: object) -> None:
 def viewer_id_of(who: Principal) -> str:
     """The id that viewing data (resume points, history, lists, ratings, recommendations)
     is kept under for this caller: the profile watching."""
-    return who.user.id
+    return who.viewer_id
 
 
 def viewer_id() -> str:
     """:func:`viewer_id_of` the caller of the running protected view."""
     return viewer_id_of(current())
+
+
+def caller_ceiling() -> int | None:
+    """The maturity ceiling of whoever calls (logged in or not): protected views read the
+    guard's caller, public ones authenticate if a session is presented."""
+    who = current_or_none()
+    if who is None:
+        who = services.guard.authenticate(request())
+    return who.ceiling if who is not None else None

@@ -64,23 +64,25 @@ def headers() -> dict[str, str]:
 @declare(bp, "GET", "/", Op("Home page", "pages", "html"))
 def home_page() -> Response:
     who = viewer()
-    return page("home.html", who, **services.pages.home(who.user if who else None,
-                                                        viewer_country(headers())))
+    return page("home.html", who, **services.pages.home(who, viewer_country(headers())))
 
 
 @declare(bp, "GET", "/browse", Op("Browse page", "pages", "html",
     query=(*FILTERS, CURSOR)))
 def browse_page() -> Response:
-    return page("browse.html", viewer(), **services.pages.browse(
+    who = viewer()
+    return page("browse.html", who, **services.pages.browse(
         query("type"), query("genre"), query("year"), query("country"), query("cursor"),
-        query("available")))
+        query("available"), ceiling=who.ceiling if who else None))
 
 
 @declare(bp, "GET", "/search", Op("Search page", "pages", "html",
     query=(Param("q", "What to look for", max_length=100),
            Param("page", "Which page of results (from 1)"))))
 def search_page() -> Response:
-    return page("search.html", viewer(), **services.pages.search(query("q"), query("page")))
+    who = viewer()
+    return page("search.html", who, **services.pages.search(
+        query("q"), query("page"), ceiling=who.ceiling if who else None))
 
 
 @declare(bp, "GET", "/titles/{title_id}", Op(
@@ -89,8 +91,7 @@ def search_page() -> Response:
         Param("season", "Season number (none: the first; one the series lacks: 404)"),)))
 def title_page(title_id: str) -> Response:
     who = viewer()
-    return page("title.html", who, **services.pages.title(who.user if who else None, title_id,
-                                                          query("season")))
+    return page("title.html", who, **services.pages.title(who, title_id, query("season")))
 
 
 @declare(bp, "GET", "/watch/{title_id}", Op("Player page", "pages", "html", roles=USER,
@@ -98,7 +99,7 @@ def title_page(title_id: str) -> Response:
     query=(EPISODE,)))
 def watch_page(title_id: str) -> Response:
     who = current()
-    return page("watch.html", who, **services.pages.watch(who.user, title_id, query("episode")))
+    return page("watch.html", who, **services.pages.watch(who, title_id, query("episode")))
 
 
 @declare(bp, "GET", "/register", Op("Registration page", "pages", "html",
@@ -184,7 +185,36 @@ def cancel_page() -> Response:
     query=(CURSOR,)))
 def history_page() -> Response:
     who = current()
-    return page("history.html", who, **services.pages.history(who.user, query("cursor")))
+    return page("history.html", who, **services.pages.history(who, query("cursor")))
+
+
+@declare(bp, "GET", "/profiles", Op("Who's watching: the profile picker", "pages", "html",
+    roles=USER, query=(NEXT,)))
+def profiles_page() -> Response:
+    return page("profiles.html", current(), **_picker(current()))
+
+
+@declare(bp, "GET", "/profiles/manage", Op("Add, edit and delete profiles", "pages", "html",
+    roles=USER, errors=(403,)))
+def profiles_manage_page() -> Response:
+    who = current()
+    if who.profile is not None and who.profile.kids:
+        raise catalogued("kids_profile_restricted")
+    return page("profiles_manage.html", who, **_manage(who))
+
+
+def _picker(who: Principal, wanted: str | None = None) -> dict[str, Any]:
+    return {"profiles": services.profiles.profiles(who.user), "current": who.viewer_id,
+            "next": local_path(query("next") or "/"), "pin_for": wanted,
+            "kids": bool(who.profile and who.profile.kids)}
+
+
+def _manage(who: Principal) -> dict[str, Any]:
+    from chalicelib.profiles.maturity import KIDS_CEILINGS
+    from chalicelib.profiles.store import AVATARS, MAX_PROFILES
+
+    return {"profiles": services.profiles.profiles(who.user), "avatars": AVATARS,
+            "ceilings": KIDS_CEILINGS, "maximum": MAX_PROFILES}
 
 
 @declare(bp, "GET", "/upload", Op("Upload page", "pages", "html", roles=ANY_STAFF,
@@ -348,3 +378,30 @@ form_pages.register("/admin/retention", FormPage("/admin/retention", _retention_
 form_pages.register("/api/subscriptions/cancel", FormPage("/account/cancel", _account_failed))
 form_pages.register("/api/subscriptions/plan", FormPage("/plans", _plans_failed, ("plan",)))
 form_pages.register("/api/subscriptions/restart", FormPage("/account", _account_failed))
+
+
+def _choose_failed(error: AppError, _values: dict[str, str], request_: Request) -> Response:
+    who = viewer()
+    if who is None:
+        raise PermissionError("the profile picker needs a logged-in user")
+    wanted = str(request_.uri_params.get("profile_id", "")) if request_.uri_params else ""
+    return page("profiles.html", who, status=error.status, pin_message=error.message,
+                **_picker(who, wanted or None))
+
+
+def _manage_failed(error: AppError, values: dict[str, str], _request: Request) -> Response:
+    who = viewer()
+    if who is None:
+        raise PermissionError("the profiles page needs a logged-in user")
+    return page("profiles_manage.html", who, status=error.status,
+                **form_context(error, values), **_manage(who))
+
+
+form_pages.register("/api/me/profiles/{profile_id}/choose",
+                    FormPage("/profiles", _choose_failed))
+form_pages.register("/api/me/profiles", FormPage("/profiles/manage", _manage_failed,
+                                                 ("name",)))
+form_pages.register("/api/me/profiles/{profile_id}/edit",
+                    FormPage("/profiles/manage", _manage_failed))
+form_pages.register("/api/me/profiles/{profile_id}/delete",
+                    FormPage("/profiles/manage", _manage_failed))

@@ -33,8 +33,10 @@ from chalicelib.platform.http import (
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     body,
+    caller_ceiling,
     query,
     request,
+    viewer_id,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
@@ -54,8 +56,11 @@ bp = Blueprint(__name__)
          content_types=["application/json", "text/plain"])
 def post_progress() -> Json[api.ProgressRecorded]:
     data = body(viewing_schemas.ProgressIn)
-    return json_response(services.progress.record(current().user.id, Progress(
-        data.title_id, data.position_s, data.duration_s, data.play_id, data.episode)))
+    who = current()
+    services.maturity.require(data.title_id, who.ceiling)
+    return json_response(services.progress.record(who.viewer_id, Progress(
+        data.title_id, data.position_s, data.duration_s, data.play_id, data.episode),
+        account_id=who.user.id))
 
 
 @declare(bp, "GET", "/api/titles/{title_id}/play", Op(
@@ -63,7 +68,11 @@ def post_progress() -> Json[api.ProgressRecorded]:
     roles=USER, errors=(402, 404, 409),
     query=(EPISODE,)))
 def play(title_id: str) -> Json[api.PlayGrant]:
-    return json_response(services.playback.play(current().user.id, title_id, query("episode")),
+    who = current()
+    services.maturity.require(title_id, who.ceiling)
+    return json_response(services.playback.play(who.viewer_id, title_id, query("episode"),
+                                                account_id=who.user.id,
+                                                ceiling=who.ceiling),
                          headers={"Cache-Control": "no-store"})
 
 
@@ -72,7 +81,10 @@ def play(title_id: str) -> Json[api.PlayGrant]:
     "redirected to short-lived signed URLs", "viewing", "stream", roles=USER,
     errors=(402, 404), also={302: ("The file's signed URL", "redirect")}))
 def stream(asset_id: str, name: str) -> Response:
-    found = services.playback.stream(current().user.id, asset_id, name)
+    who = current()
+    found = services.playback.stream(who.user.id, asset_id, name,
+                                     viewer_id=who.viewer_id if who.ceiling is not None
+                                     else None)
     if found.url is not None:
         return Response(body="", status_code=302,
                         headers={"Location": found.url, "Cache-Control": "private, max-age=60"})
@@ -86,8 +98,9 @@ def stream(asset_id: str, name: str) -> Response:
     query=(HOW_MANY,)))
 def continue_watching() -> Json[api.ContinueWatching]:
     limit = page_size(query("limit"), default=20, maximum=50)
-    return json_response({"titles": services.continue_watching.titles(current().user.id,
-                                                                        limit)})
+    who = current()
+    return json_response({"titles": services.maturity.visible(
+        services.continue_watching.titles(who.viewer_id, limit), who.ceiling)})
 
 
 @declare(bp, "DELETE", "/api/me/continue-watching/{title_id}", Op(
@@ -110,17 +123,18 @@ def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
 def removed_from_row(title_id: str) -> api.RemovedFromRow:
     if len(title_id) > PATH_PARAM_MAX_LENGTH:  # no title has such an id
         raise catalogued("title_not_found")
-    user_id = current().user.id
     return {"title_id": title_id,
-            "removed": services.continue_watching.remove(user_id, title_id)}
+            "removed": services.continue_watching.remove(viewer_id(), title_id)}
 
 
 @declare(bp, "GET", "/api/me/history", Op("Viewing history, newest first", "viewing", "History",
     roles=USER,
     query=(LIMIT, CURSOR)))
 def viewing_history() -> Json[api.History]:
-    return json_response(services.history.page(current().user.id, page_size(query("limit")),
-                                               query("cursor")))
+    who = current()
+    found = services.history.page(who.viewer_id, page_size(query("limit")), query("cursor"))
+    found["history"] = services.maturity.visible(found["history"], who.ceiling)
+    return json_response(found)
 
 
 @declare(bp, "GET", "/api/me/recommendations", Op(
@@ -129,7 +143,12 @@ def viewing_history() -> Json[api.History]:
     query=(HOW_MANY,)))
 def recommendations() -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=20, maximum=50)
-    return json_response(services.recommender.for_user(current().user.id, limit))
+    who = current()
+    # a kids profile sees only part of them: ask for more, keep what it may see
+    found = services.recommender.for_user(
+        who.viewer_id, limit if who.ceiling is None else min(50, limit * 4))
+    found["results"] = services.maturity.visible(found["results"], who.ceiling)[:limit]
+    return json_response(found)
 
 
 @declare(bp, "GET", "/api/titles/{title_id}/similar", Op(
@@ -137,5 +156,9 @@ def recommendations() -> Json[api.Recommendations]:
     query=(HOW_MANY,)))
 def similar_titles(title_id: str) -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=12, maximum=50)
-    return json_response(services.recommender.similar_to(services.catalogue.details(title_id),
-                                                         limit))
+    details = services.catalogue.details(title_id)
+    ceiling = caller_ceiling()
+    services.maturity.require(title_id, ceiling)
+    found = services.recommender.similar_to(details, limit)
+    found["results"] = services.maturity.visible(found["results"], ceiling)
+    return json_response(found)

@@ -60,11 +60,14 @@ class ProgressService:
         self.trending = trending
         self.recommendations = recommendations
 
-    def record(self, user_id: str, update: Progress) -> ProgressRecorded:
+    def record(self, user_id: str, update: Progress,
+               account_id: str | None = None) -> ProgressRecorded:
+        """Record a viewer's (a profile's) position; the subscription checked is
+        ``account_id``'s (the viewer's own id when not given)."""
         if update.position_s > update.duration_s + 1:
             raise catalogued("bad_progress", duration=round(update.duration_s, 3))
         episode, credits_at = self._playable(update.title_id, update.episode)
-        self.require_entitlement(user_id)
+        self.require_entitlement(account_id or user_id)
         resume_id = f"{update.title_id}#{episode}" if episode else update.title_id
         label = episode_label(episode) if episode else None
         at = now()

@@ -20,6 +20,7 @@ from chalicelib.platform.outages import classify
 from chalicelib.web.browse_choices import filter_choices
 
 if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
     from chalicelib.auth.service import AccountService
     from chalicelib.auth.users import User, UserRepository
     from chalicelib.catalogue.importing.service import CatalogueImports
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.payments.service import PaymentsService
     from chalicelib.platform.labels import Labels
     from chalicelib.playback.service import Playback
+    from chalicelib.profiles.gate import MaturityGate
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.viewing.continuing import ContinueWatching
@@ -105,6 +107,8 @@ class PageServices(Protocol):
     @property
     def labels(self) -> Labels: ...
     @property
+    def maturity(self) -> MaturityGate: ...
+    @property
     def payments(self) -> PaymentsService: ...
     @property
     def playback(self) -> Playback: ...
@@ -124,22 +128,34 @@ class Pages:
     def __init__(self, services: PageServices) -> None:
         self.services = services
 
-    def home(self, user: User | None, country: str) -> dict[str, Any]:
+    def home(self, who: Principal | None, country: str) -> dict[str, Any]:
         s = self.services
         rows = _Rows()
+        ceiling = who.ceiling if who is not None else None
+        wide = ROW if ceiling is None else ROW * 4  # a kids profile sees part of each row
+
+        def seen(cards: list[Any]) -> list[Any]:
+            return self._seen(cards, ceiling)[:ROW]
+
         context: dict[str, Any] = {
-            "trending": rows.fill("trending", lambda: s.recommender.popular.cards(ROW)),
-            "recent": rows.fill("recently added", self.recently_added),
+            "trending": rows.fill("trending", lambda: seen(s.recommender.popular.cards(wide))),
+            "recent": rows.fill("recently added", lambda: seen(self.recently_added(wide))),
         }
         best = rows.fill("ranking", lambda: [self.best_in(country)])
         context["best_title"], context["best"] = best[0] if best else (
             f"Best in {country_name(country) or country}", [])
-        if user is not None:
+        context["best"] = seen(context["best"])
+        if who is not None:
+            viewer = who.viewer_id
             context["continuing"] = rows.fill(
-                "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
+                "continue watching", lambda: seen(s.continue_watching.titles(viewer, ROW)))
             context["recommended"] = rows.fill(
-                "recommendations", lambda: s.recommender.home_row(user.id, ROW))
+                "recommendations", lambda: seen(s.recommender.home_row(viewer, wide)))
         return context
+
+    def _seen(self, cards: list[Any], ceiling: int | None) -> list[Any]:
+        """The cards a profile with this maturity ceiling may see (all without one)."""
+        return cards if ceiling is None else self.services.maturity.visible(cards, ceiling)
 
     def best_in(self, country: str) -> tuple[str, list[TitleCard]]:
         """The "Best in" row's title and cards: the viewer's country's ranking, else (too few
@@ -156,35 +172,39 @@ class Pages:
                      f"{country_name(country) or country} yet)")
         return title, catalogue.cards([t["id"] for t in ranking["titles"]])
 
-    def recently_added(self) -> list[TitleCard]:
+    def recently_added(self, limit: int = ROW) -> list[TitleCard]:
         """Titles whose streams were published most recently."""
         s = self.services
-        return s.catalogue.cards(s.jobs_console.recently_published_titles(ROW))
+        return s.catalogue.cards(s.jobs_console.recently_published_titles(limit))
 
     def browse(self, kind: str | None, genre: str | None, year: str | None,
                country: str | None, cursor: str | None,
-               available: str | None = None) -> dict[str, Any]:
+               available: str | None = None, ceiling: int | None = None) -> dict[str, Any]:
         raw = {"type": blank_to_none(kind), "genre": blank_to_none(genre),
                "year": blank_to_none(year), "country": blank_to_none(country),
                "available": blank_to_none(available)}
         filters = Filters.parse(raw["type"], raw["genre"], raw["year"], raw["country"],
                                 raw["available"])
         catalogue = self.services.catalogue
-        titles, after = catalogue.browse(filters, BROWSE_PAGE, blank_to_none(cursor))
+        titles, after = (catalogue.browse(filters, BROWSE_PAGE, blank_to_none(cursor))
+                         if ceiling is None else self.services.maturity.fill(
+            lambda start: catalogue.browse(filters, BROWSE_PAGE, start), BROWSE_PAGE,
+            blank_to_none(cursor), ceiling))
         shown = {k: v for k, v in raw.items() if v}
         following = f"/browse?{urlencode({**shown, 'cursor': after})}" if after else None
         return {"titles": titles, "next": following, "filters": raw,
                 "available": filters.available,
                 **filter_choices(catalogue.choices(), filters)}
 
-    def search(self, q: str | None, page: str | None = None) -> dict[str, Any]:
+    def search(self, q: str | None, page: str | None = None,
+               ceiling: int | None = None) -> dict[str, Any]:
         query = (q or "").strip()
         if not query:
             return {"q": "", "results": []}
         number = int(page) if page and is_whole_number(page) and 0 < len(page) <= 4 else 1
         found = self.services.search.search(query, SEARCH_PAGE, max(1, number))
         following = found["next"]
-        return {"q": query, "results": found["results"],
+        return {"q": query, "results": self._seen(found["results"], ceiling),
                 "count": results_label(found["total"], found["total_exact"]),
                 "did_you_mean": found["did_you_mean"], "page": found["page"],
                 "next": (f"/search?{urlencode({'q': query, 'page': following})}"
@@ -193,9 +213,14 @@ class Pages:
                 "capped": following is None and found["results"] != []
                 and found["total"] > (found["page"] - 1) * SEARCH_PAGE + len(found["results"])}
 
-    def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
+    def title(self, who: Principal | None, title_id: str, season: str | None
+              ) -> dict[str, Any]:
         s = self.services
+        user = who.user if who is not None else None
+        ceiling = who.ceiling if who is not None else None
         model = s.catalogue.title(title_id)
+        if ceiling is not None:
+            s.maturity.require(title_id, ceiling)
         title = s.catalogue.describe(model)
         people = title.get("people") or []
         context: dict[str, Any] = {
@@ -204,8 +229,8 @@ class Pages:
             "cast": [p["name"] for p in sorted((p for p in people if p.get("role") == "actor"),
                                                key=lambda p: int(p.get("order") or 0))][:8],
             "seasons": title.get("seasons") or [],
-            "similar": _Rows().fill("similar", lambda: s.recommender.similar_to(
-                title, ROW)["results"]),
+            "similar": _Rows().fill("similar", lambda: self._seen(
+                s.recommender.similar_to(title, ROW)["results"], ceiling)),
             "resume_s": 0.0, "season": None,
             "can_watch": bool(user is not None and title.get("playable")
                               and s.payments.can_watch(user.id)),
@@ -216,22 +241,25 @@ class Pages:
                 raise catalogued("season_not_found", season=season[:12])  # never another one
             wanted = int(season) if season else next((n for n in numbers if n > 0), numbers[0])
             context["season"] = s.catalogue.season(title["id"], wanted, model)
-        if user is not None:
+        if who is not None:
             try:
-                point = s.resume.get(user.id, title["id"])
+                point = s.resume.get(who.viewer_id, title["id"])
                 context["resume_s"] = point["resume_s"] if point else 0.0
             except Exception as exc:  # Redis down: no resume button
                 logger.warning("resume point unavailable", error=type(exc).__name__)
         return context
 
-    def watch(self, user: User, title_id: str, episode: str | None) -> dict[str, Any]:
+    def watch(self, who: Principal, title_id: str, episode: str | None) -> dict[str, Any]:
         """The player: what to play, and for a film, the titles its end card offers."""
         s = self.services
-        play = s.playback.play(user.id, title_id, episode)
+        if who.ceiling is not None:
+            s.maturity.require(title_id, who.ceiling)
+        play = s.playback.play(who.viewer_id, title_id, episode, account_id=who.user.id,
+                               ceiling=who.ceiling)
         similar: list[Any] = []
         if play["episode"] is None:
-            similar = _Rows().fill("end card", lambda: s.recommender.similar_to(
-                play["title"], END_CARD)["results"])
+            similar = _Rows().fill("end card", lambda: self._seen(
+                s.recommender.similar_to(play["title"], END_CARD)["results"], who.ceiling))
         return {"play": play, "similar": similar}
 
     def account(self, user: User) -> dict[str, Any]:
@@ -250,8 +278,9 @@ class Pages:
         return {"plans": plans, "subscription": subscription,
                 "current_price": Decimal(ours["price"]) if ours else None}
 
-    def history(self, user: User, cursor: str | None) -> dict[str, Any]:
-        return dict(self.services.history.page(user.id, 30, blank_to_none(cursor)))
+    def history(self, who: Principal, cursor: str | None) -> dict[str, Any]:
+        found = self.services.history.page(who.viewer_id, 30, blank_to_none(cursor))
+        return {**found, "history": self._seen(found["history"], who.ceiling)}
 
     def admin(self, search: str | None = None, after: str | None = None,
               tmdb_configured: bool = True) -> dict[str, Any]:

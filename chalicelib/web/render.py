@@ -34,7 +34,8 @@ def page(name: str, viewer: Principal | None, status: int = 200,
     user = viewer.user if viewer is not None else None
     roles = user.roles if user is not None else frozenset()
     html = environment().get_template(name).render(
-        user=user, is_uploader=bool(roles & {"uploader", "admin"}), is_admin="admin" in roles,
+        user=user, profile=viewer.profile if viewer is not None else None,
+        is_uploader=bool(roles & {"uploader", "admin"}), is_admin="admin" in roles,
         **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8",

@@ -18,13 +18,14 @@ class SeedReport:
 
 
 _SERIES = (
-    ("demo-harbour-lights", "Harbour Lights", 2019, ("Drama", "Crime"), ("GB",), 3, 6,
+    ("demo-harbour-lights", "Harbour Lights", 2019, ("Drama", "Crime"), ("GB",), 3, 6, "TV-PG",
      "A harbour town's night ferry crew keeps everyone's secrets but their own."),
-    ("demo-orbit-kitchen", "Orbit Kitchen", 2021, ("Comedy",), ("US",), 2, 8,
+    ("demo-orbit-kitchen", "Orbit Kitchen", 2021, ("Comedy",), ("US",), 2, 8, "TV-PG",
      "Cooks on a space station improvise dinner for the crew with whatever docks that week."),
-    ("demo-les-cartographes", "Les Cartographes", 2018, ("Documentary",), ("FR",), 2, 5,
+    ("demo-les-cartographes", "Les Cartographes", 2018, ("Documentary",), ("FR",), 2, 5, "TV-G",
      "Mapmakers retrace the routes of the great surveys, on foot."),
     ("demo-yoru-no-kissaten", "Yoru no Kissaten", 2022, ("Drama", "Romance"), ("JP",), 1, 10,
+     "TV-14",
      "A Tokyo coffee shop that opens only after midnight, and its regulars."),
 )
 
@@ -32,7 +33,7 @@ _SERIES = (
 def demo_series() -> list[TitleRecord]:
     """Generated series with seasons and ordered episodes (clearly fictional)."""
     records = []
-    for slug, name, year, genres, countries, seasons, episodes, overview in _SERIES:
+    for slug, name, year, genres, countries, seasons, episodes, rated, overview in _SERIES:
         season_list = tuple(
             Season(number=s, name=f"Season {s}", air_date=f"{year + s - 1}-09-01",
                    episode_count=episodes,
@@ -46,5 +47,5 @@ def demo_series() -> list[TitleRecord]:
             id=slug, kind="series", name=name, source="generated", original_name=name,
             year=year, overview=overview, genres=genres, countries=countries,
             people=(Person(name="Notflix Originals", role="creator"),), runtime=42,
-            seasons=season_list))
+            seasons=season_list, maturity=rated))
     return records

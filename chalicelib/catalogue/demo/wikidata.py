@@ -21,6 +21,7 @@ from typing import Any
 
 from chalicelib.catalogue.demo.titles import SeedReport
 from chalicelib.catalogue.titles.records import Person, TitleRecord
+from chalicelib.profiles import maturity
 
 #: Country names pycountry does not resolve, mostly states that no longer exist, mapped to
 #: the code a viewer there has today (rankings are "best in <your country>").
@@ -98,7 +99,7 @@ def wikidata_id(imdb_id: str) -> str:
 
 def wikidata_record(row: tuple[Any, ...], report: SeedReport) -> TitleRecord:
     """One joined row as a film; ValueError names what makes the row unusable."""
-    (_, imdb_id, title, year, _mpaa, runtime, genres, directors, cast, languages,
+    (_, imdb_id, title, year, mpaa, runtime, genres, directors, cast, languages,
      countries, critics_rating, reviews) = row
     if not isinstance(title, str) or not title.strip():
         raise ValueError("no title")
@@ -119,7 +120,7 @@ def wikidata_record(row: tuple[Any, ...], report: SeedReport) -> TitleRecord:
         genres=_genres(genres), countries=_countries(countries, report), people=people,
         runtime=int(runtime) if isinstance(runtime, int | float) and runtime > 0 else None,
         rating=rating, votes=votes, popularity=round(votes / 10, 3), imdb_id=imdb_id,
-        languages=tuple(_names(languages)))
+        languages=tuple(_names(languages)), maturity=maturity.canonical(mpaa))
 
 
 def wikidata_records(path: Path | None = None, report: SeedReport | None = None

@@ -78,6 +78,9 @@ class TitleModel(Model):
     imdb_id = UnicodeAttribute(null=True)
     #: Spoken languages by English name, main one first.
     languages = ListAttribute(of=UnicodeAttribute, default=list)
+    #: The source's maturity rating; an admin's (kept across re-imports) overrides it.
+    maturity = UnicodeAttribute(null=True)
+    admin_maturity = UnicodeAttribute(null=True)
     #: The encoded stream, set by the encoder when a title becomes playable.
     asset = JSONAttribute(null=True)
     #: Hash of the record it was written from: an unchanged record is not written again.

@@ -67,6 +67,8 @@ class TitleRecord(msgspec.Struct, frozen=True):
     #: Spoken languages, by English name, main one first.
     languages: tuple[str, ...] = ()
     seasons: tuple[Season, ...] = ()
+    #: The source's maturity rating (MPAA, US TV), None when it gives none.
+    maturity: str | None = None
 
 
 def movie_id(tmdb_id: int) -> str:

@@ -65,7 +65,7 @@ def title_item(record: TitleRecord, now: str) -> TitleModel:
         countries=list(record.countries), people=_people(record), seasons=_seasons(record),
         runtime=record.runtime, rating=record.rating, votes=record.votes,
         popularity=record.popularity, poster_path=record.poster_path, tmdb_id=record.tmdb_id,
-        imdb_id=record.imdb_id, languages=list(record.languages),
+        imdb_id=record.imdb_id, languages=list(record.languages), maturity=record.maturity,
         content_hash=content_hash(record), fetched_at=now,
         updated_at=now)
 
@@ -147,6 +147,7 @@ class CatalogueWriter:
             old = existing.get(record.id)
             if old is not None:
                 items[record.id].asset = old.asset
+                items[record.id].admin_maturity = old.admin_maturity
         with FacetModel.batch_write() as facets:
             for item in items.values():
                 for facet in facet_items(item):
@@ -186,6 +187,7 @@ class CatalogueWriter:
                 old = _current(item.id)
                 if old is not None:
                     item.asset = old.asset
+                    item.admin_maturity = old.admin_maturity
                 continue
             if old is not None:
                 self._remove_stale(old, item, record)

@@ -21,3 +21,13 @@
     }
   });
 })();
+
+// Forms marked data-confirm ask before they are sent (deleting a profile).
+document.addEventListener("submit", function (event) {
+  "use strict";
+  var form = event.target;
+  var question = form && form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
