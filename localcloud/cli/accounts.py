@@ -51,3 +51,18 @@ def paypal_simulate(
                   f"the webhook was answered with HTTP {result['webhook_status']}")
 
 
+
+
+@admin_cli.command("migrate-profiles")
+def migrate_profiles() -> None:
+    """Give every account from before profiles its main profile (safe to run again)."""
+    from chalicelib.profiles.migration import migrate
+    from localcloud.cli.shared import progress_bars
+
+    with domain_services("migrate the profiles") as services, progress_bars() as bars:
+        task = bars.add_task("accounts read", total=None, step="profiles")
+        report = migrate(services.profiles.store, lambda done, created: bars.update(
+            task, completed=done, description=f"{done} accounts read, {created} profiles made"))
+        bars.update(task, total=report.accounts or 1, completed=report.accounts or 1)
+    console.print(f"{report.accounts} accounts: {report.created} main profiles created, "
+                  f"{report.already} already had one")
