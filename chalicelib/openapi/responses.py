@@ -178,6 +178,9 @@ class Title(TitleCard):
     #: Spoken languages by English name, main one first (empty when unknown).
     languages: list[str]
     asset: dict[str, Any] | None
+    #: Its maturity rating (MPAA or US TV; an admin's overrides the source's), null when
+    #: unrated: kids profiles see it only when it is at or under their ceiling.
+    maturity: str | None
 
 
 class Episode(TypedDict):

@@ -17,6 +17,7 @@ from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import AppError, catalogued
 from chalicelib.platform.outages import classify
+from chalicelib.profiles.maturity import RATINGS
 from chalicelib.web.browse_choices import filter_choices
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ class Pages:
             "seasons": title.get("seasons") or [],
             "similar": _Rows().fill("similar", lambda: self._seen(
                 s.recommender.similar_to(title, ROW)["results"], ceiling)),
-            "resume_s": 0.0, "season": None,
+            "resume_s": 0.0, "season": None, "ratings": RATINGS,
             "can_watch": bool(user is not None and title.get("playable")
                               and s.payments.can_watch(user.id)),
         }

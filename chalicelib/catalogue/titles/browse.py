@@ -176,7 +176,8 @@ class CatalogueReader:
                 "votes": int(title.votes or 0), "popularity": float(title.popularity or 0),
                 "tmdb_id": int(title.tmdb_id) if title.tmdb_id is not None else None,
                 "people": title.people or [], "seasons": title.seasons or [],
-                "languages": str_list(title.languages), "asset": title.asset}
+                "languages": str_list(title.languages), "asset": title.asset,
+                "maturity": title.admin_maturity or title.maturity}
 
     def season(self, title_id: str, number: int,
                title: TitleModel | None = None) -> Season:
