@@ -9,14 +9,7 @@ from playwright.sync_api import Page
 from chalicelib.catalogue.titles.records import TitleRecord
 from chalicelib.services import Services
 from tests.integration.auth_client import STRONG_PASSWORD
-from tests.integration.chalicelib.web.test_browser import (
-    browser,  # noqa: F401 (the fixtures the browser tests share)
-    shot,
-    subscribe_in_page,
-)
-from tests.integration.chalicelib.web.test_browser import (
-    page as a_page,  # noqa: F401 (a fixture: pytest knows it as `page`)
-)
+from tests.integration.chalicelib.web.test_browser import shot, subscribe_in_page
 from tests.support import unique
 
 pytestmark = pytest.mark.integration
