@@ -107,6 +107,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "job_source_gone": (410, "The job's source file is no longer kept (retention removed it)."),
     "unknown_panel": (400, "Unknown panel {panel}; panels are {panels}."),
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
+    # playback quality (chalicelib/telemetry)
+    "play_not_found": (404, "You have no play with this play_id (it expires 12 hours after "
+                            "the play began); take the one GET /api/titles/{{id}}/play "
+                            "answered."),
 }
 
 
