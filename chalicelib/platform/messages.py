@@ -109,8 +109,7 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "bad_progress": (422, "position_s must lie between 0 and duration_s ({duration} s)."),
     # playback quality (chalicelib/telemetry)
     "play_not_found": (404, "You have no play with this play_id (it expires 12 hours after "
-                            "the play began); take the one GET /api/titles/{{id}}/play "
-                            "answered."),
+                            "the play began); use the one its play grant answered."),
 }
 
 
