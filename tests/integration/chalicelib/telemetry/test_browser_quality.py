@@ -84,7 +84,8 @@ def test_leaving_before_the_first_frame_is_an_exit_before_video_start(
             held.append(route)  # never answered: no frame can come
 
     page.route("**/stream/**", hold)
-    page.goto(f"{api_url}/watch/{encoded_title}")
+    # the poster and tracks are held too: the page never reaches "load"
+    page.goto(f"{api_url}/watch/{encoded_title}", wait_until="domcontentloaded")
     page.wait_for_function("() => window.notflixPlayer !== undefined", timeout=30_000)
     page.wait_for_timeout(1500)
     assert not page.evaluate("() => document.getElementById('video').dataset.qoeStart")
