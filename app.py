@@ -23,6 +23,7 @@ from chalicelib.routes import (
     uploads,
     viewing,
 )
+from chalicelib.routes import telemetry as telemetry_routes
 from chalicelib.routes import workers as worker_routes
 from chalicelib.routes.common import bind
 from chalicelib.routes.root import resources, services, settings
@@ -47,5 +48,5 @@ install_middleware(app, SecurityHeaders(
     html_errors=page_errors(lambda request: services.guard.authenticate(request)))
 bind(app)
 for routes in (auth, profiles, payments, catalogue, viewing, uploads, operations, pages,
-               worker_routes):
+               worker_routes, telemetry_routes):
     app.register_blueprint(routes.bp)

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from chalicelib.recommendations.similarity_job import SimilarityJob
     from chalicelib.recommendations.sync_worker import GraphSyncWorker
     from chalicelib.recommendations.trending import Trending
+    from chalicelib.telemetry.plays import PlayRegistry
+    from chalicelib.telemetry.quality import QualityStore
     from chalicelib.uploads.access import UploadAccess
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.uploads.new_titles import NewTitles
@@ -503,7 +505,21 @@ class Services:
 
         settings = self.settings
         return Playback(self.resources.s3, settings.media_bucket, self.entitlements.require,
-                        self.resume, settings.image_base_url, settings.stream_url_seconds)
+                        self.resume, settings.image_base_url, settings.stream_url_seconds,
+                        plays=self.plays)
+
+    # -- playback quality (QoE) ---------------------------------------------------------------
+    @cached_property
+    def plays(self) -> PlayRegistry:
+        from chalicelib.telemetry.plays import PlayRegistry
+
+        return PlayRegistry(self.resources.redis, self.settings.resource_prefix)
+
+    @cached_property
+    def playback_quality(self) -> QualityStore:
+        from chalicelib.telemetry.quality import QualityStore
+
+        return QualityStore(self.resources.redis, self.settings.resource_prefix, self.plays)
 
     # -- pages ------------------------------------------------------------------------------
     @uses_tables

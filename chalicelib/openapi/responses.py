@@ -13,6 +13,11 @@ from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+# routes name these here (the document reads its models from this module)
+from chalicelib.openapi.playback_quality import PlaybackEventsAccepted as PlaybackEventsAccepted
+from chalicelib.openapi.playback_quality import PlaybackQuality as PlaybackQuality
+from chalicelib.openapi.playback_quality import PlaybackRow as PlaybackRow
+
 
 # -- errors and health ---------------------------------------------------------------------
 class ErrorDetail(TypedDict):
@@ -387,6 +392,8 @@ class PlayGrant(TypedDict):
     progress: float
     #: An episode's intro and credits ("Skip intro", "Skip credits"); empty for a film.
     segments: list[PlaySegment]
+    #: This play's id: the player's progress posts and playback-quality beacons name it.
+    play_id: str
 
 
 class ContinuingTitle(TitleCard):

@@ -118,6 +118,9 @@ MESSAGES: dict[str, tuple[int, str]] = {
                                      "another profile first."),
     "above_maturity": (403, "This title is rated above what this profile may watch."),
     "unknown_maturity": (422, "Unknown rating {rating}; ratings are {ratings}."),
+    # playback quality (chalicelib/telemetry)
+    "play_not_found": (404, "You have no play with this play_id (it expires 12 hours after "
+                            "the play began); use the one its play grant answered."),
 }
 
 

@@ -13,6 +13,7 @@ subscription changes), the same one progress posts go through.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from chalicelib.catalogue.titles.models import EpisodeModel
 from chalicelib.openapi.responses import NextEpisode, PlayGrant
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.languages import language_name
+from chalicelib.platform.logs import logger
+from chalicelib.telemetry.plays import PlayRegistry
 from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -52,7 +55,8 @@ def stream_path(asset_id: str, name: str) -> str:
 
 class Playback:
     def __init__(self, s3: Any, media_bucket: str, require_entitlement: Callable[[str], None],
-                 resume: ResumeStore, image_base: str, url_seconds: int = 300) -> None:
+                 resume: ResumeStore, image_base: str, url_seconds: int = 300,
+                 plays: PlayRegistry | None = None) -> None:
         self.s3 = s3
         self.media_bucket = media_bucket
         #: Raises the catalogued 402 unless the user may watch (Entitlements.require).
@@ -60,6 +64,8 @@ class Playback:
         self.resume = resume
         self.image_base = image_base
         self.url_seconds = url_seconds
+        #: Registers each grant's play id (playback-quality beacons name it).
+        self.plays = plays
 
     def play(self, user_id: str, title_id: str, episode: str | None = None, *,
              account_id: str | None = None, ceiling: int | None = None) -> PlayGrant:
@@ -107,7 +113,20 @@ class Playback:
             "resume_s": point["resume_s"] if point else 0.0,
             "progress": point["progress"] if point else 0.0,
             "segments": list(chosen.get("segments") or []) if chosen else [],
+            "play_id": self._play_id(user_id, title_id, asset_id,
+                                     [str(r.get("name")) for r in asset.get("renditions") or []]),
         }
+
+    def _play_id(self, owner: str, title_id: str, asset_id: str, renditions: list[str]) -> str:
+        """A registered play id; with Redis down, an unregistered one (the title still plays,
+        only its quality beacons are refused)."""
+        if self.plays is None:
+            return secrets.token_urlsafe(18)
+        try:
+            return self.plays.register(owner, title_id, asset_id, renditions)
+        except Exception as exc:
+            logger.warning("play not registered", title_id=title_id, error=type(exc).__name__)
+            return secrets.token_urlsafe(18)
 
     def _granted_key(self, viewer_id: str) -> str:
         return f"{self.resume.prefix}:granted-streams:{viewer_id}"

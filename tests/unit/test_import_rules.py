@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("app", "chalicelib", "encoder_lambda")
 DOMAINS = ("audit", "auth", "catalogue", "health", "ingest", "jobs", "payments", "playback",
-           "recommendations", "uploads", "viewing")
+           "recommendations", "telemetry", "uploads", "viewing")
 
 
 def module_name(path: Path) -> str:

@@ -28,7 +28,8 @@
   const next = $("next");
   const titleId = video.dataset.title;
   const resumeAt = parseFloat(video.dataset.resume || "0");
-  const playId = (self.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^A-Za-z0-9_-]/g, "");
+  // the play grant's id (its quality beacons name it too); a page without one makes its own
+  const playId = video.dataset.play || (self.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^A-Za-z0-9_-]/g, "");
   const PROGRESS_EVERY_MS = 10000;
   const UP_NEXT_COUNTDOWN_S = 10;
   let lastSent = -1;
