@@ -13,7 +13,16 @@ from chalicelib.platform.web_security import (
     content_security_policy,
     origin_of,
 )
-from chalicelib.routes import auth, catalogue, operations, pages, payments, uploads, viewing
+from chalicelib.routes import (
+    auth,
+    catalogue,
+    lists,
+    operations,
+    pages,
+    payments,
+    uploads,
+    viewing,
+)
 from chalicelib.routes import workers as worker_routes
 from chalicelib.routes.common import bind
 from chalicelib.routes.root import resources, services, settings
@@ -37,5 +46,6 @@ install_middleware(app, SecurityHeaders(
     cors_origins=settings.cors_origins, https=not settings.local),
     html_errors=page_errors(lambda request: services.guard.authenticate(request)))
 bind(app)
-for routes in (auth, payments, catalogue, viewing, uploads, operations, pages, worker_routes):
+for routes in (auth, payments, catalogue, viewing, lists, uploads, operations, pages,
+               worker_routes):
     app.register_blueprint(routes.bp)

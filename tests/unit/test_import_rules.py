@@ -22,8 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("app", "chalicelib", "encoder_lambda")
-DOMAINS = ("audit", "auth", "catalogue", "health", "ingest", "jobs", "payments", "playback",
-           "recommendations", "uploads", "viewing")
+DOMAINS = ("audit", "auth", "catalogue", "health", "ingest", "jobs", "mylist", "payments",
+           "playback", "ratings", "recommendations", "uploads", "viewing")
 
 
 def module_name(path: Path) -> str:
