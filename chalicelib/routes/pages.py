@@ -32,6 +32,7 @@ from chalicelib.routes.common import (
     query,
     request,
     the_app,
+    viewer_id_of,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services, settings
@@ -65,7 +66,8 @@ def headers() -> dict[str, str]:
 def home_page() -> Response:
     who = viewer()
     return page("home.html", who, **services.pages.home(who.user if who else None,
-                                                        viewer_country(headers())))
+                                                        viewer_country(headers()),
+                                                        viewer_id_of(who) if who else None))
 
 
 @declare(bp, "GET", "/browse", Op("Browse page", "pages", "html",
@@ -90,7 +92,8 @@ def search_page() -> Response:
 def title_page(title_id: str) -> Response:
     who = viewer()
     return page("title.html", who, **services.pages.title(who.user if who else None, title_id,
-                                                          query("season")))
+                                                          query("season"),
+                                                          viewer_id_of(who) if who else None))
 
 
 @declare(bp, "GET", "/watch/{title_id}", Op("Player page", "pages", "html", roles=USER,
@@ -98,7 +101,8 @@ def title_page(title_id: str) -> Response:
     query=(EPISODE,)))
 def watch_page(title_id: str) -> Response:
     who = current()
-    return page("watch.html", who, **services.pages.watch(who.user, title_id, query("episode")))
+    return page("watch.html", who, **services.pages.watch(who.user, title_id, query("episode"),
+                                                          viewer_id_of(who)))
 
 
 @declare(bp, "GET", "/register", Op("Registration page", "pages", "html",

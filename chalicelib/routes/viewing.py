@@ -35,6 +35,7 @@ from chalicelib.routes.common import (
     body,
     query,
     request,
+    viewer_id,
 )
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
@@ -129,7 +130,7 @@ def viewing_history() -> Json[api.History]:
     query=(HOW_MANY,)))
 def recommendations() -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=20, maximum=50)
-    return json_response(services.recommender.for_user(current().user.id, limit))
+    return json_response(services.recommender.for_user(viewer_id(), limit))
 
 
 @declare(bp, "GET", "/api/titles/{title_id}/similar", Op(

@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.search.service import SearchService
     from chalicelib.catalogue.titles.browse import CatalogueReader
     from chalicelib.jobs.console import JobsConsole
+    from chalicelib.mylist.service import MyListService
     from chalicelib.openapi.responses import TitleCard
     from chalicelib.payments.service import PaymentsService
     from chalicelib.platform.labels import Labels
     from chalicelib.playback.service import Playback
+    from chalicelib.ratings.service import Ratings
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.viewing.continuing import ContinueWatching
@@ -105,9 +107,13 @@ class PageServices(Protocol):
     @property
     def labels(self) -> Labels: ...
     @property
+    def my_list(self) -> MyListService: ...
+    @property
     def payments(self) -> PaymentsService: ...
     @property
     def playback(self) -> Playback: ...
+    @property
+    def ratings(self) -> Ratings: ...
     @property
     def recommender(self) -> Recommender: ...
     @property
@@ -124,21 +130,31 @@ class Pages:
     def __init__(self, services: PageServices) -> None:
         self.services = services
 
-    def home(self, user: User | None, country: str) -> dict[str, Any]:
+    def home(self, user: User | None, country: str,
+             viewer_id: str | None = None) -> dict[str, Any]:
+        """``viewer_id``: whose lists and recommendations (the profile watching; the user's
+        id when not given)."""
         s = self.services
         rows = _Rows()
         context: dict[str, Any] = {
             "trending": rows.fill("trending", lambda: s.recommender.popular.cards(ROW)),
             "recent": rows.fill("recently added", self.recently_added),
+            "listed": None, "my_list": [], "fewer_like": [],
         }
         best = rows.fill("ranking", lambda: [self.best_in(country)])
         context["best_title"], context["best"] = best[0] if best else (
             f"Best in {country_name(country) or country}", [])
         if user is not None:
+            viewer = viewer_id or user.id
             context["continuing"] = rows.fill(
                 "continue watching", lambda: s.continue_watching.titles(user.id, ROW))
-            context["recommended"] = rows.fill(
-                "recommendations", lambda: s.recommender.home_row(user.id, ROW))
+            kept = rows.fill("my list", lambda: [s.my_list.snapshot(viewer, ROW)])
+            context["my_list"] = kept[0].cards if kept else []
+            # the card toggles need every id in the list; without it, no toggles
+            context["listed"] = kept[0].ids if kept else None
+            recommended = rows.fill("recommendations", lambda: [s.recommender.home(viewer, ROW)])
+            context["recommended"], context["fewer_like"] = (recommended[0] if recommended
+                                                             else ([], []))
         return context
 
     def best_in(self, country: str) -> tuple[str, list[TitleCard]]:
@@ -193,7 +209,10 @@ class Pages:
                 "capped": following is None and found["results"] != []
                 and found["total"] > (found["page"] - 1) * SEARCH_PAGE + len(found["results"])}
 
-    def title(self, user: User | None, title_id: str, season: str | None) -> dict[str, Any]:
+    def title(self, user: User | None, title_id: str, season: str | None,
+              viewer_id: str | None = None) -> dict[str, Any]:
+        """``viewer_id``: whose list and rating the page shows (the profile watching; the
+        user's id when not given)."""
         s = self.services
         model = s.catalogue.title(title_id)
         title = s.catalogue.describe(model)
@@ -222,17 +241,36 @@ class Pages:
                 context["resume_s"] = point["resume_s"] if point else 0.0
             except Exception as exc:  # Redis down: no resume button
                 logger.warning("resume point unavailable", error=type(exc).__name__)
+        context.update(self.picks(user, title["id"], viewer_id))
         return context
 
-    def watch(self, user: User, title_id: str, episode: str | None) -> dict[str, Any]:
-        """The player: what to play, and for a film, the titles its end card offers."""
+    def picks(self, user: User | None, title_id: str,
+              viewer_id: str | None = None) -> dict[str, Any]:
+        """The viewer's own picks for a title's page and the player: every id in My List
+        (``listed``, None when unknown: no toggles), whether the title is in it, and the
+        viewer's thumb (imported ratings read as thumbs too)."""
+        if user is None:
+            return {"listed": None, "in_list": False, "thumb": None}
+        s, viewer = self.services, viewer_id or user.id
+        rows = _Rows()
+        kept = rows.fill("my list", lambda: [s.my_list.ids(viewer)])
+        rated = rows.fill("rating", lambda: [s.ratings.get(viewer, title_id)])
+        listed = kept[0] if kept else None
+        return {"listed": listed, "in_list": bool(listed and title_id in listed),
+                "thumb": rated[0]["thumb"] if rated else None}
+
+    def watch(self, user: User, title_id: str, episode: str | None,
+              viewer_id: str | None = None) -> dict[str, Any]:
+        """The player: what to play, for a film the titles its end card offers, and the
+        viewer's picks (My List, thumbs) for its buttons."""
         s = self.services
         play = s.playback.play(user.id, title_id, episode)
         similar: list[Any] = []
         if play["episode"] is None:
             similar = _Rows().fill("end card", lambda: s.recommender.similar_to(
                 play["title"], END_CARD)["results"])
-        return {"play": play, "similar": similar}
+        return {"play": play, "similar": similar,
+                **self.picks(user, play["title"]["id"], viewer_id)}
 
     def account(self, user: User) -> dict[str, Any]:
         s = self.services
