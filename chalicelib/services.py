@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.jobs.dashboard import Dashboard
     from chalicelib.jobs.retention import Retention
     from chalicelib.jobs.watchdog import Watchdog
+    from chalicelib.mylist.service import MyListService
     from chalicelib.payments.entitlements import Entitlements
     from chalicelib.payments.paypal_client import PayPalClient
     from chalicelib.payments.service import PaymentsService
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.playback.service import Playback
     from chalicelib.profiles.gate import MaturityGate
     from chalicelib.profiles.service import ProfileService
+    from chalicelib.ratings.service import Ratings
     from chalicelib.recommendations.cache import RecommendationCache
     from chalicelib.recommendations.feed import GraphFeed
     from chalicelib.recommendations.outbox import GraphOutbox
@@ -84,6 +86,7 @@ def table_models() -> dict[type[Model], str]:
     from chalicelib.catalogue.titles.models import CATALOGUE_MODELS
     from chalicelib.ingest.models import INGEST_MODELS
     from chalicelib.jobs.models import JOB_MODELS
+    from chalicelib.mylist.models import MYLIST_MODELS
     from chalicelib.payments.models import PAYMENT_MODELS
     from chalicelib.profiles.models import PROFILE_MODELS
     from chalicelib.uploads.models import UPLOAD_MODELS
@@ -91,7 +94,7 @@ def table_models() -> dict[type[Model], str]:
 
     return {**AUTH_MODELS, **PAYMENT_MODELS, **CATALOGUE_MODELS, **IMPORT_MODELS,
             **USAGE_MODELS, **JOB_MODELS, **AUDIT_MODELS, **INGEST_MODELS, **UPLOAD_MODELS,
-            **PROFILE_MODELS}
+            **PROFILE_MODELS, **MYLIST_MODELS}
 
 
 T = TypeVar("T")
@@ -391,7 +394,29 @@ class Services:
         settings = self.settings
         return Recommender(self.resources.neo4j, self.recommendation_cache,
                            PopularTitles(self.trending, settings.image_base_url),
-                           settings.image_base_url, budget_s=settings.recs_budget_ms / 1000)
+                           settings.image_base_url, budget_s=settings.recs_budget_ms / 1000,
+                           thumbs=self.ratings.thumbs)
+
+    # -- my list and ratings ----------------------------------------------------------------
+    def _title_exists(self, title_id: str) -> bool:
+        return bool(self.catalogue.names([title_id]))
+
+    @uses_tables
+    def my_list(self) -> MyListService:
+        from chalicelib.mylist.service import MyListService
+        from chalicelib.mylist.store import MyListStore
+
+        return MyListService(MyListStore(), self.catalogue.cards, self._title_exists)
+
+    @uses_tables
+    def ratings(self) -> Ratings:
+        from chalicelib.ratings.service import Ratings
+
+        def rated(viewer_id: str, title_id: str, rating: int | None, at: str) -> None:
+            self.graph_feed.rated(viewer_id, title_id, rating, at)  # never raises
+            self.recommendation_cache.invalidate(viewer_id)
+
+        return Ratings(self._title_exists, self.catalogue.names, on_rated=rated)
 
     @cached_property
     def resume(self) -> ResumeStore:

@@ -439,11 +439,11 @@ class History(TypedDict):
 
 
 class Reason(TypedDict):
-    #: `watched`, `genre`, `director`, `actor`, `popular` or `trending`.
+    #: `watched`, `liked`, `genre`, `director`, `actor`, `popular` or `trending`.
     kind: str
-    #: "Because you watched Heat", "More from Michael Mann"...
+    #: "Because you watched Heat", "Because you liked Heat", "More from Michael Mann"...
     text: str
-    #: The title watched (`watched`).
+    #: The title watched (`watched`) or rated up (`liked`).
     title_id: NotRequired[str]
     #: The genre or person (`genre`, `director`, `actor`).
     name: NotRequired[str]
@@ -467,12 +467,61 @@ class Recommended(TypedDict):
     has_poster: NotRequired[bool]
 
 
+class FewerLike(TypedDict):
+    """A title the viewer rated down: it is never offered, and titles like it lose score."""
+
+    title_id: str
+    name: str
+    #: "Fewer titles like Heat: you rated it down".
+    text: str
+
+
 class Recommendations(TypedDict):
     results: list[Recommended]
     #: The graph could not answer in time: popular and trending titles instead.
     degraded: bool
     #: A user's recommendations only: answered from the cache.
     cached: NotRequired[bool]
+    #: A user's recommendations only: why titles dropped (the latest thumbs-down titles).
+    fewer_like: NotRequired[list[FewerLike]]
+
+
+# -- my list and ratings --------------------------------------------------------------------
+class ListedTitle(TitleCard):
+    #: When the viewer added it (ISO-8601 UTC).
+    added_at: str
+
+
+class MyList(TypedDict):
+    """A page of My List, newest first."""
+
+    titles: list[ListedTitle]
+    #: Titles in the list (titles since removed from the catalogue included).
+    count: int
+    #: The most titles the list holds.
+    limit: int
+    next: str | None
+
+
+class MyListChange(TypedDict):
+    title_id: str
+    #: Whether the title is in the list now.
+    in_list: bool
+    #: False when it already was (or was not) there: adding and removing are idempotent.
+    changed: bool
+
+
+class TitleRating(TypedDict):
+    """The viewer's own rating of a title."""
+
+    title_id: str
+    #: `up`, `down`, or null (not rated, or an imported rating from 5 to 6).
+    thumb: Literal["up", "down"] | None
+    #: The rating on the 1..10 scale (thumbs up is 10, down 1; IMDb imports keep theirs).
+    rating: int | None
+    rated_at: str | None
+    #: False when the rating was already this (writes are idempotent).
+    changed: NotRequired[bool]
 
 
 # -- uploads and operations ---------------------------------------------------------------------

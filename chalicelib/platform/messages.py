@@ -74,6 +74,7 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "subscription_required": (402, "Watching needs an active subscription; choose a plan to "
                                    "start watching."),
     "stream_not_found": (404, "No such stream file."),
+    "my_list_full": (409, "My List holds at most {limit} titles; remove some to add more."),
     "page_not_found": (404, "There is no page here."),
     "episode_not_found": (404, "This series has no playable episode {episode} (episodes look "
                                "like S1E3)."),

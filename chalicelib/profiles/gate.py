@@ -19,6 +19,7 @@ T = TypeVar("T")
 #: Pages of a listing read to fill one page for a kids profile (most of the catalogue is
 #: unrated, so a page of everything may hold few titles it may see).
 FILL_PAGES = 6
+MAX_ID_LENGTH = 512
 
 
 def title_id_of(item: Any) -> str:
@@ -33,7 +34,8 @@ def title_id_of(item: Any) -> str:
 class MaturityGate:
     def levels(self, title_ids: Iterable[str]) -> dict[str, int | None]:
         """Each title's level (None: unrated); ids that are no title are left out."""
-        ids = list(dict.fromkeys(i for i in title_ids if i))
+        # no title id is longer (DynamoDB would refuse an over-long key with a 400)
+        ids = list(dict.fromkeys(i for i in title_ids if i and len(i) <= MAX_ID_LENGTH))
         found: dict[str, int | None] = {}
         for start in range(0, len(ids), 100):
             for item in TitleModel.batch_get(

@@ -55,7 +55,9 @@ class WatchRow(msgspec.Struct, frozen=True):
 class RatingRow(msgspec.Struct, frozen=True):
     user: str
     title: str
-    rating: float  # the user's own 1..10
+    #: The user's own 1..10 (thumbs up 10, down 1); None: the rating was cleared (the edge
+    #: stays, without a rating, so an older rating arriving late cannot bring it back).
+    rating: float | None
     rated_at: str
 
 

@@ -67,6 +67,12 @@ class GraphFeed:
 
         self._send("imported list", send)
 
+    def rated(self, user_id: str, title_id: str, rating: int | None, at: str) -> None:
+        """A thumb set (or cleared: ``rating`` None) on a title page or the end card."""
+        row = RatingRow(user=user_id, title=title_id,
+                        rating=float(rating) if rating is not None else None, rated_at=at)
+        self._send("rating", lambda: self.outbox.ratings([row]))
+
     @staticmethod
     def _send(what: str, work: Callable[[], None]) -> None:
         try:

@@ -41,8 +41,30 @@ CALL (me, rec, best) {
   WHERE s.w = best AND (me)-[:WATCHED]->(because)
   RETURN because LIMIT 1
 }
-RETURN rec """ + TITLE_FIELDS + """ AS title, score, because {.id, .name} AS because
+RETURN rec """ + TITLE_FIELDS + """ AS title, score, best, because {.id, .name} AS because
 ORDER BY score DESC
+"""
+
+#: The SIMILAR edges of the titles you rated up and never watched here (``$liked``, the
+#: newest of them): each counts as a liked watch would (``rated.apply_thumbs``); titles you
+#: watched are left out. Run only for viewers with thumbs up.
+LIKED_SIMILAR: LiteralString = """
+UNWIND $liked AS id
+MATCH (t:Title {id: id})
+WHERE NOT EXISTS { MATCH (:User {id: $user})-[:WATCHED]->(t) }
+MATCH (t)-[s:SIMILAR]->(rec:Title)
+WHERE NOT EXISTS { MATCH (:User {id: $user})-[:WATCHED]->(rec) }
+RETURN t {.id, .name} AS source, rec """ + TITLE_FIELDS + """ AS title, s.w AS w
+"""
+
+#: How much each candidate (``$candidates``) is like the titles you rated down
+#: (``$disliked``, the newest of them): their SIMILAR weights to it, summed. Run only for
+#: viewers with thumbs down.
+DISLIKED_SIMILAR: LiteralString = """
+UNWIND $disliked AS id
+MATCH (:Title {id: id})-[s:SIMILAR]->(rec:Title)
+WHERE rec.id IN $candidates
+RETURN rec.id AS id, sum(s.w) AS w
 """
 
 #: People who watched what you watched also watched ...: neighbours weighted by overlap,

@@ -12,12 +12,19 @@ Read your own writes: a title the user has just finished (``RecommendationCache.
 told by the player's progress) is left out of every answer, cached, computed or degraded,
 until the graph knows it; the degraded answer also leaves out every title the user has
 watched (their records in DynamoDB).
+
+Thumbs (``chalicelib.ratings``) are read from DynamoDB with every request, not from the
+graph (which hears of them through a queue): a title rated up or down is never offered, in
+any answer; computed answers also apply ``rated``'s rules (titles like a thumbs-down title
+lose score or drop, a thumbs-up title seeds "Because you liked X"), and every answer says
+why titles dropped (``fewer_like``). A recommender built without a thumbs reader (the
+benchmarks) answers exactly as before.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -27,10 +34,18 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.titles.models import UserTitleModel
 from chalicelib.catalogue.titles.posters import poster_url
-from chalicelib.openapi.responses import Reason, Recommendations, Recommended
+from chalicelib.openapi.responses import FewerLike, Reason, Recommendations, Recommended
+from chalicelib.ratings.thumbs import NO_THUMBS, ViewerThumbs
 from chalicelib.recommendations import queries
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.fallback import PopularTitles
+from chalicelib.recommendations.rated import (
+    DISLIKE_PENALTY,
+    apply_thumbs,
+    fewer_like,
+    watched_reason,
+    without,
+)
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
@@ -60,6 +75,11 @@ class Tuning:
     per_feature: int = 30
     tau_s: float = 90 * 86_400.0
     candidates: int = 50  # per list, before blending
+    #: Thumbs (``rated``): the newest titles rated up whose SIMILAR edges seed
+    #: recommendations, the newest rated down whose edges take score off, and by how much.
+    liked_seeds: int = 50
+    disliked_penalised: int = 100
+    dislike_penalty: float = DISLIKE_PENALTY
 
 
 @dataclass
@@ -72,8 +92,11 @@ class _Candidate:
 class Recommender:
     def __init__(self, driver: Driver, cache: RecommendationCache, popular: PopularTitles,
                  image_base: str, budget_s: float = 0.3, tuning: Tuning | None = None,
-                 database: str | None = None, clock: Callable[[], float] = time.time) -> None:
+                 database: str | None = None, clock: Callable[[], float] = time.time,
+                 thumbs: Callable[[str], ViewerThumbs] | None = None) -> None:
         self.driver = driver
+        #: A viewer's thumbs (``Ratings.thumbs``, DynamoDB); None: thumbs are not considered.
+        self.thumbs = thumbs
         self.cache = cache
         self.popular = popular
         self.image_base = image_base
@@ -86,11 +109,15 @@ class Recommender:
     # -- users ------------------------------------------------------------------------------
     def for_user(self, user_id: str, limit: int) -> Recommendations:
         finished = self._just_finished(user_id)
-        cached = self._cached(user_id, limit + len(finished))
+        thumbs = self._thumbs(user_id)
+        hidden = finished | thumbs.rated
+        why = fewer_like(thumbs)
+        cached = self._cached(user_id, limit + len(hidden))
         if cached is not None:
-            return {"results": _without(cached, finished)[:limit], "degraded": False,
-                    "cached": True}
-        future = self._pool.submit(self.compute, user_id, self.tuning.candidates)
+            return {"results": _without(cached, hidden)[:limit], "degraded": False,
+                    "cached": True, "fewer_like": why}
+        future = (self._pool.submit(self.compute, user_id, self.tuning.candidates, thumbs)
+                  if thumbs else self._pool.submit(self.compute, user_id, self.tuning.candidates))
         try:
             results = future.result(timeout=self.budget_s)
         except FutureTimeout:
@@ -98,35 +125,60 @@ class Recommender:
             # graph's answer, when it comes, is cached for the next request
             future.add_done_callback(lambda done: self._cache_late(user_id, done))
             logger.warning("recommendations degraded", error="TimeoutError")
-            return self._degraded(user_id, limit, finished)
+            return {**self._degraded(user_id, limit, hidden), "fewer_like": why}
         except Exception as exc:  # down, refused: never a 500 for this
             logger.warning("recommendations degraded", error=type(exc).__name__)
-            return self._degraded(user_id, limit, finished)
+            return {**self._degraded(user_id, limit, hidden), "fewer_like": why}
         self._put(user_id, results)
-        return {"results": _without(results, finished)[:limit], "degraded": False,
-                "cached": False}
+        return {"results": _without(results, hidden)[:limit], "degraded": False,
+                "cached": False, "fewer_like": why}
 
     def home_row(self, user_id: str, limit: int) -> list[Recommended]:
         """The home page's row: the user's recommendations, playable titles first (in their
         order), then the best of the rest when fewer than ``limit`` can be played."""
-        results = self.for_user(user_id, limit * 2)["results"]
-        return playable_first(results)[:limit]
+        return self.home(user_id, limit)[0]
 
-    def compute(self, user_id: str, limit: int) -> list[Recommended]:
-        """The blended list straight from the graph (no cache, no budget)."""
+    def home(self, user_id: str, limit: int) -> tuple[list[Recommended], list[FewerLike]]:
+        """The home row (:meth:`home_row`) and why titles dropped from it."""
+        answer = self.for_user(user_id, limit * 2)
+        return playable_first(answer["results"])[:limit], answer.get("fewer_like") or []
+
+    def compute(self, user_id: str, limit: int,
+                thumbs: ViewerThumbs | None = None) -> list[Recommended]:
+        """The blended list straight from the graph (no cache, no budget); ``thumbs``: the
+        viewer's, applied by ``rated``'s rules."""
         t = self.tuning
+        thumbs = thumbs or NO_THUMBS
         params = self.query_params(user_id, limit)
         with self.driver.session(database=self.database, default_access_mode="READ") as s:
             lists = s.execute_read(_user_lists, params, t.cold_start_watches, limit)
-        cold = (max(0.0, 1.0 - lists.watched / t.cold_start_watches)
+            if thumbs:
+                s.execute_read(_rated_lists, lists, params, thumbs.up[:t.liked_seeds],
+                               thumbs.down[:t.disliked_penalised])
+        similar, hidden = lists.similar, frozenset[str]()
+        if thumbs:
+            similar, dropped = apply_thumbs(lists.similar, lists.liked, lists.penalties,
+                                            t.dislike_penalty)
+            hidden = dropped | thumbs.rated
+        # a liked title never watched here counts as a watch for the popularity blend
+        watched = lists.watched + len({e["source"]["id"] for e in lists.liked})
+        cold = (max(0.0, 1.0 - watched / t.cold_start_watches)
                 if t.cold_start_watches else 0.0)
+        liked = frozenset(thumbs.up)
+
+        def reason(row: dict[str, Any]) -> list[Reason]:
+            return watched_reason(row, liked)
+
         blend: dict[str, _Candidate] = {}
-        self._add(blend, lists.similar, 1 - cold, _watched_reason)
+        self._add(blend, without(similar, hidden), 1 - cold, reason)
         # titles without SIMILAR edges yet (a new catalogue, a new user's first titles):
         # the older lists fill in (they are only queried then)
-        self._add(blend, lists.collaborative, t.w_collaborative * (1 - cold), _watched_reason)
-        self._add(blend, lists.content, t.w_content * (1 - cold), _content_reason)
-        self._add(blend, lists.popular, cold if lists.watched else 1.0, lambda _row: [_POPULAR])
+        self._add(blend, without(lists.collaborative, hidden), t.w_collaborative * (1 - cold),
+                  reason)
+        self._add(blend, without(lists.content, hidden), t.w_content * (1 - cold),
+                  _content_reason)
+        self._add(blend, without(lists.popular, hidden), cold if watched else 1.0,
+                  lambda _row: [_POPULAR])
         return [self._result(c) for c in _ranked(blend)[:limit]]
 
     def query_params(self, user_id: str, limit: int) -> dict[str, Any]:
@@ -183,6 +235,15 @@ class Recommender:
             logger.warning("recommendation cache unavailable", error=type(exc).__name__)
             return None
 
+    def _thumbs(self, user_id: str) -> ViewerThumbs:
+        if self.thumbs is None:
+            return NO_THUMBS
+        try:
+            return self.thumbs(user_id)
+        except Exception as exc:  # recommendations without them rather than none
+            logger.warning("thumbs unavailable", error=type(exc).__name__)
+            return NO_THUMBS
+
     def _just_finished(self, user_id: str) -> set[str]:
         try:
             return self.cache.finished_titles(user_id)
@@ -190,8 +251,9 @@ class Recommender:
             logger.warning("recommendation cache unavailable", error=type(exc).__name__)
             return set()
 
-    def _degraded(self, user_id: str, limit: int, finished: set[str]) -> Recommendations:
-        exclude = set(finished)
+    def _degraded(self, user_id: str, limit: int, hidden: set[str] | frozenset[str]
+                  ) -> Recommendations:
+        exclude = set(hidden)
         try:
             exclude |= self.watched(user_id)
         except Exception as exc:  # the just-finished titles are still left out
@@ -254,14 +316,6 @@ class Recommender:
 _POPULAR: Reason = {"kind": "popular", "text": "Popular on Notflix"}
 
 
-def _watched_reason(row: dict[str, Any]) -> list[Reason]:
-    because = row.get("because")
-    if not because:
-        return []
-    return [{"kind": "watched", "title_id": because["id"],
-             "text": f"Because you watched {because['name'] or because['id']}"}]
-
-
 def _content_reason(row: dict[str, Any]) -> list[Reason]:
     """The features that weighed most: a genre you like, a director, an actor."""
     reasons: list[Reason] = []
@@ -282,7 +336,8 @@ def _ranked(blend: dict[str, _Candidate]) -> list[_Candidate]:
     return sorted(blend.values(), key=lambda c: (-c.score, c.title["id"]))
 
 
-def _without(results: list[Recommended], titles: set[str]) -> list[Recommended]:
+def _without(results: list[Recommended], titles: set[str] | frozenset[str]
+             ) -> list[Recommended]:
     return [r for r in results if r["id"] not in titles] if titles else results
 
 
@@ -298,6 +353,9 @@ class _Lists:
     popular: list[dict[str, Any]]
     collaborative: list[dict[str, Any]] = field(default_factory=list)
     content: list[dict[str, Any]] = field(default_factory=list)
+    #: Viewers with thumbs only: the liked titles' edges, the disliked titles' penalties.
+    liked: list[dict[str, Any]] = field(default_factory=list)
+    penalties: dict[str, float] = field(default_factory=dict)
 
 
 def _user_lists(tx: ManagedTransaction, params: dict[str, Any], cold_start_watches: int,
@@ -313,3 +371,20 @@ def _user_lists(tx: ManagedTransaction, params: dict[str, Any], cold_start_watch
         lists.collaborative = _rows(tx, queries.COLLABORATIVE, params)
         lists.content = _rows(tx, queries.CONTENT, params)
     return lists
+
+
+def _rated_lists(tx: ManagedTransaction, lists: _Lists, params: dict[str, Any],
+                 liked: Sequence[str], disliked: Sequence[str]) -> None:
+    """The thumbs' part of ``lists``: the liked titles' SIMILAR edges, then the disliked
+    titles' weights to every candidate so far."""
+    if liked:
+        lists.liked = _rows(tx, queries.LIKED_SIMILAR, {"user": params["user"],
+                                                        "liked": list(liked)})
+    if disliked:
+        candidates = {r["title"]["id"] for rows in (lists.similar, lists.collaborative,
+                                                    lists.content, lists.popular, lists.liked)
+                      for r in rows}
+        if candidates:
+            lists.penalties = {r["id"]: float(r["w"] or 0) for r in _rows(
+                tx, queries.DISLIKED_SIMILAR, {"disliked": list(disliked),
+                                               "candidates": sorted(candidates)})}

@@ -76,6 +76,7 @@ SET w.count = CASE WHEN w.count IS NULL OR row.count > w.count THEN row.count EL
     w.last_ts = CASE WHEN newer THEN ts ELSE w.last_ts END
 """
 
+#: The later rating wins; a cleared one (null) removes the edge's rating and keeps its time.
 MERGE_RATINGS = """
 UNWIND $rows AS row
 MERGE (u:User {id: row.user})

@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from chalicelib.catalogue.search.service import SearchService
     from chalicelib.catalogue.titles.browse import CatalogueReader
     from chalicelib.jobs.console import JobsConsole
+    from chalicelib.mylist.service import MyListService
     from chalicelib.openapi.responses import TitleCard
     from chalicelib.payments.service import PaymentsService
     from chalicelib.platform.labels import Labels
     from chalicelib.playback.service import Playback
     from chalicelib.profiles.gate import MaturityGate
+    from chalicelib.ratings.service import Ratings
     from chalicelib.recommendations.recommender import Recommender
     from chalicelib.uploads.listing import UploadListing
     from chalicelib.viewing.continuing import ContinueWatching
@@ -110,9 +112,13 @@ class PageServices(Protocol):
     @property
     def maturity(self) -> MaturityGate: ...
     @property
+    def my_list(self) -> MyListService: ...
+    @property
     def payments(self) -> PaymentsService: ...
     @property
     def playback(self) -> Playback: ...
+    @property
+    def ratings(self) -> Ratings: ...
     @property
     def recommender(self) -> Recommender: ...
     @property
@@ -141,6 +147,7 @@ class Pages:
         context: dict[str, Any] = {
             "trending": rows.fill("trending", lambda: seen(s.recommender.popular.cards(wide))),
             "recent": rows.fill("recently added", lambda: seen(self.recently_added(wide))),
+            "listed": None, "my_list": [], "fewer_like": [],
         }
         best = rows.fill("ranking", lambda: [self.best_in(country)])
         context["best_title"], context["best"] = best[0] if best else (
@@ -150,8 +157,13 @@ class Pages:
             viewer = who.viewer_id
             context["continuing"] = rows.fill(
                 "continue watching", lambda: seen(s.continue_watching.titles(viewer, ROW)))
-            context["recommended"] = rows.fill(
-                "recommendations", lambda: seen(s.recommender.home_row(viewer, wide)))
+            kept = rows.fill("my list", lambda: [s.my_list.snapshot(viewer, ROW)])
+            context["my_list"] = seen(kept[0].cards) if kept else []
+            # the card toggles need every id in the list; without it, no toggles
+            context["listed"] = kept[0].ids if kept else None
+            recommended = rows.fill("recommendations", lambda: [s.recommender.home(viewer, wide)])
+            context["recommended"], context["fewer_like"] = (
+                (seen(recommended[0][0]), recommended[0][1]) if recommended else ([], []))
         return context
 
     def _seen(self, cards: list[Any], ceiling: int | None) -> list[Any]:
@@ -248,10 +260,26 @@ class Pages:
                 context["resume_s"] = point["resume_s"] if point else 0.0
             except Exception as exc:  # Redis down: no resume button
                 logger.warning("resume point unavailable", error=type(exc).__name__)
+        context.update(self.picks(who, title["id"]))
         return context
 
+    def picks(self, who: Principal | None, title_id: str) -> dict[str, Any]:
+        """The viewer's own picks for a title's page and the player: every id in My List
+        (``listed``, None when unknown: no toggles), whether the title is in it, and the
+        viewer's thumb (imported ratings read as thumbs too)."""
+        if who is None:
+            return {"listed": None, "in_list": False, "thumb": None}
+        s, viewer = self.services, who.viewer_id
+        rows = _Rows()
+        kept = rows.fill("my list", lambda: [s.my_list.ids(viewer)])
+        rated = rows.fill("rating", lambda: [s.ratings.get(viewer, title_id)])
+        listed = kept[0] if kept else None
+        return {"listed": listed, "in_list": bool(listed and title_id in listed),
+                "thumb": rated[0]["thumb"] if rated else None}
+
     def watch(self, who: Principal, title_id: str, episode: str | None) -> dict[str, Any]:
-        """The player: what to play, and for a film, the titles its end card offers."""
+        """The player: what to play, for a film the titles its end card offers, and the
+        viewer's picks (My List, thumbs) for its buttons."""
         s = self.services
         if who.ceiling is not None:
             s.maturity.require(title_id, who.ceiling)
@@ -261,7 +289,7 @@ class Pages:
         if play["episode"] is None:
             similar = _Rows().fill("end card", lambda: self._seen(
                 s.recommender.similar_to(play["title"], END_CARD)["results"], who.ceiling))
-        return {"play": play, "similar": similar}
+        return {"play": play, "similar": similar, **self.picks(who, play["title"]["id"])}
 
     def account(self, user: User) -> dict[str, Any]:
         s = self.services

@@ -22,8 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("app", "chalicelib", "encoder_lambda")
-DOMAINS = ("audit", "auth", "catalogue", "health", "ingest", "jobs", "payments", "playback",
-           "recommendations", "telemetry", "uploads", "viewing")
+DOMAINS = ("audit", "auth", "catalogue", "health", "ingest", "jobs", "mylist", "payments",
+           "playback", "profiles", "ratings", "recommendations", "telemetry", "uploads",
+           "viewing")
 
 
 def module_name(path: Path) -> str:

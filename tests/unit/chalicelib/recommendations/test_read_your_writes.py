@@ -11,6 +11,7 @@ import pytest
 from neo4j import Driver
 
 from chalicelib.openapi.responses import Recommended
+from chalicelib.ratings.thumbs import ViewerThumbs
 from chalicelib.recommendations.fallback import PopularTitles
 from chalicelib.recommendations.recommender import Recommender, playable_first
 from chalicelib.recommendations.trending import Trending
@@ -30,7 +31,8 @@ class LaggingGraph(Recommender):
 
     stale: tuple[Recommended, ...] = ()
 
-    def compute(self, user_id: str, limit: int) -> list[Recommended]:
+    def compute(self, user_id: str, limit: int,
+                thumbs: ViewerThumbs | None = None) -> list[Recommended]:
         return list(self.stale[:limit])
 
 

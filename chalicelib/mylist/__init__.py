@@ -1,0 +1,1 @@
+"""My List: the titles a viewer keeps to watch later, newest first."""
