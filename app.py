@@ -16,6 +16,7 @@ from chalicelib.platform.web_security import (
 from chalicelib.routes import (
     auth,
     catalogue,
+    lists,
     operations,
     pages,
     payments,
@@ -47,6 +48,6 @@ install_middleware(app, SecurityHeaders(
     cors_origins=settings.cors_origins, https=not settings.local),
     html_errors=page_errors(lambda request: services.guard.authenticate(request)))
 bind(app)
-for routes in (auth, profiles, payments, catalogue, viewing, uploads, operations, pages,
-               worker_routes, telemetry_routes):
+for routes in (auth, profiles, payments, catalogue, viewing, lists, uploads, operations,
+               pages, worker_routes, telemetry_routes):
     app.register_blueprint(routes.bp)
