@@ -141,12 +141,22 @@ def test_a_kids_profile_cannot_reach_a_title_above_its_ceiling_through_any_route
                 ("GET", f"/api/titles/{hidden}/play", None),
                 ("POST", "/api/me/progress", {"title_id": hidden, "position_s": 1.0,
                                               "duration_s": 600.0}),
+                ("PUT", f"/api/me/list/{hidden}", None),
+                ("GET", f"/api/me/ratings/{hidden}", None),
+                ("PUT", f"/api/me/ratings/{hidden}", {"thumb": "up"}),
                 ("GET", f"/titles/{hidden}", None),
                 ("GET", f"/watch/{hidden}", None)):
             refused = call(api_url, method, path, account, json=body)
             assert refused.status_code == 403, (path, refused.text)
             if path.startswith("/api/"):
                 assert refused.json()["error"]["code"] == "above_maturity"
+    # each profile has its own list: the main profile.s R film is not the kids profile.s
+    assert choose(api_url, account, account.user["id"]).status_code == 200
+    assert call(api_url, "PUT", f"/api/me/list/{films['r']}", account).status_code == 200
+    assert choose(api_url, account, kid["id"]).status_code == 200
+    assert call(api_url, "PUT", f"/api/me/list/{films['g']}", account).status_code == 200
+    assert [t["id"] for t in call(api_url, "GET", "/api/me/list", account).json()[
+        "titles"]] == [films["g"]]
     # a stream's files are the kids profile's only through a play grant it was given
     stream = call(api_url, "GET", f"/stream/{films['r-asset']}/manifest.mpd", account)
     assert stream.status_code == 403
