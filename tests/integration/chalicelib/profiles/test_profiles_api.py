@@ -150,7 +150,7 @@ def test_a_kids_profile_cannot_reach_a_title_above_its_ceiling_through_any_route
             assert refused.status_code == 403, (path, refused.text)
             if path.startswith("/api/"):
                 assert refused.json()["error"]["code"] == "above_maturity"
-    # each profile has its own list: the main profile.s R film is not the kids profile.s
+    # each profile has its own list: the main profile's R film is not the kids profile's
     assert choose(api_url, account, account.user["id"]).status_code == 200
     assert call(api_url, "PUT", f"/api/me/list/{films['r']}", account).status_code == 200
     assert choose(api_url, account, kid["id"]).status_code == 200
