@@ -78,8 +78,10 @@ class Guard:
         user = self.users.get(session.user_id)
         if user is None:
             return None
-        profile = self.profile_of(user, session) if self.profile_of is not None else None
-        return Principal(user, session, token, via_cookie, profile)
+        profile_of = self.profile_of
+        return Principal(user, session, token, via_cookie,
+                         (lambda: profile_of(user, session)) if profile_of is not None
+                         else None)
 
     def require(self, request: Request, roles: tuple[str, ...] = ()) -> Principal:
         principal = self.authenticate(request)

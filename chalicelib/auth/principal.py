@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from chalice.app import Request
@@ -30,20 +30,25 @@ class Principal:
     session: Session
     token: str
     via_cookie: bool
-    #: The profile watching (the guard resolves the session's choice; None only where no
-    #: profile store is wired, as in some unit tests: the account itself then).
-    profile: Profile | None = None
+    #: Reads the profile watching, for the pages that show it (None where no profile
+    #: store is wired, as in some unit tests). Streams and the API need only the session's
+    #: profile id and ceiling, so no request reads the profile unless it shows it.
+    load_profile: Callable[[], Profile | None] | None = field(default=None, compare=False)
+
+    @functools.cached_property
+    def profile(self) -> Profile | None:
+        return self.load_profile() if self.load_profile is not None else None
 
     @property
     def viewer_id(self) -> str:
-        """The id viewing data is kept under: the profile's (the main one's is the
-        account's id)."""
-        return self.profile.id if self.profile is not None else self.user.id
+        """The id viewing data is kept under: the profile chosen in the session (the main
+        profile's id is the account's)."""
+        return self.session.profile_id or self.user.id
 
     @property
     def ceiling(self) -> int | None:
         """The maturity level this caller may see up to; None: no ceiling."""
-        return self.profile.ceiling_level if self.profile is not None else None
+        return self.session.profile_ceiling
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,10 @@ class Session:
     created_at: str
     ip: str
     user_agent: str
-    #: The profile chosen in this session (None: the account's main profile).
+    #: The profile chosen in this session (None: the account's main profile), and its
+    #: maturity ceiling (kept with the choice, so that no request reads the profile).
     profile_id: str | None = None
+    profile_ceiling: int | None = None
 
 
 class SessionStore:
@@ -43,10 +45,16 @@ class SessionStore:
         self.redis = redis
         self.ttl = ttl_seconds
         self.prefix = prefix
-        # set the field only on a session that still exists (never resurrect a revoked one)
+        # set the fields only on a session that still exists (never resurrect a revoked one)
         self._choose = redis.register_script(
             "if redis.call('EXISTS', KEYS[1]) == 1 then "
-            "redis.call('HSET', KEYS[1], 'profile_id', ARGV[1]) return 1 end return 0")
+            "redis.call('HSET', KEYS[1], 'profile_id', ARGV[1], 'profile_ceiling', ARGV[2]) "
+            "return 1 end return 0")
+        self._profile_changed = redis.register_script(
+            "for _, key in ipairs(KEYS) do "
+            "if redis.call('HGET', key, 'profile_id') == ARGV[1] then "
+            "if ARGV[3] == '1' then redis.call('HDEL', key, 'profile_id', 'profile_ceiling') "
+            "else redis.call('HSET', key, 'profile_ceiling', ARGV[2]) end end end return 0")
 
     def _key(self, token_digest: str) -> str:
         return f"{self.prefix}:session:{token_digest}"
@@ -90,11 +98,23 @@ class SessionStore:
         return Session(user_id=fields["user_id"], token_digest=token_digest,
                        created_at=fields.get("created_at", ""), ip=fields.get("ip", ""),
                        user_agent=fields.get("user_agent", ""),
-                       profile_id=fields.get("profile_id") or None)
+                       profile_id=fields.get("profile_id") or None,
+                       profile_ceiling=_ceiling(fields.get("profile_ceiling")))
 
-    def choose_profile(self, token_digest: str, profile_id: str) -> bool:
+    def choose_profile(self, token_digest: str, profile_id: str, ceiling: int | None) -> bool:
         """Record the profile this session watches as; False if the session has ended."""
-        return bool(self._choose(keys=[self._key(token_digest)], args=[profile_id]))
+        return bool(self._choose(keys=[self._key(token_digest)],
+                                 args=[profile_id, "" if ceiling is None else ceiling]))
+
+    def profile_changed(self, user_id: str, profile_id: str, ceiling: int | None, *,
+                        removed: bool = False) -> None:
+        """Tell every session of the account watching as ``profile_id`` its new ceiling, or
+        (``removed``) that it watches as the main profile again."""
+        digests: set[str] = self.redis.smembers(self._user_key(user_id))  # type: ignore[assignment]
+        if digests:
+            self._profile_changed(keys=[self._key(d) for d in digests],
+                                  args=[profile_id, "" if ceiling is None else ceiling,
+                                        "1" if removed else ""])
 
     def revoke(self, token: str) -> None:
         """End the session behind a token; unknown or junk tokens are ignored."""
@@ -123,3 +143,7 @@ class SessionStore:
         pipe.srem(self._user_key(user_id), *digests)
         removed, _ = pipe.execute()
         return int(removed)
+
+
+def _ceiling(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None

@@ -65,7 +65,7 @@ class ProfileService:
             chosen = self.store.ensure_main(user.id, user.display_name)
         if chosen.has_pin and session.profile_id != chosen.id:
             self._check_pin(user.id, chosen.id, pin)
-        self.sessions.choose_profile(session.token_digest, chosen.id)
+        self.sessions.choose_profile(session.token_digest, chosen.id, chosen.ceiling_level)
         return chosen
 
     def _check_pin(self, account_id: str, profile_id: str, pin: str | None) -> None:
@@ -119,11 +119,14 @@ class ProfileService:
             actions.append(ProfileModel.pin_hash.set(passwords.hash_password(changes.pin)))
         if not actions:
             return self.store.get(user.id, profile_id) or self._gone()
-        return self.store.update(user.id, profile_id, actions)
+        changed = self.store.update(user.id, profile_id, actions)
+        self.sessions.profile_changed(user.id, profile_id, changed.ceiling_level)
+        return changed
 
     def delete(self, user: User, acting: Profile, profile_id: str) -> None:
         self._may_manage(acting)
         self.store.delete(user.id, profile_id)
+        self.sessions.profile_changed(user.id, profile_id, None, removed=True)
 
     @staticmethod
     def _may_manage(acting: Profile) -> None:

@@ -136,6 +136,8 @@ def test_deleting_a_profile_keeps_the_main_one_and_its_sessions_fall_back(
         in_process.profiles.delete(user, main, user.id)
     assert code(refused) == "profile_is_main"
     in_process.profiles.delete(user, main, other.id)
+    after = in_process.sessions.lookup(token)
+    assert after is not None and after.profile_id is None  # watches as the main one again
     with pytest.raises(AppError) as gone:
         in_process.profiles.delete(user, main, other.id)
     assert gone.value.status == 404
@@ -168,3 +170,22 @@ def test_the_migration_gives_old_accounts_a_main_profile_holding_what_they_watch
 def _bearer(token: str) -> Any:
     """What the guard reads of a request: its headers."""
     return SimpleNamespace(method="GET", headers={"authorization": f"Bearer {token}"})
+
+
+def test_a_sessions_ceiling_follows_its_profile_without_reading_it(
+        in_process: Services) -> None:
+    user, token = account(in_process)
+    main = in_process.profiles.profiles(user)[0]
+    kid = in_process.profiles.create(user, main, ProfileChanges(name="Kid", kids=True))
+    session = in_process.sessions.lookup(token)
+    assert session is not None
+    in_process.profiles.choose(user, session, kid.id, None)
+    principal = in_process.guard.authenticate(_bearer(token))
+    assert principal is not None and principal.ceiling == 3 and principal.viewer_id == kid.id
+    in_process.profiles.update(user, main, kid.id, ProfileChanges(ceiling="G"))
+    principal = in_process.guard.authenticate(_bearer(token))
+    assert principal is not None and principal.ceiling == 1
+    in_process.profiles.update(user, main, kid.id, ProfileChanges(kids=False))
+    principal = in_process.guard.authenticate(_bearer(token))
+    assert principal is not None and principal.ceiling is None
+    assert principal.profile is not None and principal.profile.name == "Kid"
