@@ -55,7 +55,6 @@ JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED
 USERS_PAGE = 50
 MAX_CURSOR = 200
 #: Titles a film's end card offers.
-END_CARD = 6
 
 
 R = TypeVar("R")
@@ -285,11 +284,9 @@ class Pages:
             s.maturity.require(title_id, who.ceiling)
         play = s.playback.play(who.viewer_id, title_id, episode, account_id=who.user.id,
                                ceiling=who.ceiling)
-        similar: list[Any] = []
-        if play["episode"] is None:
-            similar = _Rows().fill("end card", lambda: self._seen(
-                s.recommender.similar_to(play["title"], END_CARD)["results"], who.ceiling))
-        return {"play": play, "similar": similar, **self.picks(who, play["title"]["id"])}
+        # the end card's similar titles are fetched by the player once the video plays: the
+        # graph's answer is kept off the way to the first frame
+        return {"play": play, **self.picks(who, play["title"]["id"])}
 
     def account(self, user: User) -> dict[str, Any]:
         s = self.services

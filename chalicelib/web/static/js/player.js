@@ -309,6 +309,34 @@
     const total = duration();
     if (total && video.currentTime >= total - 0.25) { finished(); }
   });
+  // the end card's "More like this": asked for once the video plays, so the graph's answer
+  // never stands between the click on Play and the first frame
+  const endSimilar = $("end-similar");
+  function loadSimilar() {
+    video.removeEventListener("playing", loadSimilar);
+    if (!endSimilar || !endSimilar.dataset.src) { return; }
+    fetch(endSimilar.dataset.src, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      .then(function (answer) {
+        const list = endSimilar.querySelector("ul");
+        (answer.results || []).slice(0, 6).forEach(function (t) {
+          const item = document.createElement("li");
+          item.className = "card";
+          const link = document.createElement("a");
+          link.href = "/titles/" + encodeURIComponent(t.id);
+          const img = document.createElement("img");
+          img.src = t.poster_url; img.alt = ""; img.loading = "lazy"; img.width = 171; img.height = 256;
+          const name = document.createElement("span");
+          name.className = "name"; name.textContent = t.name;
+          const meta = document.createElement("span");
+          meta.className = "meta"; meta.textContent = (t.year || "") + (t.playable ? " · Available" : "");
+          link.append(img, name, meta); item.append(link); list.append(item);
+        });
+        endSimilar.hidden = !list.children.length;
+      })
+      .catch(function () { /* no similar titles: the end card still offers Watch again */ });
+  }
+  video.addEventListener("playing", loadSimilar);
   if (endCard) {
     $("watch-again").addEventListener("click", function () {
       endCard.hidden = true;
