@@ -23,7 +23,7 @@ PYTEST_WORKERS ?= 4
 UNIT_WORKERS ?= 3
 PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: run test suite lint typecheck unit setup down status bench bench-load clean deploy deploy-check
+.PHONY: run test suite lint typecheck unit setup down status bench bench-load bench-playback clean deploy deploy-check
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -83,10 +83,16 @@ bench: setup
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.cost
 	$(MAKE) bench-load
+	$(MAKE) bench-playback
 
 # Against `make run`'s stack: uses a running one, else starts one for the run and stops it.
 bench-load: setup
 	$(BIN)/python -m bench.load --start-stack
+
+# A viewer in headless Chromium: video start and rebuffering, measured and as the telemetry
+# recorded them (`make run`'s stack, started for the run when none answers).
+bench-playback: setup
+	$(BIN)/python -m bench.playback --start-stack
 
 # Deploy to AWS with your AWS credentials (README: "Deploying to AWS"). DRY_RUN=1 or
 # `make deploy-check` packages and lints everything without touching AWS. PREFIX (only from
