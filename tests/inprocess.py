@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +156,28 @@ def _restore_model_bindings(bindings: list[tuple[type[Any], dict[str, Any], Any]
         model._connection = connection
 
 
+_SERIAL = threading.RLock()
+
+
+def _serialise_in_process_moto() -> None:
+    """One request at a time through in-process moto, as one AWS service applies a request
+    atomically: moto's in-process backends are plain dicts, and a transaction deep-copies
+    its tables while another thread writes them ("dictionary changed size during
+    iteration"). The moto server the integration tests use is not patched."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber.__call__, "_serialised", False):
+        return
+    unlocked = BotocoreStubber.__call__
+
+    def serialised(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with _SERIAL:
+            return unlocked(self, event_name, request, **kwargs)
+
+    serialised._serialised = True  # type: ignore[attr-defined]
+    BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
+
+
 def deploy_in_process(**overrides: Any) -> InProcessCloud:
     """moto in this process with ``infra/template.yaml`` deployed under a unique prefix."""
     import fakeredis
@@ -168,6 +191,7 @@ def deploy_in_process(**overrides: Any) -> InProcessCloud:
                            "NOTFLIX_NEO4J_URI": "bolt://in-process.invalid"}),
         # no endpoint: boto3 speaks to AWS's own host names, which mock_aws answers
         aws_endpoint_url=None, **overrides)
+    _serialise_in_process_moto()
     cloud = InProcessCloud(settings=settings, mock=mock_aws(), redis_server=fakeredis.FakeServer(),
                            shared=SharedClients(make_session(settings)))
     with cloud.active(), warnings.catch_warnings():

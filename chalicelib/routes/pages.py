@@ -24,7 +24,7 @@ from chalicelib.openapi.queries import (
 )
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import AppError, catalogued
-from chalicelib.platform.http import BODY_TYPES, json_response, local_path
+from chalicelib.platform.http import BODY_TYPES, json_response, local_path, requested_target
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.routes.common import (
     audit,
@@ -71,7 +71,8 @@ def home_page() -> Response:
     query=(*FILTERS, CURSOR)))
 def browse_page() -> Response:
     who = viewer()
-    return page("browse.html", who, **services.pages.browse(
+    return page("browse.html", who, listed=services.pages.listed(who),
+                back=requested_target(request()), **services.pages.browse(
         query("type"), query("genre"), query("year"), query("country"), query("cursor"),
         query("available"), ceiling=who.ceiling if who else None))
 
@@ -81,7 +82,8 @@ def browse_page() -> Response:
            Param("page", "Which page of results (from 1)"))))
 def search_page() -> Response:
     who = viewer()
-    return page("search.html", who, **services.pages.search(
+    return page("search.html", who, listed=services.pages.listed(who),
+                back=requested_target(request()), **services.pages.search(
         query("q"), query("page"), ceiling=who.ceiling if who else None))
 
 

@@ -262,6 +262,13 @@ class Pages:
         context.update(self.picks(who, title["id"]))
         return context
 
+    def listed(self, who: Principal | None) -> set[str] | None:
+        """Every id in the viewer's My List, for the cards' toggles (None: no toggles)."""
+        if who is None:
+            return None
+        kept = _Rows().fill("my list", lambda: [self.services.my_list.ids(who.viewer_id)])
+        return set(kept[0]) if kept else None
+
     def picks(self, who: Principal | None, title_id: str) -> dict[str, Any]:
         """The viewer's own picks for a title's page and the player: every id in My List
         (``listed``, None when unknown: no toggles), whether the title is in it, and the

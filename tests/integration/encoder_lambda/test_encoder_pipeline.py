@@ -33,6 +33,8 @@ from tests.support import eventually, unique
 pytestmark = pytest.mark.integration
 #: A worker's lease on a job, short so that retries after a crash need not wait 15 minutes.
 LEASE = 1.0
+#: The lease of the worker that is killed mid-encode.
+DOOMED_LEASE = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +216,8 @@ def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
         "p.dispatcher = InlineDispatcher(lambda t: p.run_task(t, attempt=3))\n"
         "p.process(u)\n")
     env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
-           "NOTFLIX_ENCODER_LEASE_SECONDS": str(LEASE)}
+           # long enough that a loaded machine cannot outlive it before the check below
+           "NOTFLIX_ENCODER_LEASE_SECONDS": str(DOOMED_LEASE)}
     doomed = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
                               start_new_session=True)
     try:
@@ -224,9 +227,11 @@ def test_a_worker_killed_mid_encode_is_finished_once_by_the_redelivered_message(
         doomed.wait(30)
     assert JobModel.get(job_id).status == "ENCODING"
 
+    lease_until = float(JobModel.get(job_id, consistent_read=True).lease_until)
+    assert lease_until > time.time(), "too slow to have tested the dead worker's lease"
     with pytest.raises(JobBusy):  # the dead worker's lease still holds: retried later
         pipeline.process(sent)
-    time.sleep(LEASE + 0.2)
+    time.sleep(max(0.0, lease_until - time.time()) + 0.3)
     assert pipeline.process(sent) == "PUBLISHED"  # SQS delivers the message again
     assert pipeline.process(sent) == "PUBLISHED"  # and once more: nothing happens
     job = JobModel.get(job_id)

@@ -108,13 +108,21 @@ def test_up_serves_the_demo_then_down_from_another_terminal_stops_everything(
     series_id = demo_series()[0].id
 
     def demo_playable() -> bool:
-        films = httpx.get(f"{url}/api/titles", params={"type": "film", "limit": "3"},
+        # three films play: the two most popular and the most popular family film (rated
+        # PG or under, so a kids profile has one too)
+        films = httpx.get(f"{url}/api/titles", params={"type": "film", "limit": "3",
+                                                       "available": "1"},
                           timeout=20).json()["titles"]
         season = httpx.get(f"{url}/api/titles/{series_id}/seasons/1", timeout=20).json()
         return (len(films) == 3 and all(t["playable"] for t in films)
                 and [e["playable"] for e in season["episodes"][:2]] == [True, True])
 
     eventually(demo_playable, timeout=400, interval=2.0)
+    playing = httpx.get(f"{url}/api/titles", params={"type": "film", "available": "1"},
+                        timeout=20).json()["titles"]
+    ratings = {httpx.get(f"{url}/api/titles/{t['id']}", timeout=20).json()["maturity"]
+               for t in playing}
+    assert ratings & {"G", "PG"}, ratings  # a film a kids profile may play
     home = httpx.get(url, headers={"Accept": "text/html"}, timeout=20)
     assert home.status_code == 200 and "Trending now" in home.text
 

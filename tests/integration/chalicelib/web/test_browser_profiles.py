@@ -82,6 +82,11 @@ def test_add_profiles_pick_one_after_login_and_a_kids_profile_sees_only_its_titl
     assert "Grown Up" in page.locator("a.profile-switch").inner_text()
     page.goto(f"{api_url}/browse?genre={genre}")
     assert page.get_by_text(f"Grim {ns}").count() >= 1
+    # the browse page's cards add to this profile's list, and come back to the same page
+    page.get_by_role("button", name=f"Add Grim {ns} to My List").click()
+    page.get_by_role("button", name=f"Remove Grim {ns} from My List").wait_for()
+    page.reload()
+    assert page.get_by_role("button", name=f"Remove Grim {ns} from My List").count() == 1
 
 
 def _account_email(page: Page, api_url: str) -> str:
