@@ -39,7 +39,7 @@ def series(api_url: str, resources: Resources, catalogue_services: Services,
         return [e["playable"] for e in season["episodes"]] == [True, False, True]
 
     # the shared encoder worker may have other tests' encodes queued ahead on the loaded suite
-    eventually(both_playable, timeout=360, interval=1.0)
+    eventually(both_playable, timeout=780, interval=1.0)
     return series_id
 
 

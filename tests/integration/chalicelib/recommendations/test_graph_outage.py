@@ -12,11 +12,13 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from chalicelib.platform.config import Settings
 from chalicelib.platform.resources import Resources
+from chalicelib.recommendations import recommender as recommender_module
 from chalicelib.recommendations.cache import RecommendationCache
 from chalicelib.recommendations.events import TitleRow, TitlesEvent, WatchRow
 from chalicelib.recommendations.fallback import PopularTitles
@@ -86,8 +88,17 @@ def test_degraded_while_neo4j_is_frozen_or_down_and_no_watch_is_lost(
             assert neo4j.process is not None
             os.kill(neo4j.process.pid, signal.SIGSTOP)
             started = time.monotonic()
-            frozen = recommender.for_user(user, 5)
-            assert frozen["degraded"] is True and time.monotonic() - started < 1.5
+            with mock.patch.object(recommender_module.logger, "warning",
+                                   wraps=recommender_module.logger.warning) as warned:
+                frozen = recommender.for_user(user, 5)
+            # the budget gave up on the graph (its timeout, not the driver's error after its
+            # own 2 s timeouts), and nothing hung on the frozen server; how fast the rest
+            # (DynamoDB, Redis) answers depends on the machine's load, so it is not timed
+            assert frozen["degraded"] is True
+            assert any(c.args[:1] == ("recommendations degraded",)
+                       and c.kwargs.get("error") == "TimeoutError"
+                       for c in warned.call_args_list), warned.call_args_list
+            assert time.monotonic() - started < 10
             os.kill(neo4j.process.pid, signal.SIGCONT)
             # thawed: the late answer was cached for the next request
             assert eventually(lambda: recommender.for_user(user, 5)["cached"], timeout=10)
