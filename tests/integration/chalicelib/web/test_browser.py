@@ -684,7 +684,8 @@ def upload_season(api_url: str, resources: Resources, services: Services, name: 
         return (all(e["playable"] for e in season["episodes"])
                 and (ready is None or ready(series_id)))
 
-    eventually(all_playable, timeout=360, interval=1.0)
+    # the worker's encoder may have other tests' encodes queued ahead on the loaded suite
+    eventually(all_playable, timeout=780, interval=1.0)
     return series_id
 
 
@@ -697,6 +698,7 @@ def two_episodes(api_url: str, resources: Resources, catalogue_services: Service
         label: clip(folder / f"{label}.mp4", seconds=6) for label in ("S1E1", "S1E2")})
 
 
+@pytest.mark.timeout(900)  # its season's encodes wait on the worker's queue
 def test_up_next_counts_down_can_be_cancelled_and_the_next_episode_plays_by_itself(
         page: Page, api_url: str, two_episodes: str) -> None:
     """Issue 21 items 7 and 9 for a series: near the end, the next episode's poster frame
@@ -807,6 +809,7 @@ def segments_of(services: Services, series_id: str, key: str) -> list[dict[str, 
     return list(EpisodeModel.get(series_id, key, consistent_read=True).segments or [])
 
 
+@pytest.mark.timeout(900)  # its season's encodes wait on the worker's queue
 def test_the_seasons_intro_and_credits_are_found_in_the_audio_and_skipped(
         page: Page, api_url: str, season_with_intro: str,
         catalogue_services: Services) -> None:
@@ -913,6 +916,7 @@ def test_the_viewers_path_on_a_phone(browser: Browser, api_url: str, encoded_tit
         context.close()
 
 
+@pytest.mark.timeout(900)  # its season's encodes wait on the worker's queue
 def test_the_player_plans_and_retention_on_a_phone(
         browser: Browser, api_url: str, encoded_title: str, season_with_intro: str,
         catalogue_services: Services) -> None:
