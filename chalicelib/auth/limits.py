@@ -59,12 +59,26 @@ class Limit:
 class RateLimiter:
     def __init__(self, redis: redis.Redis, prefix: str = "notflix") -> None:
         self.prefix = prefix
+        self._redis = redis
         self._script = redis.register_script(_SCRIPT)
 
     def key(self, limit: Limit, subject: str) -> str:
         """The counter of `limit` for one subject (an email, an account id, an IP)."""
         digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"{self.prefix}:limit:{limit.name}:{digest}"
+
+    def blocked(self, limit: Limit, subject: str) -> int:
+        """Seconds until `subject` may be counted against `limit` again; 0 if it has room.
+        Counts nothing: for checks that must refuse before they know whether to count (a
+        PIN is checked against its limit before it is verified, then counted if wrong)."""
+        key = self.key(limit, subject)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+        if int(count or 0) < limit.max_hits:
+            return 0
+        return max(int(ttl), 1) if int(ttl) > 0 else limit.window_seconds
 
     def hit(self, *checks: tuple[Limit, str]) -> int:
         """Count one request against each (limit, subject): 0 if allowed, else the seconds

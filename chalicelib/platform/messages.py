@@ -111,7 +111,8 @@ MESSAGES: dict[str, tuple[int, str]] = {
     # profiles
     "profile_not_found": (404, "This account has no such profile."),
     "profiles_full": (409, "An account has at most {maximum} profiles; delete one first."),
-    "profile_is_main": (409, "The account's main profile cannot be deleted."),
+    "profile_is_main": (409, "The account's main profile cannot be deleted or made a kids "
+                            "profile."),
     "profile_pin_required": (403, "This profile is locked: enter its PIN."),
     "profile_pin_wrong": (403, "That PIN is not this profile's."),
     "profile_pin_attempts": (429, "Too many wrong PINs; try again in {seconds} seconds."),

@@ -4,7 +4,8 @@ The main profile's id is the account's id, under which everything the account wa
 kept: history, resume points, continue watching, ratings and its user node in the graph are
 the main profile's without a byte moved. The migration only writes the profile item (and the
 account's profile count) where it is missing, conditionally, so it can run any number of
-times, beside the live service (which also creates a missing main profile on first use).
+times, beside the live service (which also creates a missing main profile on first use):
+one conditional transaction per account, refused where the main profile exists.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.auth.models import UserModel
-from chalicelib.profiles.models import ProfileModel
 from chalicelib.profiles.store import ProfileStore
 
 
@@ -31,12 +31,9 @@ def migrate(store: ProfileStore, on_progress: Callable[[int, int], None] | None 
     for user in UserModel.scan(page_size=page_size,
                                attributes_to_get=["id", "display_name"]):
         report.accounts += 1
-        try:
-            ProfileModel.get(user.id, user.id, consistent_read=True,
-                             attributes_to_get=["profile_id"])
+        if store.create_main(user.id, user.display_name) is None:
             report.already += 1
-        except ProfileModel.DoesNotExist:
-            store.ensure_main(user.id, user.display_name)
+        else:
             report.created += 1
         if on_progress is not None and report.accounts % page_size == 0:
             on_progress(report.accounts, report.created)

@@ -58,23 +58,24 @@ class ProfileService:
 
     def choose(self, user: User, session: Session, profile_id: str, pin: str | None) -> Profile:
         """Watch as `profile_id` in this session; a locked profile wants its PIN."""
-        chosen = self.store.get(user.id, profile_id)
+        chosen = (self.store.ensure_main(user.id, user.display_name) if profile_id == user.id
+                  else self.store.get(user.id, profile_id))
         if chosen is None:
-            if profile_id != user.id:
-                raise catalogued("profile_not_found")
-            chosen = self.store.ensure_main(user.id, user.display_name)
-        if chosen.has_pin and session.profile_id != chosen.id:
-            self._check_pin(user.id, chosen.id, pin)
+            raise catalogued("profile_not_found")
+        if chosen.pin_hash and session.profile_id != chosen.id:
+            self._check_pin(f"{user.id}/{chosen.id}", chosen.pin_hash, pin)
         self.sessions.choose_profile(session.token_digest, chosen.id, chosen.ceiling_level)
         return chosen
 
-    def _check_pin(self, account_id: str, profile_id: str, pin: str | None) -> None:
+    def _check_pin(self, subject: str, pin_hash: str, pin: str | None) -> None:
+        """The PIN or a 403; once a profile has taken its wrong PINs for the window, every
+        try waits (the right PIN too: otherwise the limit would not stop a guesser)."""
         if not pin:
             raise catalogued("profile_pin_required")
-        stored = self.store.pin_hash(account_id, profile_id)
-        if stored and passwords.verify_password(stored, pin):
+        wait = self.limiter.blocked(PIN_ATTEMPTS, subject)
+        if not wait and passwords.verify_password(pin_hash, pin):
             return
-        wait = self.limiter.hit((PIN_ATTEMPTS, f"{account_id}/{profile_id}"))
+        wait = wait or self.limiter.hit((PIN_ATTEMPTS, subject))
         if wait:
             raise catalogued("profile_pin_attempts", seconds=wait,
                              headers={"Retry-After": str(wait)})
@@ -82,13 +83,13 @@ class ProfileService:
 
     def create(self, user: User, acting: Profile, changes: ProfileChanges) -> Profile:
         self._may_manage(acting)
-        self.store.ensure_main(user.id, user.display_name)
+        self.store.ensure_main(user.id, user.display_name)  # counted before the others
         kids = bool(changes.kids)
         created = self.store.create(
             user.id, name=(changes.name or "").strip() or "Viewer",
-            avatar=_avatar(changes.avatar, len(self.store.all(user.id))), kids=kids,
+            avatar=changes.avatar if changes.avatar in AVATARS else None, kids=kids,
             ceiling=_ceiling(changes.ceiling) if kids else None,
-            pin_hash=_pin_hash(changes.pin))
+            pin_hash=passwords.hash_password(changes.pin) if changes.pin else None)
         if self.on_new_viewer is not None:
             self.on_new_viewer(created.id, created.created_at)
         return created
@@ -96,13 +97,11 @@ class ProfileService:
     def update(self, user: User, acting: Profile, profile_id: str,
                changes: ProfileChanges) -> Profile:
         self._may_manage(acting)
-        if self.store.get(user.id, profile_id) is None:
-            raise catalogued("profile_not_found")
         actions: list[Action] = []
         if changes.name is not None:
             actions.append(ProfileModel.name.set(changes.name.strip() or "Viewer"))
-        if changes.avatar is not None:
-            actions.append(ProfileModel.avatar.set(_avatar(changes.avatar, 0)))
+        if changes.avatar in AVATARS:
+            actions.append(ProfileModel.avatar.set(str(changes.avatar)))
         if changes.kids is not None:
             if changes.kids and profile_id == user.id:
                 raise catalogued("profile_is_main")
@@ -118,8 +117,11 @@ class ProfileService:
         elif changes.pin:
             actions.append(ProfileModel.pin_hash.set(passwords.hash_password(changes.pin)))
         if not actions:
-            return self.store.get(user.id, profile_id) or self._gone()
-        changed = self.store.update(user.id, profile_id, actions)
+            unchanged = self.store.get(user.id, profile_id)
+            if unchanged is None:
+                raise catalogued("profile_not_found")
+            return unchanged
+        changed = self.store.update(user.id, profile_id, actions)  # 404 if it is gone
         self.sessions.profile_changed(user.id, profile_id, changed.ceiling_level)
         return changed
 
@@ -133,16 +135,6 @@ class ProfileService:
         if acting.kids:
             raise catalogued("kids_profile_restricted")
 
-    @staticmethod
-    def _gone() -> Profile:
-        raise catalogued("profile_not_found")
-
-
-def _avatar(wanted: str | None, index: int) -> str:
-    if wanted in AVATARS:
-        return str(wanted)
-    return AVATARS[index % len(AVATARS)]
-
 
 def _ceiling(wanted: str | None) -> str:
     if wanted is None:
@@ -152,7 +144,3 @@ def _ceiling(wanted: str | None) -> str:
         raise catalogued("unknown_maturity", rating=str(wanted)[:12],
                          ratings=", ".join(maturity.KIDS_CEILINGS))
     return str(name)
-
-
-def _pin_hash(pin: str | None) -> str | None:
-    return passwords.hash_password(pin) if pin else None

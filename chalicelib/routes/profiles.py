@@ -26,8 +26,10 @@ from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 
 if TYPE_CHECKING:
+    from chalicelib.auth.users import User
     from chalicelib.profiles import schemas as profile_schemas
     from chalicelib.profiles.service import ProfileChanges
+    from chalicelib.profiles.store import Profile
 else:  # pydantic loads with the first request that parses a body
     profile_schemas = lazy_module("chalicelib.profiles.schemas")
 
@@ -51,13 +53,32 @@ def _profile_id(profile_id: str) -> str:
     return profile_id
 
 
+def _acting() -> tuple[User, Profile]:
+    """The caller and the profile it acts as (kids profiles may not manage profiles)."""
+    who = current()
+    if who.profile is None:  # every session has one (the main profile by default)
+        raise catalogued("profile_not_found")
+    return who.user, who.profile
+
+
+def _updated(profile_id: str) -> api.ViewerProfile:
+    user, acting = _acting()
+    data = body(profile_schemas.ProfilePatchIn)
+    return services.profiles.update(user, acting, _profile_id(profile_id),
+                                    _changes(data)).public()
+
+
+def _deleted(profile_id: str) -> None:
+    user, acting = _acting()
+    services.profiles.delete(user, acting, _profile_id(profile_id))
+
+
 @declare(bp, "GET", "/api/me/profiles", Op(
     "The account's profiles and the one this session watches as", "profiles", "Profiles",
     roles=USER))
 def list_profiles() -> Json[api.Profiles]:
     who = current()
-    return json_response({"profiles": [p.public() for p in  # type: ignore[misc]
-                                       services.profiles.profiles(who.user)],
+    return json_response({"profiles": [p.public() for p in services.profiles.profiles(who.user)],
                           "current": who.viewer_id})
 
 
@@ -66,14 +87,11 @@ def list_profiles() -> Json[api.Profiles]:
     "profiles", "ViewerProfile", 201, "chalicelib.profiles.schemas:ProfileIn", roles=USER,
     errors=(403, 409, 422), also=SEE_OTHER), content_types=BODY_TYPES)
 def create_profile() -> Json[api.ViewerProfile] | SeeOther:
-    who = current()
-    data = body(profile_schemas.ProfileIn)
-    if who.profile is None:
-        raise catalogued("profile_not_found")
-    created = services.profiles.create(who.user, who.profile, _changes(data))
+    user, acting = _acting()
+    created = services.profiles.create(user, acting, _changes(body(profile_schemas.ProfileIn)))
     if is_form(request()):
         return see_other(MANAGE_PAGE)
-    return json_response(created.public(), 201)  # type: ignore[arg-type]
+    return json_response(created.public(), 201)
 
 
 @declare(bp, "PATCH", "/api/me/profiles/{profile_id}", Op(
@@ -81,13 +99,7 @@ def create_profile() -> Json[api.ViewerProfile] | SeeOther:
     "profiles", "ViewerProfile", body="chalicelib.profiles.schemas:ProfilePatchIn",
     roles=USER, errors=(403, 404, 409, 422)), content_types=BODY_TYPES)
 def update_profile(profile_id: str) -> Json[api.ViewerProfile]:
-    who = current()
-    data = body(profile_schemas.ProfilePatchIn)
-    if who.profile is None:
-        raise catalogued("profile_not_found")
-    changed = services.profiles.update(who.user, who.profile, _profile_id(profile_id),
-                                       _changes(data))
-    return json_response(changed.public())  # type: ignore[arg-type]
+    return json_response(_updated(profile_id))
 
 
 @declare(bp, "POST", "/api/me/profiles/{profile_id}/edit", Op(
@@ -95,20 +107,15 @@ def update_profile(profile_id: str) -> Json[api.ViewerProfile]:
     body="chalicelib.profiles.schemas:ProfilePatchIn", roles=USER,
     errors=(403, 404, 409, 422), also=SEE_OTHER), content_types=BODY_TYPES)
 def edit_profile_form(profile_id: str) -> Json[api.ViewerProfile] | SeeOther:
-    changed = update_profile(profile_id)
-    if is_form(request()):
-        return see_other(MANAGE_PAGE)
-    return changed
+    changed = _updated(profile_id)
+    return see_other(MANAGE_PAGE) if is_form(request()) else json_response(changed)
 
 
 @declare(bp, "DELETE", "/api/me/profiles/{profile_id}", Op(
     "Delete a profile (not the main one)", "profiles", None, 204, roles=USER,
     errors=(403, 404, 409)))
 def delete_profile(profile_id: str) -> Response:
-    who = current()
-    if who.profile is None:
-        raise catalogued("profile_not_found")
-    services.profiles.delete(who.user, who.profile, _profile_id(profile_id))
+    _deleted(profile_id)
     return Response(body="", status_code=204)
 
 
@@ -116,8 +123,8 @@ def delete_profile(profile_id: str) -> Response:
     "The same, from the manage page's form (303 back to it)", "profiles", None, 204,
     roles=USER, errors=(403, 404, 409), also=SEE_OTHER), content_types=BODY_TYPES)
 def delete_profile_form(profile_id: str) -> Response:
-    deleted = delete_profile(profile_id)
-    return see_other(MANAGE_PAGE) if is_form(request()) else deleted
+    _deleted(profile_id)
+    return see_other(MANAGE_PAGE) if is_form(request()) else Response(body="", status_code=204)
 
 
 @declare(bp, "POST", "/api/me/profiles/{profile_id}/choose", Op(
@@ -131,7 +138,7 @@ def choose_profile(profile_id: str) -> Json[api.ViewerProfile] | SeeOther:
                                       data.pin or None)
     if is_form(request()):
         return see_other(local_path(query("next")))
-    return json_response(chosen.public())  # type: ignore[arg-type]
+    return json_response(chosen.public())
 
 
 @declare(bp, "PUT", "/api/admin/titles/{title_id}/maturity", Op(
@@ -140,7 +147,7 @@ def choose_profile(profile_id: str) -> Json[api.ViewerProfile] | SeeOther:
     body="chalicelib.profiles.schemas:MaturityIn", roles=ADMIN, errors=(404, 422),
     also=SEE_OTHER), content_types=BODY_TYPES)
 def rate_title(title_id: str) -> Json[api.TitleMaturity] | SeeOther:
-    from chalicelib.profiles.ratings import rate_title as set_rating
+    from chalicelib.profiles.title_maturity import rate_title as set_rating
 
     data = body(profile_schemas.MaturityIn)
     if len(title_id) > PATH_PARAM_MAX_LENGTH:

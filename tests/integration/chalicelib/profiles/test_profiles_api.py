@@ -209,8 +209,8 @@ def test_a_locked_profile_wants_its_pin_and_a_wrong_one_is_a_clear_403(
     assert choose(api_url, account, locked["id"], pin="12345").status_code == 422
     assert choose(api_url, account, locked["id"], pin="2468").status_code == 200
     assert choose(api_url, account, "p-nope").status_code == 404
-    for _ in range(4):
-        profile(api_url, account, name="More") if len(call(
-            api_url, "GET", "/api/me/profiles", account).json()["profiles"]) < 5 else None
+    for n in range(3):  # the main profile, "Private" and three more: five
+        profile(api_url, account, name=f"More {n}")
+    assert len(call(api_url, "GET", "/api/me/profiles", account).json()["profiles"]) == 5
     full = call(api_url, "POST", "/api/me/profiles", account, json={"name": "Sixth"})
     assert full.status_code == 409 and "5" in full.json()["error"]["message"]

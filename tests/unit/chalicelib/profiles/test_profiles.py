@@ -96,8 +96,8 @@ def test_wrong_pins_are_throttled(in_process: Services) -> None:
         codes.append(code(refused))
     assert codes[:5] == ["profile_pin_wrong"] * 5
     assert set(codes[5:]) == {"profile_pin_attempts"}
-    with pytest.raises(AppError) as still:  # even the right PIN waits
-        in_process.profiles.choose(user, session, locked.id, "2222")
+    with pytest.raises(AppError) as still:  # even the right PIN waits: no guessing on
+        in_process.profiles.choose(user, session, locked.id, "1111")
     assert still.value.status == 429
 
 
