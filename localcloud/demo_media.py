@@ -58,7 +58,7 @@ def demo_titles(count: int) -> list[TitleModel]:
     titles = {t.id: t for t in TitleModel.batch_get(ids)} if ids else {}
     ranked = [titles[i] for i in ids if i in titles]
     family = next((t for t in ranked if maturity.allowed(
-        maturity.level(t.admin_maturity or t.maturity), maturity.LEVELS["PG"])), None)
+        maturity.level(t.maturity_rating), maturity.LEVELS["PG"])), None)
     if family is None or count < 2 or family in ranked[:count]:
         return ranked[:count]
     return [*ranked[:count - 1], family]

@@ -25,6 +25,7 @@ from chalicelib.openapi.responses import NextEpisode, PlayGrant
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.languages import language_name
 from chalicelib.platform.logs import logger
+from chalicelib.profiles import maturity
 from chalicelib.telemetry.plays import PlayRegistry
 from chalicelib.viewing.resume import WATCHED_FROM, ResumeStore
 
@@ -72,9 +73,10 @@ class Playback:
         """Where to play a film, or an episode of a series (``S1E3``; by default the one in
         progress, or the one after the last one finished, else the first), and where to
         resume. ``user_id`` is the viewer (the profile); the subscription checked is
-        ``account_id``'s (the same when not given). A profile with a maturity ceiling (the
-        caller has checked the title against it) may then fetch this stream's files only."""
+        ``account_id``'s (the same when not given). A profile with a maturity ceiling is
+        refused a title above it (403), and may then fetch this stream's files only."""
         title = find_title(title_id)
+        maturity.check(title.maturity_rating, ceiling)  # a kids profile's ceiling
         chosen: dict[str, Any] | None = None
         following: NextEpisode | None = None
         if title.kind == "series":

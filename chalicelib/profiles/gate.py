@@ -41,7 +41,7 @@ class MaturityGate:
             for item in TitleModel.batch_get(
                     ids[start:start + 100],
                     attributes_to_get=["id", "maturity", "admin_maturity"]):
-                found[item.id] = maturity.level(item.admin_maturity or item.maturity)
+                found[item.id] = maturity.level(item.maturity_rating)
         return found
 
     def visible(self, items: Sequence[T], ceiling: int | None,
@@ -54,7 +54,8 @@ class MaturityGate:
 
     def require(self, title_id: str, ceiling: int | None) -> None:
         """403 ``above_maturity`` unless this ceiling lets the title through (an unknown
-        title passes: the caller's own lookup answers its 404)."""
+        title passes: the caller's own lookup answers its 404). Where the title has been
+        read already, :func:`maturity.check` its rating instead."""
         if ceiling is None:
             return
         levels = self.levels([title_id])

@@ -9,6 +9,8 @@ profile). Profiles without a ceiling see everything.
 
 from __future__ import annotations
 
+from chalicelib.platform.errors import catalogued
+
 #: Each rating's level on one scale (films' MPAA and the US TV parental guidelines).
 LEVELS: dict[str, int] = {
     "G": 1, "TV-Y": 1, "TV-G": 1,
@@ -47,3 +49,9 @@ def allowed(title_level: int | None, ceiling: int | None) -> bool:
     if ceiling is None:
         return True
     return title_level is not None and title_level <= ceiling
+
+
+def check(rating: str | None, ceiling: int | None) -> None:
+    """403 ``above_maturity`` unless a title of this rating may be shown under the ceiling."""
+    if not allowed(level(rating), ceiling):
+        raise catalogued("above_maturity")

@@ -30,5 +30,5 @@ def rate_title(title_id: str, rating: str) -> TitleMaturity:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 continue
             raise
-        return {"title_id": title_id, "maturity": item.admin_maturity or item.maturity}
+        return {"title_id": title_id, "maturity": item.maturity_rating}
     raise catalogued("service_unavailable")

@@ -31,6 +31,7 @@ from chalicelib.platform.http import (
     see_other,
 )
 from chalicelib.platform.lazy import lazy_module
+from chalicelib.profiles import maturity
 from chalicelib.routes.common import (
     body,
     caller_ceiling,
@@ -69,7 +70,6 @@ def post_progress() -> Json[api.ProgressRecorded]:
     query=(EPISODE,)))
 def play(title_id: str) -> Json[api.PlayGrant]:
     who = current()
-    services.maturity.require(title_id, who.ceiling)
     return json_response(services.playback.play(who.viewer_id, title_id, query("episode"),
                                                 account_id=who.user.id,
                                                 ceiling=who.ceiling),
@@ -158,7 +158,7 @@ def similar_titles(title_id: str) -> Json[api.Recommendations]:
     limit = page_size(query("limit"), default=12, maximum=50)
     details = services.catalogue.details(title_id)
     ceiling = caller_ceiling()
-    services.maturity.require(title_id, ceiling)
+    maturity.check(details["maturity"], ceiling)
     found = services.recommender.similar_to(details, limit)
     found["results"] = services.maturity.visible(found["results"], ceiling)
     return json_response(found)

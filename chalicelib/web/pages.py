@@ -17,6 +17,7 @@ from chalicelib.catalogue.titles.filters import Filters
 from chalicelib.platform.digits import is_whole_number
 from chalicelib.platform.errors import AppError, catalogued
 from chalicelib.platform.outages import classify
+from chalicelib.profiles import maturity
 from chalicelib.profiles.maturity import RATINGS
 from chalicelib.web.browse_choices import filter_choices
 
@@ -231,8 +232,7 @@ class Pages:
         user = who.user if who is not None else None
         ceiling = who.ceiling if who is not None else None
         model = s.catalogue.title(title_id)
-        if ceiling is not None:
-            s.maturity.require(title_id, ceiling)
+        maturity.check(model.maturity_rating, ceiling)
         title = s.catalogue.describe(model)
         people = title.get("people") or []
         context: dict[str, Any] = {
@@ -287,8 +287,6 @@ class Pages:
         """The player: what to play, for a film the titles its end card offers, and the
         viewer's picks (My List, thumbs) for its buttons."""
         s = self.services
-        if who.ceiling is not None:
-            s.maturity.require(title_id, who.ceiling)
         play = s.playback.play(who.viewer_id, title_id, episode, account_id=who.user.id,
                                ceiling=who.ceiling)
         # the end card's similar titles are fetched by the player once the video plays: the

@@ -177,7 +177,7 @@ class CatalogueReader:
                 "tmdb_id": int(title.tmdb_id) if title.tmdb_id is not None else None,
                 "people": title.people or [], "seasons": title.seasons or [],
                 "languages": str_list(title.languages), "asset": title.asset,
-                "maturity": title.admin_maturity or title.maturity}
+                "maturity": title.maturity_rating}
 
     def season(self, title_id: str, number: int,
                title: TitleModel | None = None) -> Season:

@@ -88,6 +88,11 @@ class TitleModel(Model):
     fetched_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
+
+    @property
+    def maturity_rating(self) -> str | None:
+        """The rating in effect: an admin's, else the source's (None: unrated)."""
+        return self.admin_maturity or self.maturity
     by_imdb = ByImdb()
     by_name_year = ByNameYear()
 
