@@ -405,8 +405,10 @@ class Services:
     def my_list(self) -> MyListService:
         from chalicelib.mylist.service import MyListService
         from chalicelib.mylist.store import MyListStore
+        from chalicelib.platform.dynamo import transaction_connection
 
-        return MyListService(MyListStore(), self.catalogue.cards, self._title_exists)
+        return MyListService(MyListStore(transaction_connection(self.settings)),
+                             self.catalogue.cards, self._title_exists)
 
     @uses_tables
     def ratings(self) -> Ratings:

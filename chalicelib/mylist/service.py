@@ -2,9 +2,8 @@
 
 Everything is keyed by the viewer id (the profile watching), never the account. Adding and
 removing are idempotent (conditional writes: adding twice keeps the first time). A list holds
-at most :data:`MAX_TITLES` titles: one more is a 409 ``my_list_full``. The count is read
-before the write, so two adds racing on the last free place could both pass: the cap is a
-bound on the list's size, not an exact quota.
+at most :data:`MAX_TITLES` titles: one more is a 409 ``my_list_full``; the count moves in the
+same transaction as the entry, so adds racing on the last free place cannot both pass.
 """
 
 from __future__ import annotations
@@ -14,12 +13,12 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.mylist.store import Entry, MyListStore
-from chalicelib.openapi.queries import PATH_PARAM_MAX_LENGTH
+from chalicelib.mylist.store import Entry, ListFull, MyListStore
 from chalicelib.openapi.responses import ListedTitle, MyList, MyListChange, TitleCard
 from chalicelib.platform import cursors
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
+from chalicelib.platform.ids import is_title_id
 
 logger = Logger(service="notflix", child=True)
 #: The most titles a list holds (one query page reads them all).
@@ -44,13 +43,12 @@ class MyListService:
 
     def add(self, viewer_id: str, title_id: str) -> MyListChange:
         _check_id(title_id)
-        if self.store.contains(viewer_id, title_id):
-            return {"title_id": title_id, "in_list": True, "changed": False}
         if not self.exists(title_id):
             raise catalogued("title_not_found")
-        if self.store.count(viewer_id) >= self.max_titles:
-            raise catalogued("my_list_full", limit=self.max_titles)
-        added = self.store.add(viewer_id, title_id, iso())
+        try:
+            added = self.store.add(viewer_id, title_id, iso(), self.max_titles)
+        except ListFull:
+            raise catalogued("my_list_full", limit=self.max_titles) from None
         if added:
             logger.info("my list: title added", title_id=title_id)
         return {"title_id": title_id, "in_list": True, "changed": added}
@@ -63,8 +61,7 @@ class MyListService:
         return {"title_id": title_id, "in_list": False, "changed": removed}
 
     def contains(self, viewer_id: str, title_id: str) -> bool:
-        return len(title_id) <= PATH_PARAM_MAX_LENGTH and self.store.contains(viewer_id,
-                                                                               title_id)
+        return is_title_id(title_id) and self.store.contains(viewer_id, title_id)
 
     def page(self, viewer_id: str, limit: int, cursor: str | None = None) -> MyList:
         """``limit`` titles from the cursor on, newest first."""
@@ -72,12 +69,11 @@ class MyListService:
         start = 0
         if cursor:
             after = cursors.decode(cursor, "viewer_id", viewer_id, "k")["k"]["S"]
-            start = next((n for n, e in enumerate(entries) if _key(e) < after), len(entries))
+            start = next((n for n, e in enumerate(entries) if e.key < after), len(entries))
         shown = entries[start:start + limit]
         more = start + limit < len(entries)
         return {"titles": self._cards(shown), "count": len(entries), "limit": self.max_titles,
-                "next": (cursors.encode({"k": {"S": _key(shown[-1])}}, "k")
-                         if more and shown else None)}
+                "next": cursors.encode({"k": {"S": shown[-1].key}}, "k") if more else None}
 
     def snapshot(self, viewer_id: str, row: int) -> Snapshot:
         """The ``row`` newest cards and every id kept, from one read."""
@@ -85,7 +81,7 @@ class MyListService:
         return Snapshot(self._cards(entries[:row]), frozenset(e.title_id for e in entries))
 
     def ids(self, viewer_id: str) -> frozenset[str]:
-        return frozenset(e.title_id for e in self.store.entries(viewer_id))
+        return self.snapshot(viewer_id, 0).ids
 
     def _cards(self, entries: list[Entry]) -> list[ListedTitle]:
         """Cards in the list's order; titles gone from the catalogue are left out."""
@@ -96,11 +92,6 @@ class MyListService:
                 for e in entries if e.title_id in cards]
 
 
-def _key(entry: Entry) -> str:
-    """The list's order as one string (newest first is descending): time, then id."""
-    return f"{entry.added_at} {entry.title_id}"
-
-
 def _check_id(title_id: str) -> None:
-    if not 0 < len(title_id) <= PATH_PARAM_MAX_LENGTH:  # no title has such an id
+    if not is_title_id(title_id):  # no title has such an id (nor the list's count item)
         raise catalogued("title_not_found")

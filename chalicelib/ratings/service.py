@@ -17,10 +17,10 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.catalogue.titles.models import UserTitleModel
-from chalicelib.openapi.queries import PATH_PARAM_MAX_LENGTH
 from chalicelib.openapi.responses import TitleRating
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
+from chalicelib.platform.ids import is_title_id
 from chalicelib.ratings.thumbs import Thumb, ViewerThumbs, rating_of, thumb_of
 
 logger = Logger(service="notflix", child=True)
@@ -44,8 +44,7 @@ class Ratings:
 
     def get(self, viewer_id: str, title_id: str) -> TitleRating:
         """The viewer's rating of a title (nulls when unrated; no title read)."""
-        if not 0 < len(title_id) <= PATH_PARAM_MAX_LENGTH:
-            raise catalogued("title_not_found")
+        _check_id(title_id)
         try:
             item = UserTitleModel.get(viewer_id, title_id, consistent_read=True,
                                       attributes_to_get=["rating", "rated_at"])
@@ -54,7 +53,8 @@ class Ratings:
         return _rating(title_id, _whole(item.rating), item.rated_at)
 
     def set(self, viewer_id: str, title_id: str, thumb: Thumb) -> TitleRating:
-        if not (0 < len(title_id) <= PATH_PARAM_MAX_LENGTH and self.exists(title_id)):
+        _check_id(title_id)
+        if not self.exists(title_id):
             raise catalogued("title_not_found")
         rating, now = rating_of(thumb), iso()
         item = UserTitleModel(viewer_id, title_id)
@@ -75,8 +75,7 @@ class Ratings:
         return {**_rating(title_id, rating, now), "changed": True}
 
     def clear(self, viewer_id: str, title_id: str) -> TitleRating:
-        if not 0 < len(title_id) <= PATH_PARAM_MAX_LENGTH:
-            raise catalogued("title_not_found")
+        _check_id(title_id)
         now = iso()
         item = UserTitleModel(viewer_id, title_id)
         try:
@@ -97,7 +96,8 @@ class Ratings:
         with the names of the newest thumbs-down titles."""
         rated = [(item.rated_at or "", item.title_id, thumb_of(item.rating))
                  for item in UserTitleModel.query(
-                     viewer_id, filter_condition=UserTitleModel.rating.exists(),
+                     viewer_id, consistent_read=True,  # the rating just given counts
+                     filter_condition=UserTitleModel.rating.exists(),
                      attributes_to_get=["title_id", "rating", "rated_at"])]
         rated.sort(reverse=True)
         up = tuple(t for _, t, thumb in rated if thumb == "up")
@@ -116,3 +116,8 @@ class Ratings:
 def _rating(title_id: str, rating: int | None, rated_at: str | None) -> TitleRating:
     return {"title_id": title_id, "thumb": thumb_of(rating), "rating": rating,
             "rated_at": rated_at if rating is not None else None}
+
+
+def _check_id(title_id: str) -> None:
+    if not is_title_id(title_id):  # no title has such an id
+        raise catalogued("title_not_found")

@@ -18,7 +18,6 @@ from chalicelib.openapi.queries import (
     EPISODE,
     HOW_MANY,
     LIMIT,
-    PATH_PARAM_MAX_LENGTH,
 )
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.http import (
@@ -30,6 +29,7 @@ from chalicelib.platform.http import (
     page_size,
     see_other,
 )
+from chalicelib.platform.ids import is_title_id
 from chalicelib.platform.lazy import lazy_module
 from chalicelib.profiles import maturity
 from chalicelib.routes.common import (
@@ -121,7 +121,7 @@ def remove_from_row_form(title_id: str) -> Json[api.RemovedFromRow] | SeeOther:
 
 
 def removed_from_row(title_id: str) -> api.RemovedFromRow:
-    if len(title_id) > PATH_PARAM_MAX_LENGTH:  # no title has such an id
+    if not is_title_id(title_id):  # no title has such an id
         raise catalogued("title_not_found")
     return {"title_id": title_id,
             "removed": services.continue_watching.remove(viewer_id(), title_id)}

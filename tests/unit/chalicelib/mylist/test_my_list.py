@@ -4,11 +4,13 @@ a cursor, and the card toggles and row of the pages."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chalicelib.mylist.service import MyListService
 from chalicelib.mylist.store import MyListStore
+from chalicelib.platform.dynamo import transaction_connection
 from chalicelib.platform.errors import AppError
 from chalicelib.services import Services
 from chalicelib.web.render import environment
@@ -33,10 +35,33 @@ def test_adding_and_removing_are_idempotent_and_unknown_titles_are_404(
         assert caught.value.status == 404 and caught.value.code == "title_not_found"
 
 
+def small_list(services: Services, most: int) -> MyListService:
+    return MyListService(MyListStore(transaction_connection(services.settings)),
+                         services.catalogue.cards,
+                         lambda t: bool(services.catalogue.names([t])), max_titles=most)
+
+
+def test_adds_racing_for_the_last_places_never_pass_the_cap(in_process: Services) -> None:
+    viewer, small = unique("viewer-"), small_list(in_process, 3)
+    titles = [film(in_process) for _ in range(6)]
+
+    def add(title: str) -> str:
+        try:
+            return "added" if small.add(viewer, title)["changed"] else "there"
+        except AppError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(add, titles))
+    assert sorted(outcomes) == ["added"] * 3 + ["my_list_full"] * 3
+    assert small.page(viewer, 10)["count"] == 3
+    small.remove(viewer, next(t for t, o in zip(titles, outcomes, strict=True) if o == "added"))
+    assert small.add(viewer, titles[outcomes.index("my_list_full")])["changed"] is True
+
+
 def test_a_full_list_refuses_one_more_with_409(in_process: Services) -> None:
     viewer = unique("viewer-")
-    small = MyListService(MyListStore(), in_process.catalogue.cards,
-                          lambda t: bool(in_process.catalogue.names([t])), max_titles=2)
+    small = small_list(in_process, 2)
     first, second, third = (film(in_process) for _ in range(3))
     small.add(viewer, first)
     small.add(viewer, second)
