@@ -4,6 +4,7 @@ watching). Each state change has a form-post twin for the pages (303 back to ``?
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from chalice.app import Blueprint
 
@@ -33,7 +34,8 @@ else:  # pydantic loads with the first request that parses a body
 
 bp = Blueprint(__name__)
 BACK = Param("next", "Form posts: the page to go back to (a local path; anything else: the "
-                     "title's page)", max_length=512)
+                     "title's page); as long as a page's address can be (a search, encoded)",
+             max_length=2048)
 LIST = ("My List holds at most 500 titles, newest first; adding a title already there or "
         "removing one that is not changes nothing (`changed`: false).")
 THUMBS = ("Thumbs are stored on the 1..10 scale IMDb list imports use: up is 10, down 1; a "
@@ -49,7 +51,7 @@ def allowed(title_id: str) -> str:
 
 
 def _back(title_id: str) -> str:
-    return local_path(query("next"), f"/titles/{title_id}")
+    return local_path(query("next"), f"/titles/{quote(title_id, safe='')}")
 
 
 # -- my list ----------------------------------------------------------------------------------

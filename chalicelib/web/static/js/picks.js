@@ -41,8 +41,9 @@
   document.addEventListener("submit", function (event) {
     const form = event.target;
     const kind = form && form.dataset ? form.dataset.pick : null;
-    if (!kind || !form.dataset.title || form.dataset.busy) { return; }
-    event.preventDefault();
+    if (!kind || !form.dataset.title) { return; }
+    event.preventDefault();  // a second click while the first is in flight stays here too
+    if (form.dataset.busy) { return; }
     const titleId = form.dataset.title;
     const url = (kind === "list" ? "/api/me/list/" : "/api/me/ratings/") + encodeURIComponent(titleId);
     let done;

@@ -3,6 +3,8 @@ form posts answered 303, and an IMDb list's ratings shown as thumbs on the title
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 
@@ -96,6 +98,11 @@ def test_forms_post_and_go_back(api_url: str, catalogue_services: Services) -> N
         assert rated.status_code == 303 and rated.headers["location"] == f"/titles/{title}"
         removed = api.post(f"/api/me/list/{title}/remove")
         assert removed.status_code == 303
+        # a card on a long search's page goes back to that page (the words encoded)
+        search = "/search?" + urlencode({"q": "東京物語 " * 20})
+        again = api.post(f"/api/me/list/{title}/add", params={"next": search})
+        assert again.status_code == 303 and again.headers["location"] == search
+        api.post(f"/api/me/list/{title}/remove")
     with httpx.Client(base_url=api_url, headers=account.bearer, timeout=30) as api:
         assert api.get("/api/me/list").json()["count"] == 0
         assert api.get(f"/api/me/ratings/{title}").json()["thumb"] == "down"

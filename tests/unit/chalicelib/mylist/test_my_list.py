@@ -108,3 +108,15 @@ def test_the_home_page_has_a_my_list_row_and_toggles_on_cards(in_process: Servic
     anonymous = environment().get_template("home.html").render(
         user=None, listed=None, trending=cards, best_title="Best", best=[], recent=[])
     assert "/api/me/list/" not in anonymous
+
+
+def test_a_title_page_without_the_list_has_no_toggle_rather_than_failing(
+        in_process: Services) -> None:
+    # My List unreadable (a throttled query): the page service leaves `listed` None
+    details = in_process.catalogue.details(film(in_process))
+    html = environment().get_template("title.html").render(
+        user={"id": unique("viewer-")}, title=details, listed=None, thumb="up", seasons=[],
+        similar=[], directors=[], cast=[], can_watch=True, resume_s=0.0, season=None,
+        ratings=())
+    assert "/api/me/list/" not in html
+    assert f'action="/api/me/ratings/{details["id"]}/thumb' in html  # the thumbs still work
