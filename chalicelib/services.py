@@ -276,9 +276,13 @@ class Services:
 
     @uses_tables
     def imdb_import(self) -> ImdbImporter:
-        from chalicelib.catalogue.importing.imdb_import import ImdbImporter
+        from chalicelib.catalogue.importing.imdb_import import ImdbImporter, Match
 
-        return ImdbImporter(on_recorded=self.graph_feed.list_imported)
+        def recorded(user_id: str, matches: list[Match]) -> None:
+            self.graph_feed.list_imported(user_id, matches)  # never raises
+            self.recommendation_cache.invalidate(user_id)  # watches and thumbs changed
+
+        return ImdbImporter(on_recorded=recorded)
 
     @uses_tables
     def catalogue_writer(self) -> CatalogueWriter:

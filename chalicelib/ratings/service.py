@@ -16,7 +16,7 @@ from decimal import Decimal
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.catalogue.titles.models import UserTitleModel
+from chalicelib.catalogue.titles.models import UserTitleModel, user_title_base
 from chalicelib.openapi.responses import TitleRating
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued
@@ -61,9 +61,7 @@ class Ratings:
         try:
             item.update(actions=[UserTitleModel.rating.set(rating),
                                  UserTitleModel.rated_at.set(now),
-                                 UserTitleModel.updated_at.set(now),
-                                 UserTitleModel.source.set(UserTitleModel.source | "rating"),
-                                 UserTitleModel.watched.set(UserTitleModel.watched | False)],
+                                 *user_title_base("rating", now)],
                         condition=(UserTitleModel.rating.does_not_exist()
                                    | (UserTitleModel.rating != rating)))
         except UpdateError as exc:

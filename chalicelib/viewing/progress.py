@@ -30,7 +30,12 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.catalogue.titles.episodes import episode_key, episode_label
-from chalicelib.catalogue.titles.models import EpisodeModel, TitleModel, UserTitleModel
+from chalicelib.catalogue.titles.models import (
+    EpisodeModel,
+    TitleModel,
+    UserTitleModel,
+    user_title_base,
+)
 from chalicelib.openapi.responses import ProgressRecorded
 from chalicelib.platform.clock import iso, now, parse_iso
 from chalicelib.platform.errors import catalogued
@@ -191,9 +196,7 @@ class ProgressService:
         common: list[Action] = [UserTitleModel.position_s.set(position),
                   UserTitleModel.duration_s.set(duration),
                   UserTitleModel.progress.set(fraction), UserTitleModel.last_at.set(at),
-                  UserTitleModel.updated_at.set(at),
-                  UserTitleModel.source.set(UserTitleModel.source | "player"),
-                  UserTitleModel.watched.set(UserTitleModel.watched | False)]
+                  *user_title_base("player", at)]
         try:
             item.update(actions=[*common, UserTitleModel.play_count.add(1),
                                  UserTitleModel.last_play_id.set(play_id),

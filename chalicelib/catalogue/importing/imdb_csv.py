@@ -17,7 +17,7 @@ from chalicelib.platform.digits import is_whole_number
 
 REQUIRED = ("Const", "Title")
 #: Rows one import may hold: it bounds a request's work (about 150 batched reads and 200
-#: batched writes at most); IMDb's exports of most users' ratings fit.
+#: updates at most); IMDb's exports of most users' ratings fit.
 MAX_ROWS = 5_000
 _IMDB_ID = re.compile(r"tt\d{5,10}")
 

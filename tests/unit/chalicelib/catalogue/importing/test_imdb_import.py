@@ -111,6 +111,23 @@ def test_a_title_listed_twice_is_recorded_once_with_the_later_row(in_process: Se
     assert (stored.rating, stored.rated_at) == (8, "2023-06-30T00:00:00.000Z")
 
 
+def test_an_import_keeps_the_plays_and_a_newer_thumb_recorded_here(
+        in_process: Services) -> None:
+    kept, played = (film(unique("Mine "), 2001, ident=imdb_id()) for _ in range(2))
+    in_process.catalogue_writer.upsert([kept, played])
+    user = unique("user-")
+    in_process.ratings.set(user, kept.id, "down")  # thumbed down here, today
+    UserTitleModel(user, played.id).update(actions=[UserTitleModel.play_count.set(3),
+                                                    UserTitleModel.position_s.set(42.0)])
+    in_process.imdb_import.run(user, parse("\n".join([
+        HEADER, row(str(kept.imdb_id), kept.name, 2001, 9, "2020-01-01"),
+        row(str(played.imdb_id), played.name, 2001, 8, "2020-01-01")])))
+    stored = records_of(user)
+    assert stored[kept.id].rating == 1 and stored[kept.id].watched  # the later thumb stays
+    assert (stored[played.id].play_count, stored[played.id].position_s) == (3, 42.0)
+    assert (stored[played.id].rating, stored[played.id].source) == (8, "imdb-import")
+
+
 def test_a_list_at_the_row_cap_costs_a_bounded_number_of_requests(
         in_process: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     from pynamodb.connection.base import Connection
@@ -135,10 +152,11 @@ def test_a_list_at_the_row_cap_costs_a_bounded_number_of_requests(
     outcome = importer.run(unique("user-"), rows)
 
     assert outcome["counts"] == {"rows": MAX_ROWS, "matched": 30, "unmatched": MAX_ROWS - 30}
-    # every row's two keys, 100 a call; then the 30 candidates; then 30 records, 25 a write
+    # every row's two keys, 100 a call; then the 30 candidates; then the 30 records, each
+    # updated in place (a whole-item write would replace the viewer's plays and thumbs)
     assert operations.count("BatchGetItem") == 2 * MAX_ROWS // 100 + 1
-    assert operations.count("BatchWriteItem") == 2
-    assert set(operations) == {"BatchGetItem", "BatchWriteItem"}
+    assert operations.count("UpdateItem") == 30
+    assert set(operations) == {"BatchGetItem", "UpdateItem"}
 
 
 def test_one_row_over_the_cap_is_refused_before_anything_is_read() -> None:
