@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from chalicelib.platform.digits import is_whole_number
 
 REQUIRED = ("Const", "Title")
-#: Rows one import may hold: it bounds a request's work (about 150 batched reads and 200
-#: updates at most); IMDb's exports of most users' ratings fit.
+#: Rows one import may hold: it bounds a request's work (about 150 batched reads and one
+#: update per matched row); IMDb's exports of most users' ratings fit.
 MAX_ROWS = 5_000
 _IMDB_ID = re.compile(r"tt\d{5,10}")
 
