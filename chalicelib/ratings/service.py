@@ -16,7 +16,8 @@ from decimal import Decimal
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.catalogue.titles.models import UserTitleModel, user_title_base
+from chalicelib.catalogue.titles.models import UserTitleModel
+from chalicelib.catalogue.titles.user_titles import user_title_base
 from chalicelib.openapi.responses import TitleRating
 from chalicelib.platform.clock import iso
 from chalicelib.platform.errors import catalogued

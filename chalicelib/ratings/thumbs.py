@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Literal
 
 Thumb = Literal["up", "down"]
-THUMBS: tuple[Thumb, ...] = ("up", "down")
 UP_RATING = 10
 DOWN_RATING = 1
 UP_FROM = 7

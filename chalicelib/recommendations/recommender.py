@@ -116,8 +116,7 @@ class Recommender:
         if cached is not None:
             return {"results": _without(cached, hidden)[:limit], "degraded": False,
                     "cached": True, "fewer_like": why}
-        future = (self._pool.submit(self.compute, user_id, self.tuning.candidates, thumbs)
-                  if thumbs else self._pool.submit(self.compute, user_id, self.tuning.candidates))
+        future = self._pool.submit(self.compute, user_id, self.tuning.candidates, thumbs)
         try:
             results = future.result(timeout=self.budget_s)
         except FutureTimeout:
@@ -133,13 +132,10 @@ class Recommender:
         return {"results": _without(results, hidden)[:limit], "degraded": False,
                 "cached": False, "fewer_like": why}
 
-    def home_row(self, user_id: str, limit: int) -> list[Recommended]:
-        """The home page's row: the user's recommendations, playable titles first (in their
-        order), then the best of the rest when fewer than ``limit`` can be played."""
-        return self.home(user_id, limit)[0]
-
     def home(self, user_id: str, limit: int) -> tuple[list[Recommended], list[FewerLike]]:
-        """The home row (:meth:`home_row`) and why titles dropped from it."""
+        """The home page's row, and why titles dropped from it: the user's recommendations,
+        playable titles first (in their order), then the best of the rest when fewer than
+        ``limit`` can be played."""
         answer = self.for_user(user_id, limit * 2)
         return playable_first(answer["results"])[:limit], answer.get("fewer_like") or []
 

@@ -34,8 +34,8 @@ from chalicelib.catalogue.titles.models import (
     EpisodeModel,
     TitleModel,
     UserTitleModel,
-    user_title_base,
 )
+from chalicelib.catalogue.titles.user_titles import user_title_base
 from chalicelib.openapi.responses import ProgressRecorded
 from chalicelib.platform.clock import iso, now, parse_iso
 from chalicelib.platform.errors import catalogued

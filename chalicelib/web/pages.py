@@ -55,7 +55,6 @@ JOB_STATES = ("QUEUED", "PROBING", "ENCODING", "PACKAGING", "PUBLISHED", "FAILED
 #: Users listed per page of the admin console, and the longest cursor it takes.
 USERS_PAGE = 50
 MAX_CURSOR = 200
-#: Titles a film's end card offers.
 
 
 R = TypeVar("R")
@@ -78,6 +77,11 @@ class _Rows:
             self.outage = classify(exc) is not None
             logger.warning(f"{what} row unavailable", error=type(exc).__name__)
             return []
+
+    def one(self, what: str, work: Callable[[], R]) -> R | None:
+        """One optional part that is not a row (a list's ids, a rating): None when it fails."""
+        found = self.fill(what, lambda: [work()])
+        return found[0] if found else None
 
 
 def results_label(total: int, exact: bool) -> str:
@@ -149,21 +153,21 @@ class Pages:
             "recent": rows.fill("recently added", lambda: seen(self.recently_added(wide))),
             "listed": None, "my_list": [], "fewer_like": [],
         }
-        best = rows.fill("ranking", lambda: [self.best_in(country)])
-        context["best_title"], context["best"] = best[0] if best else (
+        context["best_title"], context["best"] = rows.one(
+            "ranking", lambda: self.best_in(country)) or (
             f"Best in {country_name(country) or country}", [])
         context["best"] = seen(context["best"])
         if who is not None:
             viewer = who.viewer_id
             context["continuing"] = rows.fill(
                 "continue watching", lambda: seen(s.continue_watching.titles(viewer, ROW)))
-            kept = rows.fill("my list", lambda: [s.my_list.snapshot(viewer, ROW)])
-            context["my_list"] = seen(kept[0].cards) if kept else []
+            kept = rows.one("my list", lambda: s.my_list.snapshot(viewer, ROW))
+            context["my_list"] = seen(kept.cards) if kept else []
             # the card toggles need every id in the list; without it, no toggles
-            context["listed"] = kept[0].ids if kept else None
-            recommended = rows.fill("recommendations", lambda: [s.recommender.home(viewer, wide)])
-            context["recommended"], context["fewer_like"] = (
-                (seen(recommended[0][0]), recommended[0][1]) if recommended else ([], []))
+            context["listed"] = kept.ids if kept else None
+            recommended, why = rows.one("recommendations",
+                                        lambda: s.recommender.home(viewer, wide)) or ([], [])
+            context["recommended"], context["fewer_like"] = seen(recommended), why
         return context
 
     def _seen(self, cards: list[Any], ceiling: int | None) -> list[Any]:
@@ -262,26 +266,24 @@ class Pages:
         context.update(self.picks(who, title["id"]))
         return context
 
-    def listed(self, who: Principal | None) -> set[str] | None:
+    def listed(self, who: Principal | None) -> frozenset[str] | None:
         """Every id in the viewer's My List, for the cards' toggles (None: no toggles)."""
         if who is None:
             return None
-        kept = _Rows().fill("my list", lambda: [self.services.my_list.ids(who.viewer_id)])
-        return set(kept[0]) if kept else None
+        return self._listed(who, _Rows())
+
+    def _listed(self, who: Principal, rows: _Rows) -> frozenset[str] | None:
+        return rows.one("my list", lambda: self.services.my_list.ids(who.viewer_id))
 
     def picks(self, who: Principal | None, title_id: str) -> dict[str, Any]:
         """The viewer's own picks for a title's page and the player: every id in My List
-        (``listed``, None when unknown: no toggles), whether the title is in it, and the
-        viewer's thumb (imported ratings read as thumbs too)."""
+        (``listed``, None when unknown: no toggles) and the viewer's thumb (imported ratings
+        read as thumbs too)."""
         if who is None:
-            return {"listed": None, "in_list": False, "thumb": None}
-        s, viewer = self.services, who.viewer_id
+            return {"listed": None, "thumb": None}
         rows = _Rows()
-        kept = rows.fill("my list", lambda: [s.my_list.ids(viewer)])
-        rated = rows.fill("rating", lambda: [s.ratings.get(viewer, title_id)])
-        listed = kept[0] if kept else None
-        return {"listed": listed, "in_list": bool(listed and title_id in listed),
-                "thumb": rated[0]["thumb"] if rated else None}
+        rated = rows.one("rating", lambda: self.services.ratings.get(who.viewer_id, title_id))
+        return {"listed": self._listed(who, rows), "thumb": rated["thumb"] if rated else None}
 
     def watch(self, who: Principal, title_id: str, episode: str | None) -> dict[str, Any]:
         """The player: what to play, for a film the titles its end card offers, and the

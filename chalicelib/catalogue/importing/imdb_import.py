@@ -26,9 +26,9 @@ from chalicelib.catalogue.titles.models import (
     TitleModel,
     UserTitleModel,
     str_list,
-    user_title_base,
 )
 from chalicelib.catalogue.titles.text import title_year_key
+from chalicelib.catalogue.titles.user_titles import user_title_base
 from chalicelib.openapi.responses import ImdbImport, ImdbMatch, ImdbUnmatched
 from chalicelib.platform.clock import iso
 from chalicelib.platform.logs import logger

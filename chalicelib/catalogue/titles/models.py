@@ -25,7 +25,6 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -193,15 +192,6 @@ class UserTitleModel(Model):
     pending_play_id = UnicodeAttribute(null=True)
     pending_started_at = UnicodeAttribute(null=True)
     pending_finished_at = UnicodeAttribute(null=True)
-
-
-def user_title_base(source: str, at: str, watched: bool | None = None) -> list[Action]:
-    """What every writer of a user-title item sets, whichever comes first: when it changed,
-    who made it (kept once set) and, unless the writer knows, not watched yet."""
-    return [UserTitleModel.updated_at.set(at),
-            UserTitleModel.source.set(UserTitleModel.source | source),
-            UserTitleModel.watched.set(UserTitleModel.watched | False if watched is None
-                                       else watched)]
 
 
 CATALOGUE_MODELS: dict[type[Model], str] = {

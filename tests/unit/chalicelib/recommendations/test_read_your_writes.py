@@ -121,7 +121,7 @@ def test_results_say_if_they_can_be_played_and_the_home_row_puts_those_first(
     recs = recommender(in_process, LaggingGraph)
     cast(LaggingGraph, recs).stale = stale
 
-    assert ids(recs.home_row(viewer, 3)) == ["t2", "t4", "t1"]
+    assert ids(recs.home(viewer, 3)[0]) == ["t2", "t4", "t1"]
     assert [r["playable"] for r in recs.for_user(viewer, 4)["results"]] == [
         False, True, False, True]  # the API keeps the ranking and says which can be played
 
