@@ -229,10 +229,14 @@ def import_worker(stack_env: dict[str, str], settings: Settings, stack_outputs: 
 
 
 @pytest.fixture
-def encoder_worker(stack_env: dict[str, str], settings: Settings,
+def encoder_worker(stack_env: dict[str, str], settings: Settings, resources: Resources,
                    stack_outputs: dict[str, str]) -> Iterator[None]:
     """The event runner driving only the encoder (uploads and fan-out tasks, one pool of
-    invocations), with the timeout the session's encode queues were deployed with."""
+    invocations), with the timeout the session's encode queues were deployed with; it starts
+    on empty queues (tests/integration/encodes.py)."""
+    from tests.integration.encodes import empty_encode_queues
+
+    empty_encode_queues(resources)
     env = {**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
            "NOTFLIX_ENCODER_TIMEOUT_SECONDS": str(settings.encoder_timeout_seconds),
            "NOTFLIX_ENCODER_CONCURRENCY": str(settings.encoder_concurrency)}

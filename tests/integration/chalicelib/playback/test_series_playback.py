@@ -12,9 +12,10 @@ from chalicelib.catalogue.titles.records import Episode, Season, TitleRecord
 from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from tests.integration.auth_client import Account
+from tests.integration.encodes import wait_for_encodes
 from tests.integration.subscriptions import subscriber
 from tests.media_clips import clip
-from tests.support import eventually, unique
+from tests.support import unique
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +29,18 @@ def series(api_url: str, resources: Resources, catalogue_services: Services,
         id=series_id, kind="series", name="Serial", source="generated", year=2025,
         seasons=(Season(number=1, name="One", episode_count=3, episodes=(
             Episode(1, "Pilot"), Episode(2, "Middle"), Episode(3, "Finale"))),))])
-    for label in ("S1E1", "S1E3"):
+    keys = {label: f"uploads/{unique()}/serial-{label}.mp4" for label in ("S1E1", "S1E3")}
+    for label, key in keys.items():
         resources.s3.upload_file(
             str(clip(tmp_path / f"{label}.mp4", seconds=2)), resources.settings.uploads_bucket,
-            f"uploads/{unique()}/serial-{label}.mp4",
-            ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
+            key, ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
 
     def both_playable() -> bool:
         season = httpx.get(f"{api_url}/api/titles/{series_id}/seasons/1", timeout=20).json()
         return [e["playable"] for e in season["episodes"]] == [True, False, True]
 
-    # the shared encoder worker may have other tests' encodes queued ahead on the loaded suite
-    eventually(both_playable, timeout=780, interval=1.0)
+    # the loaded suite's encodes are slow
+    wait_for_encodes(resources, keys.values(), both_playable, timeout=780)
     return series_id
 
 

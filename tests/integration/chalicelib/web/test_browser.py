@@ -28,6 +28,7 @@ from chalicelib.platform.resources import Resources
 from chalicelib.services import Services
 from localcloud.paths import PROJECT_ROOT
 from tests.integration.auth_client import STRONG_PASSWORD, assign_titles, register
+from tests.integration.encodes import empty_encode_queues, wait_for_encodes
 from tests.media_clips import clip
 from tests.support import eventually, queue_worker, unique
 
@@ -40,8 +41,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
 
 
 @pytest.fixture(scope="module")
-def encoder(stack_env: dict[str, str], settings: Settings,
+def encoder(stack_env: dict[str, str], settings: Settings, resources: Resources,
             stack_outputs: dict[str, str]) -> Iterator[None]:
+    empty_encode_queues(resources)
     # 8 s chunks: the 20 s film is three chunks, so playing it crosses two seams.
     with queue_worker({**stack_env, "NOTFLIX_PREFIX": settings.resource_prefix,
                        "NOTFLIX_ENCODE_CHUNK_SECONDS": "8"},
@@ -674,9 +676,10 @@ def upload_season(api_url: str, resources: Resources, services: Services, name: 
         id=series_id, kind="series", name=name, source="generated", year=2025,
         seasons=(Season(number=1, name="One", episode_count=len(files), episodes=tuple(
             Episode(n, f"Episode {n}") for n in range(1, len(files) + 1))),))])
+    keys = {label: f"uploads/{unique()}/{label}.mp4" for label in files}
     for label, path in files.items():
         resources.s3.upload_file(
-            str(path), resources.settings.uploads_bucket, f"uploads/{unique()}/{label}.mp4",
+            str(path), resources.settings.uploads_bucket, keys[label],
             ExtraArgs={"Metadata": {"title-id": series_id, "episode": label}})
 
     def all_playable() -> bool:
@@ -684,8 +687,8 @@ def upload_season(api_url: str, resources: Resources, services: Services, name: 
         return (all(e["playable"] for e in season["episodes"])
                 and (ready is None or ready(series_id)))
 
-    # the worker's encoder may have other tests' encodes queued ahead on the loaded suite
-    eventually(all_playable, timeout=780, interval=1.0)
+    # the loaded suite's encodes are slow
+    wait_for_encodes(resources, keys.values(), all_playable, timeout=780)
     return series_id
 
 
