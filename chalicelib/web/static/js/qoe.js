@@ -4,7 +4,10 @@
 // a seek), rendition switches, time watched per rendition, dropped frames, errors, and a
 // viewer leaving before the first frame. Events go in small batches, numbered per play
 // (a batch sent twice counts once), every 10 s, at once for the start, and with
-// navigator.sendBeacon when the page is hidden or goes away.
+// navigator.sendBeacon when the page is hidden or goes away. Renditions are named as the
+// play grant names them (data-renditions: the encoder's rungs, matched by size), so a wide
+// film's 1920x800 picture counts as its "1080p" rung. Only leaving the page (not hiding it
+// behind another tab) before the first frame is an exit before video start.
 "use strict";
 (function () {
   const video = document.getElementById("video");
@@ -27,7 +30,7 @@
 
   let queue = [];
   let seq = 0;
-  let unsent = null;  // a batch whose post failed: sent again, with its number
+  let unsent = [];  // batches whose post failed: sent again, with their numbers
   const watched = {};  // rendition -> ms not yet reported
   let started = false;
   let ended = false;   // exit before start reported: nothing more to say
@@ -37,9 +40,17 @@
   let seeking = false;
   let droppedSent = 0;
 
+  let ladder = [];
+  try { ladder = JSON.parse(video.dataset.renditions || "[]"); } catch (e) { ladder = []; }
   function nameOf(rep) {
     if (!rep) { return null; }
     const w = Number(rep.width) || 0, h = Number(rep.height) || 0;
+    let best = null, off = Infinity;
+    ladder.forEach(function (rung) {  // the grant's rung of this size, or the nearest one
+      const d = Math.abs((Number(rung.width) || 0) - w) + Math.abs((Number(rung.height) || 0) - h);
+      if (rung.name && d < off) { best = String(rung.name); off = d; }
+    });
+    if (best && off <= 0.1 * (w + h)) { return best; }
     const side = w && h ? Math.min(w, h) : (h || w);
     return side ? side + "p" : (rep.id ? String(rep.id).slice(0, 16) : null);
   }
@@ -49,7 +60,6 @@
   function push(event) { if (!ended) { queue.push(event); } if (queue.length >= MAX_EVENTS) { flush(false); } }
 
   function batch() {
-    if (unsent) { return null; }
     Object.keys(watched).forEach(function (name) {
       const ms = Math.round(watched[name]);
       if (ms > 0) { queue.push({ type: "rendition_time", rendition: name, ms: Math.min(ms, 3600000) }); }
@@ -68,18 +78,22 @@
     seq += 1;
     return body;
   }
-  function flush(leaving) {
-    const body = unsent || batch();
-    if (!body) { return; }
-    unsent = null;
-    if (leaving && navigator.sendBeacon) {
-      navigator.sendBeacon(ENDPOINT, new Blob([body], { type: "text/plain" }));
-      return;
-    }
+  function post(body) {
     fetch(ENDPOINT, { method: "POST", credentials: "same-origin", keepalive: true,
                       headers: { "Content-Type": "application/json" }, body: body })
-      .then(function (r) { if (r.status >= 500) { unsent = unsent || body; } })
-      .catch(function () { unsent = unsent || body; });  // sent again with the same number
+      .then(function (r) { if (r.status >= 500) { unsent.push(body); } })
+      .catch(function () { unsent.push(body); });  // sent again with the same number
+  }
+  function flush(leaving) {
+    const bodies = unsent.slice(-8);  // the failed ones first (a few: a long outage drops)
+    unsent = [];
+    const fresh = batch();
+    if (fresh) { bodies.push(fresh); }
+    bodies.forEach(function (body) {
+      const beaconed = leaving && navigator.sendBeacon
+        && navigator.sendBeacon(ENDPOINT, new Blob([body], { type: "text/plain" }));
+      if (!beaconed) { post(body); }  // no beacon, or the browser refused to queue it
+    });
   }
 
   // -- the first frame ----------------------------------------------------------------------
@@ -154,15 +168,18 @@
   });
 
   // -- leaving -----------------------------------------------------------------------------------
-  function leave() {
-    if (!started && !ended) {
-      push({ type: "exit_before_start", waited_ms: Math.max(0, Math.min(3600000, Math.round(now() - origin))) });
-      ended = true;
-    }
+  function hidden() {  // maybe for good (a phone may never say pagehide): send what there is
     if (stallAt !== null) { stallEnds(); }
     flush(true);
   }
+  function leave(e) {
+    if (!started && !ended && !(e && e.persisted)) {  // gone, not kept for the back button
+      push({ type: "exit_before_start", waited_ms: Math.max(0, Math.min(3600000, Math.round(now() - origin))) });
+      ended = true;
+    }
+    hidden();
+  }
   setInterval(function () { flush(false); }, EVERY_MS);
-  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { leave(); } });
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { hidden(); } });
   window.addEventListener("pagehide", leave);
 })();
