@@ -536,8 +536,8 @@ class Services:
 
         settings = self.settings
         return Playback(self.resources.s3, settings.media_bucket, self.entitlements.require,
-                        self.resume, settings.image_base_url, settings.stream_url_seconds,
-                        plays=self.plays)
+                        self.resume, self.plays, settings.image_base_url,
+                        settings.stream_url_seconds)
 
     # -- playback quality (QoE) ---------------------------------------------------------------
     @cached_property

@@ -19,6 +19,11 @@ def iso_at(epoch_s: float) -> str:
     return iso(datetime.fromtimestamp(epoch_s, UTC))
 
 
+def utc_day(epoch_s: float) -> str:
+    """The UTC day of a Unix time, as 2026-12-05."""
+    return datetime.fromtimestamp(epoch_s, UTC).date().isoformat()
+
+
 def parse_iso(value: str) -> datetime:
     """The moment `iso` wrote: `iso(parse_iso(s)) == s`."""
     return datetime.fromisoformat(value).astimezone(UTC)

@@ -38,7 +38,6 @@ MAX_SERVED_BYTES = 2_000_000
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 MAX_FILE_NAME = 128
 #: How long a restricted profile's play grant opens its stream's files.
-GRANT_SECONDS = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -56,8 +55,8 @@ def stream_path(asset_id: str, name: str) -> str:
 
 class Playback:
     def __init__(self, s3: Any, media_bucket: str, require_entitlement: Callable[[str], None],
-                 resume: ResumeStore, image_base: str, url_seconds: int = 300,
-                 plays: PlayRegistry | None = None) -> None:
+                 resume: ResumeStore, plays: PlayRegistry, image_base: str,
+                 url_seconds: int = 300) -> None:
         self.s3 = s3
         self.media_bucket = media_bucket
         #: Raises the catalogued 402 unless the user may watch (Entitlements.require).
@@ -65,7 +64,8 @@ class Playback:
         self.resume = resume
         self.image_base = image_base
         self.url_seconds = url_seconds
-        #: Registers each grant's play id (playback-quality beacons name it).
+        #: Registers each grant's play id (playback-quality beacons name it) and the streams
+        #: a profile with a ceiling was granted.
         self.plays = plays
 
     def play(self, user_id: str, title_id: str, episode: str | None = None, *,
@@ -89,7 +89,7 @@ class Playback:
         self.require_entitlement(account_id or user_id)
         asset_id = str(asset["asset_id"])
         if ceiling is not None:
-            self._grant(user_id, asset_id)
+            self.plays.grant_stream(user_id, asset_id)
         resume_id = f"{title_id}#{chosen['key']}" if chosen else title_id
         try:
             point = self.resume.get(user_id, resume_id)
@@ -122,30 +122,18 @@ class Playback:
     def _play_id(self, owner: str, title_id: str, asset_id: str, renditions: list[str]) -> str:
         """A registered play id; with Redis down, an unregistered one (the title still plays,
         only its quality beacons are refused)."""
-        if self.plays is None:
-            return secrets.token_urlsafe(18)
         try:
             return self.plays.register(owner, title_id, asset_id, renditions)
         except Exception as exc:
             logger.warning("play not registered", title_id=title_id, error=type(exc).__name__)
             return secrets.token_urlsafe(18)
 
-    def _granted_key(self, viewer_id: str) -> str:
-        return f"{self.resume.prefix}:granted-streams:{viewer_id}"
-
-    def _grant(self, viewer_id: str, asset_id: str) -> None:
-        pipe = self.resume.redis.pipeline(transaction=True)
-        pipe.sadd(self._granted_key(viewer_id), asset_id)
-        pipe.expire(self._granted_key(viewer_id), GRANT_SECONDS)
-        pipe.execute()
-
     def stream(self, user_id: str, asset_id: str, name: str,
                viewer_id: str | None = None) -> StreamFile:
         """A manifest, playlist or text track itself; anything else as a presigned URL.
         With ``viewer_id`` (a profile with a maturity ceiling), only the files of a stream
         its play grant named: the ceiling was checked there."""
-        if viewer_id is not None and not self.resume.redis.sismember(
-                self._granted_key(viewer_id), asset_id):
+        if viewer_id is not None and not self.plays.stream_granted(viewer_id, asset_id):
             raise catalogued("above_maturity")
         suffix = name[name.rfind("."):].lower() if "." in name else ""
         if suffix not in SERVED:

@@ -13,8 +13,9 @@ was not there, so concurrent posts count once too.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from chalicelib.platform.clock import utc_day
 
 if TYPE_CHECKING:
     import redis
@@ -42,11 +43,6 @@ return 1
 """
 
 
-def day(at: float) -> str:
-    """The UTC day of an epoch time, as 2026-12-05."""
-    return datetime.fromtimestamp(at, UTC).date().isoformat()
-
-
 class Trending:
     def __init__(self, client: redis.Redis, prefix: str, half_life_s: float = 86_400.0,
                  keep: int = 5_000, rescale_after: float = 64.0,
@@ -65,7 +61,7 @@ class Trending:
         """Count a play of `title_id` at `at` (epoch seconds); with a `viewer`, only their
         first play of the title on that UTC day counts. True when it was counted."""
         at = at if at is not None else time.time()
-        marker = (f"{self.key}:seen:{day(at)}:{viewer}:{title_id}" if viewer
+        marker = (f"{self.key}:seen:{utc_day(at)}:{viewer}:{title_id}" if viewer
                   else self.epoch_key)  # unused without a viewer
         return bool(self._record(
             keys=[self.key, self.epoch_key, marker],

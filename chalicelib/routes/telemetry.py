@@ -11,20 +11,17 @@ from chalicelib.openapi import responses as api
 from chalicelib.openapi.declarations import ADMIN, USER, Op
 from chalicelib.openapi.queries import Param
 from chalicelib.platform.digits import is_whole_number
-from chalicelib.platform.errors import catalogued
 from chalicelib.platform.http import Json, json_response
 from chalicelib.platform.lazy import lazy_module
-from chalicelib.routes.common import body, query
+from chalicelib.routes.common import body, query, viewer_id
 from chalicelib.routes.declare import declare
 from chalicelib.routes.root import services
 from chalicelib.web.render import page
 
 if TYPE_CHECKING:
-    from chalicelib.telemetry import quality as telemetry_quality
     from chalicelib.telemetry import schemas as telemetry_schemas
 else:  # pydantic loads with the first request that parses a body
     telemetry_schemas = lazy_module("chalicelib.telemetry.schemas")
-    telemetry_quality = lazy_module("chalicelib.telemetry.quality")
 
 bp = Blueprint(__name__)
 
@@ -38,12 +35,6 @@ BEACONS = ("The player sends a small batch of one play's events every ~10 s and 
            "it may still start), or left before the first frame.")
 
 
-def telemetry_owner() -> str:
-    """Whose plays the caller's beacons may report: the profile watching (play grants
-    register the viewer as the owner)."""
-    return current().viewer_id
-
-
 @declare(bp, "POST", "/api/me/playback-events", Op(
     "Report a play's quality: start-up time, rebuffering, switches, errors", "viewing",
     "PlaybackEventsAccepted", 202, body="chalicelib.telemetry.schemas:PlaybackEventsIn",
@@ -51,7 +42,7 @@ def telemetry_owner() -> str:
          content_types=["application/json", "text/plain"])
 def playback_events() -> Json[api.PlaybackEventsAccepted]:
     batch = body(telemetry_schemas.PlaybackEventsIn)
-    recorded = services.playback_quality.record(telemetry_owner(), batch)
+    recorded = services.playback_quality.record(viewer_id(), batch)  # the grant's owner
     return json_response({"counted": not recorded.duplicate, "events": len(batch.events)},
                          202)
 
@@ -72,11 +63,6 @@ def playback_page() -> Response:
 
 
 def quality_report(days_text: str | None) -> api.PlaybackQuality:
-    days = 1
-    if days_text is not None:
-        high = telemetry_quality.MAX_REPORT_DAYS
-        if not (is_whole_number(days_text) and 1 <= int(days_text) <= high):
-            raise catalogued("bad_query_param", name="days",
-                             problem=f"must be a whole number from 1 to {high}")
-        days = int(days_text)
+    # the report refuses a number of days out of its range (0 stands for one that is none)
+    days = 1 if days_text is None else int(days_text) if is_whole_number(days_text) else 0
     return services.playback_quality.report(days, services.labels.titles)

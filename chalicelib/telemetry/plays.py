@@ -5,7 +5,9 @@ Beacons and progress posts name their play by this id; telemetry is accepted onl
 play's owner (the id of whoever was granted the play: a user today, a profile later: the
 caller passes it) and for the play's own renditions. The registry also holds each play's
 state that aggregation needs once per play: its outcome (started, exited before the first
-frame, failed to start) and the time watched per rendition (for the rendition watched most).
+frame, failed to start) and the time watched per rendition (for the rendition watched most),
+and, for a profile with a maturity ceiling, the streams its grants named (the only ones whose
+files it may fetch) for as long as a play lasts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import redis
 
+#: How long a play lasts: its id, its state and a stream it granted.
 PLAY_TTL_S = 12 * 3600
 #: token_urlsafe(18): 24 URL-safe characters, 144 random bits.
 PLAY_ID_BYTES = 18
@@ -36,6 +39,7 @@ class PlayRegistry:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int = PLAY_TTL_S) -> None:
         self.redis = client
         self.prefix = f"{prefix}:qoe:play"
+        self.grants_prefix = f"{prefix}:granted-streams"
         self.ttl_s = ttl_s
 
     def key(self, play_id: str) -> str:
@@ -66,3 +70,16 @@ class PlayRegistry:
             renditions = ()
         return Play(play_id, found["owner"], found.get("title_id", ""),
                     found.get("asset_id", ""), renditions)
+
+    def _granted_key(self, owner: str) -> str:
+        return f"{self.grants_prefix}:{owner}"
+
+    def grant_stream(self, owner: str, asset_id: str) -> None:
+        """Let ``owner`` fetch this stream's files for as long as a play lasts."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.sadd(self._granted_key(owner), asset_id)
+        pipe.expire(self._granted_key(owner), self.ttl_s)
+        pipe.execute()
+
+    def stream_granted(self, owner: str, asset_id: str) -> bool:
+        return bool(self.redis.sismember(self._granted_key(owner), asset_id))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.platform.clock import utc_day
 from chalicelib.platform.errors import catalogued
 from chalicelib.platform.logs import logger
 from chalicelib.telemetry import histogram
@@ -98,10 +99,6 @@ class Recorded:
 
     duplicate: bool
     counted_outcome: str  # "", "start", "failure", "exit" or "recovered"
-
-
-def day_of(at: datetime) -> str:
-    return at.astimezone(UTC).date().isoformat()
 
 
 class _Deltas:
@@ -221,7 +218,7 @@ class QualityStore:
             if old_top:
                 deltas.add([f"r:{old_top}"], "most_watched", -1)
             deltas.add([f"r:{new_top}"], "most_watched", 1)
-        self._write(day_of(self.clock()), play.title_id, deltas)
+        self._write(utc_day(self.clock().timestamp()), play.title_id, deltas)
         if changed:
             logger.info("playback outcome", play_id=play.play_id, title_id=play.title_id,
                         outcome=changed)

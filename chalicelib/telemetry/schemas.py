@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-PlayId = Annotated[str, StringConstraints(min_length=8, max_length=64,
-                                          pattern=r"^[A-Za-z0-9_-]+$")]
+from chalicelib.viewing.schemas import PlayId
+
 Rendition = Annotated[str, StringConstraints(min_length=1, max_length=16,
                                              pattern=r"^[A-Za-z0-9_.-]+$")]
 MAX_EVENTS = 64

@@ -173,3 +173,10 @@ def test_a_play_grant_carries_a_play_id_registered_to_its_owner(in_process: Serv
     other = in_process.playback.play("p-profile7", title_id, account_id=user_id)["play_id"]
     assert other != grant["play_id"]
     assert (in_process.plays.find(other) or play).owner == "p-profile7"
+
+
+def test_the_route_documents_the_range_the_report_keeps() -> None:
+    from chalicelib.routes.telemetry import DAYS
+    from chalicelib.telemetry.quality import MAX_REPORT_DAYS
+
+    assert (DAYS.minimum, DAYS.maximum) == (1, MAX_REPORT_DAYS)
