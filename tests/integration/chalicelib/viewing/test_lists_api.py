@@ -135,3 +135,22 @@ def test_an_imported_imdb_list_shows_as_thumbs(api_url: str,
         recs = api.get("/api/me/recommendations").json()
         assert loved not in [r["id"] for r in recs["results"]]
         assert [f["title_id"] for f in recs["fewer_like"]] == [hated]
+
+
+def test_a_thumb_drops_the_cached_recommendations_and_says_why(
+        api_url: str, catalogue_services: Services) -> None:
+    account = register(api_url)
+    (title,) = titles(catalogue_services, 1)
+    with httpx.Client(base_url=api_url, headers=account.bearer, timeout=30) as api:
+        first = api.get("/api/me/recommendations").json()
+        assert (first["cached"], first["fewer_like"]) == (False, [])
+        assert api.get("/api/me/recommendations").json()["cached"] is True
+        assert api.put(f"/api/me/ratings/{title}", json={"thumb": "down"}).status_code == 200
+        after = api.get("/api/me/recommendations").json()
+        assert after["cached"] is False  # the rating dropped them: computed again
+        assert [f["title_id"] for f in after["fewer_like"]] == [title]
+        assert title not in [r["id"] for r in after["results"]]
+        assert api.get("/api/me/recommendations").json()["cached"] is True
+        assert api.delete(f"/api/me/ratings/{title}").json()["changed"] is True
+        cleared = api.get("/api/me/recommendations").json()
+        assert (cleared["cached"], cleared["fewer_like"]) == (False, [])

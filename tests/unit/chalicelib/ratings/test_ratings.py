@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.auth.principal import Principal
+from chalicelib.auth.sessions import Session
+from chalicelib.auth.users import User
 from chalicelib.catalogue.importing.imdb_csv import ImdbRow
 from chalicelib.catalogue.importing.imdb_import import ImdbImporter, Match
 from chalicelib.catalogue.titles.models import TitleModel, UserTitleModel
@@ -86,6 +89,11 @@ def test_imported_ratings_read_as_thumbs(in_process: Services,
     thumbs = service.thumbs(viewer)
     assert (thumbs.up, thumbs.down) == ((loved,), (hated,))
     assert thumbs.names == {hated: TitleModel.get(hated).name}
-    # the title page shows them
-    page = in_process.pages.title(None, loved, None)
-    assert page["thumb"] is None  # a visitor has none
+    # the title page shows the viewer's own, and a visitor none
+    who = Principal(User(viewer, f"{viewer}@example.com", "Viewer", frozenset({"viewer"}),
+                         "2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00.000Z", "hash", 1),
+                    Session(viewer, "digest", "2024-01-01T00:00:00.000Z", "127.0.0.1", "test"),
+                    "token", via_cookie=True)
+    assert in_process.pages.title(who, loved, None)["thumb"] == "up"
+    assert in_process.pages.title(who, hated, None)["thumb"] == "down"
+    assert in_process.pages.title(None, loved, None)["thumb"] is None
