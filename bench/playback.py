@@ -37,8 +37,14 @@ ratio; the page's own overall figures when the window held only these plays. Exi
 if a figure differs by more than 10% (rebuffer ratios both under 0.1% agree: no
 rebuffering), if a play did not start, or if the telemetry did not record every play.
 
-Run: `make run` in one terminal, then `.venv/bin/python -m bench.playback`. Each run leaves a
-viewer and an admin account (`bench-*@example.com`) behind.
+Before the plays it waits for the machine to go quiet (`bench/encode.py`'s `wait_for_quiet`:
+the demo's encodes and imports finished); the time played is compared too (the player's
+watch time against the media time the benchmark saw advance).
+
+Run: `make bench-playback` (against `make run`'s stack, started for the run when none
+answers) or `.venv/bin/python -m bench.playback`, with no suite or other benchmark running
+beside it (their CPU would be measured as start-up time).
+Each run leaves a viewer and an admin account (`bench-*@example.com`) behind.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ from typing import Any
 
 import httpx
 
-from bench.load_setup import PASSWORD, SetupError, make_subscribers
+from bench.encode import wait_for_quiet
+from bench.load_setup import PASSWORD, SetupError, Subscriber, make_subscribers
 from bench.load_stack import stack_running
 from chalicelib.telemetry import histogram
 
@@ -131,14 +138,14 @@ def playable_titles(base: str, wait_s: float) -> list[tuple[str, str | None]]:
     while True:
         found: list[tuple[str, str | None]] = []
         for kind in ("film", "series"):
-            page = httpx.get(f"{base}/api/titles", params={"type": kind, "available": "1",
-                                                           "limit": 50}, timeout=30).json()
+            page = answered(httpx.get(f"{base}/api/titles", params={
+                "type": kind, "available": "1", "limit": 50}, timeout=30))
             for title in page.get("titles") or []:
                 if kind == "film":
                     found.append((title["id"], None))
                     continue
-                season = httpx.get(f"{base}/api/titles/{title['id']}/seasons/1",
-                                   timeout=30).json()
+                season = answered(httpx.get(f"{base}/api/titles/{title['id']}/seasons/1",
+                                            timeout=30))
                 for episode in season.get("episodes") or []:
                     if episode.get("playable"):
                         found.append((title["id"], f"S1E{episode['number']}"))
@@ -146,6 +153,15 @@ def playable_titles(base: str, wait_s: float) -> list[tuple[str, str | None]]:
             return found
         say("no playable title yet (the demo streams are encoding); waiting")
         time.sleep(10)
+
+
+def answered(response: httpx.Response) -> dict[str, Any]:
+    """The JSON of a 200; a set-up error naming the call otherwise."""
+    if response.status_code != 200:
+        raise SetupError(f"{response.request.method} {response.request.url.path} answered "
+                         f"{response.status_code}: {response.text[:200]}")
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def make_admin() -> tuple[str, str]:
@@ -159,13 +175,8 @@ def make_admin() -> tuple[str, str]:
 
 
 def report(base: str, token: str) -> dict[str, Any]:
-    answer = httpx.get(f"{base}/api/admin/playback", params={"days": 2}, timeout=30,
-                       headers={"Authorization": f"Bearer {token}"})
-    if answer.status_code != 200:
-        raise SetupError(f"GET /api/admin/playback answered {answer.status_code}: "
-                         f"{answer.text[:200]}")
-    body: dict[str, Any] = answer.json()
-    return body
+    return answered(httpx.get(f"{base}/api/admin/playback", params={"days": 2}, timeout=30,
+                              headers={"Authorization": f"Bearer {token}"}))
 
 
 def totals(body: dict[str, Any], title_ids: set[str]) -> dict[str, Any]:
@@ -186,12 +197,6 @@ def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     return {**{k: after[k] - before[k] for k in ("starts", "plays", "rebuffer_ms",
                                                    "watch_ms")},
             "buckets": {k: v for k, v in buckets.items() if v > 0}}
-
-
-def login_token(base: str, email: str) -> str:
-    answer = httpx.post(f"{base}/api/auth/login", json={"email": email, "password": PASSWORD},
-                        timeout=30)
-    return str(answer.json()["token"]) if answer.status_code == 200 else ""
 
 
 def has_profiles(base: str) -> bool:
@@ -268,17 +273,21 @@ def run(args: argparse.Namespace) -> int:
             raise SetupError("no playable title: are the demo streams encoded?")
         say(f"{len(titles)} playable films and episodes")
 
-        async def one_viewer() -> str:
+        async def one_viewer() -> Subscriber:
             async with httpx.AsyncClient(base_url=base) as client:
                 (viewer,) = await make_subscribers(client, 1, 1, say)
-                return viewer.email
+                return viewer
 
-        email = asyncio.run(one_viewer())
+        viewer = asyncio.run(one_viewer())
+        email = viewer.email
         profiles = has_profiles(base)
         if profiles:
             created = httpx.post(f"{base}/api/me/profiles", json={"name": "Bench"}, timeout=30,
-                                 headers={"Authorization": f"Bearer {login_token(base, email)}"})
-            say(f"profile Bench: HTTP {created.status_code}")
+                                 headers=viewer.bearer)
+            if created.status_code != 201:
+                raise SetupError(f"creating the profile Bench answered {created.status_code}: "
+                                 f"{created.text[:200]}")
+            say("profile Bench created")
         admin_email, admin_password = make_admin()
         admin = httpx.post(f"{base}/api/auth/login", timeout=30,
                            json={"email": admin_email, "password": admin_password})
@@ -290,16 +299,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     plan = [titles[n % len(titles)] for n in range(args.plays)]
     played = {title_id for title_id, _ in plan}
+    wait_for_quiet("the plays")
     before_body = report(base, token)
     before = totals(before_body, played)
     measured = run_plays(base, email, plan, args.seconds, profiles)
 
+    # every start recorded, and the watch time no longer growing (the last beacons are in)
     deadline = time.monotonic() + 60
+    last_watch = -1
     while True:
         after_body = report(base, token)
         delta = difference(totals(after_body, played), before)
-        if delta["starts"] >= len(plan) or time.monotonic() > deadline:
+        settled = delta["starts"] >= len(plan) and delta["watch_ms"] == last_watch
+        if settled or time.monotonic() > deadline:
             break
+        last_watch = delta["watch_ms"]
         time.sleep(2)
     starts = [m.start_ms for m in measured]
     stall = sum(m.stall_ms for m in measured)
@@ -312,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
         ("rebuffer ratio", stall / (played_ms + stall) if played_ms + stall else 0.0,
          (delta["rebuffer_ms"] / (delta["watch_ms"] + delta["rebuffer_ms"])
           if delta["watch_ms"] + delta["rebuffer_ms"] else 0.0), True),
+        ("time played (s)", played_ms / 1000, delta["watch_ms"] / 1000, False),
     ]
     print(f"\n{len(measured)} plays of {len(played)} titles, {args.seconds:.0f} s each; "
           f"telemetry recorded {delta['starts']} starts of {delta['plays']} plays")
@@ -321,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
         ok = mine is not None and theirs is not None and agree(mine, theirs, ratio_like)
         failed |= not ok
         quotient = f"{theirs / mine:.3f}" if mine and theirs is not None else "-"
-        fmt = "{:>12.4f}" if ratio_like else "{:>12.0f}"
+        fmt = "{:>12.4f}" if ratio_like else "{:>12.1f}" if "(s)" in label else "{:>12.0f}"
         print(f"{label:24}{fmt.format(mine or 0)}{fmt.format(theirs or 0)}{quotient:>8}  "
               f"{'yes' if ok else 'NO'}")
     overall_before = before_body["overall"]
