@@ -7,8 +7,10 @@ sum of each started view's start-up score) and one hash of start-up times in 2% 
 buckets (:mod:`chalicelib.telemetry.histogram`). Two sets list the day's titles and
 renditions. Every key expires after 35 days.
 
-Once per play (one Lua call on the play's registry item, atomic with the batch's
-idempotency marker, ``SET NX`` on the play's batch number):
+A batch is recorded by one Lua call, atomic as a whole: its idempotency marker (``SET NX``
+on the play's batch number), the play's state on its registry item and the day's counters
+(a batch is never marked seen without its counters, so the player's retry of a batch whose
+call failed counts it once). Once per play:
 
 - its outcome: the first of *started*, *failed to start* (an error before the first frame)
   or *exited before the first frame* counts the play, and only a failure may still turn
@@ -50,11 +52,28 @@ COUNTERS = ("plays", "starts", "start_failures", "exits_before_start", "rebuffer
 #: A rendition name the play was not granted (dash.js naming one we do not know).
 OTHER = "other"
 
-PLAY_STATE = """
+#: One batch, counted once and whole in one script: the batch number marked seen, the play's
+#: outcome and time per rendition updated, and the day's counters written, together (a
+#: batch marked seen whose counters were then lost could never be counted again: the player's
+#: retry would be a duplicate). The counters that depend on the play's state (its outcome
+#: now counted, or recovered from a failure; the rendition watched most) are chosen here.
+#: ARGV: play TTL, wanted outcome, keep seconds, rendition scope prefix, renditions index,
+#: then groups, each a count and its items: the (rendition, ms) pairs watched, the writes
+#: made whatever the state, then those made when the outcome counted is "start",
+#: "recovered", "failure" or "exit". A write is (H, key, field, amount) or (S, key, member).
+#: The scope keys are named in ARGV, not KEYS: one Redis node (not cluster mode).
+RECORD = """
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
-  return {'duplicate', '', '', '', ''}
+  return {'duplicate', ''}
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+local at = 6
+local function group()
+  local count = tonumber(ARGV[at])
+  local first = at + 1
+  at = at + 1 + count
+  return first, count
+end
 local wanted = ARGV[2]
 local before = redis.call('HGET', KEYS[1], 'outcome') or ''
 local changed = ''
@@ -69,10 +88,10 @@ if wanted ~= '' then
 end
 local old_top = redis.call('HGET', KEYS[1], 'top') or ''
 local new_top = old_top
-local pairs_count = tonumber(ARGV[3])
-if pairs_count > 0 then
-  for i = 0, pairs_count - 1 do
-    redis.call('HINCRBY', KEYS[1], 'rt:' .. ARGV[4 + 2 * i], ARGV[5 + 2 * i])
+local first, count = group()
+if count > 0 then
+  for i = first, first + count - 1, 2 do
+    redis.call('HINCRBY', KEYS[1], 'rt:' .. ARGV[i], ARGV[i + 1])
   end
   local best = -1
   if old_top ~= '' then best = tonumber(redis.call('HGET', KEYS[1], 'rt:' .. old_top) or '0') end
@@ -89,8 +108,41 @@ if pairs_count > 0 then
   end
   if new_top ~= old_top then redis.call('HSET', KEYS[1], 'top', new_top) end
 end
-return {'ok', before, changed, old_top, new_top}
+local touched = {}
+local function apply(from, items)
+  local i = from
+  while i < from + items do
+    if ARGV[i] == 'H' then
+      redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+      touched[ARGV[i + 1]] = true
+      i = i + 4
+    else
+      redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
+      touched[ARGV[i + 1]] = true
+      i = i + 3
+    end
+  end
+end
+apply(group())
+for _, outcome in ipairs({'start', 'recovered', 'failure', 'exit'}) do
+  local from, items = group()
+  if changed == outcome then apply(from, items) end
+end
+if new_top ~= old_top then
+  if old_top ~= '' then
+    redis.call('HINCRBY', ARGV[4] .. old_top, 'most_watched', -1)
+    touched[ARGV[4] .. old_top] = true
+  end
+  redis.call('HINCRBY', ARGV[4] .. new_top, 'most_watched', 1)
+  redis.call('SADD', ARGV[5], new_top)
+  touched[ARGV[4] .. new_top] = true
+  touched[ARGV[5]] = true
+end
+for key in pairs(touched) do redis.call('EXPIRE', key, ARGV[3]) end
+return {'ok', changed}
 """
+#: The outcomes whose counters the script chooses between, in its order.
+OUTCOMES = ("start", "recovered", "failure", "exit")
 
 
 @dataclass(frozen=True)
@@ -133,7 +185,7 @@ class QualityStore:
         self.prefix = f"{prefix}:qoe"
         self.plays = plays
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._play_state = client.register_script(PLAY_STATE)
+        self._record = client.register_script(RECORD)
 
     # -- keys --------------------------------------------------------------------------------
     def _scope_key(self, day: str, scope: str) -> str:
@@ -166,93 +218,83 @@ class QualityStore:
         exited = any(e.type == "exit_before_start" for e in batch.events)
         wanted = ("start" if start is not None else "failure" if failed
                   else "exit" if exited else "")
+        everywhere = ["all", f"t:{play.title_id}"]
         watched: dict[str, int] = {}
+        always = _Deltas()
         for event in batch.events:
             if event.type == "rendition_time" and event.ms > 0:
                 name = named(event.rendition) or OTHER
                 watched[name] = watched.get(name, 0) + event.ms
-        args: list[Any] = [PLAY_TTL_S, wanted, len(watched)]
-        for name, ms in watched.items():
-            args += [name, ms]
-        state = [str(v) for v in self._play_state(
-            keys=[self.plays.key(play.play_id),
-                  f"{self.plays.key(play.play_id)}:seq:{batch.seq}"], args=args)]
-        if state[0] == "duplicate":
-            return Recorded(True, "")
-        _, _before, changed, old_top, new_top = state
-
-        everywhere = ["all", f"t:{play.title_id}"]
-        deltas = _Deltas()
-        if changed in ("start", "recovered") and start is not None and start.type == "start":
-            rendition = named(start.rendition) or OTHER
-            scopes = [*everywhere, f"r:{rendition}"]
-            deltas.add(scopes, "starts", 1)
-            deltas.add([f"r:{rendition}"], "plays", 1)
-            deltas.startup(scopes, start.startup_ms)
-            if changed == "start":
-                deltas.add(everywhere, "plays", 1)
-            else:
-                deltas.add(everywhere, "start_failures", -1)
-        elif changed == "failure":
-            deltas.add(everywhere, "plays", 1)
-            deltas.add(everywhere, "start_failures", 1)
-        elif changed == "exit":
-            deltas.add(everywhere, "plays", 1)
-            deltas.add(everywhere, "exits_before_start", 1)
-        for event in batch.events:
-            if event.type == "rebuffer":
+            elif event.type == "rebuffer":
                 scopes = everywhere + ([f"r:{r}"] if (r := named(event.rendition)) else [])
-                deltas.add(scopes, "rebuffer_count", 1)
-                deltas.add(scopes, "rebuffer_ms", event.ms)
+                always.add(scopes, "rebuffer_count", 1)
+                always.add(scopes, "rebuffer_ms", event.ms)
             elif event.type == "switch":
-                deltas.add([*everywhere, f"r:{named(event.to_rendition)}"], "switches", 1)
+                always.add([*everywhere, f"r:{named(event.to_rendition)}"], "switches", 1)
             elif event.type == "dropped_frames":
                 scopes = everywhere + ([f"r:{r}"] if (r := named(event.rendition)) else [])
-                deltas.add(scopes, "dropped_frames", event.frames)
+                always.add(scopes, "dropped_frames", event.frames)
             elif event.type == "error":
-                deltas.add(everywhere, "errors", 1)
+                always.add(everywhere, "errors", 1)
         for name, ms in watched.items():
-            deltas.add([*everywhere, f"r:{name}"], "watch_ms", ms)
-            deltas.title_renditions[name] = deltas.title_renditions.get(name, 0) + ms
-        if new_top != old_top:
-            if old_top:
-                deltas.add([f"r:{old_top}"], "most_watched", -1)
-            deltas.add([f"r:{new_top}"], "most_watched", 1)
-        self._write(utc_day(self.clock().timestamp()), play.title_id, deltas)
+            always.add([*everywhere, f"r:{name}"], "watch_ms", ms)
+            always.title_renditions[name] = always.title_renditions.get(name, 0) + ms
+        when_counted = {outcome: _Deltas() for outcome in OUTCOMES}
+        if start is not None and start.type == "start":
+            rendition = named(start.rendition) or OTHER
+            for outcome in ("start", "recovered"):
+                deltas = when_counted[outcome]
+                scopes = [*everywhere, f"r:{rendition}"]
+                deltas.add(scopes, "starts", 1)
+                deltas.add([f"r:{rendition}"], "plays", 1)
+                deltas.startup(scopes, start.startup_ms)
+            when_counted["start"].add(everywhere, "plays", 1)
+            when_counted["recovered"].add(everywhere, "start_failures", -1)
+        when_counted["failure"].add(everywhere, "plays", 1)
+        when_counted["failure"].add(everywhere, "start_failures", 1)
+        when_counted["exit"].add(everywhere, "plays", 1)
+        when_counted["exit"].add(everywhere, "exits_before_start", 1)
+
+        day = utc_day(self.clock().timestamp())
+        args: list[Any] = [PLAY_TTL_S, wanted, KEEP_S, self._scope_key(day, "r:"),
+                           self._index_key(day, "renditions"), 2 * len(watched)]
+        for name, ms in watched.items():
+            args += [name, ms]
+        for deltas in (always, *(when_counted[o] for o in OUTCOMES)):
+            writes = self._writes(day, play.title_id, deltas)
+            args += [len(writes), *writes]
+        status, changed = (str(v) for v in self._record(
+            keys=[self.plays.key(play.play_id),
+                  f"{self.plays.key(play.play_id)}:seq:{batch.seq}"], args=args))
+        if status == "duplicate":
+            return Recorded(True, "")
         if changed:
             logger.info("playback outcome", play_id=play.play_id, title_id=play.title_id,
                         outcome=changed)
         return Recorded(False, changed)
 
-    def _write(self, day: str, title_id: str, deltas: _Deltas) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        touched: set[str] = set()
+    def _writes(self, day: str, title_id: str, deltas: _Deltas) -> list[Any]:
+        """The script's flat writes for these increments: (H, key, field, amount) and
+        (S, key, member) for the day's indexes of titles and renditions."""
+        writes: list[Any] = []
         for scope, counters in deltas.counters.items():
             key = self._scope_key(day, scope)
             for name, amount in counters.items():
-                pipe.hincrby(key, name, amount)
-            touched.add(key)
+                writes += ["H", key, name, amount]
         for scope, buckets in deltas.buckets.items():
             key = self._scope_key(day, scope) + ":h"
             for index, count in buckets.items():
-                pipe.hincrby(key, str(index), count)
-            touched.add(key)
-        if deltas.title_renditions:
-            key = self._scope_key(day, f"t:{title_id}") + ":rt"
-            for name, ms in deltas.title_renditions.items():
-                pipe.hincrby(key, name, ms)
-            touched.add(key)
-        titles = self._index_key(day, "titles")
-        renditions = self._index_key(day, "renditions")
+                writes += ["H", key, str(index), count]
+        key = self._scope_key(day, f"t:{title_id}") + ":rt"
+        for name, ms in deltas.title_renditions.items():
+            writes += ["H", key, name, ms]
         scopes = set(deltas.counters) | set(deltas.buckets)
-        pipe.sadd(titles, title_id)
-        for scope in scopes:
+        if scopes:
+            writes += ["S", self._index_key(day, "titles"), title_id]
+        for scope in sorted(scopes):
             if scope.startswith("r:"):
-                pipe.sadd(renditions, scope[2:])
-        touched |= {titles, renditions}
-        for key in touched:
-            pipe.expire(key, KEEP_S)
-        pipe.execute()
+                writes += ["S", self._index_key(day, "renditions"), scope[2:]]
+        return writes
 
     # -- the report ----------------------------------------------------------------------------
     def _days(self, count: int) -> list[str]:

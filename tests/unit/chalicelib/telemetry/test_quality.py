@@ -180,3 +180,46 @@ def test_the_route_documents_the_range_the_report_keeps() -> None:
     from chalicelib.telemetry.quality import MAX_REPORT_DAYS
 
     assert (DAYS.minimum, DAYS.maximum) == (1, MAX_REPORT_DAYS)
+
+
+def test_a_batch_whose_recording_failed_counts_once_when_the_player_sends_it_again(
+        store: QualityStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whichever of the record's Redis requests fails (the connection lost), the player's
+    retry of the batch counts once: the batch is never marked seen without its counters."""
+    import redis
+
+    connection = type(store.redis.connection_pool.get_connection())
+    real_send: Any = connection.send_packed_command
+    sent = 0
+    fail_at: int | None = None
+
+    def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal sent
+        sent += 1
+        if fail_at is not None and sent >= fail_at:  # lost from then on (retries too)
+            raise redis.ConnectionError("connection lost")
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(connection, "send_packed_command", send)
+
+    def events() -> list[dict[str, Any]]:
+        return [{"type": "start", "startup_ms": 700, "rendition": "720p"},
+                {"type": "rendition_time", "rendition": "720p", "ms": 5000}]
+
+    store.record("owner-1", batch(new_play(store, title="t-whole"), 0, *events()))
+    play = new_play(store, title="t-whole")  # the script is loaded now: count a record's
+    sent = 0
+    store.record("owner-1", batch(play, 0, *events()))
+    requests = sent
+    assert requests >= 1
+    for n in range(1, requests + 1):
+        play = new_play(store, title="t-whole")
+        sent, fail_at = 0, n
+        with pytest.raises(redis.ConnectionError):
+            store.record("owner-1", batch(play, 0, *events()))
+        fail_at = None
+        assert store.record("owner-1", batch(play, 0, *events())).duplicate is False
+        assert store.record("owner-1", batch(play, 0, *events())).duplicate is True
+    row = next(r for r in store.report(1, names)["titles"] if r["title_id"] == "t-whole")
+    plays = requests + 2
+    assert (row["plays"], row["starts"], row["watch_ms"]) == (plays, plays, 5000 * plays)
