@@ -37,8 +37,8 @@ ratio; the page's own overall figures when the window held only these plays. Exi
 if a figure differs by more than 10% (rebuffer ratios both under 0.1% agree: no
 rebuffering), if a play did not start, or if the telemetry did not record every play.
 
-Before the plays it waits for the machine to go quiet (`bench/encode.py`'s `wait_for_quiet`:
-the demo's encodes and imports finished); the time played is compared too (the player's
+Before it lists the titles it waits for the machine to go quiet (`bench/encode.py`'s
+`wait_for_quiet`: the demo's encodes and the catalogue's import finished); the time played is compared too (the player's
 watch time against the media time the benchmark saw advance).
 
 Run: `make bench-playback` (against `make run`'s stack, started for the run when none
@@ -267,6 +267,9 @@ def run(args: argparse.Namespace) -> int:
     except httpx.HTTPError as exc:
         say(f"nothing answers at {base} ({type(exc).__name__}): start `make run` first")
         return 2
+    # the demo's encodes and the catalogue's import done first: every demo title playable,
+    # and nothing else using the CPU the plays are timed on
+    wait_for_quiet("listing the playable titles")
     try:
         titles = playable_titles(base, args.wait)
         if not titles:
@@ -299,7 +302,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     plan = [titles[n % len(titles)] for n in range(args.plays)]
     played = {title_id for title_id, _ in plan}
-    wait_for_quiet("the plays")
     before_body = report(base, token)
     before = totals(before_body, played)
     measured = run_plays(base, email, plan, args.seconds, profiles)

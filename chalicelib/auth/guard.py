@@ -63,7 +63,8 @@ class Guard:
         if origin.lower().rstrip("/") not in self.allowed_origins:
             raise catalogued("csrf_rejected")
 
-    def authenticate(self, request: Request) -> Principal | None:
+    def _session(self, request: Request) -> tuple[Session, str, bool] | None:
+        """The request's session, its token and whether it came in the cookie."""
         token, via_cookie = bearer_token(request), False
         if token is None:
             token, via_cookie = cookie_token(request), True
@@ -73,8 +74,19 @@ class Guard:
             session = self.sessions.lookup(token)
         except redis.RedisError as exc:
             raise catalogued("service_unavailable") from exc
-        if session is None:
+        return (session, token, via_cookie) if session is not None else None
+
+    def session_of(self, request: Request) -> Session | None:
+        """The request's session alone (one Redis read, no account read): what a public
+        route needs to know of a caller, such as the maturity ceiling of its profile."""
+        found = self._session(request)
+        return found[0] if found is not None else None
+
+    def authenticate(self, request: Request) -> Principal | None:
+        found = self._session(request)
+        if found is None:
             return None
+        session, token, via_cookie = found
         user = self.users.get(session.user_id)
         if user is None:
             return None

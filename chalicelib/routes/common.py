@@ -79,8 +79,10 @@ def viewer_id() -> str:
 
 def caller_ceiling() -> int | None:
     """The maturity ceiling of whoever calls (logged in or not): protected views read the
-    guard's caller, public ones authenticate if a session is presented."""
+    guard's caller, public ones the session presented, if any (kept with the profile's
+    choice: no account or profile read)."""
     who = current_or_none()
-    if who is None:
-        who = services.guard.authenticate(request())
-    return who.ceiling if who is not None else None
+    if who is not None:
+        return who.ceiling
+    session = services.guard.session_of(request())
+    return session.profile_ceiling if session is not None else None
