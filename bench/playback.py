@@ -38,8 +38,8 @@ if a figure differs by more than 10% (rebuffer ratios both under 0.1% agree: no
 rebuffering), if a play did not start, or if the telemetry did not record every play.
 
 Before it lists the titles it waits for the machine to go quiet (`bench/encode.py`'s
-`wait_for_quiet`: the demo's encodes and the catalogue's import finished); the time played is compared too (the player's
-watch time against the media time the benchmark saw advance).
+`wait_for_quiet`: the demo's encodes and the catalogue's import finished). The time played
+is compared too (the player's watch time against the media time the benchmark saw advance).
 
 Run: `make bench-playback` (against `make run`'s stack, started for the run when none
 answers) or `.venv/bin/python -m bench.playback`, with no suite or other benchmark running
