@@ -112,13 +112,16 @@ class JobStore:
             record_job_end(job, outcome or to.lower())
 
     def superseded(self, job: JobModel) -> bool:
-        """True when a later upload of the same key, or for the same title, is not cancelled."""
+        """True when a later upload of the same key, or for the same title (and the same
+        episode: a season's episodes uploaded together are each encoded), is not cancelled."""
         later = JobModel.created_at > job.created_at
         alive = JobModel.status != "CANCELLED"
         if any(JobModel.by_key.query(job.key, later, filter_condition=alive)):
             return True
-        return bool(job.title_id) and any(
-            JobModel.by_title.query(job.title_id, later, filter_condition=alive))
+        same_episode = (JobModel.episode == job.episode if job.episode
+                        else JobModel.episode.does_not_exist())
+        return bool(job.title_id) and any(JobModel.by_title.query(
+            job.title_id, later, filter_condition=alive & same_episode))
 
     def repeated_within(self, job: JobModel, seconds: float) -> bool:
         """True when the same key was uploaded less than `seconds` before this job, and that

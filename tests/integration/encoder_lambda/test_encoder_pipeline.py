@@ -45,11 +45,15 @@ def pipeline(resources: Resources, catalogue_services: Services) -> Pipeline:
                     JobStore(lease_seconds=LEASE), attach_asset, preset="ultrafast")
 
 
-def upload(resources: Resources, path: Path, key: str, title_id: str | None = None) -> Upload:
+def upload(resources: Resources, path: Path, key: str, title_id: str | None = None,
+           episode: str | None = None) -> Upload:
     s3 = resources.s3
     bucket = resources.settings.uploads_bucket
+    metadata = {"title-id": title_id} if title_id else {}
+    if episode:
+        metadata["episode"] = episode
     s3.upload_file(str(path), bucket, key,
-                   ExtraArgs={"Metadata": {"title-id": title_id}} if title_id else None)
+                   ExtraArgs={"Metadata": metadata} if metadata else None)
     head = s3.head_object(Bucket=bucket, Key=key)
     return Upload(bucket=bucket, key=key, size=head["ContentLength"], etag=head["ETag"],
                   event_name="ObjectCreated:Put", event_time="", sequencer="")
@@ -271,6 +275,37 @@ def test_a_newer_upload_for_the_same_title_supersedes_a_queued_one(
     assert pipeline.process(second) == "PUBLISHED"
     newer = JobModel.get(job_id_for(second.bucket, second.key, second.etag))
     assert TitleModel.get(title_id).asset["asset_id"] == newer.asset_id
+
+
+def test_a_seasons_episodes_queued_together_each_encode_and_only_a_newer_cut_supersedes(
+        pipeline: Pipeline, resources: Resources, catalogue_services: Services,
+        tmp_path: Path) -> None:
+    from chalicelib.catalogue.titles.episodes import episode_key
+    from chalicelib.catalogue.titles.models import EpisodeModel
+    from chalicelib.catalogue.titles.records import Episode, Season
+
+    title_id = f"s-{unique()}"
+    catalogue_services.catalogue_writer.upsert([TitleRecord(
+        id=title_id, kind="series", name="Season Upload", source="generated", year=2024,
+        seasons=(Season(number=1, name="One", episode_count=2,
+                        episodes=(Episode(1, "One"), Episode(2, "Two"))),))])
+    sent = {}
+    for label, seconds in (("S1E1", 2), ("S1E2", 2), ("S1E2", 3)):  # E2 recut after
+        sent[label] = upload(resources, clip(tmp_path / f"{label}-{seconds}.mp4", seconds=seconds),
+                             f"uploads/{unique()}/{label}.mp4", title_id, label)
+        pipeline.jobs.open(sent[label].bucket, sent[label].key, sent[label].etag,
+                           sent[label].size, title_id, episode_key(label))
+        time.sleep(0.01)
+    first_cut = [j for j in JobModel.by_title.query(title_id) if j.episode == "0001#0002"]
+    assert len(first_cut) == 2
+    older = min(first_cut, key=lambda j: j.created_at)
+    assert pipeline.process(sent["S1E1"]) == "PUBLISHED"  # not superseded by E2's uploads
+    assert pipeline.process(Upload(bucket=older.bucket, key=older.key, size=int(older.size),
+                                   etag=older.etag, event_name="ObjectCreated:Put",
+                                   event_time="", sequencer="")) == "CANCELLED"
+    assert pipeline.process(sent["S1E2"]) == "PUBLISHED"
+    episodes = {e.episode_key: e for e in EpisodeModel.query(title_id)}
+    assert len(episodes) == 2 and all(e.asset for e in episodes.values())
 
 
 SRT = """1
