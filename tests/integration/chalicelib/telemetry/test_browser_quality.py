@@ -74,23 +74,36 @@ def test_a_play_from_the_title_page_reports_its_start_and_rendition(
     shot(page, "quality-console")
 
 
+class HeldStreams:
+    """A watch page whose stream files (all but the manifest) are held unanswered, so no
+    frame can come, until released."""
+
+    def __init__(self, page: Page, api_url: str, title_id: str) -> None:
+        self.held: list[Route] = []
+        self.released = False
+        page.route("**/stream/**", self._hold)
+        # the poster and tracks are held too: the page never reaches "load"
+        page.goto(f"{api_url}/watch/{title_id}", wait_until="domcontentloaded")
+        page.wait_for_function("() => window.notflixPlayer !== undefined", timeout=30_000)
+        page.wait_for_timeout(1500)
+
+    def _hold(self, route: Route) -> None:
+        if self.released or route.request.url.endswith("/manifest.mpd"):
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def release(self) -> None:
+        self.released = True
+        for route in self.held:
+            route.continue_()
+
+
 def test_leaving_before_the_first_frame_is_an_exit_before_video_start(
         page: Page, api_url: str, encoded_title: str, admin: Account) -> None:
     subscribe_in_page(page, api_url)
     before = title_counts(api_url, admin, encoded_title)
-    held: list[Route] = []
-
-    def hold(route: Route) -> None:
-        if route.request.url.endswith("/manifest.mpd"):
-            route.continue_()
-        else:
-            held.append(route)  # never answered: no frame can come
-
-    page.route("**/stream/**", hold)
-    # the poster and tracks are held too: the page never reaches "load"
-    page.goto(f"{api_url}/watch/{encoded_title}", wait_until="domcontentloaded")
-    page.wait_for_function("() => window.notflixPlayer !== undefined", timeout=30_000)
-    page.wait_for_timeout(1500)
+    HeldStreams(page, api_url, encoded_title)
     assert not page.evaluate("() => document.getElementById('video').dataset.qoeStart")
     page.goto(f"{api_url}/")
 
@@ -109,28 +122,14 @@ def test_a_tab_hidden_before_the_first_frame_still_reports_the_start(
     exit: the viewer may come back, and the start that follows counts."""
     subscribe_in_page(page, api_url)
     before = title_counts(api_url, admin, encoded_title)
-    held: list[Route] = []
-    released = False
-
-    def hold(route: Route) -> None:
-        if released or route.request.url.endswith("/manifest.mpd"):
-            route.continue_()
-        else:
-            held.append(route)
-
-    page.route("**/stream/**", hold)
-    page.goto(f"{api_url}/watch/{encoded_title}", wait_until="domcontentloaded")
-    page.wait_for_function("() => window.notflixPlayer !== undefined", timeout=30_000)
-    page.wait_for_timeout(1500)
+    streams = HeldStreams(page, api_url, encoded_title)
     page.evaluate("""() => {
         Object.defineProperty(document, "visibilityState", {configurable: true,
                                                             get: () => "hidden"});
         document.dispatchEvent(new Event("visibilitychange"));
         delete document.visibilityState;
     }""")
-    released = True
-    for route in held:
-        route.continue_()
+    streams.release()
     page.wait_for_function("() => document.getElementById('video').dataset.qoeStart",
                            timeout=90_000)
     page.goto(f"{api_url}/")
