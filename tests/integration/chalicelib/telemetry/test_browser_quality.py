@@ -28,6 +28,16 @@ def title_counts(api_url: str, admin: Account, title_id: str) -> dict[str, Any]:
     return rows[0] if rows else {k: 0 for k in COUNTED}
 
 
+def counted(api_url: str, admin: Account, title_id: str, counter: str,
+            before: dict[str, Any]) -> dict[str, Any]:
+    """The title's row once ``counter`` is one more than ``before``'s."""
+    def reported() -> dict[str, Any] | None:
+        row = title_counts(api_url, admin, title_id)
+        return row if row[counter] == before[counter] + 1 else None
+
+    return eventually(reported, timeout=60, interval=1.0)
+
+
 @pytest.fixture(scope="module")
 def admin(api_url: str, catalogue_services: Services) -> Account:
     return register_as(api_url, catalogue_services, "admin")
@@ -106,12 +116,7 @@ def test_leaving_before_the_first_frame_is_an_exit_before_video_start(
     HeldStreams(page, api_url, encoded_title)
     assert not page.evaluate("() => document.getElementById('video').dataset.qoeStart")
     page.goto(f"{api_url}/")
-
-    def reported() -> dict[str, Any] | None:
-        row = title_counts(api_url, admin, encoded_title)
-        return row if row["exits_before_start"] == before["exits_before_start"] + 1 else None
-
-    row = eventually(reported, timeout=60, interval=1.0)
+    row = counted(api_url, admin, encoded_title, "exits_before_start", before)
     assert row["plays"] == before["plays"] + 1
     assert row["starts"] == before["starts"]
 
@@ -133,11 +138,6 @@ def test_a_tab_hidden_before_the_first_frame_still_reports_the_start(
     page.wait_for_function("() => document.getElementById('video').dataset.qoeStart",
                            timeout=90_000)
     page.goto(f"{api_url}/")
-
-    def reported() -> dict[str, Any] | None:
-        row = title_counts(api_url, admin, encoded_title)
-        return row if row["starts"] == before["starts"] + 1 else None
-
-    row = eventually(reported, timeout=60, interval=1.0)
+    row = counted(api_url, admin, encoded_title, "starts", before)
     assert row["plays"] == before["plays"] + 1
     assert row["exits_before_start"] == before["exits_before_start"]

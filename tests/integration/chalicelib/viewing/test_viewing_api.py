@@ -18,6 +18,8 @@ from tests.integration.subscriptions import subscriber
 from tests.support import eventually, unique
 
 pytestmark = pytest.mark.integration
+#: The graph-sync worker's queue, with its retries, on the loaded suite's shared Neo4j.
+SYNC_S = 120
 ASSET = {"asset_id": "a" * 32, "manifest": "media/x/manifest.mpd", "duration_s": 600.0}
 
 
@@ -72,7 +74,7 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     account, _ = subscriber(api_url)
     user_id = account.user["id"]
     eventually(lambda: driver.execute_query("MATCH (u:User {id: $u}) RETURN u", u=user_id)[0],
-               timeout=30)
+               timeout=SYNC_S)
     film = titles["a"]
     first = post(api_url, account, {"title_id": film, "position_s": 30, "duration_s": 600,
                                     "play_id": "play-00000001"})
@@ -82,7 +84,7 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     again = post(api_url, account, {"title_id": film, "position_s": 60, "duration_s": 600,
                                     "play_id": "play-00000001"}).json()
     assert again["play_count"] == 1 and again["new_play"] is False
-    assert eventually(lambda: watched_edge(driver, user_id, film), timeout=30)["count"] == 1
+    assert eventually(lambda: watched_edge(driver, user_id, film), timeout=SYNC_S)["count"] == 1
     prefix = resources.settings.resource_prefix
     assert resources.redis.zscore(f"{prefix}:trending", film) is not None
     assert film in resources.redis.zrange(f"{prefix}:continue:{user_id}", 0, -1)
@@ -91,13 +93,14 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
                                    "play_id": "play-00000001"}).json()
     assert done["watched"] is True and done["resume_s"] == 0 and done["play_count"] == 1
     assert film not in resources.redis.zrange(f"{prefix}:continue:{user_id}", 0, -1)
-    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("completed"), timeout=30)
+    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("completed"), timeout=SYNC_S)
     # a second playback counts a second play
     second = post(api_url, account, {"title_id": film, "position_s": 10, "duration_s": 600,
                                      "play_id": "play-00000002"}).json()
     assert second["play_count"] == 2 and second["new_play"] is True
     assert second["resume_s"] == 0  # under 5%: starts over
-    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("count") == 2, timeout=30)
+    eventually(lambda: (watched_edge(driver, user_id, film) or {}).get("count") == 2,
+               timeout=SYNC_S)
     # without a play id, a post right after continues the same play
     same = post(api_url, account, {"title_id": film, "position_s": 40, "duration_s": 600})
     assert same.json()["play_count"] == 2 and same.json()["play_id"] == "play-00000002"
@@ -106,7 +109,7 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     for n, other in enumerate((titles["d"], titles["e"])):
         post(api_url, account, {"title_id": other, "position_s": 590, "duration_s": 600,
                                 "play_id": f"play-0000001{n}"})
-        eventually(partial(completed, driver, user_id, other), timeout=30)
+        eventually(partial(completed, driver, user_id, other), timeout=SYNC_S)
     def recommendations() -> dict[str, Any] | None:
         recs = httpx.get(f"{api_url}/api/me/recommendations", headers=account.bearer,
                          timeout=20)
@@ -129,7 +132,7 @@ def test_progress_counts_plays_feeds_the_graph_and_trending(
     post(api_url, account, {"title_id": titles["b"], "position_s": 100, "duration_s": 600,
                             "play_id": "play-00000003"})
     eventually(lambda: (watched_edge(driver, user_id, titles["b"]) or {}).get("count") == 1,
-               timeout=30)
+               timeout=SYNC_S)
     fresh = recommendations_now(api_url, account)
     assert fresh["cached"] is False
     assert titles["b"] not in [r["id"] for r in fresh["results"]] or fresh["degraded"]
