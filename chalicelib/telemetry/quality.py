@@ -240,7 +240,7 @@ class QualityStore:
             always.add([*everywhere, f"r:{name}"], "watch_ms", ms)
             always.title_renditions[name] = always.title_renditions.get(name, 0) + ms
         when_counted = {outcome: _Deltas() for outcome in OUTCOMES}
-        if start is not None and start.type == "start":
+        if start is not None:
             rendition = named(start.rendition) or OTHER
             for outcome in ("start", "recovered"):
                 deltas = when_counted[outcome]
