@@ -135,6 +135,11 @@ def sha256_of_object(resources: Resources, key: str) -> str:
     return digest.hexdigest()
 
 
+def object_exists(resources: Resources, key: str) -> bool:
+    listed = resources.s3.list_objects_v2(Bucket=resources.settings.uploads_bucket, Prefix=key)
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
 def nothing_waiting(resources: Resources, name: str) -> bool:
     """Every message of the queue has been taken by a worker at least once.
 
@@ -209,6 +214,10 @@ def test_an_interrupted_upload_resumes_completes_and_is_encoded_once(
     assert len(jobs) == 1 and jobs[0].status == "PUBLISHED", [j.status for j in jobs]
     assert httpx.get(f"{api_url}/api/titles/{title_id}", timeout=20).json()["playable"] is True
 
-    # what S3 received is the file byte for byte (archived under processed/ once published)
+    # what S3 received is the file byte for byte. The encoder archives it under processed/
+    # just after it marks the job published: a copy of 150 MB that a loaded machine takes
+    # seconds over, so the test waits for the move (the source leaves uploads/ last)
     archived = "processed/" + key.removeprefix("uploads/")
+    eventually(lambda: object_exists(resources, archived)
+               and not object_exists(resources, key), timeout=120)
     assert sha256_of_object(resources, archived) == sha256_of_file(video)
