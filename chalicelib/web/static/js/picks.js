@@ -1,7 +1,8 @@
 // My List toggles and thumbs, without leaving the page: each is a form that works without
 // JavaScript (a post, then 303 back here); with it, the same change goes to the JSON API
 // (PUT/DELETE /api/me/list/{id}, PUT/DELETE /api/me/ratings/{id}) and the buttons follow.
-// Every toggle of one title on the page (a card, the title's own button) changes together.
+// Every toggle of one title on the page (a card, the title's own button) changes together, and
+// a "mylist:change" event tells scripts that draw cards later.
 "use strict";
 (function () {
   function listLabel(button, kept) {
@@ -49,7 +50,11 @@
     let done;
     if (kind === "list") {
       const kept = form.querySelector("button").getAttribute("aria-pressed") === "true";
-      done = call(kept ? "DELETE" : "PUT", url).then(function (answer) { showList(titleId, answer.in_list); });
+      done = call(kept ? "DELETE" : "PUT", url).then(function (answer) {
+        showList(titleId, answer.in_list);
+        // cards drawn later (search as you type) start from the list as it is now
+        document.dispatchEvent(new CustomEvent("mylist:change", { detail: { title: titleId, kept: answer.in_list } }));
+      });
     } else {
       const value = event.submitter ? event.submitter.value : "";
       done = (value === "clear" ? call("DELETE", url) : call("PUT", url, { thumb: value }))

@@ -8,7 +8,29 @@
   if (!input || !list) { return; }
   const PAGE = 24;
   let timer = null, asked = 0;
-  function card(t) {
+  // a logged-in viewer's list (the page names it): each card gets the server cards' toggle,
+  // a form picks.js sends to the API, which posts and comes back here without JavaScript
+  const listed = list.dataset.listed ? new Set(JSON.parse(list.dataset.listed)) : null;
+  document.addEventListener("mylist:change", function (event) {
+    if (!listed) { return; }
+    if (event.detail.kept) { listed.add(event.detail.title); } else { listed.delete(event.detail.title); }
+  });
+  function toggle(t, q) {
+    const kept = listed.has(t.id);
+    const form = document.createElement("form");
+    form.method = "post"; form.className = "list-toggle";
+    form.action = "/api/me/list/" + encodeURIComponent(t.id) + "/" + (kept ? "remove" : "add") +
+      "?next=" + encodeURIComponent("/search?q=" + encodeURIComponent(q));
+    form.dataset.pick = "list"; form.dataset.title = t.id; form.dataset.name = t.name;
+    const button = document.createElement("button");
+    button.type = "submit"; button.className = "link";
+    button.setAttribute("aria-pressed", kept ? "true" : "false");
+    button.setAttribute("aria-label", (kept ? "Remove " : "Add ") + t.name + (kept ? " from My List" : " to My List"));
+    button.textContent = kept ? "✓ In My List" : "+ My List";
+    form.appendChild(button);
+    return form;
+  }
+  function card(t, q) {
     const li = document.createElement("li");
     li.className = "card";
     const a = document.createElement("a");
@@ -26,6 +48,7 @@
       a.appendChild(why);
     }
     li.appendChild(a);
+    if (listed) { li.appendChild(toggle(t, q)); }
     return li;
   }
   function counted(body) {
@@ -34,7 +57,7 @@
     return body.total === 1 ? "1 result" : n + " results";
   }
   function show(q, body) {
-    list.replaceChildren.apply(list, body.results.map(card));
+    list.replaceChildren.apply(list, body.results.map(function (t) { return card(t, q); }));
     status.replaceChildren();
     if (body.did_you_mean) {
       const strong = document.createElement("strong");

@@ -60,3 +60,41 @@ def test_a_title_added_from_a_card_is_in_my_list_and_a_thumb_stays(
     page.wait_for_url(f"{api_url}/titles/{title_id}")
     expect(page.locator("#picks").get_by_role(
         "button", name=f"Add {name} to My List")).to_be_visible()
+
+
+def test_search_as_you_type_cards_have_the_list_toggle(
+        browser: Browser, page: Page, api_url: str, catalogue_services: Services) -> None:
+    """Live results (drawn by search.js, not the server) carry the same toggle as the
+    server's cards, and a card drawn after a change shows the list as it is now."""
+    name = f"Searchable {unique('')}"
+    title_id = make_title(catalogue_services, name)
+    catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
+    register_in_page(page, api_url)
+
+    page.goto(f"{api_url}/search")
+    box = page.get_by_label("Title, person or genre")
+    box.press_sequentially(name, delay=20)
+    page.locator("#search-status", has_text=f"for “{name}”").wait_for(timeout=30_000)
+    results = page.locator("#results")
+    results.get_by_role("button", name=f"Add {name} to My List").click()
+    expect(results.get_by_role("button", name=f"Remove {name} from My List")).to_be_visible(
+        timeout=30_000)
+    kept = page.request.get(f"{api_url}/api/me/list").json()
+    assert [t["id"] for t in kept["titles"]] == [title_id]
+    shot(page, "search-live-my-list")
+
+    # typed again: the cards are drawn anew, and know the title is in the list now
+    box.fill("")
+    box.press_sequentially(name, delay=20)
+    page.locator("#search-status", has_text=f"for “{name}”").wait_for(timeout=30_000)
+    again = results.get_by_role("button", name=f"Remove {name} from My List")
+    expect(again).to_be_visible(timeout=30_000)
+    again.click()
+    expect(results.get_by_role("button", name=f"Add {name} to My List")).to_be_visible(
+        timeout=30_000)
+    assert page.request.get(f"{api_url}/api/me/list").json()["titles"] == []
+
+    # the server's own page of the same search agrees
+    page.goto(f"{api_url}/search?q={name.replace(' ', '+')}")
+    expect(page.locator("#results").get_by_role(
+        "button", name=f"Add {name} to My List")).to_be_visible()
