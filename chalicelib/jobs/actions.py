@@ -36,8 +36,7 @@ class JobActions:
         if job.status == "PUBLISHED":
             raise catalogued("job_published")
         self.access.require(viewer, job.title_id)  # the retry publishes onto the title again
-        source = self._source(job, ("failed/", "uploads/"))
-        return self._again(source, "retry", force=False,
+        return self._again(job, ("failed/", "uploads/"), "retry", force=False,
                            message="Retry accepted: a new job starts on the same file.")
 
     def reencode(self, viewer: User, title_id: str) -> Accepted:
@@ -49,8 +48,8 @@ class JobActions:
                      if j.status == "PUBLISHED" and self.console.visible(viewer, j)]
         if not published:
             raise catalogued("nothing_to_reencode")
-        source = self._source(published[0], ("processed/",))
-        return self._again(source, "reencode", force=True,
+        # under uploads/ still for the seconds the encoder takes to archive it once published
+        return self._again(published[0], ("processed/", "uploads/"), "reencode", force=True,
                            message="Re-encode accepted: the title's latest source is encoded "
                                    "again and replaces its stream when done.")
 
@@ -64,7 +63,7 @@ class JobActions:
                            cooldown_s=cooldown_s).save()
         return {"title_id": title_id, "only_latest": only_latest, "cooldown_s": cooldown_s}
 
-    def _source(self, job: JobModel, prefixes: tuple[str, ...]) -> str:
+    def _source(self, job: JobModel, prefixes: tuple[str, ...]) -> str | None:
         """Where the job's file is now (the encoder moves it when it is done with it)."""
         from botocore.exceptions import ClientError
 
@@ -79,9 +78,30 @@ class JobActions:
             except ClientError as exc:
                 if not is_missing(exc):
                     raise
-        raise catalogued("job_source_gone")
+        return None
 
-    def _again(self, source: str, why: str, *, force: bool, message: str) -> Accepted:
+    def _again(self, job: JobModel, prefixes: tuple[str, ...], why: str, *, force: bool,
+               message: str) -> Accepted:
+        """Copy the job's source back under uploads/. The encoder archives a source by a copy
+        and then a delete, so a source can leave uploads/ while it is looked for or copied: it is
+        looked for once more, under the archive's prefix it went to."""
+        from botocore.exceptions import ClientError
+
+        from chalicelib.platform.aws import is_missing
+
+        source = self._source(job, prefixes)
+        if source is not None:
+            try:
+                return self._copy(source, why, force=force, message=message)
+            except ClientError as exc:
+                if not is_missing(exc):
+                    raise
+        source = self._source(job, prefixes)  # not seen, or gone: it may have moved meanwhile
+        if source is None:
+            raise catalogued("job_source_gone")
+        return self._copy(source, why, force=force, message=message)
+
+    def _copy(self, source: str, why: str, *, force: bool, message: str) -> Accepted:
         head = self.s3.head_object(Bucket=self.bucket, Key=source)
         metadata = dict(head.get("Metadata") or {})
         if force:

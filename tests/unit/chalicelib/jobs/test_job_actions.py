@@ -174,3 +174,37 @@ def test_a_titles_encode_settings_need_the_title(services: Services) -> None:
     with pytest.raises(AppError) as missing:
         services.job_actions.settings(unique("no-title-"), True, 5)
     assert refusal(missing) == (404, "title_not_found")
+
+
+def test_a_reencode_just_after_publishing_finds_the_source_not_yet_archived(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder marks a job published, then archives its source (a copy under processed/,
+    then a delete): a re-encode in between finds it under uploads/, or, moved while it was
+    being copied, under processed/ on a second look."""
+    bucket, admin, s3 = (services.settings.uploads_bucket, person("admin"),
+                         services.resources.s3)
+    title_id = a_title(services)
+    rest = f"{unique()}/fresh.mp4"
+    a_job(bucket, "PUBLISHED", title_id=title_id, key=f"uploads/{rest}")
+    put(services, f"uploads/{rest}", title_id)
+    answer = services.job_actions.reencode(admin, title_id)
+    assert answer["accepted"] is True and answer["key"].endswith("/fresh.mp4")
+
+    real_head = s3.head_object
+
+    def archived_meanwhile(**kwargs: object) -> object:
+        if kwargs.get("Key") == f"uploads/{rest}":  # the encoder's archive lands now
+            s3.copy_object(Bucket=bucket, Key=f"processed/{rest}",
+                           CopySource={"Bucket": bucket, "Key": f"uploads/{rest}"})
+            s3.delete_object(Bucket=bucket, Key=f"uploads/{rest}")
+        return real_head(**kwargs)
+
+    monkeypatch.setattr(s3, "head_object", archived_meanwhile)
+    again = services.job_actions.reencode(admin, title_id)
+    copy = real_head(Bucket=bucket, Key=again["key"])
+    assert copy["Metadata"] == {"title-id": title_id, "force": "1"}
+    monkeypatch.undo()
+    s3.delete_object(Bucket=bucket, Key=f"processed/{rest}")  # retention removed it
+    with pytest.raises(AppError) as gone:
+        services.job_actions.reencode(admin, title_id)
+    assert refusal(gone) == (410, "job_source_gone")
