@@ -155,13 +155,15 @@ class Services:
     def profiles(self) -> ProfileService:
         from chalicelib.auth.limits import RateLimiter
         from chalicelib.platform.dynamo import transaction_connection
+        from chalicelib.profiles.erasure import ViewerErasure
         from chalicelib.profiles.service import ProfileService
         from chalicelib.profiles.store import ProfileStore
 
         return ProfileService(
             ProfileStore(transaction_connection(self.settings)), self.sessions,
             RateLimiter(self.resources.redis, prefix=self.settings.resource_prefix),
-            on_new_viewer=self.graph_feed.profile_created)
+            on_new_viewer=self.graph_feed.profile_created,
+            erasure=ViewerErasure(self.resume, self.recommendation_cache, self.graph_feed))
 
     @cached_property
     def accounts(self) -> AccountService:

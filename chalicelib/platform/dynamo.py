@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.models import Model
+from pynamodb.models import BatchWrite, Model
 
 from chalicelib.platform.aws import LOCAL_CREDENTIALS
 from chalicelib.platform.config import Settings
@@ -49,3 +50,19 @@ def _connection(region: str, host: str | None, read_timeout_s: int, local: bool)
                       aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"] if local else None,
                       aws_secret_access_key=(LOCAL_CREDENTIALS["aws_secret_access_key"]
                                              if local else None))
+
+
+def key_names(model: type[Model]) -> list[str]:
+    """The attribute names of the model's table key: what a query reads to delete items."""
+    return [attr.attr_name for attr in model.get_attributes().values()
+            if attr.is_hash_key or attr.is_range_key]
+
+
+def delete_all(items: Iterable[Model], batch: BatchWrite[Any]) -> int:
+    """Delete every item through the model's batch writer (25 a request; pynamodb sends
+    again what DynamoDB left unprocessed); how many there were."""
+    deleted = 0
+    for item in items:
+        batch.delete(item)
+        deleted += 1
+    return deleted

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pynamodb.expressions.update import Action
 
@@ -17,6 +18,9 @@ from chalicelib.platform.errors import catalogued
 from chalicelib.profiles import maturity
 from chalicelib.profiles.models import ProfileModel
 from chalicelib.profiles.store import AVATARS, Profile, ProfileStore
+
+if TYPE_CHECKING:
+    from chalicelib.profiles.erasure import ViewerErasure
 
 #: Wrong PINs a profile takes before it waits (per profile, per window).
 PIN_ATTEMPTS = Limit("profile-pin", 5, 15 * 60)
@@ -37,12 +41,15 @@ class ProfileChanges:
 
 class ProfileService:
     def __init__(self, store: ProfileStore, sessions: SessionStore, limiter: RateLimiter,
-                 on_new_viewer: Callable[[str, str], None] | None = None) -> None:
+                 on_new_viewer: Callable[[str, str], None] | None = None,
+                 erasure: ViewerErasure | None = None) -> None:
         self.store = store
         self.sessions = sessions
         self.limiter = limiter
         #: Told (profile id, created at) of each new profile: the graph's user node.
         self.on_new_viewer = on_new_viewer
+        #: Erases a deleted profile's viewing data.
+        self.erasure = erasure
 
     def profiles(self, user: User) -> list[Profile]:
         self.store.ensure_main(user.id, user.display_name)
@@ -126,9 +133,22 @@ class ProfileService:
         return changed
 
     def delete(self, user: User, acting: Profile, profile_id: str) -> None:
+        """Delete the profile and erase its viewing data.
+
+        The data goes first: if erasing fails, the profile is still there and deleting it
+        again finishes the job. Once the profile is gone its sessions fall back to the main
+        profile; a second pass erases what a request already under way wrote meanwhile."""
         self._may_manage(acting)
+        if profile_id == user.id:
+            raise catalogued("profile_is_main")
+        if self.store.get(user.id, profile_id) is None:
+            raise catalogued("profile_not_found")
+        if self.erasure is not None:
+            self.erasure.erase(profile_id)
         self.store.delete(user.id, profile_id)
         self.sessions.profile_changed(user.id, profile_id, None, removed=True)
+        if self.erasure is not None:
+            self.erasure.erase(profile_id)
 
     @staticmethod
     def _may_manage(acting: Profile) -> None:

@@ -66,6 +66,10 @@ class RecommendationCache:
         if keys:
             self.redis.delete(*keys)
 
+    def forget(self, user_id: str) -> None:
+        """A deleted viewer's cached answer and recently finished titles."""
+        self.redis.delete(*self._keys(user_id), self._finished_key(user_id))
+
     def _finished_key(self, user_id: str) -> str:
         return f"{self.prefix}:recs:{user_id}:finished"
 

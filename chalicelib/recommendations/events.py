@@ -61,6 +61,14 @@ class RatingRow(msgspec.Struct, frozen=True):
     rated_at: str
 
 
+class ForgetRow(msgspec.Struct, frozen=True):
+    """A viewer (a deleted profile) the graph forgets: its node keeps only a tombstone, so
+    a watch or rating queued before the deletion and applied after it is not kept."""
+
+    id: str
+    at: str
+
+
 class TitlesEvent(msgspec.Struct, tag="titles", frozen=True):
     rows: list[TitleRow]
 
@@ -77,9 +85,14 @@ class RatingsEvent(msgspec.Struct, tag="ratings", frozen=True):
     rows: list[RatingRow]
 
 
-GraphEvent = TitlesEvent | UsersEvent | WatchesEvent | RatingsEvent
+class ForgetEvent(msgspec.Struct, tag="forget", frozen=True):
+    rows: list[ForgetRow]
+
+
+GraphEvent = TitlesEvent | UsersEvent | WatchesEvent | RatingsEvent | ForgetEvent
 EVENT_TYPES: dict[str, type[Any]] = {"titles": TitlesEvent, "users": UsersEvent,
-                                     "watches": WatchesEvent, "ratings": RatingsEvent}
+                                     "watches": WatchesEvent, "ratings": RatingsEvent,
+                                     "forget": ForgetEvent}
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(GraphEvent)
 

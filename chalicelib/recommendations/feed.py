@@ -14,7 +14,13 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.catalogue.titles.models import TitleModel
 from chalicelib.platform.clock import iso
-from chalicelib.recommendations.events import RatingRow, UserRow, WatchRow, title_row
+from chalicelib.recommendations.events import (
+    ForgetRow,
+    RatingRow,
+    UserRow,
+    WatchRow,
+    title_row,
+)
 from chalicelib.recommendations.outbox import GraphOutbox
 
 if TYPE_CHECKING:
@@ -34,6 +40,10 @@ class GraphFeed:
     def profile_created(self, profile_id: str, created_at: str) -> None:
         """A new profile is a new viewer: its own user node in the graph."""
         self._send("user", lambda: self.outbox.users([UserRow(profile_id, created_at)]))
+
+    def viewer_forgotten(self, viewer_id: str) -> None:
+        """A deleted profile: its watches and ratings leave the graph."""
+        self._send("forget", lambda: self.outbox.forget([ForgetRow(viewer_id, iso())]))
 
     def titles_saved(self, titles: Sequence[TitleModel]) -> None:
         self._send("titles", lambda: self.outbox.titles([title_row(t) for t in titles]))

@@ -14,6 +14,8 @@ from aws_lambda_powertools import Logger
 
 from chalicelib.platform.queue_url import LazyQueueUrl
 from chalicelib.recommendations.events import (
+    ForgetEvent,
+    ForgetRow,
     GraphEvent,
     RatingRow,
     RatingsEvent,
@@ -53,6 +55,9 @@ class GraphOutbox:
 
     def ratings(self, rows: Sequence[RatingRow]) -> None:
         self._send([RatingsEvent(list(part)) for part in _parts(rows)])
+
+    def forget(self, rows: Sequence[ForgetRow]) -> None:
+        self._send([ForgetEvent(list(part)) for part in _parts(rows)])
 
     def _send(self, events: list[GraphEvent]) -> None:
         bodies = [body for event in events for body in _fitting(event)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from chalicelib.recommendations.events import (
+    ForgetEvent,
     GraphEvent,
     RatingsEvent,
     TitlesEvent,
@@ -65,6 +66,7 @@ ON CREATE SET u.created_at = row.created_at
 MERGE_WATCHES = """
 UNWIND $rows AS row
 MERGE (u:User {id: row.user})
+WITH u, row WHERE u.forgotten IS NULL
 MERGE (t:Title {id: row.title})
 MERGE (u)-[w:WATCHED]->(t)
 WITH w, row, datetime(row.last_at).epochSeconds AS ts
@@ -80,6 +82,7 @@ SET w.count = CASE WHEN w.count IS NULL OR row.count > w.count THEN row.count EL
 MERGE_RATINGS = """
 UNWIND $rows AS row
 MERGE (u:User {id: row.user})
+WITH u, row WHERE u.forgotten IS NULL
 MERGE (t:Title {id: row.title})
 MERGE (u)-[r:RATED]->(t)
 WITH r, row
@@ -87,10 +90,25 @@ WHERE r.rated_at IS NULL OR row.rated_at >= r.rated_at
 SET r.rating = row.rating, r.rated_at = row.rated_at
 """
 
-#: Applied in this order: users and titles first, so watches rarely create bare nodes.
+#: A deleted profile: its edges go, its node stays as a tombstone (no name, no edges) that
+#: the watch and rating statements skip, whichever order the queue delivers them in.
+FORGET_USERS = """
+UNWIND $rows AS row
+MERGE (u:User {id: row.id})
+SET u.forgotten = true, u.forgotten_at = row.at
+WITH u
+CALL (u) {
+  OPTIONAL MATCH (u)-[r]-()
+  DELETE r
+}
+"""
+
+#: Applied in this order: users and titles first, so watches rarely create bare nodes;
+#: forgetting last, so a batch's own late watches of a deleted profile go with it.
 STATEMENTS: tuple[tuple[type[Any], str], ...] = (
     (UsersEvent, MERGE_USERS), (TitlesEvent, MERGE_TITLES),
-    (WatchesEvent, MERGE_WATCHES), (RatingsEvent, MERGE_RATINGS))
+    (WatchesEvent, MERGE_WATCHES), (RatingsEvent, MERGE_RATINGS),
+    (ForgetEvent, FORGET_USERS))
 
 
 class GraphSync:

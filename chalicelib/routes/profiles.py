@@ -112,8 +112,11 @@ def edit_profile_form(profile_id: str) -> Json[api.ViewerProfile] | SeeOther:
 
 
 @declare(bp, "DELETE", "/api/me/profiles/{profile_id}", Op(
-    "Delete a profile (not the main one)", "profiles", None, 204, roles=USER,
-    errors=(403, 404, 409)))
+    "Delete a profile (not the main one) and erase its viewing data", "profiles", None, 204,
+    roles=USER, errors=(403, 404, 409),
+    description="The profile's history, resume points, continue watching, My List, thumbs "
+                "and cached recommendations are erased, and its node in the recommendation "
+                "graph loses its edges. The main profile's data is not touched."))
 def delete_profile(profile_id: str) -> Response:
     _deleted(profile_id)
     return Response(body="", status_code=204)

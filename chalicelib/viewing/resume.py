@@ -45,6 +45,10 @@ class ResumeStore:
             pipe.zrem(continuing, title_id)
         pipe.execute()
 
+    def forget(self, user_id: str) -> None:
+        """Every resume point and the continue-watching row of a deleted viewer."""
+        self.redis.delete(*self._keys(user_id))
+
     def drop_from_row(self, user_id: str, title_id: str) -> int:
         """Take a title and its episodes (``<title>#<episode>``) out of continue watching."""
         continuing = self._keys(user_id)[1]

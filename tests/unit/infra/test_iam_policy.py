@@ -640,6 +640,16 @@ def test_scans_and_batch_calls_are_granted_only_on_tables_the_code_makes_them_on
     assert granted <= reach.model_calls()
 
 
+def test_the_api_may_erase_a_deleted_profiles_data() -> None:
+    """Deleting a profile erases its partitions by batch writes (profiles/erasure.py): a
+    grant the policy lacked would work on moto and be refused by AWS. (The API's static
+    reach is wider than what its routes run, so it is not compared whole.)"""
+    granted = set(grants(API))
+    erased = {table("my-list"), table("user-titles"), table("viewing-history")}
+    assert {(arn, "dynamodb:BatchWriteItem") for arn in erased} <= granted
+    assert {(arn, "dynamodb:Query") for arn in erased} <= granted
+
+
 def test_batch_and_scan_calls_are_all_model_class_calls() -> None:
     """Otherwise MODEL_CALL would miss some: no raw client calls, no calls on a variable."""
     pattern = re.compile(r"\.(scan|batch_get|batch_write|scan_table|batch_get_item|"
