@@ -112,6 +112,43 @@ def test_two_profiles_of_one_account_watch_separately(
         main["id"]: {films["r"]}, second["id"]: {films["g"]}}
 
 
+def test_a_deleted_profiles_viewing_is_erased_everywhere(
+        api_url: str, films: dict[str, str], resources: Resources, graph_worker: None) -> None:
+    account, _ = subscriber(api_url)
+    main = account.user["id"]
+    second = profile(api_url, account, name="Leaving")["id"]
+    watch_half(api_url, account, films["r"])  # the main profile's
+    assert choose(api_url, account, second).status_code == 200
+    watch_half(api_url, account, films["g"])
+    assert call(api_url, "PUT", f"/api/me/list/{films['g']}", account).status_code == 200
+    assert call(api_url, "PUT", f"/api/me/ratings/{films['g']}", account,
+                json={"thumb": "up"}).status_code == 200
+
+    def edges(user: str) -> set[str]:
+        with resources.neo4j.session() as session:
+            return {r["kind"] for r in session.run(
+                "MATCH (:User {id: $id})-[r]->(:Title) RETURN type(r) AS kind", id=user)}
+
+    eventually(lambda: edges(second) == {"WATCHED", "RATED"}, timeout=120, interval=1.0)
+    assert choose(api_url, account, main).status_code == 200
+    gone = call(api_url, "DELETE", f"/api/me/profiles/{second}", account)
+    assert gone.status_code == 204, gone.text
+
+    settings = resources.settings
+    for table, key in (("my-list", "viewer_id"), ("user-titles", "user_id"),
+                       ("viewing-history", "user_id")):
+        left = resources.dynamodb.query(
+            TableName=settings.table_name(table), KeyConditionExpression=f"{key} = :v",
+            ExpressionAttributeValues={":v": {"S": second}}, Select="COUNT")
+        assert left["Count"] == 0, table
+    assert resources.redis.exists(f"{settings.resource_prefix}:resume:{second}",
+                                  f"{settings.resource_prefix}:continue:{second}") == 0
+    eventually(lambda: edges(second) == set(), timeout=120, interval=1.0)
+    assert edges(main) == {"WATCHED"} and row(api_url, account) == [films["r"]]
+    assert [p["id"] for p in call(api_url, "GET", "/api/me/profiles",
+                                  account).json()["profiles"]] == [main]
+
+
 def test_a_kids_profile_cannot_reach_a_title_above_its_ceiling_through_any_route(
         api_url: str, films: dict[str, str], catalogue_services: Services) -> None:
     catalogue_services.catalogue_indexer.rebuild()  # as an import does after writing titles
