@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.catalogue.titles.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel, title_settings
 from encoder_lambda import task_work
+from encoder_lambda.archive import archive_source, left_behind
 from encoder_lambda.assemble import AssemblyFailed, assemble
 from encoder_lambda.content_id import content_id
 from encoder_lambda.dispatch import Dispatcher, InlineDispatcher
@@ -36,6 +37,8 @@ from encoder_lambda.source_url import source_url
 from encoder_lambda.task_store import TaskStore
 from encoder_lambda.tasks import SEGMENT_SECONDS, Task, chunk_seconds_for, plan_tasks
 
+#: Where a final job's upload is archived (a cancelled job's upload is not moved).
+ARCHIVE_PREFIX = {"PUBLISHED": "processed/", "FAILED": "failed/"}
 logger = Logger(service="notflix-encoder", use_rfc3339=True)
 #: Stop encoding when less than this much of the invocation's time is left.
 SAFETY_SECONDS = 60.0
@@ -65,8 +68,11 @@ class Pipeline:
                  attach_asset: AttachAsset, workdir: Path | None = None,
                  preset: str = "veryfast", cooldown_s: float = 10.0, *,
                  dispatcher: Dispatcher | None = None, chunk_seconds: int = 60,
-                 title_exists: TitleExists | None = None, max_attempts: int = 3) -> None:
+                 title_exists: TitleExists | None = None, max_attempts: int = 3,
+                 s3_copies: Any = None) -> None:
         self.s3 = s3
+        #: S3 for archiving sources: server-side copies of whole films want a long timeout.
+        self.s3_copies = s3_copies or s3
         self.media_bucket = media_bucket
         self.log_bucket = log_bucket
         self.jobs = jobs
@@ -98,6 +104,7 @@ class Pipeline:
         if known is not None and known.status in FINAL:
             logger.info("job already final; nothing to do", job_id=known.job_id,
                         status=known.status)
+            self._archive_left(known)
             return str(known.status)
         head = self._head(upload)
         if head is None:  # moved or deleted since the event: nothing left to encode
@@ -237,6 +244,7 @@ class Pipeline:
             logger.warning("task of an unknown job dropped")
             return "GONE"
         if job.status in FINAL:
+            self._archive_left(job)
             return str(job.status)
         if job.cancel_requested:
             return self._cancel(job)
@@ -456,25 +464,17 @@ class Pipeline:
         return "FAILED"
 
     def _move_source(self, upload: Upload, prefix: str) -> None:
-        """Archive the upload this job encoded; a newer object at the same key (uploaded
-        while this one encoded) is left where it is, for its own job."""
-        from botocore.exceptions import ClientError
+        """Archive the upload this job encoded (encoder_lambda.archive)."""
+        archive_source(self.s3_copies, upload.bucket, upload.key, upload.etag, prefix)
 
-        name = upload.key.removeprefix("uploads/")
-        etag = upload.etag.strip('"')
-        try:
-            self.s3.copy_object(Bucket=upload.bucket, Key=prefix + name,
-                                CopySource={"Bucket": upload.bucket, "Key": upload.key},
-                                CopySourceIfMatch=f'"{etag}"' if etag else "*")
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in ("PreconditionFailed", "412", "NoSuchKey", "404"):
-                logger.info("upload replaced or gone; not archived", key=upload.key)
-                return
-            raise
-        head = self._head(upload)
-        if head is not None and (not etag or str(head.get("ETag", "")).strip('"') == etag):
-            self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
+    def _archive_left(self, job: JobModel) -> None:
+        """A final job whose upload is still under uploads/: its archive was cut short (the
+        invocation ended after the job was final). The message's next delivery finishes it."""
+        prefix = ARCHIVE_PREFIX.get(str(job.status))
+        if prefix and job.etag and str(job.key).startswith("uploads/") and left_behind(
+                self.s3_copies, str(job.bucket), str(job.key), str(job.etag)):
+            archive_source(self.s3_copies, str(job.bucket), str(job.key), str(job.etag),
+                           prefix)
 
     def _asset_summary(self, asset_id: str) -> dict[str, Any]:
         found = self.s3.get_object(Bucket=self.media_bucket, Key=f"media/{asset_id}/asset.json")

@@ -61,4 +61,4 @@ def pipeline() -> Pipeline:
                     chunk_seconds=settings.encode_chunk_seconds,
                     # the encode-tasks queue's maxReceiveCount (tests that freeze AWS raise both)
                     max_attempts=int(os.environ.get("NOTFLIX_ENCODE_MAX_ATTEMPTS", "3")),
-                    title_exists=title_exists)
+                    title_exists=title_exists, s3_copies=resources.s3_long_calls)
