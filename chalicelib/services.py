@@ -488,7 +488,7 @@ class Services:
         from chalicelib.jobs.actions import JobActions
 
         return JobActions(self.resources.s3, self.settings.uploads_bucket, self.jobs_console,
-                          self.upload_access)
+                          self.upload_access, s3_copies=self.resources.s3_long_calls)
 
     @uses_tables
     def retention(self) -> Retention:

@@ -1,10 +1,8 @@
 """Archiving an upload once its job is final: ``uploads/<name>`` moves to ``processed/`` (or
 ``failed/``), where retention finds it and retry or re-encode copy it back.
 
-The copy is S3's managed copy (boto3's transfer manager): one CopyObject for a small file,
-parallel UploadPartCopy requests for a large one, as CopyObject takes at most 5 GB in one
-call and a 5 s read timeout is far too short for a whole film. The client given should be
-one with a long read timeout. The source's metadata (title, episode, uploader) goes with it;
+The copy is S3's managed copy (chalicelib.platform.s3_copy), on a client with a long read
+timeout. The source's metadata (title, episode, uploader) goes with it;
 only the object the job encoded (its ETag) is copied and then deleted, so a newer upload at
 the same key is left for its own job.
 """
@@ -18,13 +16,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from chalicelib.platform.aws import is_missing
+from chalicelib.platform.s3_copy import TRANSFER, copy_within
 
 logger = Logger(service="notflix-encoder", use_rfc3339=True)
 
-#: Parts of 64 MiB, four at a time (boto3 raises the part size when a file would need more
-#: than S3's 10,000 parts).
-TRANSFER = TransferConfig(multipart_threshold=64 * 1024 * 1024,
-                          multipart_chunksize=64 * 1024 * 1024, max_concurrency=4)
 REPLACED = ("PreconditionFailed", "412", "NoSuchKey", "404")
 
 
@@ -45,8 +40,7 @@ def archive_source(s3: Any, bucket: str, key: str, etag: str, prefix: str,
         extra["ContentType"] = head["ContentType"]
     target = prefix + key.removeprefix("uploads/")
     try:
-        s3.copy({"Bucket": bucket, "Key": key}, bucket, target, ExtraArgs=extra,
-                Config=config)
+        copy_within(s3, bucket, key, target, extra, config)
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) in REPLACED:
             logger.info("upload replaced or gone; not archived", key=key)

@@ -23,8 +23,10 @@ from chalicelib.uploads.access import UploadAccess
 
 class JobActions:
     def __init__(self, s3: Any, bucket: str, console: JobsConsole,
-                 access: UploadAccess) -> None:
+                 access: UploadAccess, s3_copies: Any = None) -> None:
         self.s3 = s3
+        #: S3 for copying a whole source back: a long read timeout (platform.s3_copy).
+        self.s3_copies = s3_copies or s3
         self.bucket = bucket
         self.console = console
         self.access = access
@@ -87,14 +89,14 @@ class JobActions:
         looked for once more, under the archive's prefix it went to."""
         from botocore.exceptions import ClientError
 
-        from chalicelib.platform.aws import is_missing
+        from chalicelib.platform.aws import error_code, is_missing
 
         source = self._source(job, prefixes)
         if source is not None:
             try:
                 return self._copy(source, why, force=force, message=message)
-            except ClientError as exc:
-                if not is_missing(exc):
+            except ClientError as exc:  # gone, or replaced while it was copied
+                if not is_missing(exc) and error_code(exc) not in ("PreconditionFailed", "412"):
                     raise
         source = self._source(job, prefixes)  # not seen, or gone: it may have moved meanwhile
         if source is None:
@@ -102,14 +104,18 @@ class JobActions:
         return self._copy(source, why, force=force, message=message)
 
     def _copy(self, source: str, why: str, *, force: bool, message: str) -> Accepted:
+        from chalicelib.platform.s3_copy import copy_within
+
         head = self.s3.head_object(Bucket=self.bucket, Key=source)
         metadata = dict(head.get("Metadata") or {})
         if force:
             metadata["force"] = "1"
         target = f"uploads/{why}/{uuid.uuid4().hex}/{PurePosixPath(source).name}"
-        copied = self.s3.copy_object(Bucket=self.bucket, Key=target, Metadata=metadata,
-                                     MetadataDirective="REPLACE",
-                                     CopySource={"Bucket": self.bucket, "Key": source})
-        etag = str(copied.get("CopyObjectResult", {}).get("ETag", ""))
+        extra: dict[str, Any] = {"Metadata": metadata, "MetadataDirective": "REPLACE",
+                                 "CopySourceIfMatch": head["ETag"]}
+        if head.get("ContentType"):
+            extra["ContentType"] = head["ContentType"]
+        copy_within(self.s3_copies, self.bucket, source, target, extra)
+        etag = str(self.s3.head_object(Bucket=self.bucket, Key=target)["ETag"])
         return {"accepted": True, "key": target,
                 "job_id": job_id_for(self.bucket, target, etag), "message": message}
