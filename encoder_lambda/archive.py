@@ -53,6 +53,12 @@ def archive_source(s3: Any, bucket: str, key: str, etag: str, prefix: str,
     return True
 
 
+def left_behind(s3: Any, bucket: str, key: str, etag: str) -> bool:
+    """The job's own upload is still under uploads/ (its archive did not finish)."""
+    head = _head(s3, bucket, key)
+    return head is not None and str(head.get("ETag", "")).strip('"') == etag.strip('"')
+
+
 def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     try:
         return dict(s3.head_object(Bucket=bucket, Key=key))

@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 from chalicelib.catalogue.titles.episodes import episode_key
 from chalicelib.jobs.models import FINAL, JobModel, title_settings
 from encoder_lambda import task_work
-from encoder_lambda.archive import archive_source
+from encoder_lambda.archive import archive_source, left_behind
 from encoder_lambda.assemble import AssemblyFailed, assemble
 from encoder_lambda.content_id import content_id
 from encoder_lambda.dispatch import Dispatcher, InlineDispatcher
@@ -471,8 +471,8 @@ class Pipeline:
         """A final job whose upload is still under uploads/: its archive was cut short (the
         invocation ended after the job was final). The message's next delivery finishes it."""
         prefix = ARCHIVE_PREFIX.get(str(job.status))
-        if prefix and job.etag and str(job.key).startswith("uploads/"):
-            # checks the object is still this job's upload before it moves anything
+        if prefix and job.etag and str(job.key).startswith("uploads/") and left_behind(
+                self.s3_copies, str(job.bucket), str(job.key), str(job.etag)):
             archive_source(self.s3_copies, str(job.bucket), str(job.key), str(job.etag),
                            prefix)
 
